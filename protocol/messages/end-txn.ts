@@ -1,0 +1,34 @@
+/**
+ * EndTxn (key 26): commit or abort a transaction at its coordinator (KIP-98). Kafka 3.9 spec (0-4).
+ * - v1 answers before throttling (KIP-219); v2 may return PRODUCER_FENCED (KIP-588); v3 is the first
+ *   flexible version (KIP-482); v4 may return TRANSACTION_ABORTABLE (KIP-890).
+ */
+import { api, message } from '../schema.js';
+
+export const EndTxnRequest = message({
+  name: 'EndTxnRequest',
+  apiKey: 26,
+  type: 'request',
+  validVersions: '0-4',
+  flexibleVersions: '3+',
+  fields: [
+    { name: 'transactionalId', type: 'string', versions: '0+' },
+    { name: 'producerId', type: 'int64', versions: '0+' },
+    { name: 'producerEpoch', type: 'int16', versions: '0+' },
+    { name: 'committed', type: 'bool', versions: '0+' },
+  ],
+});
+
+export const EndTxnResponse = message({
+  name: 'EndTxnResponse',
+  apiKey: 26,
+  type: 'response',
+  validVersions: '0-4',
+  flexibleVersions: '3+',
+  fields: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'errorCode', type: 'int16', versions: '0+' },
+  ],
+});
+
+export const EndTxn = api('EndTxn', EndTxnRequest, EndTxnResponse);
