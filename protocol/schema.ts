@@ -81,6 +81,19 @@ export type StructValue<Fs extends readonly FieldDecl[]> = {
 
 export type MessageValue<M extends MessageDecl> = StructValue<M['fields']>;
 
+/** What an encoder accepts: any field may be left out (it is then written as its default). */
+export type InputFieldValue<F extends FieldDecl> = F extends { fields: infer Fs extends readonly FieldDecl[] }
+  ? F['type'] extends `[]${string}`
+    ? InputStruct<Fs>[] | NullableOf<F>
+    : InputStruct<Fs> | NullableOf<F>
+  : FieldValue<F>;
+
+export type InputStruct<Fs extends readonly FieldDecl[]> = {
+  -readonly [F in Fs[number] as F['name']]?: InputFieldValue<F>;
+};
+
+export type MessageInput<M extends MessageDecl> = InputStruct<M['fields']>;
+
 // ---------------------------------------------------------------------------------------------------
 // Version ranges: '0+', '3-7', '5', 'none'
 
@@ -152,6 +165,15 @@ function primitiveDefault(type: string, decl: FieldDecl): () => Value {
     default:
       throw new Error(`unknown primitive type ${type}`);
   }
+}
+
+function deepEqual(a: Value, b: Value): boolean {
+  if (valuesEqual(a, b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Buffer.isBuffer(a) || Buffer.isBuffer(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => deepEqual((a as Obj)[k], (b as Obj)[k]));
 }
 
 function valuesEqual(a: Value, b: Value): boolean {
@@ -330,7 +352,8 @@ function compileField(decl: FieldDecl, version: number, flexible: boolean): Comp
         writeElement(w, v);
       },
       defaultValue: () => (nullable && decl.default === null ? null : elementDefault()),
-      isDefault: (v) => v === null || v === undefined,
+      // A tagged struct is written only when it differs from its default, as Kafka's generated code does.
+      isDefault: (v) => v === null || v === undefined || deepEqual(v, elementDefault()),
     };
   }
   const def = elementDefault;
@@ -443,7 +466,7 @@ export interface MessageCodec<M extends MessageDecl> {
   readonly flexibleVersions: VersionRange;
   isFlexible(version: number): boolean;
   decode(r: Reader, version: number): MessageValue<M>;
-  encode(w: Writer, value: Partial<MessageValue<M>>, version: number): void;
+  encode(w: Writer, value: MessageInput<M>, version: number): void;
   /** A value with every field at its default, for the given version. */
   defaults(version: number): MessageValue<M>;
 }

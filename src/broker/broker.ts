@@ -1,0 +1,260 @@
+/**
+ * The single-node broker's services: topics and their partitions, the logs behind them, and the purgatory
+ * that long-polling fetches wait in.
+ *
+ * Topic metadata (name, topic id, partition count, config overrides) is kept in `<log.dirs>/samsa-topics.json`,
+ * rewritten atomically (temp file + rename) on every change. It stands in for the KRaft metadata log
+ * until the controller issue lands; partition directories follow Kafka's layout (`<topic>-<partition>`).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { LogManager } from '../../storage/log-manager.js';
+import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
+import { Partition } from './partition.js';
+import { Purgatory } from './purgatory.js';
+import { topicLogSettings, validateTopicConfig } from './topic-config.js';
+
+export interface TopicState {
+  readonly name: string;
+  readonly topicId: string;
+  numPartitions: number;
+  readonly configs: Map<string, string>;
+  readonly partitions: Partition[];
+}
+
+interface PersistedTopic {
+  name: string;
+  topicId: string;
+  numPartitions: number;
+  configs: Record<string, string>;
+}
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+const MAX_TOPIC_NAME_LENGTH = 249;
+
+/** Kafka's Topic.validate rules; returns an error message or null. */
+export function topicNameError(name: string): string | null {
+  if (name.length === 0) return 'Topic name is illegal, it can\'t be empty';
+  if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
+  if (name.length > MAX_TOPIC_NAME_LENGTH) return `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters`;
+  if (!TOPIC_NAME.test(name)) return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  return null;
+}
+
+export class TopicError extends Error {
+  override readonly name = 'TopicError';
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Broker {
+  readonly topics = new Map<string, TopicState>();
+  readonly topicsById = new Map<string, TopicState>();
+  readonly purgatory = new Purgatory();
+  /** The ApiVersions list, set from the handler registry at start. */
+  advertisedApis: { apiKey: number; minVersion: number; maxVersion: number }[] = [];
+  /** The address clients are told to connect to, resolved once the listener is bound. */
+  advertised: { host: string; port: number } = { host: '127.0.0.1', port: 9092 };
+  private readonly logManager: LogManager;
+  private metadataWrite: Promise<void> = Promise.resolve();
+  private retentionTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly logger: Logger,
+  ) {
+    this.logManager = new LogManager(config.logDirs, { logger: logger.child({ component: 'storage' }) });
+  }
+
+  static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
+    const broker = new Broker(config, logger);
+    await mkdir(config.logDirs, { recursive: true });
+    await broker.writeMetaProperties();
+    await broker.loadTopics();
+    const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
+    broker.retentionTimer = setInterval(() => void broker.applyRetention(), interval);
+    broker.retentionTimer.unref();
+    return broker;
+  }
+
+  get nodeId(): number {
+    return this.config.nodeId;
+  }
+
+  private get metadataPath(): string {
+    return join(this.config.logDirs, 'samsa-topics.json');
+  }
+
+  /** Kafka's meta.properties, so the directory says which node and cluster it belongs to. */
+  private async writeMetaProperties(): Promise<void> {
+    const text = `#Written by Samsa\nversion=1\nnode.id=${this.config.nodeId}\ncluster.id=${this.config.clusterId}\n`;
+    await writeFile(join(this.config.logDirs, 'meta.properties'), text);
+  }
+
+  private async loadTopics(): Promise<void> {
+    let persisted: PersistedTopic[] = [];
+    try {
+      persisted = JSON.parse(await readFile(this.metadataPath, 'utf8')) as PersistedTopic[];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const t of persisted) {
+      const state: TopicState = { name: t.name, topicId: t.topicId, numPartitions: t.numPartitions, configs: new Map(Object.entries(t.configs)), partitions: [] };
+      for (let p = 0; p < t.numPartitions; p++) state.partitions.push(await this.openPartition(state, p));
+      this.topics.set(t.name, state);
+      this.topicsById.set(t.topicId, state);
+    }
+    this.logger.info({ topics: this.topics.size }, 'topics loaded');
+  }
+
+  private persistTopics(): Promise<void> {
+    const data: PersistedTopic[] = [...this.topics.values()].map((t) => ({
+      name: t.name,
+      topicId: t.topicId,
+      numPartitions: t.numPartitions,
+      configs: Object.fromEntries(t.configs),
+    }));
+    const text = JSON.stringify(data, null, 2);
+    const path = this.metadataPath;
+    this.metadataWrite = this.metadataWrite.then(async () => {
+      const tmp = `${path}.tmp`;
+      await writeFile(tmp, text);
+      await rename(tmp, path);
+    });
+    return this.metadataWrite;
+  }
+
+  logConfigFor(configs: ReadonlyMap<string, string>): LogConfig {
+    const s = topicLogSettings(this.config, configs);
+    return {
+      ...defaultLogConfig,
+      segmentBytes: s.segmentBytes,
+      segmentMs: s.segmentMs,
+      indexIntervalBytes: s.indexIntervalBytes,
+      segmentIndexBytes: s.segmentIndexBytes,
+      retentionMs: s.retentionMs,
+      retentionBytes: s.retentionBytes,
+      flushMessages: s.flushMessages,
+      flushMs: s.flushMs,
+      fileDeleteDelayMs: s.fileDeleteDelayMs,
+      messageTimestampType: s.messageTimestampType,
+      cleanupPolicy: s.cleanupPolicy,
+    };
+  }
+
+  private async openPartition(topic: TopicState, partition: number): Promise<Partition> {
+    const log = await this.logManager.getOrCreate(topic.name, partition, this.logConfigFor(topic.configs));
+    return new Partition(
+      topic.name,
+      topic.topicId,
+      partition,
+      log,
+      (p) => this.purgatory.notify(p.key),
+      () => {
+        const s = topicLogSettings(this.config, topic.configs);
+        return { maxMessageBytes: s.maxMessageBytes, messageTimestampType: s.messageTimestampType };
+      },
+    );
+  }
+
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.topics.get(topic)?.partitions[partition];
+  }
+
+  /**
+   * Creates a topic; numPartitions / replicationFactor of -1 mean the broker defaults (KIP-464).
+   * Throws TopicError with Kafka's code on a bad request.
+   */
+  async createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly = false): Promise<TopicState | null> {
+    const nameError = topicNameError(name);
+    if (nameError) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
+    if (this.topics.has(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    const partitions = numPartitions === -1 ? this.config.numPartitions : numPartitions;
+    const replicas = replicationFactor === -1 ? this.config.defaultReplicationFactor : replicationFactor;
+    if (partitions <= 0) throw new TopicError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+    if (replicas <= 0) throw new TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+    if (replicas > 1) {
+      throw new TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${replicas} time(s): The target replication factor of ${replicas} cannot be reached because only 1 broker(s) are registered.`);
+    }
+    for (const [k, v] of configs) {
+      try {
+        validateTopicConfig(k, v);
+      } catch (err) {
+        throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
+      }
+    }
+    if (validateOnly) return null;
+    const state: TopicState = { name, topicId: randomUUID(), numPartitions: partitions, configs: new Map(configs), partitions: [] };
+    this.topics.set(name, state);
+    this.topicsById.set(state.topicId, state);
+    try {
+      for (let p = 0; p < partitions; p++) state.partitions.push(await this.openPartition(state, p));
+    } catch (err) {
+      this.topics.delete(name);
+      this.topicsById.delete(state.topicId);
+      throw err;
+    }
+    await this.persistTopics();
+    this.logger.info({ topic: name, partitions, topicId: state.topicId }, 'topic created');
+    return state;
+  }
+
+  /** Metadata/Produce auto-creation of an unknown topic (auto.create.topics.enable). */
+  async autoCreateTopic(name: string): Promise<TopicState | null> {
+    if (!this.config.autoCreateTopicsEnable || topicNameError(name) !== null) return null;
+    const existing = this.topics.get(name);
+    if (existing) return existing;
+    try {
+      return await this.createTopic(name, -1, -1, new Map());
+    } catch (err) {
+      if (err instanceof TopicError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) return this.topics.get(name) ?? null;
+      throw err;
+    }
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    if (!this.config.deleteTopicEnable) throw new TopicError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
+    const state = this.topics.get(name);
+    if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    this.topics.delete(name);
+    this.topicsById.delete(state.topicId);
+    await this.persistTopics();
+    for (const p of state.partitions) {
+      await this.logManager.delete(p.topic, p.partition);
+      this.purgatory.notify(p.key);
+    }
+    this.logger.info({ topic: name }, 'topic deleted');
+  }
+
+  async applyRetention(): Promise<void> {
+    for (const t of this.topics.values()) {
+      for (const p of t.partitions) {
+        try {
+          await p.log.applyRetention();
+        } catch (err) {
+          this.logger.warn({ partition: p.key, err }, 'retention failed');
+        }
+      }
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.purgatory.completeAll();
+    await this.metadataWrite;
+    await this.logManager.closeAll();
+  }
+
+  /** For tests and tools: remove the whole data directory. */
+  static async wipe(logDirs: string): Promise<void> {
+    await rm(logDirs, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * One partition hosted on this node, as its leader.
+ *
+ * Single node: the ISR is this node alone, so the high watermark (HW) is the log end offset once an append
+ * has reached the log, and acks=all completes with acks=1. The last stable offset equals the HW (no
+ * transactions yet), which librdkafka's default read_committed consumers read up to.
+ *
+ * For long-polling fetches the partition remembers, for its recent appends, the cumulative byte count at
+ * each batch end; a waiting fetch can then tell synchronously how many bytes lie past its fetch offset.
+ */
+import type { Log } from '../../storage/log.js';
+import { splitBatches, type RecordBatchHeader } from '../../protocol/records/batch.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { rewriteLogAppendTime } from './log-append-time.js';
+
+export interface AppendResult {
+  errorCode: number;
+  errorMessage: string | null;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+}
+
+const RECENT_APPENDS = 4096;
+
+export class Partition {
+  leaderEpoch = 0;
+  private appendedBytes = 0;
+  /** Ring of (lastOffset + 1, cumulative bytes after that batch), oldest first. */
+  private readonly recentEnds: { nextOffset: number; bytes: number }[] = [];
+
+  constructor(
+    readonly topic: string,
+    readonly topicId: string,
+    readonly partition: number,
+    readonly log: Log,
+    private readonly onAppend: (p: Partition) => void,
+    private readonly settings: () => { maxMessageBytes: number; messageTimestampType: 'CreateTime' | 'LogAppendTime' },
+  ) {}
+
+  get key(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  get highWatermark(): number {
+    return this.log.logEndOffset;
+  }
+
+  get lastStableOffset(): number {
+    return this.highWatermark;
+  }
+
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+
+  /**
+   * Validates and appends a produce request's record bytes: whole v2 batches with valid CRCs, none
+   * larger than max.message.bytes. Offsets are assigned by rewriting each batch's base offset in place.
+   */
+  async appendAsLeader(records: Buffer): Promise<AppendResult> {
+    const fail = (errorCode: number, errorMessage: string): AppendResult => ({ errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+    const split = splitBatches(records);
+    if (!split.ok) {
+      if (split.reason === 'unsupported-magic') return fail(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, split.message);
+      return fail(ErrorCode.CORRUPT_MESSAGE, split.message);
+    }
+    if (split.batches.length === 0) return fail(ErrorCode.INVALID_RECORD, 'produce request without record batches');
+    const { maxMessageBytes, messageTimestampType } = this.settings();
+    const positions: { pos: number; size: number; lastOffsetDelta: number; maxTimestamp: number }[] = [];
+    const now = Date.now();
+    for (const b of split.batches) {
+      if (b.size > maxMessageBytes) {
+        return fail(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${b.size} bytes exceeds max.message.bytes ${maxMessageBytes}`);
+      }
+      if (b.header.recordCount <= 0 || b.header.lastOffsetDelta !== b.header.recordCount - 1) {
+        return fail(ErrorCode.INVALID_RECORD, `batch record count ${b.header.recordCount} does not match last offset delta ${b.header.lastOffsetDelta}`);
+      }
+      if (isControl(b.header)) return fail(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
+      let maxTimestamp = b.header.maxTimestamp;
+      if (messageTimestampType === 'LogAppendTime') {
+        rewriteLogAppendTime(records, b.pos, now);
+        maxTimestamp = now;
+      }
+      positions.push({ pos: b.pos, size: b.size, lastOffsetDelta: b.header.lastOffsetDelta, maxTimestamp });
+    }
+    const result = await this.log.append(records, positions, this.leaderEpoch);
+    let cumulative = this.appendedBytes;
+    let next = result.firstOffset;
+    for (const p of positions) {
+      cumulative += p.size;
+      next += p.lastOffsetDelta + 1;
+      this.recentEnds.push({ nextOffset: next, bytes: cumulative });
+    }
+    if (this.recentEnds.length > RECENT_APPENDS) this.recentEnds.splice(0, this.recentEnds.length - RECENT_APPENDS);
+    this.appendedBytes = cumulative;
+    this.onAppend(this);
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      baseOffset: result.firstOffset,
+      logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? now : -1,
+      logStartOffset: this.log.logStartOffset,
+    };
+  }
+
+  /** Bytes available to a consumer between fetchOffset and the HW, known without reading the log. */
+  bytesAvailableFrom(fetchOffset: number): number {
+    const hw = this.highWatermark;
+    if (fetchOffset >= hw) return 0;
+    const oldest = this.recentEnds[0];
+    if (!oldest || fetchOffset < oldest.nextOffset) {
+      // Older than the appends we remember (or written before this process started): report plenty,
+      // which is true since fetchOffset < HW.
+      return Number.MAX_SAFE_INTEGER;
+    }
+    let before = 0;
+    for (let i = this.recentEnds.length - 1; i >= 0; i--) {
+      const e = this.recentEnds[i]!;
+      if (e.nextOffset <= fetchOffset) {
+        before = e.bytes;
+        break;
+      }
+    }
+    return this.appendedBytes - before;
+  }
+
+  read(offset: number, maxBytes: number, minOneMessage: boolean, upTo: number = this.highWatermark) {
+    return this.log.read(offset, maxBytes, upTo, minOneMessage);
+  }
+}
+
+function isControl(h: RecordBatchHeader): boolean {
+  return (h.attributes & 0x20) !== 0;
+}

@@ -1,0 +1,55 @@
+/**
+ * ListOffsets (2), versions 1-7.
+ * - timestamp -2 (EARLIEST): the log start offset; -1 (LATEST): the high watermark, or the last stable
+ *   offset under read_committed (equal here: no transactions); -3 (MAX_TIMESTAMP, v7, KIP-734): the
+ *   offset and timestamp of the batch holding the largest timestamp.
+ * - timestamp >= 0: the first offset whose timestamp is >= it, found through the time index; none:
+ *   offset -1 and timestamp -1 (what Kafka answers, and what PySpark's startingOffsetsByTimestamp expects).
+ * - leaderEpoch (v4+) is the partition's current leader epoch for -1/-2/-3 and lookups.
+ */
+import { ListOffsets } from '../../protocol/messages/list-offsets.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './types.js';
+
+const EARLIEST = -2;
+const LATEST = -1;
+const MAX_TIMESTAMP = -3;
+
+export const listOffsetsHandler = defineHandler(ListOffsets, {
+  minVersion: 1,
+  maxVersion: 7,
+  async handle(ctx, req) {
+    const broker = ctx.broker;
+    const topics = await Promise.all(
+      req.topics.map(async (t) => {
+        const state = broker.topics.get(t.name);
+        const partitions = await Promise.all(
+          t.partitions.map(async (p) => {
+            const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number, oldStyleOffsets: [] as bigint[], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+            const partition = state?.partitions[p.partitionIndex];
+            if (!partition) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch) return { ...out, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
+            if (p.currentLeaderEpoch > partition.leaderEpoch) return { ...out, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
+            const ts = Number(p.timestamp);
+            if (ts === EARLIEST) return { ...out, offset: BigInt(partition.logStartOffset), leaderEpoch: partition.leaderEpoch };
+            if (ts === LATEST) {
+              const end = req.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
+              return { ...out, offset: BigInt(end), leaderEpoch: partition.leaderEpoch };
+            }
+            if (ts === MAX_TIMESTAMP) {
+              const found = await partition.log.offsetOfMaxTimestamp();
+              if (!found) return out;
+              return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: partition.leaderEpoch };
+            }
+            if (ts < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
+            const found = await partition.log.offsetForTimestamp(ts);
+            if (!found || found.offset >= partition.highWatermark) return out;
+            return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: partition.leaderEpoch };
+          }),
+        );
+        return { name: t.name, partitions };
+      }),
+    );
+    return { throttleTimeMs: 0, topics };
+  },
+});

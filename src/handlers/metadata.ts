@@ -1,0 +1,91 @@
+/**
+ * Metadata (3), versions 0-12.
+ * - v0: an empty topic list means all topics; v1+: null means all, [] means none.
+ * - v4+: allowAutoTopicCreation; before v4 auto-creation follows the broker setting alone.
+ *   Auto-created topics get num.partitions (librdkafka's own tests expect the broker default there).
+ * - v10+: topic ids (KIP-516); v12 may name topics by id only (name null).
+ * - The controller id is this node (it is both broker and controller) and is a listed broker, which the
+ *   Java admin client needs: it sends CreateTopics/DeleteTopics to the controller id.
+ * Authorized operations are not implemented (no ACLs): reported as Kafka's "not requested" value.
+ */
+import { Metadata } from '../../protocol/messages/metadata.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { NULL_UUID } from '../../protocol/primitives.js';
+import { topicNameError, type TopicState } from '../broker/broker.js';
+import { defineHandler } from './types.js';
+
+const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
+
+export const metadataHandler = defineHandler(Metadata, {
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(ctx, req) {
+    const broker = ctx.broker;
+    const version = ctx.apiVersion;
+    const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
+    const allowAutoCreate = version >= 4 ? req.allowAutoTopicCreation : true;
+
+    type TopicOut = {
+      errorCode: number;
+      name: string | null;
+      topicId: string;
+      isInternal: boolean;
+      partitions: { errorCode: number; partitionIndex: number; leaderId: number; leaderEpoch: number; replicaNodes: number[]; isrNodes: number[]; offlineReplicas: number[] }[];
+      topicAuthorizedOperations: number;
+    };
+    const describe = (t: TopicState): TopicOut => ({
+      errorCode: ErrorCode.NONE,
+      name: t.name,
+      topicId: t.topicId,
+      isInternal: t.name.startsWith('__'),
+      partitions: t.partitions.map((p) => ({
+        errorCode: ErrorCode.NONE,
+        partitionIndex: p.partition,
+        leaderId: broker.nodeId,
+        leaderEpoch: p.leaderEpoch,
+        replicaNodes: [broker.nodeId],
+        isrNodes: [broker.nodeId],
+        offlineReplicas: [],
+      })),
+      topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+    });
+    const missing = (name: string | null, topicId: string, errorCode: number): TopicOut => ({
+      errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+    });
+
+    const topics: TopicOut[] = [];
+    if (allTopics) {
+      for (const t of broker.topics.values()) topics.push(describe(t));
+    } else {
+      for (const requested of req.topics ?? []) {
+        if (requested.name === null || requested.name === undefined) {
+          const byId = broker.topicsById.get(requested.topicId);
+          topics.push(byId ? describe(byId) : missing(null, requested.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          continue;
+        }
+        const name = requested.name;
+        let state = broker.topics.get(name);
+        if (!state) {
+          if (topicNameError(name) !== null) {
+            topics.push(missing(name, NULL_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
+            continue;
+          }
+          if (allowAutoCreate && broker.config.autoCreateTopicsEnable) {
+            state = (await broker.autoCreateTopic(name)) ?? undefined;
+            // Kafka answers LEADER_NOT_AVAILABLE for a topic it has just started creating; here the topic
+            // is complete before we answer, so it is described at once.
+          }
+        }
+        topics.push(state ? describe(state) : missing(name, NULL_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      clusterId: broker.config.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+    };
+  },
+});

@@ -1,0 +1,75 @@
+/**
+ * Produce (0). Advertised 0-11, implemented 3-11.
+ * - v0-2 carry message format v0/v1, which this broker does not store: every partition is answered with
+ *   UNSUPPORTED_VERSION. They are advertised because librdkafka before 2.11 enables gzip/snappy/lz4 only
+ *   when Produce v0 is listed (KAFKA-18659).
+ * - acks must be -1, 0 or 1 (INVALID_REQUIRED_ACKS otherwise). acks=0 gets no response; if any partition
+ *   failed, the connection is closed instead, as Kafka does, so the client learns of it.
+ * - Single node: acks=all completes as soon as the append does (the ISR is this node).
+ * - Produce never auto-creates topics; an unknown topic or partition is UNKNOWN_TOPIC_OR_PARTITION.
+ * Not yet: idempotent sequence checks and transactions (issue 4).
+ */
+import { Produce } from '../../protocol/messages/produce.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './types.js';
+
+interface PartitionOutcome {
+  index: number;
+  errorCode: number;
+  baseOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
+  errorMessage: string | null;
+}
+
+function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionOutcome {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+}
+
+export const produceHandler = defineHandler(Produce, {
+  minVersion: 0,
+  maxVersion: 11,
+  async handle(ctx, req) {
+    const broker = ctx.broker;
+    const version = ctx.apiVersion;
+    const acksValid = req.acks === -1 || req.acks === 0 || req.acks === 1;
+    const responses = await Promise.all(
+      req.topicData.map(async (topic) => {
+        const state = broker.topics.get(topic.name);
+        const partitionResponses = await Promise.all(
+          topic.partitionData.map(async (pd): Promise<PartitionOutcome> => {
+            if (version < 3) return failed(pd.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported');
+            if (!acksValid) return failed(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
+            const partition = state?.partitions[pd.index];
+            if (!partition) return failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+            if (pd.records === null || pd.records.length === 0) return failed(pd.index, ErrorCode.INVALID_RECORD, 'no records');
+            try {
+              const r = await partition.appendAsLeader(pd.records);
+              if (r.errorCode !== ErrorCode.NONE) return failed(pd.index, r.errorCode, r.errorMessage);
+              return {
+                index: pd.index,
+                errorCode: ErrorCode.NONE,
+                baseOffset: BigInt(r.baseOffset),
+                logAppendTimeMs: BigInt(r.logAppendTimeMs),
+                logStartOffset: BigInt(r.logStartOffset),
+                recordErrors: [],
+                errorMessage: null,
+              };
+            } catch (err) {
+              ctx.logger.error({ partition: partition.key, err }, 'append failed');
+              return failed(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, 'append failed');
+            }
+          }),
+        );
+        return { name: topic.name, partitionResponses };
+      }),
+    );
+    if (req.acks === 0) {
+      const failure = responses.flatMap((t) => t.partitionResponses.map((p) => ({ topic: t.name, ...p }))).find((p) => p.errorCode !== ErrorCode.NONE);
+      if (failure) ctx.closeConnection(`acks=0 produce to ${failure.topic}-${failure.index} failed with error ${failure.errorCode}`);
+      return null;
+    }
+    return { responses, throttleTimeMs: 0 };
+  },
+});

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { RequestHeader } from '../../protocol/headers.js';
+import type { ApiMessages, MessageDecl, MessageInput, MessageValue } from '../../protocol/schema.js';
+import type { Broker } from '../broker/broker.js';
+
+export interface RequestContext {
+  readonly broker: Broker;
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  readonly connectionId: number;
+  readonly logger: Logger;
+  /** Ends the connection with a logged reason (acks=0 produce errors: the client has no other signal). */
+  closeConnection(reason: string): void;
+}
+
+/**
+ * A handler for one API: the version range this broker advertises in ApiVersions, and the function that
+ * turns a decoded request into a response value (null: send no response, as for acks=0 Produce).
+ */
+export interface Handler<Req extends MessageDecl = MessageDecl, Res extends MessageDecl = MessageDecl> {
+  readonly api: ApiMessages<Req, Res>;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(ctx: RequestContext, request: MessageValue<Req>): Promise<MessageInput<Res> | null>;
+}
+
+export function defineHandler<Req extends MessageDecl, Res extends MessageDecl>(
+  api: ApiMessages<Req, Res>,
+  spec: {
+    minVersion: number;
+    maxVersion: number;
+    handle(ctx: RequestContext, request: MessageValue<Req>): Promise<MessageInput<Res> | null>;
+  },
+): Handler<Req, Res> {
+  return { api, ...spec };
+}
+
+/** The type-erased form the dispatcher works with. */
+export interface AnyHandler {
+  readonly api: ApiMessages;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(ctx: RequestContext, request: unknown): Promise<unknown>;
+}

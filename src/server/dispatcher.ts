@@ -1,0 +1,106 @@
+/**
+ * Turns a request frame into a response: header, version check, decode, handler, encode.
+ *
+ * Rules (see ../shared/PROTOCOL-NOTES.md):
+ * - An unknown api key cannot be parsed further (its header version is unknown): close the connection.
+ * - ApiVersions at a version we do not support: answer in the v0 body layout with UNSUPPORTED_VERSION
+ *   and our full range, with response header v0 (KIP-511), so the client can retry lower.
+ * - Any other API at an unadvertised version: close the connection with a logged reason, as Kafka does
+ *   (it cannot build a response in a layout the client may not understand).
+ * - Malformed bytes (ProtocolError) close the connection; the broker keeps serving others.
+ * - An unexpected handler failure is logged and closes the connection rather than sending a guess.
+ */
+import type { Logger } from 'pino';
+import { peekRequestHeader, readRequestHeader, responseHeaderVersion, writeResponseHeader } from '../../protocol/headers.js';
+import { ProtocolError, Reader, Writer } from '../../protocol/primitives.js';
+import { ApiVersions } from '../../protocol/messages/api-versions.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { Broker } from '../broker/broker.js';
+import type { AnyHandler } from '../handlers/types.js';
+import type { Connection, FrameHandler } from './connection.js';
+
+export function traceValue(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer') {
+        const data = (v as { data?: unknown[] }).data;
+        return `<${Array.isArray(data) ? data.length : '?'} bytes>`;
+      }
+      return v;
+    }),
+  );
+}
+
+export class Dispatcher implements FrameHandler {
+  private readonly byKey = new Map<number, AnyHandler>();
+
+  constructor(
+    private readonly broker: Broker,
+    handlers: readonly AnyHandler[],
+    private readonly logger: Logger,
+    private readonly trace: boolean,
+  ) {
+    for (const h of handlers) this.byKey.set(h.api.apiKey, h);
+  }
+
+  get handlers(): readonly AnyHandler[] {
+    return [...this.byKey.values()].sort((a, b) => a.api.apiKey - b.api.apiKey);
+  }
+
+  async handle(frame: Buffer, conn: Connection): Promise<Buffer[] | null> {
+    const peek = peekRequestHeader(frame);
+    const handler = this.byKey.get(peek.apiKey);
+    if (!handler) {
+      conn.close(`unknown or unsupported api key ${peek.apiKey} (version ${peek.apiVersion}, correlation id ${peek.correlationId})`);
+      return null;
+    }
+    if (peek.apiVersion < handler.minVersion || peek.apiVersion > handler.maxVersion) {
+      if (peek.apiKey === ApiVersions.apiKey) return this.apiVersionsFallback(peek.correlationId);
+      conn.close(`${handler.api.name} version ${peek.apiVersion} is not supported (supported ${handler.minVersion}-${handler.maxVersion})`);
+      return null;
+    }
+    const codec = handler.api.request;
+    try {
+      const r = new Reader(frame);
+      const header = readRequestHeader(r, (_k, v) => codec.isFlexible(v));
+      const request = codec.decode(r, header.apiVersion);
+      if (this.trace) {
+        this.logger.info({ conn: conn.id, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, request: traceValue(request) }, 'request');
+      }
+      const response = await handler.handle(
+        { broker: this.broker, header, apiVersion: header.apiVersion, connectionId: conn.id, logger: this.logger, closeConnection: (reason: string) => conn.close(reason) },
+        request,
+      );
+      if (response === null) return null;
+      const w = new Writer(256);
+      const flexible = handler.api.response.isFlexible(header.apiVersion);
+      writeResponseHeader(w, header.correlationId, responseHeaderVersion(peek.apiKey, flexible));
+      handler.api.response.encode(w, response as never, header.apiVersion);
+      if (this.trace) {
+        this.logger.info({ conn: conn.id, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, response: traceValue(response) }, 'response');
+      }
+      return w.toChunks();
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        conn.close(`malformed ${handler.api.name} v${peek.apiVersion} request: ${err.message}`);
+        return null;
+      }
+      this.logger.error({ conn: conn.id, api: handler.api.name, version: peek.apiVersion, err }, 'request failed');
+      conn.close(`internal error handling ${handler.api.name}`, 'warn');
+      return null;
+    }
+  }
+
+  /** ApiVersions v0 body: errorCode, apiKeys; the client re-sends at a version it can find here. */
+  private apiVersionsFallback(correlationId: number): Buffer[] {
+    const w = new Writer(256);
+    writeResponseHeader(w, correlationId, 0);
+    ApiVersions.response.encode(w, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: this.apiVersionsList() }, 0);
+    return w.toChunks();
+  }
+
+  apiVersionsList(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+    return this.handlers.map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+  }
+}
