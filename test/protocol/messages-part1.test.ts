@@ -1,0 +1,413 @@
+import { describe, expect, it } from 'vitest';
+import { Reader, Writer } from '../../protocol/primitives.js';
+import { inRange, parseVersions } from '../../protocol/schema.js';
+import type { ApiMessages, FieldDecl, MessageCodec, MessageDecl } from '../../protocol/schema.js';
+import { Produce } from '../../protocol/messages/produce.js';
+import { Fetch } from '../../protocol/messages/fetch.js';
+import { ListOffsets } from '../../protocol/messages/list-offsets.js';
+import { Metadata } from '../../protocol/messages/metadata.js';
+import { OffsetCommit } from '../../protocol/messages/offset-commit.js';
+import { OffsetFetch } from '../../protocol/messages/offset-fetch.js';
+import { FindCoordinator } from '../../protocol/messages/find-coordinator.js';
+import { JoinGroup } from '../../protocol/messages/join-group.js';
+import { Heartbeat } from '../../protocol/messages/heartbeat.js';
+import { LeaveGroup } from '../../protocol/messages/leave-group.js';
+import { SyncGroup } from '../../protocol/messages/sync-group.js';
+
+// ApiMessages<MessageDecl> does not accept a concrete API (MessageValue<MessageDecl> collapses to an index
+// signature of numbers), so this heterogeneous list uses `any`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyApi = ApiMessages<any, any>;
+
+/** API, key, valid versions (min, max) and first flexible version, from the Kafka 3.9 specs. */
+const APIS: [AnyApi, number, number, number, number][] = [
+  [Produce, 0, 0, 11, 9],
+  [Fetch, 1, 0, 17, 12],
+  [ListOffsets, 2, 0, 9, 6],
+  [Metadata, 3, 0, 12, 9],
+  [OffsetCommit, 8, 0, 9, 8],
+  [OffsetFetch, 9, 0, 9, 6],
+  [FindCoordinator, 10, 0, 5, 3],
+  [JoinGroup, 11, 0, 9, 6],
+  [Heartbeat, 12, 0, 4, 4],
+  [LeaveGroup, 13, 0, 5, 4],
+  [SyncGroup, 14, 0, 5, 4],
+];
+
+function encode<M extends MessageDecl>(codec: MessageCodec<M>, value: unknown, version: number): Buffer {
+  const w = new Writer();
+  codec.encode(w, value as never, version);
+  return w.toBuffer();
+}
+
+function decode<M extends MessageDecl>(codec: MessageCodec<M>, bytes: Buffer, version: number): Record<string, unknown> {
+  const r = new Reader(bytes);
+  const value = codec.decode(r, version) as Record<string, unknown>;
+  expect(r.remaining()).toBe(0);
+  return value;
+}
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+/**
+ * A value with every field of `version` set to something other than its default (one element per array,
+ * non-null strings), so that nested structs and tagged fields are exercised. Absent fields are left out.
+ */
+function sample(fields: readonly FieldDecl[], version: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (!inRange(version, parseVersions(f.versions))) continue;
+    const isArray = f.type.startsWith('[]');
+    const element = isArray ? f.type.slice(2) : f.type;
+    const one = f.fields ? sample(f.fields, version) : primitiveSample(element);
+    out[f.name] = isArray ? [one] : one;
+  }
+  return out;
+}
+
+function primitiveSample(type: string): unknown {
+  switch (type) {
+    case 'bool':
+      return true;
+    case 'int8':
+    case 'int16':
+    case 'int32':
+    case 'uint16':
+    case 'uint32':
+      return 7;
+    case 'int64':
+      return 1234567890123n;
+    case 'float64':
+      return 1.5;
+    case 'string':
+      return 'str';
+    case 'uuid':
+      return '0123abcd-4567-89ef-0123-456789abcdef';
+    case 'bytes':
+      return Buffer.from([1, 2, 3]);
+    case 'records':
+      return Buffer.from([9, 8, 7, 6]);
+    default:
+      throw new Error(`no sample for ${type}`);
+  }
+}
+
+describe.each(APIS)('%s', (apiMessages, key, min, max, firstFlexible) => {
+  const { request, response } = apiMessages;
+
+  it('declares the Kafka 3.9 key and version ranges', () => {
+    for (const codec of [request, response]) {
+      expect(codec.decl.apiKey).toBe(key);
+      expect(codec.validVersions).toEqual({ min, max });
+      expect(codec.flexibleVersions.min).toBe(firstFlexible);
+      expect(codec.decl.name).toBe(`${apiMessages.name}${codec.decl.type === 'request' ? 'Request' : 'Response'}`);
+    }
+    expect(apiMessages.apiKey).toBe(key);
+  });
+
+  it('round-trips the defaults of every version', () => {
+    for (const codec of [request, response]) {
+      for (let v = min; v <= max; v++) {
+        const value = codec.defaults(v);
+        const bytes = encode(codec, value, v);
+        expect(decode(codec, bytes, v), `${codec.decl.name} v${v}`).toEqual(value);
+      }
+    }
+  });
+
+  it('round-trips a value with every field set, in every version', () => {
+    for (const codec of [request, response]) {
+      for (let v = min; v <= max; v++) {
+        const value = sample(codec.decl.fields, v);
+        const bytes = encode(codec, value, v);
+        const decoded = decode(codec, bytes, v);
+        expect(decoded, `${codec.decl.name} v${v}`).toMatchObject(value);
+        expect(encode(codec, decoded, v).equals(bytes), `${codec.decl.name} v${v} re-encodes`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('hand-checked byte vectors', () => {
+  it('Metadata v1 request with null topics (= all topics)', () => {
+    const bytes = encode(Metadata.request, { topics: null }, 1);
+    expect(bytes.toString('hex')).toBe('ffffffff');
+    expect(decode(Metadata.request, bytes, 1).topics).toBeNull();
+  });
+
+  it('Metadata v0 request cannot carry null topics', () => {
+    expect(() => encode(Metadata.request, { topics: null }, 0)).toThrow(/not nullable/);
+  });
+
+  it('Metadata v4 request: one topic, auto-create off', () => {
+    const bytes = encode(Metadata.request, { topics: [{ name: 'ab' }], allowAutoTopicCreation: false }, 4);
+    expect(bytes).toEqual(hex('00000001 0002 6162 00'));
+  });
+
+  it('Metadata v9 request (flexible): compact array and string, tagged-field sections', () => {
+    const value = { topics: [{ name: 'a' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false };
+    // topics: uvarint(1+1); name: uvarint(1+1) 'a'; element tags 0; allowAuto 1; includeCluster (8-10) 0;
+    // includeTopic 0; message tags 0.
+    const bytes = encode(Metadata.request, value, 9);
+    expect(bytes).toEqual(hex('02 02 61 00 01 00 00 00'));
+    expect(decode(Metadata.request, bytes, 9)).toMatchObject(value);
+  });
+
+  it('Metadata v3 request refuses a non-default, non-ignorable field the version lacks', () => {
+    expect(() => encode(Metadata.request, { topics: [], allowAutoTopicCreation: false }, 3)).toThrow(/does not exist/);
+  });
+
+  it('Metadata v1 response', () => {
+    const value = {
+      brokers: [{ nodeId: 1, host: 'h', port: 9092, rack: null }],
+      controllerId: 1,
+      topics: [
+        {
+          errorCode: 0,
+          name: 't',
+          isInternal: false,
+          partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1] }],
+        },
+      ],
+    };
+    const expected = hex(
+      // brokers [1]: nodeId 1, host 'h', port 9092, rack null
+      '00000001 00000001 0001 68 00002384 ffff' +
+        // controllerId 1
+        '00000001' +
+        // topics [1]: errorCode 0, name 't', isInternal false
+        '00000001 0000 0001 74 00' +
+        // partitions [1]: errorCode 0, index 0, leader 1, replicas [1], isr [1]
+        '00000001 0000 00000000 00000001 00000001 00000001 00000001 00000001',
+    );
+    const bytes = encode(Metadata.response, value, 1);
+    expect(bytes).toEqual(expected);
+    expect(decode(Metadata.response, bytes, 1)).toMatchObject(value);
+  });
+
+  it('Produce v3 request body (no header)', () => {
+    const value = {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 30000,
+      topicData: [{ name: 't', partitionData: [{ index: 0, records: Buffer.from([1, 2, 3]) }] }],
+    };
+    const expected = hex(
+      // transactionalId null, acks -1, timeoutMs 30000
+      'ffff ffff 00007530' +
+        // topicData [1]: name 't'
+        '00000001 0001 74' +
+        // partitionData [1]: index 0, records (int32 length 3)
+        '00000001 00000000 00000003 010203',
+    );
+    const bytes = encode(Produce.request, value, 3);
+    expect(bytes).toEqual(expected);
+    expect(decode(Produce.request, bytes, 3)).toMatchObject(value);
+  });
+
+  it('Produce v9 request (flexible): compact records', () => {
+    const value = {
+      transactionalId: 'tx',
+      acks: 1,
+      timeoutMs: 1000,
+      topicData: [{ name: 't', partitionData: [{ index: 2, records: null }] }],
+    };
+    const expected = hex('03 7478 0001 000003e8 02 02 74 02 00000002 00 00 00 00');
+    expect(encode(Produce.request, value, 9)).toEqual(expected);
+  });
+
+  it('Produce v2 request has no transactionalId on the wire', () => {
+    const value = { acks: 0, timeoutMs: 1, topicData: [] };
+    expect(encode(Produce.request, value, 2)).toEqual(hex('0000 00000001 00000000'));
+    expect(decode(Produce.request, hex('0000 00000001 00000000'), 2).transactionalId).toBeNull();
+  });
+
+  it('Produce v10 response: tagged currentLeader and nodeEndpoints', () => {
+    const value = {
+      responses: [
+        {
+          name: 't',
+          partitionResponses: [
+            {
+              index: 0,
+              errorCode: 6,
+              baseOffset: -1n,
+              logAppendTimeMs: -1n,
+              logStartOffset: -1n,
+              recordErrors: [],
+              errorMessage: null,
+              currentLeader: { leaderId: 2, leaderEpoch: 7 },
+            },
+          ],
+        },
+      ],
+      throttleTimeMs: 0,
+      nodeEndpoints: [{ nodeId: 2, host: 'h', port: 9092, rack: null }],
+    };
+    const expected = hex(
+      // responses [1], name 't', partitionResponses [1]
+      '02 0274 02' +
+        // index 0, errorCode 6, baseOffset -1, logAppendTime -1, logStartOffset -1
+        '00000000 0006 ffffffffffffffff ffffffffffffffff ffffffffffffffff' +
+        // recordErrors [], errorMessage null
+        '01 00' +
+        // partition tags: 1 field, tag 0, 9 bytes: leaderId 2, leaderEpoch 7, the struct's own (empty) tags
+        '01 00 09 00000002 00000007 00' +
+        // topic tags: none; throttleTimeMs 0
+        '00 00000000' +
+        // message tags: 1 field, tag 0, 13 bytes: [1] nodeId 2, host 'h', port 9092, rack null, no tags
+        '01 00 0d 02 00000002 0268 00002384 00 00',
+    );
+    const bytes = encode(Produce.response, value, 10);
+    expect(bytes).toEqual(expected);
+    expect(decode(Produce.response, bytes, 10)).toEqual(value);
+  });
+
+  it('Produce v10 response: default tagged fields are not written', () => {
+    const value = {
+      responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 0, baseOffset: 5n }] }],
+      throttleTimeMs: 0,
+    };
+    const bytes = encode(Produce.response, value, 10);
+    expect(bytes).toEqual(
+      hex('02 0274 02 00000000 0000 0000000000000005 ffffffffffffffff ffffffffffffffff 01 00 00 00 00000000 00'),
+    );
+    expect(decode(Produce.response, bytes, 10).responses).toEqual([
+      {
+        name: 't',
+        partitionResponses: [
+          {
+            index: 0,
+            errorCode: 0,
+            baseOffset: 5n,
+            logAppendTimeMs: -1n,
+            logStartOffset: -1n,
+            recordErrors: [],
+            errorMessage: null,
+            currentLeader: { leaderId: -1, leaderEpoch: -1 },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('Fetch v4 request', () => {
+    const value = {
+      replicaId: -1,
+      maxWaitMs: 500,
+      minBytes: 1,
+      maxBytes: 52428800,
+      isolationLevel: 1,
+      topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: 5n, partitionMaxBytes: 1048576 }] }],
+    };
+    const expected = hex(
+      // replicaId -1, maxWaitMs 500, minBytes 1, maxBytes 50 MiB, isolationLevel 1
+      'ffffffff 000001f4 00000001 03200000 01' +
+        // topics [1]: 't', partitions [1]: partition 0, fetchOffset 5, partitionMaxBytes 1 MiB
+        '00000001 0001 74 00000001 00000000 0000000000000005 00100000',
+    );
+    const bytes = encode(Fetch.request, value, 4);
+    expect(bytes).toEqual(expected);
+    const decoded = decode(Fetch.request, bytes, 4);
+    expect(decoded).toMatchObject(value);
+    // Fields the version lacks come back with Kafka's defaults.
+    expect(decoded.sessionEpoch).toBe(-1);
+    expect(decoded.rackId).toBe('');
+    expect(decoded.topics).toMatchObject([{ partitions: [{ currentLeaderEpoch: -1, logStartOffset: -1n, lastFetchedEpoch: -1 }] }]);
+  });
+
+  it('Fetch v3 request defaults maxBytes to 0x7fffffff', () => {
+    expect(Fetch.request.defaults(3).maxBytes).toBe(0x7fffffff);
+    expect(encode(Fetch.request, Fetch.request.defaults(3), 3)).toEqual(hex('ffffffff 00000000 00000000 7fffffff 00000000'));
+  });
+
+  it('Fetch v12 request: tagged clusterId is read and written', () => {
+    const value = { ...Fetch.request.defaults(12), clusterId: 'c' };
+    const bytes = encode(Fetch.request, value, 12);
+    // ... topics [], forgotten [], rackId '' then tags: 1 field, tag 0, 2 bytes: compact 'c'
+    expect(bytes.subarray(-8)).toEqual(hex('01 01 01 01 00 02 02 63'));
+    expect(decode(Fetch.request, bytes, 12).clusterId).toBe('c');
+  });
+
+  it('Fetch v4 response with an aborted transaction', () => {
+    const value = {
+      throttleTimeMs: 0,
+      responses: [
+        {
+          topic: 't',
+          partitions: [
+            {
+              partitionIndex: 0,
+              errorCode: 0,
+              highWatermark: 10n,
+              lastStableOffset: 8n,
+              abortedTransactions: [{ producerId: 3n, firstOffset: 4n }],
+              records: null,
+            },
+          ],
+        },
+      ],
+    };
+    const expected = hex(
+      '00000000 00000001 0001 74 00000001 00000000 0000 000000000000000a 0000000000000008' +
+        '00000001 0000000000000003 0000000000000004 ffffffff',
+    );
+    const bytes = encode(Fetch.response, value, 4);
+    expect(bytes).toEqual(expected);
+    expect(decode(Fetch.response, bytes, 4)).toMatchObject(value);
+  });
+
+  it('ListOffsets v0 request carries maxNumOffsets, v1 does not', () => {
+    const value = { replicaId: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp: -1n, maxNumOffsets: 1 }] }] };
+    expect(encode(ListOffsets.request, value, 0)).toEqual(
+      hex('ffffffff 00000001 0001 74 00000001 00000000 ffffffffffffffff 00000001'),
+    );
+    expect(encode(ListOffsets.request, value, 1)).toEqual(hex('ffffffff 00000001 0001 74 00000001 00000000 ffffffffffffffff'));
+  });
+
+  it('OffsetFetch v8 request: groups with null topics (= all)', () => {
+    const value = { groups: [{ groupId: 'g', topics: null }], requireStable: true };
+    // groups [1]: 'g', topics null, tags; requireStable 1; tags
+    expect(encode(OffsetFetch.request, value, 8)).toEqual(hex('02 0267 00 00 01 00'));
+  });
+
+  it('FindCoordinator v0 request and response', () => {
+    expect(encode(FindCoordinator.request, { key: 'g' }, 0)).toEqual(hex('0001 67'));
+    const res = { errorCode: 0, nodeId: 1, host: 'h', port: 9092 };
+    expect(encode(FindCoordinator.response, res, 0)).toEqual(hex('0000 00000001 0001 68 00002384'));
+  });
+
+  it('JoinGroup v0 request', () => {
+    const value = {
+      groupId: 'g',
+      sessionTimeoutMs: 10000,
+      memberId: '',
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.from([0, 1]) }],
+    };
+    const expected = hex(
+      '0001 67 00002710 0000 0008' + Buffer.from('consumer').toString('hex') + '00000001 0005' + Buffer.from('range').toString('hex') + '00000002 0001',
+    );
+    const bytes = encode(JoinGroup.request, value, 0);
+    expect(bytes).toEqual(expected);
+    expect(decode(JoinGroup.request, bytes, 0)).toMatchObject(value);
+    expect(decode(JoinGroup.request, bytes, 0).rebalanceTimeoutMs).toBe(-1);
+  });
+
+  it('LeaveGroup v3 request batches members', () => {
+    const value = { groupId: 'g', members: [{ memberId: 'm', groupInstanceId: null }] };
+    expect(encode(LeaveGroup.request, value, 3)).toEqual(hex('0001 67 00000001 0001 6d ffff'));
+    expect(() => encode(LeaveGroup.request, { groupId: 'g', memberId: 'm' }, 3)).toThrow(/does not exist/);
+  });
+
+  it('SyncGroup v5 response (flexible) with protocol type and name', () => {
+    const value = { throttleTimeMs: 0, errorCode: 0, protocolType: 'consumer', protocolName: null, assignment: Buffer.from([0, 1]) };
+    const expected = hex('00000000 0000 09' + Buffer.from('consumer').toString('hex') + '00 03 0001 00');
+    expect(encode(SyncGroup.response, value, 5)).toEqual(expected);
+  });
+
+  it('Heartbeat v4 request (flexible)', () => {
+    const value = { groupId: 'g', generationId: 3, memberId: 'm', groupInstanceId: null };
+    expect(encode(Heartbeat.request, value, 4)).toEqual(hex('02 67 00000003 02 6d 00 00'));
+  });
+});
