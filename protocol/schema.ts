@@ -67,13 +67,18 @@ type PrimValue<T extends string> = T extends 'bool'
 
 type NullableOf<F> = F extends { nullableVersions: string } ? null : never;
 
-export type FieldValue<F extends FieldDecl> = F extends { fields: infer Fs extends readonly FieldDecl[] }
-  ? F['type'] extends `[]${string}`
-    ? StructValue<Fs>[] | NullableOf<F>
-    : StructValue<Fs> | NullableOf<F>
-  : F['type'] extends `[]${infer E}`
-    ? PrimValue<E>[] | NullableOf<F>
-    : PrimValue<F['type']> | NullableOf<F> | (F['type'] extends 'records' ? null : never);
+// A field whose type is not a literal (the generic FieldDecl, as in ApiMessages' default parameters) has
+// an unknown value: otherwise MessageValue<MessageDecl> collapses to numbers and no concrete API is an
+// ApiMessages<MessageDecl>.
+export type FieldValue<F extends FieldDecl> = string extends F['type']
+  ? unknown
+  : F extends { fields: infer Fs extends readonly FieldDecl[] }
+    ? F['type'] extends `[]${string}`
+      ? StructValue<Fs>[] | NullableOf<F>
+      : StructValue<Fs> | NullableOf<F>
+    : F['type'] extends `[]${infer E}`
+      ? PrimValue<E>[] | NullableOf<F>
+      : PrimValue<F['type']> | NullableOf<F> | (F['type'] extends 'records' ? null : never);
 
 export type StructValue<Fs extends readonly FieldDecl[]> = {
   -readonly [F in Fs[number] as F['name']]: FieldValue<F>;
