@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import { Reader, Writer } from '../../protocol/primitives.js';
 import { inRange, parseVersions } from '../../protocol/schema.js';
 import type { ApiMessages, FieldDecl, MessageCodec, MessageDecl } from '../../protocol/schema.js';
@@ -409,5 +410,277 @@ describe('hand-checked byte vectors', () => {
   it('Heartbeat v4 request (flexible)', () => {
     const value = { groupId: 'g', generationId: 3, memberId: 'm', groupInstanceId: null };
     expect(encode(Heartbeat.request, value, 4)).toEqual(hex('02 67 00000003 02 6d 00 00'));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Cross-check against an independent implementation: kafkajs 2.2.4's own (non-flexible) encoders and
+// decoders. Requests kafkajs encodes must decode fully with our codecs; responses we encode must decode
+// with kafkajs to the same values.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const requireCjs = createRequire(import.meta.url);
+const kafkajsApi = (name: string): { versions: string[]; protocol: (o: { version: number }) => (args: any) => any } =>
+  requireCjs(`kafkajs/src/protocol/requests/${name}/index.js`);
+
+async function kafkajsRequest(name: string, version: number, args: unknown): Promise<Buffer> {
+  const { request } = kafkajsApi(name).protocol({ version })(args);
+  const encoder = await request.encode();
+  return encoder.buffer as Buffer;
+}
+
+async function kafkajsResponse(name: string, version: number, bytes: Buffer): Promise<any> {
+  const { response } = kafkajsApi(name).protocol({ version })({});
+  return response.decode(bytes);
+}
+
+const versionsOf = (name: string): number[] => kafkajsApi(name).versions.map(Number);
+
+describe('kafkajs encodes requests our codecs decode', () => {
+  it('Produce v0-7', async () => {
+    const args = {
+      acks: -1,
+      timeout: 30000,
+      transactionalId: 'tx',
+      producerId: 1,
+      producerEpoch: 0,
+      topicData: [{ topic: 't', partitions: [{ partition: 2, firstSequence: 0, messages: [{ key: 'k', value: 'v' }] }] }],
+    };
+    for (const v of versionsOf('produce')) {
+      const decoded = decode(Produce.request, await kafkajsRequest('produce', v, args), v);
+      expect(decoded, `v${v}`).toMatchObject({ acks: -1, timeoutMs: 30000, topicData: [{ name: 't', partitionData: [{ index: 2 }] }] });
+      expect(decoded.transactionalId).toBe(v >= 3 ? 'tx' : null);
+      const records = (decoded.topicData as any)[0].partitionData[0].records as Buffer;
+      expect(records.length).toBeGreaterThan(0);
+      if (v >= 3) expect(records.readInt8(16), 'record batch magic').toBe(2);
+    }
+  });
+
+  it('Fetch v0-11', async () => {
+    const args = {
+      replicaId: -1,
+      maxWaitTime: 500,
+      minBytes: 1,
+      maxBytes: 1024,
+      isolationLevel: 1,
+      rackId: 'r',
+      topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: '42', maxBytes: 100 }] }],
+    };
+    for (const v of versionsOf('fetch')) {
+      const decoded = decode(Fetch.request, await kafkajsRequest('fetch', v, args), v);
+      expect(decoded, `v${v}`).toMatchObject({
+        replicaId: -1,
+        maxWaitMs: 500,
+        minBytes: 1,
+        maxBytes: v >= 3 ? 1024 : 0x7fffffff,
+        isolationLevel: v >= 4 ? 1 : 0,
+        rackId: v >= 11 ? 'r' : '',
+        topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: 42n, partitionMaxBytes: 100 }] }],
+      });
+    }
+  });
+
+  it('ListOffsets v0-3', async () => {
+    const args = { replicaId: -1, isolationLevel: 1, topics: [{ topic: 't', partitions: [{ partition: 1, timestamp: -2 }] }] };
+    for (const v of versionsOf('listOffsets')) {
+      const decoded = decode(ListOffsets.request, await kafkajsRequest('listOffsets', v, args), v);
+      expect(decoded, `v${v}`).toMatchObject({
+        replicaId: -1,
+        isolationLevel: v >= 2 ? 1 : 0,
+        topics: [{ name: 't', partitions: [{ partitionIndex: 1, timestamp: -2n }] }],
+      });
+    }
+  });
+
+  it('Metadata v0-6', async () => {
+    for (const v of versionsOf('metadata')) {
+      const decoded = decode(Metadata.request, await kafkajsRequest('metadata', v, { topics: ['a', 'b'], allowAutoTopicCreation: false }), v);
+      expect(decoded, `v${v}`).toMatchObject({ topics: [{ name: 'a' }, { name: 'b' }], allowAutoTopicCreation: v < 4 });
+    }
+  });
+
+  it('OffsetCommit v0-5', async () => {
+    const args = {
+      groupId: 'g',
+      groupGenerationId: 3,
+      memberId: 'm',
+      topics: [{ topic: 't', partitions: [{ partition: 0, offset: '7', metadata: null }] }],
+    };
+    for (const v of versionsOf('offsetCommit')) {
+      const decoded = decode(OffsetCommit.request, await kafkajsRequest('offsetCommit', v, args), v);
+      expect(decoded, `v${v}`).toMatchObject({
+        groupId: 'g',
+        generationIdOrMemberEpoch: v >= 1 ? 3 : -1,
+        memberId: v >= 1 ? 'm' : '',
+        topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 7n, committedMetadata: null }] }],
+      });
+    }
+  });
+
+  it('OffsetFetch v1-4', async () => {
+    for (const v of versionsOf('offsetFetch')) {
+      const args = { groupId: 'g', topics: [{ topic: 't', partitions: [{ partition: 0 }, { partition: 1 }] }] };
+      const decoded = decode(OffsetFetch.request, await kafkajsRequest('offsetFetch', v, args), v);
+      expect(decoded, `v${v}`).toMatchObject({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }] });
+    }
+  });
+
+  it('FindCoordinator v0-2', async () => {
+    for (const v of versionsOf('findCoordinator')) {
+      const decoded = decode(FindCoordinator.request, await kafkajsRequest('findCoordinator', v, { groupId: 'g', coordinatorType: 1 }), v);
+      expect(decoded, `v${v}`).toMatchObject({ key: 'g', keyType: v >= 1 ? 1 : 0 });
+    }
+  });
+
+  it('JoinGroup v0-5', async () => {
+    const args = {
+      groupId: 'g',
+      sessionTimeout: 30000,
+      rebalanceTimeout: 60000,
+      memberId: '',
+      protocolType: 'consumer',
+      groupProtocols: [{ name: 'RoundRobinAssigner', metadata: Buffer.from([0, 1, 2]) }],
+    };
+    for (const v of versionsOf('joinGroup')) {
+      const decoded = decode(JoinGroup.request, await kafkajsRequest('joinGroup', v, args), v);
+      expect(decoded, `v${v}`).toMatchObject({
+        groupId: 'g',
+        sessionTimeoutMs: 30000,
+        rebalanceTimeoutMs: v >= 1 ? 60000 : -1,
+        protocolType: 'consumer',
+        protocols: [{ name: 'RoundRobinAssigner', metadata: Buffer.from([0, 1, 2]) }],
+      });
+    }
+  });
+
+  it('Heartbeat v0-3, LeaveGroup v0-3, SyncGroup v0-3', async () => {
+    for (const v of versionsOf('heartbeat')) {
+      const bytes = await kafkajsRequest('heartbeat', v, { groupId: 'g', groupGenerationId: 4, memberId: 'm', groupInstanceId: null });
+      expect(decode(Heartbeat.request, bytes, v), `v${v}`).toMatchObject({ groupId: 'g', generationId: 4, memberId: 'm' });
+    }
+    for (const v of versionsOf('leaveGroup')) {
+      const decoded = decode(LeaveGroup.request, await kafkajsRequest('leaveGroup', v, { groupId: 'g', memberId: 'm' }), v);
+      expect(decoded, `v${v}`).toMatchObject(v >= 3 ? { groupId: 'g', members: [{ memberId: 'm', groupInstanceId: null }] } : { groupId: 'g', memberId: 'm' });
+    }
+    for (const v of versionsOf('syncGroup')) {
+      const args = { groupId: 'g', generationId: 4, memberId: 'm', groupAssignment: [{ memberId: 'm', memberAssignment: Buffer.from([0, 1]) }] };
+      const decoded = decode(SyncGroup.request, await kafkajsRequest('syncGroup', v, args), v);
+      expect(decoded, `v${v}`).toMatchObject({ groupId: 'g', generationId: 4, memberId: 'm', assignments: [{ memberId: 'm', assignment: Buffer.from([0, 1]) }] });
+    }
+  });
+});
+
+describe('kafkajs decodes responses our codecs encode', () => {
+  it('Metadata v0-6', async () => {
+    const value = {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: 1, host: 'localhost', port: 9092, rack: null }],
+      clusterId: 'c',
+      controllerId: 1,
+      topics: [
+        {
+          errorCode: 0,
+          name: 't',
+          isInternal: false,
+          partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }],
+        },
+      ],
+    };
+    for (const v of versionsOf('metadata')) {
+      const decoded = await kafkajsResponse('metadata', v, encode(Metadata.response, value, v));
+      expect(decoded.brokers, `v${v}`).toMatchObject([{ nodeId: 1, host: 'localhost', port: 9092 }]);
+      expect(decoded.topicMetadata, `v${v}`).toMatchObject([
+        { topicErrorCode: 0, topic: 't', partitionMetadata: [{ partitionErrorCode: 0, partitionId: 0, leader: 1, replicas: [1], isr: [1] }] },
+      ]);
+      if (v >= 1) expect(decoded.controllerId).toBe(1);
+      if (v >= 2) expect(decoded.clusterId).toBe('c');
+    }
+  });
+
+  it('Produce v0-7', async () => {
+    const value = {
+      responses: [{ name: 't', partitionResponses: [{ index: 0, errorCode: 0, baseOffset: 5n, logAppendTimeMs: -1n, logStartOffset: 0n }] }],
+      throttleTimeMs: 0,
+    };
+    for (const v of versionsOf('produce')) {
+      const decoded = await kafkajsResponse('produce', v, encode(Produce.response, value, v));
+      const offsetField = v >= 3 ? 'baseOffset' : 'offset'; // kafkajs's names
+      expect(decoded.topics, `v${v}`).toMatchObject([{ topicName: 't', partitions: [{ partition: 0, errorCode: 0, [offsetField]: '5' }] }]);
+    }
+  });
+
+  it('Fetch v0-11', async () => {
+    const value = {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId: 0,
+      responses: [
+        {
+          topic: 't',
+          partitions: [{ partitionIndex: 0, errorCode: 0, highWatermark: 10n, lastStableOffset: 10n, logStartOffset: 0n, abortedTransactions: [], records: Buffer.alloc(0) }],
+        },
+      ],
+    };
+    for (const v of versionsOf('fetch')) {
+      const decoded = await kafkajsResponse('fetch', v, encode(Fetch.response, value, v));
+      expect(decoded.responses, `v${v}`).toMatchObject([{ topicName: 't', partitions: [{ partition: 0, errorCode: 0, highWatermark: '10', messages: [] }] }]);
+    }
+  });
+
+  it('ListOffsets v0-3', async () => {
+    for (const v of versionsOf('listOffsets')) {
+      // v0 has only the old-style offset list; v1+ a single offset (neither field is ignorable).
+      const partition0 = v === 0 ? { oldStyleOffsets: [12n] } : { timestamp: -1n, offset: 12n };
+      const value = { throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0, ...partition0 }] }] };
+      const decoded = await kafkajsResponse('listOffsets', v, encode(ListOffsets.response, value, v));
+      const partition = decoded.responses[0].partitions[0];
+      expect(decoded.responses[0].topic, `v${v}`).toBe('t');
+      expect(v === 0 ? partition.offsets : [partition.offset], `v${v}`).toEqual(['12']);
+    }
+  });
+
+  it('group APIs', async () => {
+    const joined = {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      generationId: 1,
+      protocolName: 'RoundRobinAssigner',
+      leader: 'm',
+      memberId: 'm',
+      members: [{ memberId: 'm', groupInstanceId: null, metadata: Buffer.from([1]) }],
+    };
+    for (const v of versionsOf('joinGroup')) {
+      const decoded = await kafkajsResponse('joinGroup', v, encode(JoinGroup.response, joined, v));
+      expect(decoded, `v${v}`).toMatchObject({ errorCode: 0, generationId: 1, groupProtocol: 'RoundRobinAssigner', leaderId: 'm', memberId: 'm' });
+      expect(decoded.members[0].memberMetadata).toEqual(Buffer.from([1]));
+    }
+    for (const v of versionsOf('syncGroup')) {
+      const decoded = await kafkajsResponse('syncGroup', v, encode(SyncGroup.response, { errorCode: 0, assignment: Buffer.from([0, 1]) }, v));
+      expect(decoded.memberAssignment, `v${v}`).toEqual(Buffer.from([0, 1]));
+    }
+    for (const v of versionsOf('heartbeat')) {
+      const decoded = await kafkajsResponse('heartbeat', v, encode(Heartbeat.response, { throttleTimeMs: 0, errorCode: 0 }, v));
+      expect(decoded.errorCode, `v${v}`).toBe(0);
+    }
+    for (const v of versionsOf('leaveGroup')) {
+      const value = v >= 3 ? { errorCode: 0, members: [{ memberId: 'm', groupInstanceId: null, errorCode: 0 }] } : { errorCode: 0 };
+      const decoded = await kafkajsResponse('leaveGroup', v, encode(LeaveGroup.response, value, v));
+      expect(decoded.errorCode, `v${v}`).toBe(0);
+    }
+    for (const v of versionsOf('findCoordinator')) {
+      const value = { errorCode: 0, errorMessage: null, nodeId: 1, host: 'h', port: 9092 };
+      const decoded = await kafkajsResponse('findCoordinator', v, encode(FindCoordinator.response, value, v));
+      expect(decoded.coordinator, `v${v}`).toEqual({ nodeId: 1, host: 'h', port: 9092 });
+    }
+    for (const v of versionsOf('offsetCommit')) {
+      const value = { topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0 }] }] };
+      const decoded = await kafkajsResponse('offsetCommit', v, encode(OffsetCommit.response, value, v));
+      expect(decoded.responses, `v${v}`).toMatchObject([{ topic: 't', partitions: [{ partition: 0, errorCode: 0 }] }]);
+    }
+    for (const v of versionsOf('offsetFetch')) {
+      const value = { topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 7n, metadata: null, errorCode: 0 }] }], errorCode: 0 };
+      const decoded = await kafkajsResponse('offsetFetch', v, encode(OffsetFetch.response, value, v));
+      expect(decoded.responses, `v${v}`).toMatchObject([{ topic: 't', partitions: [{ partition: 0, offset: '7', errorCode: 0 }] }]);
+    }
   });
 });
