@@ -15,13 +15,8 @@ import { Heartbeat } from '../../protocol/messages/heartbeat.js';
 import { LeaveGroup } from '../../protocol/messages/leave-group.js';
 import { SyncGroup } from '../../protocol/messages/sync-group.js';
 
-// ApiMessages<MessageDecl> does not accept a concrete API (MessageValue<MessageDecl> collapses to an index
-// signature of numbers), so this heterogeneous list uses `any`.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyApi = ApiMessages<any, any>;
-
 /** API, key, valid versions (min, max) and first flexible version, from the Kafka 3.9 specs. */
-const APIS: [AnyApi, number, number, number, number][] = [
+const APIS: [ApiMessages, number, number, number, number][] = [
   [Produce, 0, 0, 11, 9],
   [Fetch, 1, 0, 17, 12],
   [ListOffsets, 2, 0, 9, 6],
