@@ -1,0 +1,33 @@
+/**
+ * Typed storage failures. Each carries the Kafka error code the broker should answer with, as a number
+ * (storage does not import protocol/errors; the codes are Kafka's: OFFSET_OUT_OF_RANGE = 1,
+ * CORRUPT_MESSAGE = 2, KAFKA_STORAGE_ERROR = 56, UNKNOWN_SERVER_ERROR = -1).
+ */
+
+export class OffsetOutOfRangeError extends Error {
+  override readonly name = 'OffsetOutOfRangeError';
+  readonly errorCode = 1;
+  constructor(
+    readonly offset: number,
+    readonly logStartOffset: number,
+    readonly logEndOffset: number,
+  ) {
+    super(`offset ${offset} is out of range [${logStartOffset}, ${logEndOffset}]`);
+  }
+}
+
+/** The log can no longer be written or read (an I/O error left it in an unknown state, or it was closed). */
+export class KafkaStorageError extends Error {
+  override readonly name = 'KafkaStorageError';
+  readonly errorCode = 56;
+}
+
+/** The batches handed to append do not match their positions, or a follower append does not continue the log. */
+export class InvalidAppendError extends Error {
+  override readonly name = 'InvalidAppendError';
+  readonly errorCode: number;
+  constructor(message: string, errorCode = 2) {
+    super(message);
+    this.errorCode = errorCode;
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * All partition logs of a broker, across its log directories (`log.dirs`, comma-separated).
+ *
+ * Each log lives in `<log dir>/<topic>-<partition>/`. A topic name may itself contain '-', so the partition
+ * number is what follows the last '-'. Directories named `<...>-delete` are partitions whose deletion was
+ * interrupted: loadAll() finishes removing them. A new partition goes to the log directory holding the
+ * fewest partitions (Kafka's placement rule). Logs are opened a few at a time (Kafka's
+ * num.recovery.threads.per.data.dir).
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { defaultLogConfig, type LogConfig } from './log-config.js';
+import { Log } from './log.js';
+
+export interface LogManagerOptions {
+  logger?: Logger;
+  now?: () => number;
+  /** The config of a topic's logs found on disk by loadAll(); defaults to `defaultConfig`. */
+  configFor?: (topic: string, partition: number) => LogConfig;
+  defaultConfig?: LogConfig;
+  /** How many logs are opened (recovered) at once. */
+  recoveryConcurrency?: number;
+}
+
+const PARTITION_DIR = /^(.+)-(\d+)$/;
+
+export function logKey(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** Splits a partition directory name into topic and partition, or null for other directories. */
+export function parsePartitionDir(name: string): { topic: string; partition: number } | null {
+  if (name.endsWith('-delete') || name.endsWith('-future') || name.endsWith('-stray')) return null;
+  const m = PARTITION_DIR.exec(name);
+  if (!m) return null;
+  const partition = Number(m[2]);
+  if (!Number.isSafeInteger(partition)) return null;
+  return { topic: m[1]!, partition };
+}
+
+export class LogManager {
+  readonly logDirs: string[];
+  private readonly logs = new Map<string, Log>();
+  private readonly opening = new Map<string, Promise<Log>>();
+  private readonly logger: Logger;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private retentionRunning = false;
+
+  constructor(
+    logDirs: string | readonly string[],
+    private readonly options: LogManagerOptions = {},
+  ) {
+    const dirs = typeof logDirs === 'string' ? logDirs.split(',') : [...logDirs];
+    this.logDirs = dirs.map((d) => d.trim()).filter((d) => d.length > 0);
+    if (this.logDirs.length === 0) throw new RangeError('no log directory given');
+    this.logger = options.logger ?? pino({ level: 'silent' });
+  }
+
+  private configFor(topic: string, partition: number): LogConfig {
+    return this.options.configFor?.(topic, partition) ?? this.options.defaultConfig ?? defaultLogConfig;
+  }
+
+  /** Opens every partition log found in the log directories (recovering as needed). */
+  async loadAll(): Promise<Map<string, Log>> {
+    const found: { topic: string; partition: number; dir: string }[] = [];
+    for (const logDir of this.logDirs) {
+      await mkdir(logDir, { recursive: true });
+      for (const entry of await readdir(logDir, { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        if (entry.name.endsWith('-delete')) {
+          this.logger.info({ dir: entry.name }, 'finishing an interrupted partition deletion');
+          await rm(join(logDir, entry.name), { recursive: true, force: true });
+          continue;
+        }
+        const parsed = parsePartitionDir(entry.name);
+        if (!parsed) continue;
+        const key = logKey(parsed.topic, parsed.partition);
+        if (this.logs.has(key) || found.some((f) => logKey(f.topic, f.partition) === key)) {
+          if (!this.logs.has(key)) this.logger.error({ key, dir: join(logDir, entry.name) }, 'partition found in two log directories; using the first');
+          continue;
+        }
+        found.push({ ...parsed, dir: join(logDir, entry.name) });
+      }
+    }
+    const started = Date.now();
+    const concurrency = Math.max(1, this.options.recoveryConcurrency ?? 8);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < found.length) {
+        const f = found[next++]!;
+        const key = logKey(f.topic, f.partition);
+        const log = await Log.open(f.dir, this.configFor(f.topic, f.partition), { logger: this.logger, now: this.options.now });
+        this.logs.set(key, log);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, found.length) }, worker));
+    this.logger.info({ logs: found.length, ms: Date.now() - started }, 'logs loaded');
+    return new Map(this.logs);
+  }
+
+  get(topic: string, partition: number): Log | undefined {
+    return this.logs.get(logKey(topic, partition));
+  }
+
+  all(): Map<string, Log> {
+    return new Map(this.logs);
+  }
+
+  /**
+   * The log of a partition, opened (and its directory created) if needed. An already open log gets
+   * `config` as its new config.
+   */
+  getOrCreate(topic: string, partition: number, config: LogConfig): Promise<Log> {
+    const key = logKey(topic, partition);
+    const existing = this.logs.get(key);
+    if (existing) {
+      existing.config = config;
+      return Promise.resolve(existing);
+    }
+    const pending = this.opening.get(key);
+    if (pending) return pending;
+    const open = (async () => {
+      try {
+        const dir = await this.dirFor(key);
+        const log = await Log.open(dir, config, { logger: this.logger, now: this.options.now });
+        this.logs.set(key, log);
+        return log;
+      } finally {
+        this.opening.delete(key);
+      }
+    })();
+    this.opening.set(key, open);
+    return open;
+  }
+
+  /** The existing directory of a partition, or a new one in the least loaded log dir. */
+  private async dirFor(key: string): Promise<string> {
+    let best = this.logDirs[0]!;
+    let bestCount = Infinity;
+    for (const logDir of this.logDirs) {
+      await mkdir(logDir, { recursive: true });
+      const names = await readdir(logDir);
+      if (names.includes(key)) return join(logDir, key);
+      const count = names.filter((n) => parsePartitionDir(n) !== null).length;
+      if (count < bestCount) {
+        best = logDir;
+        bestCount = count;
+      }
+    }
+    return join(best, key);
+  }
+
+  /** Deletes a partition's log and its directory (topic deletion). */
+  async delete(topic: string, partition: number): Promise<void> {
+    const key = logKey(topic, partition);
+    const log = this.logs.get(key) ?? (await this.opening.get(key)?.catch(() => undefined));
+    this.logs.delete(key);
+    if (log) {
+      await log.delete();
+      return;
+    }
+    for (const logDir of this.logDirs) await rm(join(logDir, key), { recursive: true, force: true });
+  }
+
+  /** Runs retention over every log now; returns the number of segments deleted. */
+  async applyRetention(): Promise<number> {
+    let deleted = 0;
+    for (const [key, log] of this.logs) {
+      try {
+        deleted += await log.applyRetention();
+      } catch (err) {
+        this.logger.warn({ err, log: key }, 'retention failed');
+      }
+    }
+    return deleted;
+  }
+
+  /** Applies retention every `intervalMs` (log.retention.check.interval.ms). */
+  startRetentionTimer(intervalMs: number): void {
+    this.stopRetentionTimer();
+    this.retentionTimer = setInterval(() => {
+      if (this.retentionRunning) return;
+      this.retentionRunning = true;
+      this.applyRetention()
+        .catch((err: unknown) => this.logger.error({ err }, 'retention pass failed'))
+        .finally(() => {
+          this.retentionRunning = false;
+        });
+    }, intervalMs);
+    this.retentionTimer.unref();
+  }
+
+  stopRetentionTimer(): void {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.retentionTimer = null;
+  }
+
+  /** fsyncs every log. */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((log) => log.flush()));
+  }
+
+  /** Closes every log cleanly (each writes its clean-shutdown marker). */
+  async closeAll(): Promise<void> {
+    this.stopRetentionTimer();
+    await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
+    const logs = [...this.logs.entries()];
+    this.logs.clear();
+    const results = await Promise.allSettled(logs.map(([, log]) => log.close()));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.logger.error({ err: r.reason, log: logs[i]![0] }, 'closing a log failed');
+    });
+  }
+}
