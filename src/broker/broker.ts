@@ -152,6 +152,7 @@ export class Broker {
 
   private async openPartition(topic: TopicState, partition: number): Promise<Partition> {
     const log = await this.logManager.getOrCreate(topic.name, partition, this.logConfigFor(topic.configs));
+    await log.writePartitionMetadata(topic.topicId);
     return new Partition(
       topic.name,
       topic.topicId,

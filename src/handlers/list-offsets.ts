@@ -37,12 +37,12 @@ export const listOffsetsHandler = defineHandler(ListOffsets, {
               return { ...out, offset: BigInt(end), leaderEpoch: partition.leaderEpoch };
             }
             if (ts === MAX_TIMESTAMP) {
-              const found = await partition.log.offsetOfMaxTimestamp();
+              const found = await partition.offsetOfMaxTimestamp();
               if (!found) return out;
               return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: partition.leaderEpoch };
             }
             if (ts < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
-            const found = await partition.log.offsetForTimestamp(ts);
+            const found = await partition.offsetForTimestamp(ts);
             if (!found || found.offset >= partition.highWatermark) return out;
             return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: partition.leaderEpoch };
           }),
