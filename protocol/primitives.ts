@@ -175,36 +175,49 @@ export class Writer {
     return at;
   }
 
+  /** Every write reserves space first: `ensure` may replace `this.buf`, so it must run before `this.buf` is read. */
+  private byte(v: number): void {
+    const at = this.ensure(1);
+    this.buf[at] = v;
+  }
+
   bool(v: boolean): this {
-    this.buf[this.ensure(1)] = v ? 1 : 0;
+    this.byte(v ? 1 : 0);
     return this;
   }
   int8(v: number): this {
-    this.buf.writeInt8(v, this.ensure(1));
+    const at = this.ensure(1);
+    this.buf.writeInt8(v, at);
     return this;
   }
   int16(v: number): this {
-    this.buf.writeInt16BE(v, this.ensure(2));
+    const at = this.ensure(2);
+    this.buf.writeInt16BE(v, at);
     return this;
   }
   uint16(v: number): this {
-    this.buf.writeUInt16BE(v, this.ensure(2));
+    const at = this.ensure(2);
+    this.buf.writeUInt16BE(v, at);
     return this;
   }
   int32(v: number): this {
-    this.buf.writeInt32BE(v, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeInt32BE(v, at);
     return this;
   }
   uint32(v: number): this {
-    this.buf.writeUInt32BE(v, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeUInt32BE(v, at);
     return this;
   }
   int64(v: bigint): this {
-    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.ensure(8));
+    const at = this.ensure(8);
+    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), at);
     return this;
   }
   float64(v: number): this {
-    this.buf.writeDoubleBE(v, this.ensure(8));
+    const at = this.ensure(8);
+    this.buf.writeDoubleBE(v, at);
     return this;
   }
 
@@ -220,10 +233,10 @@ export class Writer {
     if (v < 0 || v > 0xffffffff || !Number.isInteger(v)) throw new ProtocolError(`invalid uvarint ${v}`);
     let value = v;
     while (value >= 0x80) {
-      this.buf[this.ensure(1)] = (value & 0x7f) | 0x80;
+      this.byte((value & 0x7f) | 0x80);
       value = Math.floor(value / 128);
     }
-    this.buf[this.ensure(1)] = value;
+    this.byte(value);
     return this;
   }
 
@@ -234,10 +247,10 @@ export class Writer {
   varlong(v: bigint): this {
     let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
     while (z >= 0x80n) {
-      this.buf[this.ensure(1)] = Number(z & 0x7fn) | 0x80;
+      this.byte(Number(z & 0x7fn) | 0x80);
       z >>= 7n;
     }
-    this.buf[this.ensure(1)] = Number(z);
+    this.byte(Number(z));
     return this;
   }
 
@@ -255,7 +268,8 @@ export class Writer {
     const n = Buffer.byteLength(v, 'utf8');
     if (!compact && n > 0x7fff) throw new ProtocolError('string longer than 32767 bytes');
     this.lengthPrefix(n, compact, false);
-    this.buf.write(v, this.ensure(n), n, 'utf8');
+    const at = this.ensure(n);
+    this.buf.write(v, at, n, 'utf8');
     return this;
   }
 

@@ -20,6 +20,8 @@ export const listOffsetsHandler = defineHandler(ListOffsets, {
   maxVersion: 7,
   async handle(ctx, req) {
     const broker = ctx.broker;
+    // leaderEpoch exists from v4 and is not ignorable: below v4 it must stay at its default.
+    const epochOf = (epoch: number): number => (ctx.apiVersion >= 4 ? epoch : -1);
     const topics = await Promise.all(
       req.topics.map(async (t) => {
         const state = broker.topics.get(t.name);
@@ -31,20 +33,20 @@ export const listOffsetsHandler = defineHandler(ListOffsets, {
             if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch) return { ...out, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
             if (p.currentLeaderEpoch > partition.leaderEpoch) return { ...out, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
             const ts = Number(p.timestamp);
-            if (ts === EARLIEST) return { ...out, offset: BigInt(partition.logStartOffset), leaderEpoch: partition.leaderEpoch };
+            if (ts === EARLIEST) return { ...out, offset: BigInt(partition.logStartOffset), leaderEpoch: epochOf(partition.leaderEpoch) };
             if (ts === LATEST) {
               const end = req.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
-              return { ...out, offset: BigInt(end), leaderEpoch: partition.leaderEpoch };
+              return { ...out, offset: BigInt(end), leaderEpoch: epochOf(partition.leaderEpoch) };
             }
             if (ts === MAX_TIMESTAMP) {
               const found = await partition.offsetOfMaxTimestamp();
               if (!found) return out;
-              return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: partition.leaderEpoch };
+              return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: epochOf(partition.leaderEpoch) };
             }
             if (ts < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
             const found = await partition.offsetForTimestamp(ts);
             if (!found || found.offset >= partition.highWatermark) return out;
-            return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: partition.leaderEpoch };
+            return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: epochOf(partition.leaderEpoch) };
           }),
         );
         return { name: t.name, partitions };
