@@ -26,6 +26,11 @@ roundtrip() {
   if ! diff -q "$WORK/input.txt" "$WORK/out-$codec.txt" >/dev/null; then
     echo "read back differs: $(wc -l < "$WORK/out-$codec.txt") lines"; diff "$WORK/input.txt" "$WORK/out-$codec.txt" | head -5; return 1
   fi
+  # The batches on disk must carry the codec asked for (librdkafka silently falls back when it decides the
+  # broker cannot take it).
+  local stored
+  stored="$(cd "$REPO_ROOT" && node --import tsx conformance/tools/batch-codecs.ts "$SAMSA_DATA/$topic-0" | tr '\n' ' ')"
+  [ "$stored" = "$codec " ] || { echo "stored codecs: '$stored', expected '$codec'"; return 1; }
 }
 
 check "metadata (-L lists the broker and an auto-created topic)" metadata
