@@ -17,6 +17,8 @@ import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import { Partition } from './partition.js';
 import { Purgatory } from './purgatory.js';
 import { topicLogSettings, validateTopicConfig } from './topic-config.js';
+import type { GroupCoordinator } from '../group/coordinator.js';
+import { startGroupCoordinator } from '../group/start.js';
 
 export interface TopicState {
   readonly name: string;
@@ -63,6 +65,8 @@ export class Broker {
   advertisedApis: { apiKey: number; minVersion: number; maxVersion: number }[] = [];
   /** The address clients are told to connect to, resolved once the listener is bound. */
   advertised: { host: string; port: number } = { host: '127.0.0.1', port: 9092 };
+  /** The classic consumer group coordinator (src/group), started once the topics are loaded. */
+  groupCoordinator!: GroupCoordinator;
   private readonly logManager: LogManager;
   private metadataWrite: Promise<void> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -79,6 +83,7 @@ export class Broker {
     await mkdir(config.logDirs, { recursive: true });
     await broker.writeMetaProperties();
     await broker.loadTopics();
+    broker.groupCoordinator = (await startGroupCoordinator(broker)).coordinator;
     const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
     broker.retentionTimer = setInterval(() => void broker.applyRetention(), interval);
     broker.retentionTimer.unref();
@@ -250,6 +255,7 @@ export class Broker {
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.purgatory.completeAll();
+    await this.groupCoordinator?.shutdown();
     await this.metadataWrite;
     await this.logManager.closeAll();
   }

@@ -81,6 +81,25 @@ export interface GroupStore {
   write(groupId: string, records: CoordinatorRecord[]): Promise<void>;
   /** Replays every stored record, oldest first. */
   load(apply: (record: CoordinatorRecord) => void): Promise<void>;
+  /** Waits for writes in flight. */
+  close?(): Promise<void>;
+  /** Makes the storage ready for writes (creates `__consumer_offsets`); FindCoordinator calls it. */
+  ensureReady?(): Promise<void>;
+}
+
+/** A failed store write, with the error code the client should see. */
+export class GroupStoreError extends Error {
+  override readonly name = 'GroupStoreError';
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function storeErrorCode(err: unknown): number {
+  return err instanceof GroupStoreError ? err.errorCode : ErrorCode.COORDINATOR_NOT_AVAILABLE;
 }
 
 export interface JoinGroupParams {
@@ -196,6 +215,12 @@ export class GroupCoordinator {
     }
     for (const p of this.pendingSync.values()) p.timer.cancel();
     this.pendingSync.clear();
+    await this.store.close?.();
+  }
+
+  /** FindCoordinator: the store must be able to take this group's records (Kafka creates the topic then). */
+  async ensureStorage(): Promise<void> {
+    await this.store.ensureReady?.();
   }
 
   group(groupId: string): ClassicGroup | undefined {
@@ -325,12 +350,12 @@ export class GroupCoordinator {
     group.add(member);
     member.joinWaiter = resolve;
     this.heartbeatOk(group, member);
-    this.maybePrepareRebalance(group, `new member ${memberId} joined`);
+    this.maybePrepareRebalance(group, `new member ${memberId} joined${p.reason ? ` (client reason: ${p.reason})` : ''}`);
   }
 
   private updateMemberAndRebalance(group: ClassicGroup, member: GroupMember, p: JoinGroupParams, resolve: (r: JoinGroupResult) => void, reason: string): void {
     this.updateMember(member, p, resolve);
-    this.maybePrepareRebalance(group, `${reason} (${member.memberId})`);
+    this.maybePrepareRebalance(group, `${reason} (${member.memberId})${p.reason ? ` (client reason: ${p.reason})` : ''}`);
   }
 
   private updateMember(member: GroupMember, p: JoinGroupParams, resolve: (r: JoinGroupResult) => void): void {
@@ -760,7 +785,8 @@ export class GroupCoordinator {
       await this.store.write(p.groupId, records);
     } catch (err) {
       this.logger.warn({ group: p.groupId, err }, 'offset commit write failed');
-      return errors.map((e) => (e === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : e));
+      const code = storeErrorCode(err);
+      return errors.map((e) => (e === ErrorCode.NONE ? code : e));
     }
     const g = this.groups.get(p.groupId);
     if (g === group && !g.is(GroupState.Dead)) {
@@ -807,7 +833,7 @@ export class GroupCoordinator {
         await this.store.write(groupId, deletable.map((p) => ({ type: 'offset', group: groupId, topic: p.topic, partition: p.partition, value: null })));
       } catch (err) {
         this.logger.warn({ group: groupId, err }, 'offset delete write failed');
-        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, partitionErrors: [] };
+        return { errorCode: storeErrorCode(err), partitionErrors: [] };
       }
       for (const p of deletable) group.offsets.delete(offsetKey(p.topic, p.partition));
     }
@@ -877,7 +903,7 @@ export class GroupCoordinator {
       await this.removeGroup(group);
     } catch (err) {
       this.logger.warn({ group: groupId, err }, 'group delete write failed');
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return storeErrorCode(err);
     }
     return ErrorCode.NONE;
   }

@@ -8,6 +8,8 @@ export interface RequestContext {
   readonly header: RequestHeader;
   readonly apiVersion: number;
   readonly connectionId: number;
+  /** The client's IP address (group members' clientHost), when known. */
+  readonly clientAddress?: string;
   readonly logger: Logger;
   /** Ends the connection with a logged reason (acks=0 produce errors: the client has no other signal). */
   closeConnection(reason: string): void;

@@ -69,7 +69,7 @@ export class Dispatcher implements FrameHandler {
         this.logger.info({ conn: conn.id, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, request: traceValue(request) }, 'request');
       }
       const response = await handler.handle(
-        { broker: this.broker, header, apiVersion: header.apiVersion, connectionId: conn.id, logger: this.logger, closeConnection: (reason: string) => conn.close(reason) },
+        { broker: this.broker, header, apiVersion: header.apiVersion, connectionId: conn.id, clientAddress: conn.socket.remoteAddress, logger: this.logger, closeConnection: (reason: string) => conn.close(reason) },
         request,
       );
       if (response === null) return null;

@@ -1,0 +1,159 @@
+/**
+ * The group coordinator's records in the internal compacted topic `__consumer_offsets` (record formats in
+ * coordinator-records.ts).
+ *
+ * - The topic is created on first use with `offsets.topic.num.partitions` partitions and
+ *   cleanup.policy=compact. When it already exists its own partition count is used, so changing the
+ *   property later does not move groups.
+ * - A group lives in partition `abs(javaHashCode(groupId)) % partitions`, as in Kafka.
+ * - All records of one write go in one uncompressed batch: a commit of many partitions is atomic.
+ *   Writes to one partition are chained, so the coordinator's in-memory cache is updated in log order.
+ * - On start every partition is read from its log start offset to its end, in log order, and each record
+ *   handed to the coordinator; records that cannot be decoded are logged and skipped.
+ */
+import type { Logger } from 'pino';
+import { ErrorCode } from '../../protocol/errors.js';
+import { isControl, splitBatches } from '../../protocol/records/batch.js';
+import { buildBatch, readRecords, type RecordInput } from '../../protocol/records/record.js';
+import type { Broker, TopicState } from '../broker/broker.js';
+import { TopicError } from '../broker/broker.js';
+import {
+  decodeCoordinatorRecord,
+  groupMetadataKey,
+  groupMetadataValue,
+  offsetCommitKey,
+  offsetCommitValue,
+  partitionForGroup,
+  type CoordinatorRecord,
+} from './coordinator-records.js';
+import { GroupStoreError, type GroupStore } from './coordinator.js';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+export class OffsetsTopicStore implements GroupStore {
+  private creating: Promise<TopicState> | null = null;
+  private readonly chains = new Map<number, Promise<unknown>>();
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly numPartitions: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The partition count in use: the topic's own when it exists, else the configured one. */
+  get partitionCount(): number {
+    return this.broker.topics.get(OFFSETS_TOPIC)?.numPartitions ?? this.numPartitions;
+  }
+
+  partitionFor(groupId: string): number {
+    return partitionForGroup(groupId, this.partitionCount);
+  }
+
+  /** Creates `__consumer_offsets` if it does not exist yet. */
+  ensureTopic(): Promise<TopicState> {
+    const existing = this.broker.topics.get(OFFSETS_TOPIC);
+    if (existing) return Promise.resolve(existing);
+    this.creating ??= (async () => {
+      try {
+        const configs = new Map([
+          ['cleanup.policy', 'compact'],
+          ['compression.type', 'producer'],
+          ['segment.bytes', String(100 * 1024 * 1024)],
+        ]);
+        const created = await this.broker.createTopic(OFFSETS_TOPIC, this.numPartitions, 1, configs);
+        this.logger.info({ partitions: this.numPartitions }, `created ${OFFSETS_TOPIC}`);
+        return created!;
+      } catch (err) {
+        const now = this.broker.topics.get(OFFSETS_TOPIC);
+        if (err instanceof TopicError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && now) return now;
+        throw err;
+      } finally {
+        this.creating = null;
+      }
+    })();
+    return this.creating;
+  }
+
+  async ensureReady(): Promise<void> {
+    await this.ensureTopic();
+  }
+
+  async write(groupId: string, records: CoordinatorRecord[]): Promise<void> {
+    const topic = await this.ensureTopic();
+    const index = partitionForGroup(groupId, topic.numPartitions);
+    const partition = topic.partitions[index];
+    if (!partition) throw new GroupStoreError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${index} is not hosted here`);
+    const now = Date.now();
+    const inputs: RecordInput[] = records.map((r) => toRecordInput(r, now));
+    const batch = await buildBatch(inputs);
+    const previous = this.chains.get(index) ?? Promise.resolve();
+    const append = previous.catch(() => undefined).then(() => partition.appendAsLeader(batch));
+    this.chains.set(index, append);
+    const result = await append;
+    if (this.chains.get(index) === append) this.chains.delete(index);
+    if (result.errorCode !== ErrorCode.NONE) {
+      const code =
+        result.errorCode === ErrorCode.MESSAGE_TOO_LARGE || result.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE
+          ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
+          : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      throw new GroupStoreError(code, `append to ${OFFSETS_TOPIC}-${index} failed: ${result.errorMessage ?? result.errorCode}`);
+    }
+  }
+
+  async load(apply: (record: CoordinatorRecord) => void): Promise<void> {
+    const topic = this.broker.topics.get(OFFSETS_TOPIC);
+    if (!topic) return;
+    let count = 0;
+    for (const partition of topic.partitions) {
+      let offset = partition.logStartOffset;
+      const end = partition.logEndOffset;
+      while (offset < end) {
+        const read = await partition.read(offset, READ_CHUNK_BYTES, true, end);
+        if (read.sizeInBytes === 0) break;
+        const before = offset;
+        for (const chunk of read.records) {
+          const split = splitBatches(chunk);
+          if (!split.ok) {
+            this.logger.warn({ partition: partition.key, offset, reason: split.message }, `unreadable batch in ${OFFSETS_TOPIC}; skipping the rest of the partition`);
+            offset = end;
+            break;
+          }
+          for (const b of split.batches) {
+            const next = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+            if (next <= offset) continue;
+            offset = next;
+            if (isControl(b.header.attributes)) continue;
+            const records = await readRecords(chunk.subarray(b.pos, b.pos + b.size));
+            for (const r of records) {
+              if (r.key === null) continue;
+              try {
+                const decoded = decodeCoordinatorRecord(r.key, r.value);
+                if (decoded) {
+                  apply(decoded);
+                  count++;
+                }
+              } catch (err) {
+                this.logger.warn({ partition: partition.key, offset: r.offset, err }, `undecodable ${OFFSETS_TOPIC} record skipped`);
+              }
+            }
+          }
+        }
+        if (offset <= before) break;
+      }
+    }
+    this.logger.info({ records: count }, `loaded ${OFFSETS_TOPIC}`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.chains.values()]);
+  }
+}
+
+function toRecordInput(r: CoordinatorRecord, now: number): RecordInput {
+  if (r.type === 'offset') {
+    return { key: offsetCommitKey(r.group, r.topic, r.partition), value: r.value === null ? null : offsetCommitValue(r.value), timestamp: now };
+  }
+  return { key: groupMetadataKey(r.group), value: r.value === null ? null : groupMetadataValue(r.value), timestamp: now };
+}

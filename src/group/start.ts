@@ -1,0 +1,39 @@
+/**
+ * Builds the broker's group coordinator from its configuration (Kafka's property names) and loads the
+ * groups and offsets kept in `__consumer_offsets`.
+ */
+import type { Broker } from '../broker/broker.js';
+import { DEFAULT_GROUP_COORDINATOR_CONFIG, GroupCoordinator, type GroupCoordinatorConfig } from './coordinator.js';
+import { OffsetsTopicStore } from './offsets-topic-store.js';
+import { systemScheduler } from './scheduler.js';
+
+function numberProp(props: ReadonlyMap<string, string>, name: string, fallback: number): number {
+  const raw = props.get(name);
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return n;
+}
+
+export function groupCoordinatorConfig(props: ReadonlyMap<string, string>): GroupCoordinatorConfig {
+  const d = DEFAULT_GROUP_COORDINATOR_CONFIG;
+  return {
+    initialRebalanceDelayMs: numberProp(props, 'group.initial.rebalance.delay.ms', d.initialRebalanceDelayMs),
+    minSessionTimeoutMs: numberProp(props, 'group.min.session.timeout.ms', d.minSessionTimeoutMs),
+    maxSessionTimeoutMs: numberProp(props, 'group.max.session.timeout.ms', d.maxSessionTimeoutMs),
+    maxGroupSize: numberProp(props, 'group.max.size', d.maxGroupSize),
+    newMemberJoinTimeoutMs: d.newMemberJoinTimeoutMs,
+    offsetMetadataMaxBytes: numberProp(props, 'offset.metadata.max.bytes', d.offsetMetadataMaxBytes),
+    offsetsRetentionMs: numberProp(props, 'offsets.retention.minutes', d.offsetsRetentionMs / 60_000) * 60_000,
+    offsetsRetentionCheckIntervalMs: numberProp(props, 'offsets.retention.check.interval.ms', d.offsetsRetentionCheckIntervalMs),
+  };
+}
+
+export async function startGroupCoordinator(broker: Broker): Promise<{ coordinator: GroupCoordinator; store: OffsetsTopicStore }> {
+  const props = broker.config.props;
+  const logger = broker.logger.child({ component: 'group-coordinator' });
+  const store = new OffsetsTopicStore(broker, numberProp(props, 'offsets.topic.num.partitions', 50), logger);
+  const coordinator = new GroupCoordinator(groupCoordinatorConfig(props), store, systemScheduler, logger);
+  await coordinator.startup();
+  return { coordinator, store };
+}
