@@ -588,8 +588,9 @@ export class Log {
     // Renaming the old files to *.deleted first frees the name in case the new base offset equals an old one.
     await this.deleteSegments(doomed, 'truncate fully');
     this.segments = [await Segment.create(this.dir, offset, this.now(), this.logger)];
-    await fsyncDir(this.dir);
+    this.startOffset = offset;
     this.leaderEpochCache.clear();
+    await fsyncDir(this.dir);
     await this.leaderEpochCache.flush();
     await this.setLogStartOffset(offset);
     this.unflushedMessages = 0;
@@ -643,13 +644,13 @@ export class Log {
         doomed.push(this.segments.shift()!);
       }
       if (doomed.length === 0) return 0;
-      await this.deleteSegments(doomed, [...reasons].join(', '));
       const first = this.segments[0]!.baseOffset;
       if (first > this.startOffset) {
         this.startOffset = first;
         this.leaderEpochCache.truncateFromStart(first);
-        await this.leaderEpochCache.flush();
       }
+      await this.deleteSegments(doomed, [...reasons].join(', '));
+      await this.leaderEpochCache.flush();
       this.logger.info({ deleted: doomed.map((s) => s.baseOffset), reasons: [...reasons], logStartOffset: this.startOffset }, 'retention deleted segments');
       return doomed.length;
     });

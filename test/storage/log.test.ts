@@ -1,9 +1,10 @@
 import { readdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OffsetOutOfRangeError } from '../../storage/errors.js';
 import { logConfig, type LogConfig } from '../../storage/log-config.js';
 import { CLEAN_SHUTDOWN_FILE, Log } from '../../storage/log.js';
+import { Segment } from '../../storage/segment.js';
 import { batchSet, makeBatch, parseBatches, readInt64, tempDir } from './helpers.js';
 
 let dir: string;
@@ -14,6 +15,7 @@ beforeEach(async () => {
   ({ path: dir, cleanup } = await tempDir());
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const log of open.splice(0)) await log.close().catch(() => undefined);
   await cleanup();
 });
@@ -456,11 +458,62 @@ describe('Log retention, DeleteRecords, truncation', () => {
   });
 });
 
-describe('Log flushing and followers', () => {
-  it('flush.messages=1 fsyncs before append resolves; concurrent appends share fsyncs', async () => {
+describe('Log rolling, flushing and followers', () => {
+  it('flush.messages=1 fsyncs before append resolves; appends queued meanwhile share one write and one fsync', async () => {
     const log = await openLog({ flushMessages: 1 });
+    const writes = vi.spyOn(Segment.prototype, 'write');
+    const fsyncs = vi.spyOn(Segment.prototype, 'flushData');
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => appendBatches(log, [makeBatch({ fill: i })], 0)));
     expect(results.map((r) => r.firstOffset)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(writes.mock.calls.length).toBeLessThanOrEqual(2);
+    expect(fsyncs.mock.calls.length).toBe(writes.mock.calls.length);
+    // One at a time, every append gets its own fsync.
+    for (let i = 0; i < 3; i++) await appendBatches(log, [makeBatch()], 0);
+    expect(fsyncs.mock.calls.length).toBe(writes.mock.calls.length);
+  });
+
+  it('flush.messages=N fsyncs every N offsets; by default appends never fsync', async () => {
+    const fsyncs = vi.spyOn(Segment.prototype, 'flushData');
+    const log = await openLog();
+    for (let i = 0; i < 10; i++) await appendBatches(log, [makeBatch({ records: 3 })], 0);
+    expect(fsyncs).not.toHaveBeenCalled();
+    log.config = { ...log.config, flushMessages: 10 };
+    for (let i = 0; i < 10; i++) await appendBatches(log, [makeBatch({ records: 3 })], 0);
+    expect(fsyncs.mock.calls.length).toBe(3); // 30 offsets were pending: at 33, then after 12 more, twice
+  });
+
+  it('flush.ms fsyncs on a timer after an append', async () => {
+    const fsyncs = vi.spyOn(Segment.prototype, 'flushData');
+    const log = await openLog({ flushMs: 20 });
+    await appendBatches(log, [makeBatch()], 0);
+    expect(fsyncs).not.toHaveBeenCalled();
+    for (let i = 0; i < 100 && fsyncs.mock.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(fsyncs).toHaveBeenCalledTimes(1);
+  });
+
+  it('rolls by segment.ms, measured with batch timestamps', async () => {
+    const log = await openLog({ segmentMs: 1000 });
+    await appendEach(log, [{ maxTimestamp: 10_000 }, { maxTimestamp: 10_900 }, { maxTimestamp: 11_000 }]);
+    expect(log.segmentBaseOffsets()).toEqual([0]);
+    await appendEach(log, [{ maxTimestamp: 11_001 }]);
+    expect(log.segmentBaseOffsets()).toEqual([0, 3]);
+  });
+
+  it('rolls when the index is full (segment.index.bytes)', async () => {
+    const log = await openLog({ segmentIndexBytes: 24, indexIntervalBytes: 1 }); // 3 offset entries, 2 time entries
+    await appendEach(log, Array.from({ length: 10 }, (_, i) => ({ maxTimestamp: 1000 + i })));
+    expect(log.segmentBaseOffsets()).toEqual([0, 3, 6, 9]);
+    expect((await readAll(log)).length).toBe(10);
+  });
+
+  it('roll() on an empty active segment does nothing', async () => {
+    const log = await openLog();
+    await log.roll();
+    expect(log.segmentBaseOffsets()).toEqual([0]);
+    await appendEach(log, [{}]);
+    await log.roll();
+    await log.roll();
+    expect(log.segmentBaseOffsets()).toEqual([0, 1]);
   });
 
   it('appendAsFollower keeps the leader offsets and epochs, rejects going back, and fills the epoch cache', async () => {
