@@ -24,6 +24,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   const broker = await Broker.start(config, logger);
   const dispatcher = new Dispatcher(broker, HANDLERS, logger, config.protocolTrace);
   broker.advertisedApis = dispatcher.apiVersionsList();
+  if (config.protocolCaptureDir !== '') dispatcher.captureDir = config.protocolCaptureDir;
   const server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
   const listener = config.listeners[0]!;
   const port = await server.listen(listener.host, listener.port);

@@ -49,6 +49,7 @@ export const BROKER_PROPERTIES: readonly PropertyDef[] = [
   { name: 'group.max.size', type: 'int', default: '2147483647', doc: 'Most members a consumer group may have.' },
   { name: 'cluster.id', type: 'string', default: 'samsa-local-cluster-0001', doc: 'Cluster id reported in Metadata (Kafka: from storage format).' },
   { name: 'samsa.protocol.trace', type: 'boolean', default: 'false', doc: 'Log every decoded request and response (for studying the protocol).' },
+  { name: 'samsa.protocol.capture.dir', type: 'string', default: '', doc: 'Save the first request and response of each api/version/client as .bin files here (test vectors).' },
   { name: 'samsa.log.level', type: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
 ];
 
@@ -90,6 +91,7 @@ export interface BrokerConfig {
   readonly socketRequestMaxBytes: number;
   readonly clusterId: string;
   readonly protocolTrace: boolean;
+  readonly protocolCaptureDir: string;
   readonly logLevel: string;
   /** Every property, as strings, after merging all sources (for DescribeConfigs). */
   readonly props: ReadonlyMap<string, string>;
@@ -145,6 +147,7 @@ export function buildConfig(...sources: Properties[]): BrokerConfig {
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     clusterId: get('cluster.id'),
     protocolTrace: bool('samsa.protocol.trace'),
+    protocolCaptureDir: get('samsa.protocol.capture.dir'),
     logLevel: get('samsa.log.level'),
     props,
     explicit,

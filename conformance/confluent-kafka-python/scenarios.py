@@ -10,7 +10,7 @@ BOOTSTRAP = sys.argv[1]
 
 def read_back(topic, partition, count, timeout_s=30):
     c = Consumer({
-        'bootstrap.servers': BOOTSTRAP,
+        'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python',
         'group.id': 'conformance-' + uuid.uuid4().hex[:8],
         'enable.auto.commit': False,
         'auto.offset.reset': 'earliest',
@@ -33,7 +33,7 @@ def read_back(topic, partition, count, timeout_s=30):
 def delivery_callback():
     """The usual example: batch.size 16384, linger.ms 10, lz4, a delivery report per message, flush()."""
     topic = 'py-delivery-' + uuid.uuid4().hex[:6]
-    p = Producer({'bootstrap.servers': BOOTSTRAP, 'batch.size': 16384, 'linger.ms': 10, 'compression.type': 'lz4'})
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python', 'client.id': 'confluent-kafka-python', 'batch.size': 16384, 'linger.ms': 10, 'compression.type': 'lz4'})
     delivered = []
 
     def report(err, msg):
@@ -56,7 +56,7 @@ def delivery_callback():
 
 def acks(level):
     topic = f'py-acks-{level}-' + uuid.uuid4().hex[:6]
-    p = Producer({'bootstrap.servers': BOOTSTRAP, 'acks': level, 'linger.ms': 5})
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python', 'client.id': 'confluent-kafka-python', 'acks': level, 'linger.ms': 5})
     errors = []
     for i in range(200):
         p.produce(topic, value=f'v{i}'.encode(), callback=lambda err, msg: err and errors.append(err))
@@ -67,7 +67,7 @@ def acks(level):
 
 
 def admin():
-    a = AdminClient({'bootstrap.servers': BOOTSTRAP})
+    a = AdminClient({'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python'})
     name = 'py-admin-' + uuid.uuid4().hex[:6]
     fs = a.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
     fs[name].result(10)

@@ -10,6 +10,8 @@
  * - Malformed bytes (ProtocolError) close the connection; the broker keeps serving others.
  * - An unexpected handler failure is logged and closes the connection rather than sending a guess.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { peekRequestHeader, readRequestHeader, responseHeaderVersion, writeResponseHeader } from '../../protocol/headers.js';
 import { ProtocolError, Reader, Writer } from '../../protocol/primitives.js';
@@ -34,6 +36,9 @@ export function traceValue(value: unknown): unknown {
 
 export class Dispatcher implements FrameHandler {
   private readonly byKey = new Map<number, AnyHandler>();
+  private readonly captured = new Set<string>();
+  /** Where to save sample frames (samsa.protocol.capture.dir), or null. */
+  captureDir: string | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -68,6 +73,8 @@ export class Dispatcher implements FrameHandler {
       if (this.trace) {
         this.logger.info({ conn: conn.id, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, request: traceValue(request) }, 'request');
       }
+      const captureName = this.captureName(handler.api.name, header.apiVersion, header.clientId);
+      if (captureName) this.capture(`${captureName}-request.bin`, frame);
       const response = await handler.handle(
         { broker: this.broker, header, apiVersion: header.apiVersion, connectionId: conn.id, clientAddress: conn.socket.remoteAddress, logger: this.logger, closeConnection: (reason: string) => conn.close(reason) },
         request,
@@ -80,7 +87,9 @@ export class Dispatcher implements FrameHandler {
       if (this.trace) {
         this.logger.info({ conn: conn.id, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, response: traceValue(response) }, 'response');
       }
-      return w.toChunks();
+      const chunks = w.toChunks();
+      if (captureName) this.capture(`${captureName}-response.bin`, Buffer.concat(chunks));
+      return chunks;
     } catch (err) {
       if (err instanceof ProtocolError) {
         conn.close(`malformed ${handler.api.name} v${peek.apiVersion} request: ${err.message}`);
@@ -89,6 +98,25 @@ export class Dispatcher implements FrameHandler {
       this.logger.error({ conn: conn.id, api: handler.api.name, version: peek.apiVersion, err }, 'request failed');
       conn.close(`internal error handling ${handler.api.name}`, 'warn');
       return null;
+    }
+  }
+
+  /** The first request of each api/version/client is captured; later ones are not. */
+  private captureName(api: string, version: number, clientId: string | null): string | null {
+    if (this.captureDir === null) return null;
+    const client = (clientId ?? 'null').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40) || 'empty';
+    const name = `${api}-v${version}-${client}`;
+    if (this.captured.has(name)) return null;
+    this.captured.add(name);
+    return name;
+  }
+
+  private capture(file: string, bytes: Buffer): void {
+    try {
+      mkdirSync(this.captureDir!, { recursive: true });
+      writeFileSync(join(this.captureDir!, file), bytes);
+    } catch (err) {
+      this.logger.warn({ err, file }, 'protocol capture failed');
     }
   }
 
