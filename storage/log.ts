@@ -367,10 +367,9 @@ export class Log {
       }
       done.push(...(await this.writeChunk(chunk, now)));
     } catch (err) {
+      // Requests already written still complete below; the unwritten rest fail.
       for (const r of chunk.requests) r.request.reject(err);
-      for (let i = index + 1; i < group.length; i++) group[i]!.reject(err);
-      for (const d of done) d.request.resolve(d.result);
-      throw err;
+      for (let i = index; i < group.length; i++) group[i]!.reject(err);
     }
     if (done.length === 0) return;
 
@@ -385,8 +384,9 @@ export class Log {
       if (epochChanged) await this.leaderEpochCache.flush();
       await this.maybeFlush(now);
     } catch (err) {
+      this.logger.error({ err }, 'flush after append failed');
       for (const d of done) d.request.reject(err);
-      throw err;
+      return;
     }
     for (const d of done) d.request.resolve(d.result);
   }
@@ -585,6 +585,8 @@ export class Log {
   private async truncateFullyAndStartAtLocked(offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cannot restart at ${offset}`);
     const doomed = this.segments;
+    // The start offset file first: if we crash after the deletion, the reopened empty log starts there.
+    await writeFileAtomic(join(this.dir, LOG_START_OFFSET_FILE), `0\n${offset}\n`, this.dir);
     // Renaming the old files to *.deleted first frees the name in case the new base offset equals an old one.
     await this.deleteSegments(doomed, 'truncate fully');
     this.segments = [await Segment.create(this.dir, offset, this.now(), this.logger)];
@@ -592,7 +594,6 @@ export class Log {
     this.leaderEpochCache.clear();
     await fsyncDir(this.dir);
     await this.leaderEpochCache.flush();
-    await this.setLogStartOffset(offset);
     this.unflushedMessages = 0;
     this.logger.info({ offset }, 'truncated the whole log');
   }

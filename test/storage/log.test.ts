@@ -1,7 +1,7 @@
 import { readdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OffsetOutOfRangeError } from '../../storage/errors.js';
+import { KafkaStorageError, OffsetOutOfRangeError } from '../../storage/errors.js';
 import { logConfig, type LogConfig } from '../../storage/log-config.js';
 import { CLEAN_SHUTDOWN_FILE, Log } from '../../storage/log.js';
 import { Segment } from '../../storage/segment.js';
@@ -534,6 +534,40 @@ describe('Log rolling, flushing and followers', () => {
     expect(log.logEndOffset).toBe(11);
     expect((await readAll(log)).map((b) => b.baseOffset)).toEqual([0, 3, 10]);
     expect(parseBatches((await log.read(6, 1000, 100, false)).records).map((b) => b.baseOffset)).toEqual([10]);
+  });
+
+  it('a failed write (here: half written, then ENOSPC) is undone: the append fails, the log stays consistent', async () => {
+    const log = await openLog();
+    await appendEach(log, [{ fill: 1 }, { fill: 2 }]);
+    const file = join(dir, 'topic-0', '00000000000000000000.log');
+    const sizeBefore = (await stat(file)).size;
+    const original = Segment.prototype.write;
+    vi.spyOn(Segment.prototype, 'write').mockImplementationOnce(async function (this: Segment, buffers: Buffer[], position: number) {
+      const all = Buffer.concat(buffers);
+      await original.call(this, [all.subarray(0, all.length >> 1)], position);
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    await expect(appendBatches(log, [makeBatch({ fill: 3, records: 4 })], 0)).rejects.toBeInstanceOf(KafkaStorageError);
+    expect(log.logEndOffset).toBe(2);
+    expect((await stat(file)).size).toBe(sizeBefore);
+    const [next] = await appendEach(log, [{ fill: 4 }]);
+    expect(next).toBe(2);
+    expect((await readAll(log)).map((b) => b.fill)).toEqual([1, 2, 4]);
+  });
+
+  it('when a failed write cannot be undone the log goes offline', async () => {
+    const log = await openLog();
+    await appendEach(log, [{ fill: 1 }]);
+    vi.spyOn(Segment.prototype, 'write').mockRejectedValueOnce(new Error('EIO'));
+    vi.spyOn(Segment.prototype, 'rollbackTo').mockRejectedValueOnce(new Error('EIO'));
+    await expect(appendBatches(log, [makeBatch()], 0)).rejects.toBeInstanceOf(KafkaStorageError);
+    await expect(appendBatches(log, [makeBatch()], 0)).rejects.toBeInstanceOf(KafkaStorageError);
+    await expect(log.read(0, 100, 10, true)).rejects.toBeInstanceOf(KafkaStorageError);
+    await log.close();
+    // No clean-shutdown marker: the next open recovers the segment.
+    await expect(stat(join(dir, 'topic-0', CLEAN_SHUTDOWN_FILE))).rejects.toThrow();
+    const again = await openLog();
+    expect((await readAll(again)).map((b) => b.fill)).toEqual([1]);
   });
 
   it('partition.metadata uses Kafka format', async () => {
