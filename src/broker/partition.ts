@@ -9,10 +9,9 @@
  * each batch end; a waiting fetch can then tell synchronously how many bytes lie past its fetch offset.
  */
 import type { Log } from '../../storage/log.js';
-import { readBatchHeader, splitBatches, type RecordBatchHeader } from '../../protocol/records/batch.js';
+import { isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
 import { readRecords } from '../../protocol/records/record.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { rewriteLogAppendTime } from './log-append-time.js';
 
 export interface AppendResult {
   errorCode: number;
@@ -81,10 +80,10 @@ export class Partition {
       if (b.header.recordCount <= 0 || b.header.lastOffsetDelta !== b.header.recordCount - 1) {
         return fail(ErrorCode.INVALID_RECORD, `batch record count ${b.header.recordCount} does not match last offset delta ${b.header.lastOffsetDelta}`);
       }
-      if (isControl(b.header)) return fail(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
+      if (isControl(b.header.attributes)) return fail(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
       let maxTimestamp = b.header.maxTimestamp;
       if (messageTimestampType === 'LogAppendTime') {
-        rewriteLogAppendTime(records, b.pos, now);
+        setLogAppendTime(records, b.pos, now);
         maxTimestamp = now;
       }
       positions.push({ pos: b.pos, size: b.size, lastOffsetDelta: b.header.lastOffsetDelta, maxTimestamp });
@@ -146,7 +145,7 @@ export class Partition {
       const bytes = records.length === 1 ? records[0]! : Buffer.concat(records);
       if (bytes.length === 0) return null;
       const header = readBatchHeader(bytes, 0);
-      const logAppendTime = (header.attributes & 0x08) !== 0;
+      const logAppendTime = timestampTypeIsLogAppend(header.attributes);
       for (const r of await readRecords(bytes.subarray(0, 12 + header.batchLength))) {
         const ts = logAppendTime ? header.maxTimestamp : r.timestamp;
         if (r.offset >= found.offset && ts >= timestampMs) return { offset: r.offset, timestamp: ts };
@@ -168,14 +167,10 @@ export class Partition {
     const bytes = records.length === 1 ? records[0]! : Buffer.concat(records);
     if (bytes.length === 0) return null;
     const header = readBatchHeader(bytes, 0);
-    if ((header.attributes & 0x08) !== 0) return { offset: Math.max(header.baseOffset, found.offset), timestamp: header.maxTimestamp };
+    if (timestampTypeIsLogAppend(header.attributes)) return { offset: Math.max(header.baseOffset, found.offset), timestamp: header.maxTimestamp };
     for (const r of await readRecords(bytes.subarray(0, 12 + header.batchLength))) {
       if (r.offset >= found.offset && r.timestamp === found.timestamp) return { offset: r.offset, timestamp: r.timestamp };
     }
     return found;
   }
-}
-
-function isControl(h: RecordBatchHeader): boolean {
-  return (h.attributes & 0x20) !== 0;
 }
