@@ -17,6 +17,13 @@
  *     unclean stop only the active segment (and any segment with missing or inconsistent indexes) is scanned;
  *   - offsets only grow: an empty log starts at the last start offset, deletion never resets the LEO.
  *
+ * Durability: as in Kafka, by default an append resolves once its bytes are in the page cache; fsync happens
+ * when a segment is rolled, on flush() and on close. A crash of the process loses nothing that append
+ * resolved (the kernel still has it); a power loss or kernel crash can lose every append since the last
+ * roll or flush, and the next open truncates whatever tail is torn (offsets after it are then assigned
+ * again). With flush.messages=1 an append resolves only after fdatasync of the segment; appends that queue
+ * up meanwhile share the next fdatasync. flush.ms bounds the time data stays unsynced.
+ *
  * Concurrency: appends, rolls, truncation, retention, flush and close run one at a time, in call order, on
  * an internal queue. Appends that arrive while an earlier operation is still running are grouped and
  * written with one writev (and, with flush.messages, share one fsync: group commit). Reads run
@@ -217,6 +224,8 @@ export class Log {
 
     const leo = this.logEndOffset;
     this.startOffset = Math.min(Math.max(this.segments[0]!.baseOffset, persistedStart), leo);
+    // Recovery cut the log below the saved start: the saved value must come down with it.
+    if (persistedStart > this.startOffset) await this.setLogStartOffset(this.startOffset);
     this.leaderEpochCache.truncateFromEnd(leo);
     this.leaderEpochCache.truncateFromStart(this.startOffset);
     await this.leaderEpochCache.flush();

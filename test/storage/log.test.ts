@@ -265,6 +265,23 @@ describe('Log close, reopen and recovery', () => {
     expect((await readAll(again)).map((b) => b.fill)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('recovery that cuts below a DeleteRecords start brings the saved start offset down with it', async () => {
+    const log = await openLog();
+    await appendEach(log, [{ fill: 1 }, { fill: 2 }]);
+    await log.deleteRecordsBefore(2);
+    await log.close({ cleanShutdown: false });
+    const file = join(dir, 'topic-0', '00000000000000000000.log');
+    await truncate(file, (await stat(file)).size - 1);
+    const again = await openLog();
+    expect(again.logEndOffset).toBe(1);
+    expect(again.logStartOffset).toBe(1);
+    await appendEach(again, [{ fill: 3 }, { fill: 4 }]);
+    await again.close();
+    const third = await openLog();
+    expect(third.logStartOffset).toBe(1);
+    expect((await readAll(third)).map((b) => b.fill)).toEqual([3, 4]);
+  });
+
   it('garbage after the last batch (zeros from a preallocated or torn tail) is cut', async () => {
     const log = await openLog();
     await appendEach(log, [{ fill: 1 }, { fill: 2 }]);
