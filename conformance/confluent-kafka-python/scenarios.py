@@ -1,9 +1,10 @@
 """confluent-kafka-python scenarios against a running Samsa broker. Usage: scenarios.py BOOTSTRAP NAME"""
 import sys
+import time
 import uuid
 
-from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewTopic
 
 BOOTSTRAP = sys.argv[1]
 
@@ -17,7 +18,6 @@ def read_back(topic, partition, count, timeout_s=30):
     })
     c.assign([TopicPartition(topic, partition, 0)])
     out = []
-    import time
     deadline = time.time() + timeout_s
     while len(out) < count and time.time() < deadline:
         m = c.poll(1.0)
@@ -33,7 +33,7 @@ def read_back(topic, partition, count, timeout_s=30):
 def delivery_callback():
     """The usual example: batch.size 16384, linger.ms 10, lz4, a delivery report per message, flush()."""
     topic = 'py-delivery-' + uuid.uuid4().hex[:6]
-    p = Producer({'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python', 'client.id': 'confluent-kafka-python', 'batch.size': 16384, 'linger.ms': 10, 'compression.type': 'lz4'})
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python', 'batch.size': 16384, 'linger.ms': 10, 'compression.type': 'lz4'})
     delivered = []
 
     def report(err, msg):
@@ -56,7 +56,7 @@ def delivery_callback():
 
 def acks(level):
     topic = f'py-acks-{level}-' + uuid.uuid4().hex[:6]
-    p = Producer({'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python', 'client.id': 'confluent-kafka-python', 'acks': level, 'linger.ms': 5})
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python', 'acks': level, 'linger.ms': 5})
     errors = []
     for i in range(200):
         p.produce(topic, value=f'v{i}'.encode(), callback=lambda err, msg: err and errors.append(err))
@@ -66,23 +66,231 @@ def acks(level):
     assert [m.value() for m in got] == [f'v{i}'.encode() for i in range(200)]
 
 
-def admin():
-    a = AdminClient({'bootstrap.servers': BOOTSTRAP, 'client.id': 'confluent-kafka-python'})
-    name = 'py-admin-' + uuid.uuid4().hex[:6]
-    fs = a.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
-    fs[name].result(10)
+def wait_topic(a, name, partitions=None, timeout_s=10):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        md = a.list_topics(timeout=10)
+        t = md.topics.get(name)
+        if t is not None and t.error is None and (partitions is None or len(t.partitions) == partitions):
+            return t
+        time.sleep(0.2)
+    raise AssertionError(f'topic {name} not in metadata')
+
+
+def metadata():
+    a = AdminClient({'bootstrap.servers': BOOTSTRAP})
     md = a.list_topics(timeout=10)
-    assert name in md.topics and len(md.topics[name].partitions) == 3
+    assert list(md.brokers) == [1], md.brokers
+    b = md.brokers[1]
+    assert (b.host, b.port) == tuple([BOOTSTRAP.split(':')[0], int(BOOTSTRAP.split(':')[1])]), b
+    assert md.controller_id == 1, md.controller_id
+    assert md.cluster_id, md.cluster_id
+    # a producer's Metadata request auto-creates the topic
+    name = 'py-meta-' + uuid.uuid4().hex[:6]
+    p = Producer({'bootstrap.servers': BOOTSTRAP})
+    p.list_topics(name, timeout=10)
+    wait_topic(a, name)
+
+
+def create_describe_delete():
+    a = AdminClient({'bootstrap.servers': BOOTSTRAP})
+    name = 'py-admin-' + uuid.uuid4().hex[:6]
+    a.create_topics([NewTopic(name, num_partitions=3, replication_factor=1,
+                              config={'retention.ms': '3600000'})])[name].result(10)
+    t = wait_topic(a, name, 3)
+    assert sorted(t.partitions) == [0, 1, 2]
+    assert all(p.leader == 1 and p.replicas == [1] for p in t.partitions.values())
+    # creating it again: TOPIC_ALREADY_EXISTS
+    try:
+        a.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])[name].result(10)
+        raise AssertionError('second create succeeded')
+    except KafkaException as e:
+        assert e.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS, e
+    if hasattr(a, 'describe_topics'):
+        from confluent_kafka import TopicCollection
+        d = a.describe_topics(TopicCollection([name]))[name].result(10)
+        assert len(d.partitions) == 3, d
     a.delete_topics([name])[name].result(10)
+    deadline = time.time() + 10
+    while name in a.list_topics(timeout=10).topics:
+        assert time.time() < deadline, 'topic still listed after delete'
+        time.sleep(0.2)
+
+
+def compression(codec):
+    topic = f'py-{codec}-' + uuid.uuid4().hex[:6]
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'compression.type': codec, 'linger.ms': 20})
+    for i in range(5000):
+        p.produce(topic, key=f'key-{i}'.encode(), value=(f'value {i} ' + 'payload-' * 10).encode(), partition=0)
+    assert p.flush(30) == 0
+    got = read_back(topic, 0, 5000)
+    assert [(m.key(), m.value()) for m in got] == [(f'key-{i}'.encode(), (f'value {i} ' + 'payload-' * 10).encode()) for i in range(5000)]
+
+
+def keyed():
+    a = AdminClient({'bootstrap.servers': BOOTSTRAP})
+    topic = 'py-keyed-' + uuid.uuid4().hex[:6]
+    a.create_topics([NewTopic(topic, num_partitions=4, replication_factor=1)])[topic].result(10)
+    wait_topic(a, topic, 4)
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'linger.ms': 5})
+    placed = {}
+
+    def report(err, msg):
+        assert err is None, err
+        placed.setdefault(msg.key(), set()).add(msg.partition())
+
+    for i in range(400):
+        p.produce(topic, key=f'k{i % 20}'.encode(), value=str(i).encode(), callback=report)
+    assert p.flush(30) == 0
+    assert all(len(v) == 1 for v in placed.values()), placed
+    assert len({next(iter(v)) for v in placed.values()}) > 1, 'all keys on one partition'
+    for part in range(4):
+        want = [k for k, v in placed.items() if part in v]
+        got = read_back(topic, part, sum(20 for _ in want), timeout_s=10)
+        assert {m.key() for m in got} == set(want), (part, want)
+
+
+def group_commit_resume():
+    topic = 'py-group-' + uuid.uuid4().hex[:6]
+    group = 'py-group-' + uuid.uuid4().hex[:6]
+    p = Producer({'bootstrap.servers': BOOTSTRAP})
+    for i in range(100):
+        p.produce(topic, value=f'a{i}'.encode())
+    assert p.flush(30) == 0
+
+    def consume(n):
+        c = Consumer({'bootstrap.servers': BOOTSTRAP, 'group.id': group, 'auto.offset.reset': 'earliest',
+                      'enable.auto.commit': False})
+        c.subscribe([topic])
+        out = []
+        deadline = time.time() + 30
+        while len(out) < n and time.time() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            assert not m.error(), m.error()
+            out.append(m.value())
+        c.commit(asynchronous=False)
+        committed = c.committed([TopicPartition(topic, 0)], timeout=10)
+        extra = c.poll(1.0)
+        c.close()
+        return out, committed[0].offset, extra
+
+    got, committed, extra = consume(100)
+    assert got == [f'a{i}'.encode() for i in range(100)], got[:5]
+    assert committed == 100, committed
+    assert extra is None, extra
+    for i in range(50):
+        p.produce(topic, value=f'b{i}'.encode())
+    assert p.flush(30) == 0
+    got, committed, _ = consume(50)
+    assert got == [f'b{i}'.encode() for i in range(50)], got[:5]
+    assert committed == 150, committed
+    a = AdminClient({'bootstrap.servers': BOOTSTRAP})
+    groups = a.list_consumer_groups().result(10)
+    assert group in [g.group_id for g in groups.valid], groups.valid
+
+
+def describe_configs():
+    a = AdminClient({'bootstrap.servers': BOOTSTRAP})
+    topic = 'py-configs-' + uuid.uuid4().hex[:6]
+    a.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1,
+                              config={'retention.ms': '7200000', 'cleanup.policy': 'compact'})])[topic].result(10)
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    cfg = a.describe_configs([res])[res].result(10)
+    assert cfg['retention.ms'].value == '7200000', cfg['retention.ms']
+    assert cfg['cleanup.policy'].value == 'compact'
+    assert cfg['retention.ms'].source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value, cfg['retention.ms'].source
+    assert 'max.message.bytes' in cfg and cfg['max.message.bytes'].is_default
+    b = ConfigResource(ConfigResource.Type.BROKER, '1')
+    bcfg = a.describe_configs([b])[b].result(10)
+    assert 'log.retention.ms' in bcfg or 'num.partitions' in bcfg, list(bcfg)[:10]
+
+
+def idempotent():
+    topic = 'py-idem-' + uuid.uuid4().hex[:6]
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'enable.idempotence': True, 'linger.ms': 5})
+    errors = []
+    for i in range(2000):
+        p.produce(topic, value=f'v{i}'.encode(), partition=0, callback=lambda err, msg: err and errors.append(err))
+    assert p.flush(30) == 0
+    assert not errors, errors[:3]
+    got = read_back(topic, 0, 2000)
+    assert [m.value() for m in got] == [f'v{i}'.encode() for i in range(2000)]
+
+
+def headers_nulls():
+    topic = 'py-headers-' + uuid.uuid4().hex[:6]
+    p = Producer({'bootstrap.servers': BOOTSTRAP})
+    p.produce(topic, key=b'k1', value=b'v1', partition=0, headers=[('h1', b'one'), ('h2', b''), ('h1', b'again')])
+    p.produce(topic, key=None, value=b'null key', partition=0)
+    p.produce(topic, key=b'tombstone', value=None, partition=0, headers=[('n', None)])
+    p.produce(topic, key=None, value=None, partition=0)
+    assert p.flush(30) == 0
+    got = read_back(topic, 0, 4)
+    assert [(m.key(), m.value()) for m in got] == [(b'k1', b'v1'), (None, b'null key'), (b'tombstone', None), (None, None)]
+    assert got[0].headers() == [('h1', b'one'), ('h2', b''), ('h1', b'again')], got[0].headers()
+    assert got[1].headers() is None, got[1].headers()
+    assert got[2].headers() == [('n', None)], got[2].headers()
+
+
+def large():
+    topic = 'py-large-' + uuid.uuid4().hex[:6]
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'message.max.bytes': 2000000})
+    big = bytes(range(256)) * 4093 + b'end'   # 1,047,811 bytes: under message.max.bytes 1,048,588
+    p.produce(topic, key=b'big', value=big, partition=0)
+    assert p.flush(30) == 0
+    got = read_back(topic, 0, 1)
+    assert got[0].value() == big
+    errors = []
+    p.produce(topic, value=b'x' * 1100000, partition=0, callback=lambda err, msg: errors.append(err))
+    p.flush(30)
+    assert errors and errors[0] is not None and errors[0].code() == KafkaError.MSG_SIZE_TOO_LARGE, errors
+
+
+def from_timestamp():
+    topic = 'py-ts-' + uuid.uuid4().hex[:6]
+    p = Producer({'bootstrap.servers': BOOTSTRAP})
+    base = int(time.time() * 1000) - 60000
+    for i in range(10):
+        p.produce(topic, value=f'm{i}'.encode(), partition=0, timestamp=base + i * 1000)
+    assert p.flush(30) == 0
+    c = Consumer({'bootstrap.servers': BOOTSTRAP, 'group.id': 'py-ts', 'enable.auto.commit': False})
+    found = c.offsets_for_times([TopicPartition(topic, 0, base + 4500)], timeout=10)
+    assert found[0].offset == 5, found
+    after = c.offsets_for_times([TopicPartition(topic, 0, base + 20000)], timeout=10)
+    assert after[0].offset in (-1, 10), after   # past the last record: end (Kafka returns -1, librdkafka may map it)
+    c.assign(found)
+    out = []
+    deadline = time.time() + 20
+    while len(out) < 5 and time.time() < deadline:
+        m = c.poll(0.5)
+        if m is not None and not m.error():
+            out.append((m.value(), m.timestamp()[1]))
+    c.close()
+    assert out == [(f'm{i}'.encode(), base + i * 1000) for i in range(5, 10)], out
 
 
 SCENARIOS = {
+    'metadata': metadata,
+    'create-describe-delete-topic': create_describe_delete,
+    'compression-none': lambda: compression('none'),
+    'compression-gzip': lambda: compression('gzip'),
+    'compression-snappy': lambda: compression('snappy'),
+    'compression-lz4': lambda: compression('lz4'),
+    'compression-zstd': lambda: compression('zstd'),
+    'keyed-partitioning': keyed,
+    'group-commit-resume': group_commit_resume,
+    'describe-configs': describe_configs,
+    'idempotent-produce': idempotent,
+    'headers-null-key-value': headers_nulls,
+    'large-message': large,
+    'consume-from-timestamp': from_timestamp,
     'delivery-callback': delivery_callback,
     'acks-0': lambda: acks('0'),
     'acks-1': lambda: acks('1'),
     'acks-all': lambda: acks('all'),
-    'admin-create-delete': admin,
-}
+    }
 
 if __name__ == '__main__':
     SCENARIOS[sys.argv[2]]()
