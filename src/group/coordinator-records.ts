@@ -27,6 +27,9 @@
 import { Reader, Writer } from '../../protocol/primitives.js';
 import { message, type MessageValue } from '../../protocol/schema.js';
 
+/** The internal topic holding the coordinator's records. */
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
 export const OffsetCommitKey = message({
   name: 'OffsetCommitKey',
   apiKey: 1,

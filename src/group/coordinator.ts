@@ -31,7 +31,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { CommittedOffset, CoordinatorRecord, GroupMetadataRecord } from './coordinator-records.js';
+import { OFFSETS_TOPIC, type CommittedOffset, type CoordinatorRecord, type GroupMetadataRecord } from './coordinator-records.js';
 import { CONSUMER_PROTOCOL_TYPE, subscribedTopics } from './consumer-protocol.js';
 import {
   ClassicGroup,
@@ -218,6 +218,17 @@ export class GroupCoordinator {
     await this.store.close?.();
   }
 
+  /** Timers never throw into the event loop: a bug in one group must not stop the broker. */
+  private schedule(delayMs: number, fn: () => void): Timer {
+    return this.scheduler.schedule(delayMs, () => {
+      try {
+        fn();
+      } catch (err) {
+        this.logger.error({ err }, 'group coordinator timer failed');
+      }
+    });
+  }
+
   /** FindCoordinator: the store must be able to take this group's records (Kafka creates the topic then). */
   async ensureStorage(): Promise<void> {
     await this.store.ensureReady?.();
@@ -332,7 +343,7 @@ export class GroupCoordinator {
   }
 
   private addPendingMember(group: ClassicGroup, memberId: string, sessionTimeoutMs: number): void {
-    const timer = this.scheduler.schedule(sessionTimeoutMs, () => {
+    const timer = this.schedule(sessionTimeoutMs, () => {
       if (group.pendingMembers.get(memberId) !== timer) return;
       group.pendingMembers.delete(memberId);
       this.logger.debug({ group: group.groupId, memberId }, 'pending member expired');
@@ -438,10 +449,10 @@ export class GroupCoordinator {
     if (group.is(GroupState.Empty)) {
       const delayMs = this.config.initialRebalanceDelayMs;
       group.initialDelay = { delayMs, remainingMs: Math.max(rebalanceTimeoutMs - delayMs, 0), newMemberAdded: false };
-      group.joinTimer = this.scheduler.schedule(delayMs, () => this.onInitialDelayExpired(group));
+      group.joinTimer = this.schedule(delayMs, () => this.onInitialDelayExpired(group));
     } else {
       group.initialDelay = null;
-      group.joinTimer = this.scheduler.schedule(rebalanceTimeoutMs, () => this.onJoinTimeout(group));
+      group.joinTimer = this.schedule(rebalanceTimeoutMs, () => this.onJoinTimeout(group));
     }
     group.transitionTo(GroupState.PreparingRebalance, this.scheduler.now());
     this.logger.info({ group: group.groupId, generation: group.generationId, reason }, 'preparing to rebalance group');
@@ -454,7 +465,7 @@ export class GroupCoordinator {
     if (d.newMemberAdded && d.remainingMs > 0) {
       const delay = Math.min(d.delayMs, d.remainingMs);
       group.initialDelay = { delayMs: d.delayMs, remainingMs: Math.max(d.remainingMs - delay, 0), newMemberAdded: false };
-      group.joinTimer = this.scheduler.schedule(delay, () => this.onInitialDelayExpired(group));
+      group.joinTimer = this.schedule(delay, () => this.onInitialDelayExpired(group));
       return;
     }
     group.initialDelay = null;
@@ -487,7 +498,7 @@ export class GroupCoordinator {
     const joined = [...group.members.values()].filter((m) => m.joinWaiter !== null);
     if (group.size > 0 && joined.length === 0) {
       // Only static members that have not come back: wait another round for them or their session timeout.
-      group.joinTimer = this.scheduler.schedule(group.rebalanceTimeoutMs(), () => this.onJoinTimeout(group));
+      group.joinTimer = this.schedule(group.rebalanceTimeoutMs(), () => this.onJoinTimeout(group));
       return;
     }
     if (group.leaderId !== null && group.members.get(group.leaderId)?.joinWaiter === null) group.leaderId = joined[0]!.memberId;
@@ -518,7 +529,7 @@ export class GroupCoordinator {
     this.clearPendingSync(group);
     const members = new Set(group.members.keys());
     const generation = group.generationId;
-    const timer = this.scheduler.schedule(group.rebalanceTimeoutMs(), () => {
+    const timer = this.schedule(group.rebalanceTimeoutMs(), () => {
       const entry = this.pendingSync.get(group);
       if (!entry || entry.timer !== timer) return;
       this.pendingSync.delete(group);
@@ -712,7 +723,7 @@ export class GroupCoordinator {
   }
 
   private armHeartbeat(group: ClassicGroup, member: GroupMember, delayMs: number): void {
-    member.heartbeatTimer = this.scheduler.schedule(Math.max(delayMs, 1), () => {
+    member.heartbeatTimer = this.schedule(Math.max(delayMs, 1), () => {
       member.heartbeatTimer = null;
       if (group.members.get(member.memberId) !== member) return;
       const now = this.scheduler.now();
@@ -921,12 +932,30 @@ export class GroupCoordinator {
     this.logger.info({ group: group.groupId }, 'group removed');
   }
 
+  /**
+   * A deleted topic takes its committed offsets with it (tombstones), as in Kafka, so a topic created
+   * again under the same name does not inherit them.
+   */
+  async onTopicDeleted(topic: string): Promise<void> {
+    if (topic === OFFSETS_TOPIC || this.stopped) return;
+    for (const group of [...this.groups.values()]) {
+      const gone = [...group.offsets.values()].filter((o) => o.topic === topic);
+      if (gone.length === 0) continue;
+      try {
+        await this.store.write(group.groupId, gone.map((o) => ({ type: 'offset', group: group.groupId, topic, partition: o.partition, value: null })));
+        for (const o of gone) group.offsets.delete(offsetKey(topic, o.partition));
+      } catch (err) {
+        this.logger.warn({ group: group.groupId, topic, err }, 'removing offsets of a deleted topic failed');
+      }
+    }
+  }
+
   // -------------------------------------------------------------------------------------------------
   // Offset expiration (KIP-211)
 
   private scheduleRetention(): void {
     if (this.stopped) return;
-    this.retentionTimer = this.scheduler.schedule(this.config.offsetsRetentionCheckIntervalMs, () => {
+    this.retentionTimer = this.schedule(this.config.offsetsRetentionCheckIntervalMs, () => {
       void this.expireOffsets().finally(() => this.scheduleRetention());
     });
   }

@@ -18,6 +18,7 @@ import { buildBatch, readRecords, type RecordInput } from '../../protocol/record
 import type { Broker, TopicState } from '../broker/broker.js';
 import { TopicError } from '../broker/broker.js';
 import {
+  OFFSETS_TOPIC,
   decodeCoordinatorRecord,
   groupMetadataKey,
   groupMetadataValue,
@@ -28,7 +29,7 @@ import {
 } from './coordinator-records.js';
 import { GroupStoreError, type GroupStore } from './coordinator.js';
 
-export const OFFSETS_TOPIC = '__consumer_offsets';
+export { OFFSETS_TOPIC };
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 

@@ -527,6 +527,17 @@ describe('committed offsets', () => {
     expect((await s.coordinator.deleteOffsets('none', [])).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
+  it('drops the committed offsets of a deleted topic', async () => {
+    const s = await setup();
+    await s.coordinator.commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, offsets: [offset('gone', 0, 1n), offset('gone', 1, 2n), offset('kept', 0, 3n)] });
+    await s.coordinator.onTopicDeleted('gone');
+    expect(s.coordinator.fetchOffsets('g', null).offsets.map((o) => [o.topic, o.partition])).toEqual([['kept', 0]]);
+    expect(s.store.records.slice(-2).map((r) => (r.type === 'offset' ? [r.topic, r.partition, r.value] : null))).toEqual([
+      ['gone', 0, null],
+      ['gone', 1, null],
+    ]);
+  });
+
   it('expires offsets of an Empty group offsets.retention after it became empty, then removes the group', async () => {
     const s = await setup({ offsetsRetentionMs: 60_000, offsetsRetentionCheckIntervalMs: 10_000 });
     const { memberIds: [a], generationId } = await stableGroup(s, 'g', 1);
