@@ -97,6 +97,17 @@ export interface BrokerConfig {
   readonly props: ReadonlyMap<string, string>;
   /** Which properties were set explicitly (DescribeConfigs reports their source). */
   readonly explicit: ReadonlySet<string>;
+  /**
+   * Dynamic broker configs (KIP-226), set at runtime by AlterConfigs / IncrementalAlterConfigs on the broker
+   * resource: for this node, and the cluster-wide default. They override `props` for the topic-config
+   * synonyms (src/broker/dynamic-broker-config.ts). Absent outside a running broker.
+   */
+  readonly dynamic?: DynamicBrokerConfigLayers;
+}
+
+export interface DynamicBrokerConfigLayers {
+  readonly perBroker: ReadonlyMap<string, string>;
+  readonly clusterDefault: ReadonlyMap<string, string>;
 }
 
 export class ConfigError extends Error {

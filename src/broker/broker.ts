@@ -16,9 +16,10 @@ import { LogManager } from '../../storage/log-manager.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import { Partition } from './partition.js';
 import { Purgatory } from './purgatory.js';
-import { topicLogSettings, validateTopicConfig } from './topic-config.js';
+import { topicLogSettings, validateTopicConfigs } from './topic-config.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { startGroupCoordinator } from '../group/start.js';
+import { DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
 
 export interface TopicState {
   readonly name: string;
@@ -69,18 +70,23 @@ export class Broker {
   groupCoordinator!: GroupCoordinator;
   private readonly logManager: LogManager;
   private metadataWrite: Promise<void> = Promise.resolve();
+  /** CreatePartitions runs one at a time: each reads the partition count it grows. */
+  private partitionChanges: Promise<unknown> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
     readonly logger: Logger,
+    /** Dynamic broker configs (KIP-226); `config.dynamic` is its live view. */
+    readonly dynamicConfig: DynamicBrokerConfig,
   ) {
     this.logManager = new LogManager(config.logDirs, { logger: logger.child({ component: 'storage' }) });
   }
 
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
-    const broker = new Broker(config, logger);
     await mkdir(config.logDirs, { recursive: true });
+    const dynamicConfig = await DynamicBrokerConfig.load(config.logDirs);
+    const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig);
     await broker.writeMetaProperties();
     await broker.loadTopics();
     broker.groupCoordinator = (await startGroupCoordinator(broker)).coordinator;
@@ -190,12 +196,10 @@ export class Broker {
     if (replicas > 1) {
       throw new TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${replicas} time(s): The target replication factor of ${replicas} cannot be reached because only 1 broker(s) are registered.`);
     }
-    for (const [k, v] of configs) {
-      try {
-        validateTopicConfig(k, v);
-      } catch (err) {
-        throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
-      }
+    try {
+      validateTopicConfigs(configs);
+    } catch (err) {
+      throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
     }
     if (validateOnly) return null;
     const state: TopicState = { name, topicId: randomUUID(), numPartitions: partitions, configs: new Map(configs), partitions: [] };
@@ -226,6 +230,98 @@ export class Broker {
     }
   }
 
+  /**
+   * CreatePartitions: grows a topic to `count` partitions, with Kafka's checks and messages
+   * (ReplicationControlManager.createPartitions). `assignments` (one replica list per new partition) may
+   * name only this node, once. Nothing changes when `validateOnly`. Throws TopicError.
+   */
+  createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly = false): Promise<void> {
+    const run = this.partitionChanges.then(() => this.createPartitionsNow(name, count, assignments, validateOnly));
+    this.partitionChanges = run.catch(() => undefined);
+    return run;
+  }
+
+  private async createPartitionsNow(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): Promise<void> {
+    const state = this.topics.get(name);
+    if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    const current = state.partitions.length;
+    if (count === current) throw new TopicError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
+    if (count < current) {
+      throw new TopicError(ErrorCode.INVALID_PARTITIONS, `The topic ${name} currently has ${current} partition(s); ${count} would not be an increase.`);
+    }
+    const additional = count - current;
+    if (assignments !== null) {
+      if (assignments.length !== additional) {
+        throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${additional} additional partition(s), but only ${assignments.length} assignment(s) were specified.`);
+      }
+      for (const replicas of assignments) {
+        if (replicas.length === 0) throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
+        const sorted = [...replicas].sort((a, b) => a - b);
+        for (let i = 0; i < sorted.length; i++) {
+          if (sorted[i] !== this.nodeId) {
+            throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${sorted[i]}, but no such broker is registered.`);
+          }
+          if (i > 0 && sorted[i] === sorted[i - 1]) {
+            throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${sorted[i]} more than once.`);
+          }
+        }
+      }
+    }
+    if (validateOnly) return;
+    try {
+      for (let p = current; p < count; p++) {
+        if (this.topics.get(name) !== state) break; // deleted meanwhile
+        state.partitions.push(await this.openPartition(state, p));
+        state.numPartitions = state.partitions.length;
+      }
+    } finally {
+      if (this.topics.get(name) === state) await this.persistTopics();
+    }
+    this.logger.info({ topic: name, from: current, partitions: state.partitions.length }, 'partitions created');
+  }
+
+  /**
+   * Replaces a topic's config overrides (AlterConfigs, IncrementalAlterConfigs) and applies them at once:
+   * each partition's Log gets the new LogConfig (segment roll, index interval, retention, flush, deletion
+   * delay; the Log reads its config when it needs a value) and the produce path reads max.message.bytes
+   * and message.timestamp.type from the overrides on every append. Throws TopicError
+   * (UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG); nothing changes when `validateOnly`.
+   */
+  async setTopicConfigs(name: string, overrides: ReadonlyMap<string, string>, validateOnly = false): Promise<void> {
+    // Kafka's order (ConfigurationControlManager.validateAlterConfig): the values, then the topic's existence.
+    try {
+      validateTopicConfigs(overrides);
+    } catch (err) {
+      throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
+    }
+    const state = this.topics.get(name);
+    if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+    if (validateOnly) return;
+    state.configs.clear();
+    for (const [k, v] of overrides) state.configs.set(k, v);
+    const logConfig = this.logConfigFor(state.configs);
+    for (const p of state.partitions) p.log.config = { ...logConfig };
+    await this.persistTopics();
+    this.logger.info({ topic: name, configs: Object.fromEntries(overrides) }, 'topic configs changed');
+  }
+
+  /**
+   * Replaces the dynamic broker configs of one level (this node, or the cluster-wide default) and applies
+   * them at once to every topic that does not override them. Throws TopicError (INVALID_REQUEST, with
+   * Kafka's message, for a static name or a bad value); nothing changes when `validateOnly`.
+   */
+  async setDynamicBrokerConfigs(level: DynamicConfigLevel, values: ReadonlyMap<string, string>, validateOnly = false): Promise<void> {
+    const problem = dynamicBrokerConfigsProblem(values);
+    if (problem !== null) throw new TopicError(ErrorCode.INVALID_REQUEST, problem);
+    if (validateOnly) return;
+    await this.dynamicConfig.set(level, values);
+    for (const t of this.topics.values()) {
+      const logConfig = this.logConfigFor(t.configs);
+      for (const p of t.partitions) p.log.config = { ...logConfig };
+    }
+    this.logger.info({ level, configs: Object.fromEntries(values) }, 'dynamic broker configs changed');
+  }
+
   async deleteTopic(name: string): Promise<void> {
     if (!this.config.deleteTopicEnable) throw new TopicError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
     const state = this.topics.get(name);
@@ -237,7 +333,6 @@ export class Broker {
       await this.logManager.delete(p.topic, p.partition);
       this.purgatory.notify(p.key);
     }
-    await this.groupCoordinator?.onTopicDeleted(name);
     this.logger.info({ topic: name }, 'topic deleted');
   }
 

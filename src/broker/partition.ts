@@ -12,6 +12,7 @@ import type { Log } from '../../storage/log.js';
 import { isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
 import { readRecords } from '../../protocol/records/record.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { hasDeletePolicy } from '../../storage/log-config.js';
 
 export interface AppendResult {
   errorCode: number;
@@ -36,7 +37,11 @@ export class Partition {
     readonly log: Log,
     private readonly onAppend: (p: Partition) => void,
     private readonly settings: () => { maxMessageBytes: number; messageTimestampType: 'CreateTime' | 'LogAppendTime' },
-  ) {}
+  ) {
+    // Kafka's Partition.makeLeader: the leader's epoch starts at the log end offset, recorded before any
+    // append, so OffsetForLeaderEpoch answers for an empty partition too (KIP-101).
+    if (log.leaderEpochCache.latestEpoch() < this.leaderEpoch) log.leaderEpochCache.assign(this.leaderEpoch, log.logEndOffset);
+  }
 
   get key(): string {
     return `${this.topic}-${this.partition}`;
@@ -106,6 +111,41 @@ export class Partition {
       logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? now : -1,
       logStartOffset: this.log.logStartOffset,
     };
+  }
+
+  /**
+   * DeleteRecords (KIP-107), as Kafka's Partition.deleteRecordsOnLeader: -1 means the high watermark; the
+   * log start offset moves up to the offset (never down) and the low watermark (the log start offset) is
+   * returned. POLICY_VIOLATION without cleanup.policy delete; OFFSET_OUT_OF_RANGE below 0 or above the HW.
+   */
+  async deleteRecordsBefore(offset: number): Promise<{ errorCode: number; errorMessage: string | null; lowWatermark: number }> {
+    if (!hasDeletePolicy(this.log.config)) {
+      return { errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: `Records of partition ${this.key} can not be deleted due to the configured policy`, lowWatermark: -1 };
+    }
+    const target = offset === -1 ? this.highWatermark : offset;
+    if (target < 0) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, errorMessage: `The offset ${target} for partition ${this.key} is not valid`, lowWatermark: -1 };
+    if (target > this.highWatermark) {
+      return {
+        errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
+        errorMessage: `Cannot increment the log start offset to ${target} of partition ${this.key} since it is larger than the high watermark ${this.highWatermark}`,
+        lowWatermark: -1,
+      };
+    }
+    await this.log.deleteRecordsBefore(target);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, lowWatermark: this.log.logStartOffset };
+  }
+
+  /**
+   * OffsetForLeaderEpoch, as Kafka's Partition.lastOffsetForLeaderEpoch: fence on currentLeaderEpoch
+   * (-1: not given) and answer the largest epoch <= leaderEpoch with its end offset (the LEO for the
+   * current epoch); -1/-1 when the epoch is unknown.
+   */
+  lastOffsetForLeaderEpoch(currentLeaderEpoch: number, leaderEpoch: number): { errorCode: number; leaderEpoch: number; endOffset: number } {
+    if (currentLeaderEpoch !== -1 && currentLeaderEpoch < this.leaderEpoch) return { errorCode: ErrorCode.FENCED_LEADER_EPOCH, leaderEpoch: -1, endOffset: -1 };
+    if (currentLeaderEpoch > this.leaderEpoch) return { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, leaderEpoch: -1, endOffset: -1 };
+    const found = this.log.leaderEpochCache.endOffsetFor(leaderEpoch);
+    if (found.endOffset === -1) return { errorCode: ErrorCode.NONE, leaderEpoch: -1, endOffset: -1 };
+    return { errorCode: ErrorCode.NONE, leaderEpoch: found.epoch, endOffset: found.endOffset };
   }
 
   /** Bytes available to a consumer between fetchOffset and the HW, known without reading the log. */
