@@ -333,6 +333,7 @@ export class Broker {
       await this.logManager.delete(p.topic, p.partition);
       this.purgatory.notify(p.key);
     }
+    await this.groupCoordinator?.onTopicDeleted(name);
     this.logger.info({ topic: name }, 'topic deleted');
   }
 
