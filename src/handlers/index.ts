@@ -22,6 +22,12 @@ import { listGroupsHandler } from './list-groups.js';
 import { describeGroupsHandler } from './describe-groups.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { offsetDeleteHandler } from './offset-delete.js';
+import { createPartitionsHandler } from './create-partitions.js';
+import { alterConfigsHandler } from './alter-configs.js';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
+import { describeClusterHandler } from './describe-cluster.js';
+import { deleteRecordsHandler } from './delete-records.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 
 export const HANDLERS: readonly AnyHandler[] = [
   produceHandler,
@@ -44,4 +50,11 @@ export const HANDLERS: readonly AnyHandler[] = [
   describeGroupsHandler,
   deleteGroupsHandler,
   offsetDeleteHandler,
+  // Admin APIs (kafka-topics, kafka-configs, AdminClient) and leader-epoch lookups.
+  createPartitionsHandler,
+  alterConfigsHandler,
+  incrementalAlterConfigsHandler,
+  describeClusterHandler,
+  deleteRecordsHandler,
+  offsetForLeaderEpochHandler,
 ] as unknown as readonly AnyHandler[];

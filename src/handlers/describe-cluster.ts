@@ -1,0 +1,50 @@
+/**
+ * DescribeCluster (60), versions 0-1 (KIP-700): the cluster id, the controller id and the brokers, for
+ * admin clients (Java's describeCluster, kafka-cluster, confluent-kafka-python's describe_cluster).
+ * - This node is the only broker, at its advertised host and port, with no rack. As Kafka brokers do in
+ *   KRaft mode, the controller id given to clients is a live broker's id: here, this node.
+ * - v1 (KIP-919): endpointType must be 1 (BROKER); 2 (CONTROLLER) is MISMATCHED_ENDPOINT_TYPE and any other
+ *   value UNSUPPORTED_ENDPOINT_TYPE (both INVALID_REQUEST at v0), with Kafka's messages.
+ * - includeClusterAuthorizedOperations: without an authorizer every operation is allowed, so the answer is
+ *   Kafka's bit set of all CLUSTER operations (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS,
+ *   ALTER_CONFIGS, IDEMPOTENT_WRITE); otherwise Kafka's "not requested" value.
+ */
+import { DescribeCluster } from '../../protocol/messages/describe-cluster.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './types.js';
+
+const ENDPOINT_TYPE_BROKER = 1;
+const ENDPOINT_TYPE_CONTROLLER = 2;
+const ENDPOINT_TYPE_NAMES: Record<number, string> = { [ENDPOINT_TYPE_BROKER]: 'BROKER', [ENDPOINT_TYPE_CONTROLLER]: 'CONTROLLER' };
+const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
+/** AclOperation codes: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12. */
+const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
+
+export const describeClusterHandler = defineHandler(DescribeCluster, {
+  minVersion: 0,
+  maxVersion: 1,
+  async handle(ctx, req) {
+    const broker = ctx.broker;
+    const v0 = ctx.apiVersion === 0;
+    const requested = ctx.apiVersion >= 1 ? req.endpointType : ENDPOINT_TYPE_BROKER;
+    const error = (errorCode: number, errorMessage: string) => ({
+      throttleTimeMs: 0, errorCode, errorMessage, endpointType: ENDPOINT_TYPE_BROKER, clusterId: '', controllerId: -1, brokers: [], clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+    });
+    if (ENDPOINT_TYPE_NAMES[requested] === undefined) {
+      return error(v0 ? ErrorCode.INVALID_REQUEST : ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, `Unsupported endpoint type ${requested}`);
+    }
+    if (requested !== ENDPOINT_TYPE_BROKER) {
+      return error(v0 ? ErrorCode.INVALID_REQUEST : ErrorCode.MISMATCHED_ENDPOINT_TYPE, `The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type ${ENDPOINT_TYPE_NAMES[requested]}`);
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      endpointType: ENDPOINT_TYPE_BROKER,
+      clusterId: broker.config.clusterId,
+      controllerId: broker.nodeId,
+      brokers: [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+    };
+  },
+});
