@@ -64,6 +64,8 @@ samsa_start() {
   SAMSA_DATA="$(mktemp -d /tmp/samsa-conformance.XXXXXX)"
   SAMSA_LOG="$SAMSA_DATA.log"
   BOOTSTRAP="127.0.0.1:$SAMSA_PORT"
+  # scenarios may read the broker's data directory (tools/batch-codecs.ts) and log
+  export SAMSA_DATA SAMSA_LOG BOOTSTRAP REPO_ROOT
   (cd "$REPO_ROOT" && exec node --import tsx src/cli/main.ts start \
       --override "listeners=PLAINTEXT://127.0.0.1:$SAMSA_PORT" \
       --override "log.dirs=$SAMSA_DATA" \
