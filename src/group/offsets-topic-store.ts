@@ -82,24 +82,31 @@ export class OffsetsTopicStore implements GroupStore {
   }
 
   async write(groupId: string, records: CoordinatorRecord[]): Promise<void> {
-    const topic = await this.ensureTopic();
-    const index = partitionForGroup(groupId, topic.numPartitions);
-    const partition = topic.partitions[index];
-    if (!partition) throw new GroupStoreError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${index} is not hosted here`);
+    // The place in the partition's chain is taken before any await, so writes land in call order.
+    const index = this.partitionFor(groupId);
     const now = Date.now();
-    const inputs: RecordInput[] = records.map((r) => toRecordInput(r, now));
-    const batch = await buildBatch(inputs);
     const previous = this.chains.get(index) ?? Promise.resolve();
-    const append = previous.catch(() => undefined).then(() => partition.appendAsLeader(batch));
+    const append = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const topic = await this.ensureTopic();
+        const partition = topic.partitions[index];
+        if (!partition) throw new GroupStoreError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${index} is not hosted here`);
+        const batch = await buildBatch(records.map((r) => toRecordInput(r, now)));
+        return partition.appendAsLeader(batch);
+      });
     this.chains.set(index, append);
-    const result = await append;
-    if (this.chains.get(index) === append) this.chains.delete(index);
-    if (result.errorCode !== ErrorCode.NONE) {
-      const code =
-        result.errorCode === ErrorCode.MESSAGE_TOO_LARGE || result.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE
-          ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
-          : ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      throw new GroupStoreError(code, `append to ${OFFSETS_TOPIC}-${index} failed: ${result.errorMessage ?? result.errorCode}`);
+    try {
+      const result = await append;
+      if (result.errorCode !== ErrorCode.NONE) {
+        const code =
+          result.errorCode === ErrorCode.MESSAGE_TOO_LARGE || result.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE
+            ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
+            : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        throw new GroupStoreError(code, `append to ${OFFSETS_TOPIC}-${index} failed: ${result.errorMessage ?? result.errorCode}`);
+      }
+    } finally {
+      if (this.chains.get(index) === append) this.chains.delete(index);
     }
   }
 
