@@ -14,7 +14,7 @@ samsa_start || install_failed confluent-kafka-python "$SAMSA_LOG"
 for s in metadata create-describe-delete-topic compression-none compression-gzip compression-snappy \
     compression-lz4 compression-zstd keyed-partitioning group-commit-resume describe-configs \
     idempotent-produce headers-null-key-value large-message consume-from-timestamp \
-    delivery-callback acks-0 acks-1 acks-all; do
+    delivery-callback acks-0 acks-1 acks-all admin-partitions-configs; do
   check "$s" timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" "$s"
 done
 summary confluent-kafka-python

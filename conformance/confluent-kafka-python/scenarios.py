@@ -271,6 +271,73 @@ def from_timestamp():
     assert out == [(f'm{i}'.encode(), base + i * 1000) for i in range(5, 10)], out
 
 
+def admin_partitions_configs():
+    """AdminClient admin calls: describe_cluster, create_partitions (and INVALID_PARTITIONS), describe_configs,
+    incremental_alter_configs (SET/APPEND, live: the next produce obeys max.message.bytes), alter_configs,
+    delete_records."""
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, NewPartitions
+    a = AdminClient({'bootstrap.servers': BOOTSTRAP})
+    c = a.describe_cluster(request_timeout=10).result(10)
+    assert c.cluster_id, c
+    assert c.controller is not None and c.controller.id == 1, c.controller
+    assert [(n.id, n.host, n.port) for n in c.nodes] == [(1, BOOTSTRAP.split(':')[0], int(BOOTSTRAP.split(':')[1]))], c.nodes
+
+    name = 'py-adm-' + uuid.uuid4().hex[:6]
+    a.create_topics([NewTopic(name, num_partitions=2, replication_factor=1)])[name].result(10)
+    wait_topic(a, name, 2)
+    a.create_partitions([NewPartitions(name, 4)])[name].result(10)
+    wait_topic(a, name, 4)
+    try:
+        a.create_partitions([NewPartitions(name, 3)])[name].result(10)
+        raise AssertionError('shrinking succeeded')
+    except KafkaException as e:
+        assert e.args[0].code() == KafkaError.INVALID_PARTITIONS, e
+
+    res = ConfigResource(ConfigResource.Type.TOPIC, name, incremental_configs=[
+        ConfigEntry('max.message.bytes', '300', incremental_operation=AlterConfigOpType.SET),
+        ConfigEntry('cleanup.policy', 'compact', incremental_operation=AlterConfigOpType.APPEND),
+    ])
+    a.incremental_alter_configs([res])[res].result(10)
+    d = ConfigResource(ConfigResource.Type.TOPIC, name)
+    cfg = a.describe_configs([d])[d].result(10)
+    assert cfg['max.message.bytes'].value == '300', cfg['max.message.bytes']
+    assert cfg['max.message.bytes'].source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+    assert cfg['cleanup.policy'].value == 'delete,compact', cfg['cleanup.policy']
+
+    # the change is live: a 1,000-byte record is now too large for the topic
+    p = Producer({'bootstrap.servers': BOOTSTRAP, 'linger.ms': 0})
+    results = []
+    p.produce(name, value=b'x' * 1000, partition=0, callback=lambda err, msg: results.append(err))
+    p.produce(name, value=b'small', partition=1, callback=lambda err, msg: results.append(err))
+    p.flush(30)
+    codes = sorted((e.code() if e else 0) for e in results)
+    assert codes == [0, KafkaError.MSG_SIZE_TOO_LARGE], results
+
+    # legacy AlterConfigs replaces the whole set: max.message.bytes goes back to the default
+    legacy = ConfigResource(ConfigResource.Type.TOPIC, name, set_config={'retention.ms': '3600000'})
+    a.alter_configs([legacy])[legacy].result(10)
+    cfg = a.describe_configs([d])[d].result(10)
+    assert cfg['retention.ms'].value == '3600000' and cfg['max.message.bytes'].is_default, cfg['max.message.bytes']
+
+    # invalid values: INVALID_CONFIG
+    bad = ConfigResource(ConfigResource.Type.TOPIC, name, incremental_configs=[
+        ConfigEntry('retention.ms', 'soon', incremental_operation=AlterConfigOpType.SET)])
+    try:
+        a.incremental_alter_configs([bad])[bad].result(10)
+        raise AssertionError('bad value accepted')
+    except KafkaException as e:
+        assert e.args[0].code() == KafkaError.INVALID_CONFIG, e
+
+    # delete_records moves the low watermark
+    for i in range(10):
+        p.produce(name, value=f'v{i}'.encode(), partition=2)
+    assert p.flush(30) == 0
+    tp = TopicPartition(name, 2, 6)
+    deleted = a.delete_records([tp])[tp].result(10)
+    assert deleted.low_watermark == 6, deleted
+    a.delete_topics([name])[name].result(10)
+
+
 SCENARIOS = {
     'metadata': metadata,
     'create-describe-delete-topic': create_describe_delete,
@@ -290,6 +357,7 @@ SCENARIOS = {
     'acks-0': lambda: acks('0'),
     'acks-1': lambda: acks('1'),
     'acks-all': lambda: acks('all'),
+    'admin-partitions-configs': admin_partitions_configs,
     }
 
 if __name__ == '__main__':
