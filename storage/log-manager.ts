@@ -10,6 +10,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { fileExists } from './file-util.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
 import { Log } from './log.js';
 
@@ -46,6 +47,8 @@ export class LogManager {
   private readonly logger: Logger;
   private retentionTimer: NodeJS.Timeout | null = null;
   private retentionRunning = false;
+  /** Partition directories per log dir, for placing new partitions (loaded on first use). */
+  private partitionsPerDir: Map<string, number> | null = null;
 
   constructor(
     logDirs: string | readonly string[],
@@ -136,18 +139,20 @@ export class LogManager {
 
   /** The existing directory of a partition, or a new one in the least loaded log dir. */
   private async dirFor(key: string): Promise<string> {
-    let best = this.logDirs[0]!;
-    let bestCount = Infinity;
     for (const logDir of this.logDirs) {
-      await mkdir(logDir, { recursive: true });
-      const names = await readdir(logDir);
-      if (names.includes(key)) return join(logDir, key);
-      const count = names.filter((n) => parsePartitionDir(n) !== null).length;
-      if (count < bestCount) {
-        best = logDir;
-        bestCount = count;
-      }
+      if (await fileExists(join(logDir, key))) return join(logDir, key);
     }
+    if (!this.partitionsPerDir) {
+      const counts = new Map<string, number>();
+      for (const logDir of this.logDirs) {
+        await mkdir(logDir, { recursive: true });
+        counts.set(logDir, (await readdir(logDir)).filter((n) => parsePartitionDir(n) !== null).length);
+      }
+      this.partitionsPerDir = counts;
+    }
+    let best = this.logDirs[0]!;
+    for (const logDir of this.logDirs) if (this.partitionsPerDir.get(logDir)! < this.partitionsPerDir.get(best)!) best = logDir;
+    this.partitionsPerDir.set(best, this.partitionsPerDir.get(best)! + 1);
     return join(best, key);
   }
 
@@ -156,6 +161,7 @@ export class LogManager {
     const key = logKey(topic, partition);
     const log = this.logs.get(key) ?? (await this.opening.get(key)?.catch(() => undefined));
     this.logs.delete(key);
+    this.partitionsPerDir = null;
     if (log) {
       await log.delete();
       return;
