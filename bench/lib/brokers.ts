@@ -1,0 +1,200 @@
+/**
+ * Starting and stopping the two brokers the same way: each in a fresh directory under the same root (so
+ * both logs live on the same medium), listening on 127.0.0.1 at a free port, logging warnings to a file
+ * beside its data, stopped with SIGTERM (then SIGKILL after a grace period).
+ *
+ * Samsa runs as `node --import tsx src/cli/main.ts start --override ...`, as conformance/lib.sh starts it.
+ * Kafka runs as kafka-server-start.sh would: storage formatted first with kafka.tools.StorageTool, then
+ * `java <the script's default JVM options> kafka.Kafka server.properties`, KRaft, one node with both roles.
+ * The process we spawn is the broker itself (no wrapper), so /proc/<pid>/status is the broker's memory.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { KafkaDist } from './kafka-dist.js';
+import { REPO_ROOT } from './kafka-dist.js';
+import { WireConnection, createTopic, produceOne, sleep } from './wire.js';
+
+export type BrokerKind = 'samsa' | 'kafka';
+
+/** The JVM options kafka-server-start.sh and kafka-run-class.sh use by default (Kafka 4.x). */
+export const KAFKA_JVM_OPTS = [
+  '-Xmx1G', '-Xms1G',
+  '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
+  '-XX:+ExplicitGCInvokesConcurrent', '-XX:MaxInlineLevel=15', '-Djava.awt.headless=true',
+];
+
+export interface BrokerHandle {
+  kind: BrokerKind;
+  pid: number;
+  port: number;
+  bootstrap: string;
+  dir: string;
+  logFile: string;
+  /** process.hrtime.bigint() just before spawn. */
+  spawnedAt: bigint;
+  /** Kafka only: how long `kafka-storage format` took (not part of the start time). */
+  formatMs: number | null;
+  exited(): boolean;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MemoryKb {
+  rssKb: number;
+  hwmKb: number;
+}
+
+/** VmRSS and VmHWM of a live process, or null once it is gone. */
+export function readMemory(pid: number): MemoryKb | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+    if (!rss || !hwm) return null;
+    return { rssKb: Number(rss[1]), hwmKb: Number(hwm[1]) };
+  } catch {
+    return null;
+  }
+}
+
+function handleFor(kind: BrokerKind, child: ChildProcess, port: number, dir: string, logFile: string, spawnedAt: bigint, formatMs: number | null): BrokerHandle {
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
+  return {
+    kind,
+    pid: child.pid!,
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dir,
+    logFile,
+    spawnedAt,
+    formatMs,
+    exited: () => exited,
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const grace = sleep(30_000).then(() => 'timeout' as const);
+        if ((await Promise.race([exit.then(() => 'exited' as const), grace])) === 'timeout' && !exited) {
+          child.kill('SIGKILL');
+          await exit;
+        }
+      }
+    },
+  };
+}
+
+export interface StartOptions {
+  /** Directory under which the broker's own temp directory is made (same medium for both brokers). */
+  root: string;
+  /** Samsa: extra node flags (e.g. --cpu-prof). */
+  nodeFlags?: string[];
+}
+
+export async function startSamsa(opts: StartOptions): Promise<BrokerHandle> {
+  const dir = mkdtempSync(join(opts.root, 'samsa-bench-samsa-'));
+  const port = await freePort();
+  const logFile = join(dir, 'broker.log');
+  const out = openSync(logFile, 'a');
+  const args = [
+    ...(opts.nodeFlags ?? []),
+    '--import', 'tsx', 'src/cli/main.ts', 'start',
+    '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`,
+    '--override', `log.dirs=${join(dir, 'data')}`,
+    '--override', 'samsa.log.level=warn',
+    '--override', 'group.initial.rebalance.delay.ms=0',
+  ];
+  const spawnedAt = process.hrtime.bigint();
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+  closeSync(out);
+  return handleFor('samsa', child, port, dir, logFile, spawnedAt, null);
+}
+
+export async function startKafka(opts: StartOptions, dist: KafkaDist): Promise<BrokerHandle> {
+  const dir = mkdtempSync(join(opts.root, 'samsa-bench-kafka-'));
+  const port = await freePort();
+  const controllerPort = await freePort();
+  const logFile = join(dir, 'broker.log');
+  const props = [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${join(dir, 'data')}`,
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+  ];
+  const propsFile = join(dir, 'server.properties');
+  writeFileSync(propsFile, props.join('\n') + '\n');
+  const clusterId = randomBytes(16).toString('base64url');
+  const jvmBase = [`-Dlog4j2.configurationFile=${dist.log4jConfig}`, '-cp', dist.classpath];
+  const f0 = process.hrtime.bigint();
+  const format = spawnSync('java', [...jvmBase, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], { encoding: 'utf8' });
+  const formatMs = Number(process.hrtime.bigint() - f0) / 1e6;
+  if (format.status !== 0) throw new Error(`kafka-storage format failed:\n${format.stdout}${format.stderr}`);
+  const out = openSync(logFile, 'a');
+  const spawnedAt = process.hrtime.bigint();
+  const child = spawn('java', [...KAFKA_JVM_OPTS, ...jvmBase, 'kafka.Kafka', propsFile], { cwd: dir, stdio: ['ignore', out, out] });
+  closeSync(out);
+  return handleFor('kafka', child, port, dir, logFile, spawnedAt, formatMs);
+}
+
+/**
+ * Milliseconds from spawning the broker to the first acknowledged produce: connect (retrying until the
+ * port answers), create a one-partition topic, produce one record with acks=1 (retrying while the broker
+ * is not ready for it).
+ */
+export async function timeToFirstProduce(b: BrokerHandle, timeoutMs = 180_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let conn: WireConnection | null = null;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (b.exited()) throw new Error(`${b.kind} exited during start; see ${b.logFile}`);
+    try {
+      conn ??= await WireConnection.open(b.port, '127.0.0.1', 1000);
+      await createTopic(conn, 'bench-first-produce', 1);
+      const code = await produceOne(conn, 'bench-first-produce');
+      if (code === ErrorCode.NONE) {
+        const ms = Number(process.hrtime.bigint() - b.spawnedAt) / 1e6;
+        conn.close();
+        return ms;
+      }
+      lastError = `produce error ${code}`;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+      if (conn?.closed) conn = null;
+    }
+    await sleep(10);
+  }
+  conn?.close();
+  throw new Error(`${b.kind} did not accept a produce within ${timeoutMs} ms (last: ${lastError})`);
+}
+
+export function removeBrokerDir(b: BrokerHandle): void {
+  rmSync(b.dir, { recursive: true, force: true });
+}
