@@ -14,6 +14,8 @@ CONF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$CONF_ROOT/.." && pwd)"
 # Downloads (venvs, jars) are kept here between runs; Maven keeps its own in ~/.m2, pip in ~/.cache/pip.
 CONF_CACHE="${SAMSA_CONFORMANCE_CACHE:-$HOME/.cache/samsa-conformance}"
+# SAMSA_BROKER_DIR: run the broker from another checkout (e.g. `git archive HEAD` of this repo, to check
+# the committed broker while the work tree has changes in progress); default: this repo.
 CONF_RESULTS="${CONF_RESULTS:-$REPO_ROOT/.conformance/results.tsv}"
 PASSED=0
 FAILED=0
@@ -66,7 +68,7 @@ samsa_start() {
   BOOTSTRAP="127.0.0.1:$SAMSA_PORT"
   # scenarios may read the broker's data directory (tools/batch-codecs.ts) and log
   export SAMSA_DATA SAMSA_LOG BOOTSTRAP REPO_ROOT
-  (cd "$REPO_ROOT" && exec node --import tsx src/cli/main.ts start \
+  (cd "${SAMSA_BROKER_DIR:-$REPO_ROOT}" && exec node --import tsx src/cli/main.ts start \
       --override "listeners=PLAINTEXT://127.0.0.1:$SAMSA_PORT" \
       --override "log.dirs=$SAMSA_DATA" \
       --override "samsa.protocol.trace=true" \

@@ -47,6 +47,21 @@ if errors:
     print(f'-- lines with an error ({len(errors)}, first {max_errors}):')
     for l in errors[:max_errors]:
         print(compact(l))
-print(f'-- last {min(tail, len(lines))} lines:')
-for l in lines[-tail:]:
-    print(compact(l))
+# the tail, with repeated request/response pairs (a consumer's empty Fetch polls) folded
+out, recent, folded = [], [], 0
+for l in lines:
+    text = compact(l)
+    sig = re.sub(r'#\d+', '#', text)
+    if sig in recent:
+        folded += 1
+        continue
+    if folded:
+        out.append(f'   ... {folded} similar lines')
+        folded = 0
+    out.append(text)
+    recent = (recent + [sig])[-4:]
+if folded:
+    out.append(f'   ... {folded} similar lines')
+print(f'-- last {min(tail, len(out))} lines (repeats folded):')
+for t in out[-tail:]:
+    print(t)
