@@ -603,3 +603,45 @@ describe('Log rolling, flushing and followers', () => {
     await expect(log.read(0, 10, 10, true)).rejects.toThrow(/closed/);
   });
 });
+
+describe('Log under concurrent reads and writes', () => {
+  it('readers racing appends, rolls, retention and DeleteRecords only ever see whole, ordered batches', async () => {
+    let now = 0;
+    const log = await openLog({ segmentBytes: 2000, indexIntervalBytes: 150, retentionBytes: 6000, retentionMs: -1, fileDeleteDelayMs: 60_000 }, () => now);
+    let writing = true;
+    const problems: string[] = [];
+    let reads = 0;
+    const reader = async (): Promise<void> => {
+      while (writing) {
+        await new Promise((r) => setImmediate(r)); // a read at the LEO does no I/O: let the writer run
+        const start = log.logStartOffset;
+        const end = log.logEndOffset;
+        const offset = start + Math.floor(Math.random() * (end - start + 1));
+        try {
+          const r = await log.read(offset, 1 + Math.floor(Math.random() * 3000), end, Math.random() < 0.5);
+          const batches = parseBatches(r.records);
+          reads++;
+          if (batches.length > 0 && (batches[0]!.baseOffset > offset || batches[0]!.lastOffset < offset)) problems.push(`read ${offset} got ${batches[0]!.baseOffset}`);
+          for (let i = 1; i < batches.length; i++) {
+            if (batches[i]!.baseOffset !== batches[i - 1]!.lastOffset + 1) problems.push(`gap after ${batches[i - 1]!.lastOffset}`);
+          }
+        } catch (err) {
+          if (!(err instanceof OffsetOutOfRangeError)) problems.push(String(err));
+        }
+      }
+    };
+    const writer = async (): Promise<void> => {
+      for (let i = 0; i < 400; i++) {
+        now += 10;
+        await appendBatches(log, [makeBatch({ records: 1 + (i % 4), payloadBytes: 20 + (i % 100), maxTimestamp: now })], 0);
+        if (i % 50 === 49) await log.applyRetention();
+        if (i % 120 === 119) await log.deleteRecordsBefore(log.logEndOffset - 5);
+      }
+      writing = false;
+    };
+    await Promise.all([writer(), reader(), reader()]);
+    expect(problems).toEqual([]);
+    expect(reads).toBeGreaterThan(50);
+    expect(log.numberOfSegments).toBeLessThan(8);
+  });
+});
