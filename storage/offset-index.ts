@@ -102,23 +102,6 @@ export class OffsetIndex {
     return found < 0 ? { offset: this.baseOffset, position: 0 } : this.entry(found);
   }
 
-  /** The last entry with position <= position, or (base offset, 0). */
-  lookupPosition(position: number): OffsetPosition {
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.positions[mid]! <= position) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found < 0 ? { offset: this.baseOffset, position: 0 } : this.entry(found);
-  }
-
   append(offset: number, position: number): void {
     const rel = offset - this.baseOffset;
     if (rel < 0 || rel > 0x7fffffff) throw new RangeError(`offset ${offset} does not fit segment ${this.baseOffset}`);

@@ -150,10 +150,6 @@ export class Segment {
     return { log: stem + LOG_SUFFIX, index: stem + INDEX_SUFFIX, timeIndex: stem + TIME_INDEX_SUFFIX };
   }
 
-  get logPath(): string {
-    return Segment.paths(this.dir, this.baseOffset).log + (this.deleted ? DELETED_SUFFIX : '');
-  }
-
   /** Creates a new empty segment (three empty files). An existing file of the same name is replaced. */
   static async create(dir: string, baseOffset: number, nowMs: number, logger: Logger): Promise<Segment> {
     const paths = Segment.paths(dir, baseOffset);
@@ -501,11 +497,6 @@ export class Segment {
     await this.offsetIndex.persist(true);
     await this.timeIndex.persist(true);
     await this.fh.datasync();
-  }
-
-  /** Writes pending index entries without fsync. */
-  persistIndexes(): Promise<[void, void]> {
-    return Promise.all([this.offsetIndex.persist(false), this.timeIndex.persist(false)]);
   }
 
   async close(): Promise<void> {
