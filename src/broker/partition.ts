@@ -7,12 +7,18 @@
  *
  * For long-polling fetches the partition remembers, for its recent appends, the cumulative byte count at
  * each batch end; a waiting fetch can then tell synchronously how many bytes lie past its fetch offset.
+ *
+ * Idempotent producers (KIP-98): appends go through `producers` (partition-producer-state.ts), which checks
+ * sequences and epochs atomically with the append and answers a retried batch with its original offset.
+ * Truncations must go through this class (truncateTo, truncateFullyAndStartAt) so the producer state is
+ * rebuilt with the log.
  */
 import type { Log } from '../../storage/log.js';
 import { isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
 import { readRecords } from '../../protocol/records/record.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { hasDeletePolicy } from '../../storage/log-config.js';
+import { PartitionProducerState, type AppendingBatch, type ProducerStateOptions } from './partition-producer-state.js';
 
 export interface AppendResult {
   errorCode: number;
@@ -29,6 +35,8 @@ export class Partition {
   private appendedBytes = 0;
   /** Ring of (lastOffset + 1, cumulative bytes after that batch), oldest first. */
   private readonly recentEnds: { nextOffset: number; bytes: number }[] = [];
+  /** Idempotent producer state: checked and recorded with every append, snapshotted beside the log. */
+  readonly producers: PartitionProducerState;
 
   constructor(
     readonly topic: string,
@@ -37,7 +45,9 @@ export class Partition {
     readonly log: Log,
     private readonly onAppend: (p: Partition) => void,
     private readonly settings: () => { maxMessageBytes: number; messageTimestampType: 'CreateTime' | 'LogAppendTime' },
+    producerStateOptions: ProducerStateOptions = {},
   ) {
+    this.producers = new PartitionProducerState(log, producerStateOptions);
     // Kafka's Partition.makeLeader: the leader's epoch starts at the log end offset, recorded before any
     // append, so OffsetForLeaderEpoch answers for an empty partition too (KIP-101).
     if (log.leaderEpochCache.latestEpoch() < this.leaderEpoch) log.leaderEpochCache.assign(this.leaderEpoch, log.logEndOffset);
@@ -77,6 +87,7 @@ export class Partition {
     if (split.batches.length === 0) return fail(ErrorCode.INVALID_RECORD, 'produce request without record batches');
     const { maxMessageBytes, messageTimestampType } = this.settings();
     const positions: { pos: number; size: number; lastOffsetDelta: number; maxTimestamp: number }[] = [];
+    const appending: AppendingBatch[] = [];
     const now = Date.now();
     for (const b of split.batches) {
       if (b.size > maxMessageBytes) {
@@ -92,8 +103,21 @@ export class Partition {
         maxTimestamp = now;
       }
       positions.push({ pos: b.pos, size: b.size, lastOffsetDelta: b.header.lastOffsetDelta, maxTimestamp });
+      appending.push({ header: b.header, maxTimestamp });
     }
-    const result = await this.log.append(records, positions, this.leaderEpoch);
+    const checked = await this.producers.append(appending, () => this.log.append(records, positions, this.leaderEpoch));
+    if (checked.kind === 'error') return fail(checked.errorCode, checked.errorMessage);
+    if (checked.kind === 'duplicate') {
+      // Kafka answers a retried batch with NONE and the offsets it was first written at; nothing is appended.
+      return {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        baseOffset: checked.batch.firstOffset,
+        logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? checked.batch.timestamp : -1,
+        logStartOffset: this.log.logStartOffset,
+      };
+    }
+    const result = checked.result;
     let cumulative = this.appendedBytes;
     let next = result.firstOffset;
     for (const p of positions) {
@@ -111,6 +135,24 @@ export class Partition {
       logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? now : -1,
       logStartOffset: this.log.logStartOffset,
     };
+  }
+
+  /**
+   * Removes every batch at or above `offset` (a follower dropping its diverged tail) and rebuilds the
+   * producer state from what remains; appends with producer ids wait for the rebuild.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    await this.producers.rebuildAfter(() => this.log.truncateTo(offset));
+  }
+
+  /** Empties the log and restarts it at `offset` (a follower far behind its leader); forgets all producers. */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    await this.producers.rebuildAfter(() => this.log.truncateFullyAndStartAt(offset), { discardSnapshots: true });
+  }
+
+  /** Clean shutdown, before the log closes: a producer state snapshot at the end of the log. */
+  async close(): Promise<void> {
+    await this.producers.close();
   }
 
   /**

@@ -7,7 +7,10 @@
  *   failed, the connection is closed instead, as Kafka does, so the client learns of it.
  * - Single node: acks=all completes as soon as the append does (the ISR is this node).
  * - Produce never auto-creates topics; an unknown topic or partition is UNKNOWN_TOPIC_OR_PARTITION.
- * Not yet: idempotent sequence checks and transactions (issue 4).
+ * - Idempotent producers (KIP-98): Partition.appendAsLeader checks each batch's producer epoch and sequence
+ *   (src/broker/producer-state.ts): OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, and a retried
+ *   batch answered NONE with its original base offset.
+ * Not yet: transactions (a transactional batch is INVALID_TXN_STATE).
  */
 import { Produce } from '../../protocol/messages/produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
