@@ -15,6 +15,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { LogManager } from '../../storage/log-manager.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import { Partition } from './partition.js';
+import { ProducerIdManager } from './producer-ids.js';
 import { Purgatory } from './purgatory.js';
 import { topicLogSettings, validateTopicConfigs } from './topic-config.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
@@ -68,6 +69,8 @@ export class Broker {
   advertised: { host: string; port: number } = { host: '127.0.0.1', port: 9092 };
   /** The classic consumer group coordinator (src/group), started once the topics are loaded. */
   groupCoordinator!: GroupCoordinator;
+  /** InitProducerId's producer ids and transactional ids (KIP-98), loaded at start. */
+  producerIds!: ProducerIdManager;
   private readonly logManager: LogManager;
   private metadataWrite: Promise<void> = Promise.resolve();
   /** CreatePartitions runs one at a time: each reads the partition count it grows. */
@@ -88,6 +91,7 @@ export class Broker {
     const dynamicConfig = await DynamicBrokerConfig.load(config.logDirs);
     const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig);
     await broker.writeMetaProperties();
+    broker.producerIds = await ProducerIdManager.load(config.logDirs);
     await broker.loadTopics();
     broker.groupCoordinator = (await startGroupCoordinator(broker)).coordinator;
     const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
@@ -164,7 +168,7 @@ export class Broker {
   private async openPartition(topic: TopicState, partition: number): Promise<Partition> {
     const log = await this.logManager.getOrCreate(topic.name, partition, this.logConfigFor(topic.configs));
     await log.writePartitionMetadata(topic.topicId);
-    return new Partition(
+    const created = new Partition(
       topic.name,
       topic.topicId,
       partition,
@@ -174,7 +178,14 @@ export class Broker {
         const s = topicLogSettings(this.config, topic.configs);
         return { maxMessageBytes: s.maxMessageBytes, messageTimestampType: s.messageTimestampType };
       },
+      {
+        logger: this.logger.child({ component: 'producer-state' }),
+        producerIdExpirationMs: Number(this.config.props.get('producer.id.expiration.ms') ?? 86400000),
+        producerIdExpirationCheckIntervalMs: Number(this.config.props.get('producer.id.expiration.check.interval.ms') ?? 600000),
+      },
     );
+    await created.producers.load();
+    return created;
   }
 
   getPartition(topic: string, partition: number): Partition | undefined {
@@ -354,6 +365,10 @@ export class Broker {
     this.purgatory.completeAll();
     await this.groupCoordinator?.shutdown();
     await this.metadataWrite;
+    // Producer state snapshots at the log ends, so the next start reads no log.
+    for (const t of this.topics.values()) {
+      for (const p of t.partitions) await p.close().catch((err: unknown) => this.logger.warn({ partition: p.key, err }, 'closing producer state failed'));
+    }
     await this.logManager.closeAll();
   }
 

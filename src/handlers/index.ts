@@ -11,6 +11,7 @@ import { fetchHandler } from './fetch.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
 import { joinGroupHandler } from './join-group.js';
 import { syncGroupHandler } from './sync-group.js';
@@ -38,6 +39,8 @@ export const HANDLERS: readonly AnyHandler[] = [
   createTopicsHandler,
   deleteTopicsHandler,
   describeConfigsHandler,
+  // Idempotent producers (KIP-98); transactions are not implemented, their APIs not advertised.
+  initProducerIdHandler,
   // Classic consumer groups and committed offsets (src/group).
   findCoordinatorHandler,
   joinGroupHandler,
