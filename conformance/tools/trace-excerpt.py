@@ -42,7 +42,8 @@ if not lines:
     sys.exit(0)
 conns = sorted({json.loads(l).get('conn') for l in lines if l.startswith('{') and '"conn"' in l} - {None})
 print(f'{len(lines)} lines, connections {conns}')
-errors = [l for l in lines if ERR.search(l) or '"level":40' in l or '"level":50' in l or '"level":60' in l]
+# 79 MEMBER_ID_REQUIRED is the normal first JoinGroup answer, not a failure
+errors = [l for l in lines if (ERR.search(l) and not re.search(r'"errorCode":79[,}]', l)) or '"level":40' in l or '"level":50' in l or '"level":60' in l]
 if errors:
     print(f'-- lines with an error ({len(errors)}, first {max_errors}):')
     for l in errors[:max_errors]:
