@@ -38,6 +38,8 @@ interface PersistedTopic {
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+/** Most partitions one CreatePartitions request may add (Kafka's MAX_PARTITIONS_PER_BATCH). */
+export const MAX_PARTITIONS_PER_BATCH = 10_000;
 const MAX_TOPIC_NAME_LENGTH = 249;
 
 /** Kafka's Topic.validate rules; returns an error message or null. */
@@ -261,6 +263,10 @@ export class Broker {
       throw new TopicError(ErrorCode.INVALID_PARTITIONS, `The topic ${name} currently has ${current} partition(s); ${count} would not be an increase.`);
     }
     const additional = count - current;
+    // Kafka's cap on the partitions one CreateTopics request creates (ReplicationControlManager
+    // .MAX_PARTITIONS_PER_BATCH), applied here to CreatePartitions too: a hostile count must not make this
+    // node open billions of logs.
+    if (additional > MAX_PARTITIONS_PER_BATCH) throw new TopicError(ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.');
     if (assignments !== null) {
       if (assignments.length !== additional) {
         throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${additional} additional partition(s), but only ${assignments.length} assignment(s) were specified.`);

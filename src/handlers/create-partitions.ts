@@ -5,6 +5,7 @@
  * - Manual assignments: one replica list per new partition (else INVALID_REPLICA_ASSIGNMENT); on this
  *   single node each list must be exactly [this node]: another broker id is INVALID_REPLICA_ASSIGNMENT
  *   "...includes broker N, but no such broker is registered.", as Kafka answers for an unknown broker.
+ * - More than 10,000 new partitions in one request is POLICY_VIOLATION (Kafka's CreateTopics cap).
  * - A topic named twice is INVALID_REQUEST "Duplicate topic name."; an unknown topic
  *   UNKNOWN_TOPIC_OR_PARTITION. validateOnly checks everything and creates nothing.
  * - The new partitions are in Metadata at once and persisted in samsa-topics.json. Existing keys move to

@@ -114,7 +114,13 @@ describe('CreatePartitions', () => {
   });
 
   it('UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist', async () => {
-    expect(await create('cp-missing', 2)).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+    expect(await create('cp-missing', 2)).toEqual({ name: 'cp-missing', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' });
+  });
+
+  it('POLICY_VIOLATION for more than 10,000 new partitions in one request (a hostile count opens no logs)', async () => {
+    await topic('cp-huge', 1);
+    expect(await create('cp-huge', 2147483647)).toEqual({ name: 'cp-huge', errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' });
+    expect(broker.broker.topics.get('cp-huge')!.partitions.length).toBe(1);
   });
 
   it('INVALID_REQUEST for a topic named twice, once in the answer; the other topics proceed', async () => {
