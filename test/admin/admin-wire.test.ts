@@ -358,6 +358,31 @@ describe('IncrementalAlterConfigs', () => {
   });
 });
 
+describe('dynamic broker configs across a restart', () => {
+  it('keeps this node\'s values and the cluster defaults, and applies them to the reopened logs', async () => {
+    await topic('dyn-restart');
+    const r = await c.request(IncrementalAlterConfigs, 1, {
+      resources: [
+        { resourceType: BROKER, resourceName: '', configs: [{ name: 'log.retention.bytes', configOperation: SET, value: '5000000' }] },
+        { resourceType: BROKER, resourceName: String(nodeId), configs: [{ name: 'message.max.bytes', configOperation: SET, value: '400' }] },
+      ],
+      validateOnly: false,
+    });
+    expect(r.responses.map((x) => x.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
+    c.close();
+    broker = await broker.restart();
+    c = await RawClient.connect(broker.port);
+    expect(broker.broker.getPartition('dyn-restart', 0)!.log.config.retentionBytes).toBe(5000000);
+    expect(await produce('dyn-restart', 0, 1, 600)).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+    const cleared = await c.request(AlterConfigs, 2, {
+      resources: [{ resourceType: BROKER, resourceName: '', configs: [] }, { resourceType: BROKER, resourceName: String(nodeId), configs: [] }],
+      validateOnly: false,
+    });
+    expect(cleared.responses.map((x) => x.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
+    expect(await produce('dyn-restart', 0, 1, 600)).toBe(ErrorCode.NONE);
+  });
+});
+
 describe('DescribeCluster', () => {
   for (const version of [0, 1]) {
     it(`v${version} describes this broker, the controller and the cluster id`, async () => {
