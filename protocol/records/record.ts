@@ -208,12 +208,19 @@ function bytesSize(b: Uint8Array | null | undefined): number {
   return b == null ? 1 : varintSize(b.length) + b.length;
 }
 
-/** The uncompressed records section for `records`, and the batch timestamps. */
-function encodeRecords(records: readonly RecordInput[]): { section: Buffer; baseTimestamp: number; maxTimestamp: number } {
-  if (records.length === 0) return { section: Buffer.alloc(0), baseTimestamp: NO_TIMESTAMP, maxTimestamp: NO_TIMESTAMP };
+/**
+ * The uncompressed records section for `records`, and the batch timestamps. Offset deltas are 0..n-1 unless
+ * `offsetDeltas` gives them; the base timestamp is the first record's unless `baseTimestamp` is given.
+ */
+function encodeRecords(
+  records: readonly RecordInput[],
+  offsetDeltas?: readonly number[],
+  fixedBaseTimestamp?: number,
+): { section: Buffer; baseTimestamp: number; maxTimestamp: number } {
+  if (records.length === 0) return { section: Buffer.alloc(0), baseTimestamp: fixedBaseTimestamp ?? NO_TIMESTAMP, maxTimestamp: NO_TIMESTAMP };
   const now = Date.now();
-  const baseTimestamp = records[0]!.timestamp ?? now;
-  let maxTimestamp = baseTimestamp;
+  const baseTimestamp = fixedBaseTimestamp ?? records[0]!.timestamp ?? now;
+  let maxTimestamp = records[0]!.timestamp ?? now;
   const sizes: number[] = [];
   const deltas: bigint[] = [];
   const headerKeys: Buffer[][] = [];
@@ -225,7 +232,7 @@ function encodeRecords(records: readonly RecordInput[]): { section: Buffer; base
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
     const delta = BigInt(timestamp - baseTimestamp);
     const keys: Buffer[] = [];
-    let size = 1 + varlongSize(delta) + varintSize(i) + bytesSize(rec.key) + bytesSize(rec.value);
+    let size = 1 + varlongSize(delta) + varintSize(offsetDeltas?.[i] ?? i) + bytesSize(rec.key) + bytesSize(rec.value);
     const headers = rec.headers ?? [];
     size += varintSize(headers.length);
     for (const h of headers) {
@@ -244,7 +251,7 @@ function encodeRecords(records: readonly RecordInput[]): { section: Buffer; base
     w.varint(sizes[i]!);
     w.int8(0);
     w.varlong(deltas[i]!);
-    w.varint(i);
+    w.varint(offsetDeltas?.[i] ?? i);
     w.bytes(rec.key ?? null);
     w.bytes(rec.value);
     const headers = rec.headers ?? [];
@@ -356,4 +363,82 @@ export function buildBatchSync(records: readonly RecordInput[], opts: BuildBatch
   const codec = opts.compression ?? Compression.NONE;
   const stored = codec === Compression.NONE ? section : compressSync(codec, section, opts.compressOptions);
   return assembleBatch(opts, records.length, baseTimestamp, maxTimestamp, stored);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rewriting (log compaction)
+
+/** A record kept by the cleaner, at its original offset. */
+export interface RetainedRecord extends RecordInput {
+  offset: number;
+  timestamp: number;
+}
+
+/** Attributes bit 6 (KIP-534): the batch's baseTimestamp holds its delete horizon, set by the log cleaner. */
+export const DELETE_HORIZON_FLAG = 0x40;
+
+export function hasDeleteHorizon(attributes: number): boolean {
+  return (attributes & DELETE_HORIZON_FLAG) !== 0;
+}
+
+/**
+ * Rebuilds a batch from some of its records, as Kafka's MemoryRecords.buildRetainedRecordsInto does for the
+ * log cleaner: the same base offset, last offset delta (so the producer's last sequence survives), partition
+ * leader epoch, producer id/epoch/base sequence, codec (recompressed), timestamp type and transactional /
+ * control flags; each record keeps its offset and timestamp. With `deleteHorizonMs` (>= 0) the delete-horizon
+ * flag is set and the base timestamp holds it. A LogAppendTime batch keeps its maxTimestamp.
+ */
+export async function buildRetainedBatch(original: RecordBatchHeader, records: readonly RetainedRecord[], deleteHorizonMs: number, compressOptions?: CompressOptions): Promise<Buffer> {
+  const { section, baseTimestamp, maxTimestamp } = encodeRecords(
+    records,
+    records.map((r) => r.offset - original.baseOffset),
+    deleteHorizonMs >= 0 ? deleteHorizonMs : undefined,
+  );
+  const codec = compressionOf(original.attributes);
+  const stored = codec === Compression.NONE ? section : await compress(codec, section, compressOptions);
+  let attributes = original.attributes & ~DELETE_HORIZON_FLAG;
+  if (deleteHorizonMs >= 0) attributes |= DELETE_HORIZON_FLAG;
+  const buf = assembleBatch(
+    {
+      baseOffset: original.baseOffset,
+      partitionLeaderEpoch: original.partitionLeaderEpoch,
+      producerId: original.producerId,
+      producerEpoch: original.producerEpoch,
+      baseSequence: original.baseSequence,
+    },
+    records.length,
+    baseTimestamp,
+    timestampTypeIsLogAppend(original.attributes) ? original.maxTimestamp : maxTimestamp,
+    stored,
+  );
+  buf.writeInt16BE(attributes, Offsets.attributes);
+  buf.writeInt32BE(original.lastOffsetDelta, Offsets.lastOffsetDelta);
+  buf.writeUInt32BE(CRC32C.buf(buf.subarray(Offsets.attributes), 0) >>> 0, Offsets.crc);
+  return buf;
+}
+
+/**
+ * A batch header with no records that keeps a batch's offsets and producer fields (Kafka's
+ * DefaultRecordBatch.writeEmptyHeader): the cleaner leaves it where a producer's last batch was emptied, so
+ * the producer's last sequence and epoch survive. No codec, base timestamp -1, the original maxTimestamp.
+ */
+export function buildEmptyBatchHeader(original: RecordBatchHeader): Buffer {
+  const buf = assembleBatch(
+    {
+      baseOffset: original.baseOffset,
+      partitionLeaderEpoch: original.partitionLeaderEpoch,
+      producerId: original.producerId,
+      producerEpoch: original.producerEpoch,
+      baseSequence: original.baseSequence,
+    },
+    0,
+    NO_TIMESTAMP,
+    original.maxTimestamp,
+    Buffer.alloc(0),
+  );
+  // Timestamp type, transactional and control flags stay; the codec is NONE and the horizon flag unset.
+  buf.writeInt16BE(original.attributes & 0x38, Offsets.attributes);
+  buf.writeInt32BE(original.lastOffsetDelta, Offsets.lastOffsetDelta);
+  buf.writeUInt32BE(CRC32C.buf(buf.subarray(Offsets.attributes), 0) >>> 0, Offsets.crc);
+  return buf;
 }
