@@ -27,6 +27,14 @@ export interface LogConfig {
   messageTimestampType: 'CreateTime' | 'LogAppendTime';
   /** cleanup.policy: "delete", "compact" or "compact,delete". Time/size retention applies only with "delete". */
   cleanupPolicy: string;
+  /** delete.retention.ms: a tombstone survives this long after the first cleaning that saw it (KIP-534). */
+  deleteRetentionMs: number;
+  /** min.cleanable.dirty.ratio: clean when dirty bytes / (clean + dirty bytes) reaches this. */
+  minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms: segments holding a record younger than this are not cleaned. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty segment older than this is cleaned whatever the dirty ratio (Infinity = never forced). */
+  maxCompactionLagMs: number;
 }
 
 export const defaultLogConfig: LogConfig = Object.freeze({
@@ -41,6 +49,10 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   fileDeleteDelayMs: 60000,
   messageTimestampType: 'CreateTime',
   cleanupPolicy: 'delete',
+  deleteRetentionMs: 86400000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Infinity,
 });
 
 /** The default config with some settings replaced. */
@@ -53,4 +65,11 @@ export function hasDeletePolicy(config: LogConfig): boolean {
     .split(',')
     .map((p) => p.trim())
     .includes('delete');
+}
+
+export function hasCompactPolicy(config: LogConfig): boolean {
+  return config.cleanupPolicy
+    .split(',')
+    .map((p) => p.trim())
+    .includes('compact');
 }

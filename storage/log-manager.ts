@@ -49,6 +49,7 @@ export class LogManager {
   private retentionRunning = false;
   /** Partition directories per log dir, for placing new partitions (loaded on first use). */
   private partitionsPerDir: Map<string, number> | null = null;
+  private readonly deleteListeners: ((topic: string, partition: number) => Promise<void> | void)[] = [];
 
   constructor(
     logDirs: string | readonly string[],
@@ -156,17 +157,26 @@ export class LogManager {
     return join(best, key);
   }
 
+  /** Calls `listener` after a partition's log is deleted (the log cleaner drops its checkpoint). */
+  onDelete(listener: (topic: string, partition: number) => Promise<void> | void): void {
+    this.deleteListeners.push(listener);
+  }
+
   /** Deletes a partition's log and its directory (topic deletion). */
   async delete(topic: string, partition: number): Promise<void> {
     const key = logKey(topic, partition);
     const log = this.logs.get(key) ?? (await this.opening.get(key)?.catch(() => undefined));
     this.logs.delete(key);
     this.partitionsPerDir = null;
-    if (log) {
-      await log.delete();
-      return;
+    if (log) await log.delete();
+    else for (const logDir of this.logDirs) await rm(join(logDir, key), { recursive: true, force: true });
+    for (const listener of this.deleteListeners) {
+      try {
+        await listener(topic, partition);
+      } catch (err) {
+        this.logger.warn({ err, log: key }, 'a log deletion listener failed');
+      }
     }
-    for (const logDir of this.logDirs) await rm(join(logDir, key), { recursive: true, force: true });
   }
 
   /** Runs retention over every log now; returns the number of segments deleted. */

@@ -9,6 +9,8 @@
  *                                                    (Kafka keeps it in a log-dir-wide checkpoint file)
  *   clean-shutdown                                   present only while the log is cleanly closed
  *   *.deleted                                        segments waiting for file.delete.delay.ms
+ *   *.cleaned, *.swap                                a cleaned segment being written / swapped in
+ *                                                    (compaction, see cleaner.ts and replaceWithCleaned)
  *
  * Invariants:
  *   - segments are sorted by base offset; only the last one (the active segment) is written;
@@ -47,7 +49,8 @@ import {
 } from './file-util.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { hasDeletePolicy, type LogConfig } from './log-config.js';
-import { type AppendedBatch, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX } from './segment.js';
+import { CLEANED_SUFFIX, type CleanedGroup, SWAP_SUFFIX, suffixedPaths } from './cleaner.js';
+import { type AppendedBatch, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, scanNextOffset, Segment, TIME_INDEX_SUFFIX } from './segment.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
@@ -96,6 +99,21 @@ interface Chunk {
 
 const INT32_MAX = 0x7fffffff;
 const SEGMENT_FILE = /^(\d{20})\.log$/;
+const SEGMENT_FILE_ANY = /^(\d{20})\.(log|index|timeindex)$/;
+const SWAP_LOG_FILE = /^(\d{20})\.log\.swap$/;
+
+/** One segment as the log cleaner sees it (see cleanerView). */
+export interface CleanerSegmentView {
+  readonly segment: Segment;
+  readonly baseOffset: number;
+  readonly size: number;
+  readonly path: string;
+  readonly largestTimestamp: number;
+  readonly lastModifiedMs: number;
+}
+
+/** Fault injection for tests: called at each step of a swap; throwing there stands for a crash. */
+export type SwapFaultHook = (step: 'swap' | 'deleted') => void;
 
 export class Log {
   config: LogConfig;
@@ -110,6 +128,8 @@ export class Log {
   private readonly pendingDeletes = new Map<Segment, NodeJS.Timeout | null>();
   private closed = false;
   private failure: Error | null = null;
+  /** Bumped by every truncation: a cleaning pass started before one must not swap its result in. */
+  private layoutGeneration = 0;
 
   private constructor(
     readonly dir: string,
@@ -141,22 +161,64 @@ export class Log {
     return log;
   }
 
-  private async load(): Promise<void> {
-    const markerPath = join(this.dir, CLEAN_SHUTDOWN_FILE);
-    const clean = await fileExists(markerPath);
+  /**
+   * Resolves what an interrupted deletion or compaction left (Kafka's LogLoader): `.deleted` and `.cleaned`
+   * files go; a `<base>.log.swap` is a complete cleaned segment whose swap did not finish, so the segment
+   * files it replaces (base offsets in [base, its next offset)) go and it is renamed into place with its
+   * index swaps. Index swaps without their log swap go.
+   */
+  private async resolveLeftoverFiles(): Promise<void> {
     const names = await readdir(this.dir);
-    const bases: number[] = [];
-    const stems = new Set<string>();
+    const swaps: number[] = [];
     for (const name of names) {
-      if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp') || name.endsWith('.cleaned')) {
+      if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp') || name.endsWith(CLEANED_SUFFIX)) {
         this.logger.info({ file: name }, 'removing leftover file');
         await unlinkIfExists(join(this.dir, name));
         continue;
       }
-      if (name.endsWith('.swap')) {
-        this.logger.warn({ file: name }, 'leaving a .swap file alone: log compaction is not implemented');
-        continue;
+      const m = SWAP_LOG_FILE.exec(name);
+      if (m) swaps.push(Number(m[1]));
+    }
+    for (const base of swaps.sort((a, b) => a - b)) {
+      const swap = suffixedPaths(this.dir, base, SWAP_SUFFIX);
+      const next = Math.max(await scanNextOffset(swap.log, base), base + 1);
+      const replaced: string[] = [];
+      for (const name of await readdir(this.dir)) {
+        const m = SEGMENT_FILE_ANY.exec(name);
+        if (!m) continue;
+        const offset = Number(m[1]);
+        if (offset >= base && offset < next) {
+          await unlinkIfExists(join(this.dir, name));
+          replaced.push(name);
+        }
       }
+      const final = Segment.paths(this.dir, base);
+      for (const [from, to] of [
+        [swap.index, final.index],
+        [swap.timeIndex, final.timeIndex],
+        [swap.log, final.log],
+      ] as const) {
+        if (await fileExists(from)) await rename(from, to);
+      }
+      await fsyncDir(this.dir);
+      this.logger.warn({ segment: base, replacedFiles: replaced, nextOffset: next }, 'completed an interrupted compaction swap: cleaned segment renamed into place');
+    }
+    for (const name of await readdir(this.dir)) {
+      if (name.endsWith(SWAP_SUFFIX)) {
+        this.logger.warn({ file: name }, 'removing an index .swap file without its .log.swap');
+        await unlinkIfExists(join(this.dir, name));
+      }
+    }
+  }
+
+  private async load(): Promise<void> {
+    const markerPath = join(this.dir, CLEAN_SHUTDOWN_FILE);
+    const clean = await fileExists(markerPath);
+    await this.resolveLeftoverFiles();
+    const names = await readdir(this.dir);
+    const bases: number[] = [];
+    const stems = new Set<string>();
+    for (const name of names) {
       const m = SEGMENT_FILE.exec(name);
       if (m) {
         bases.push(Number(m[1]));
@@ -566,6 +628,7 @@ export class Log {
     return this.exclusive(async () => {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cannot truncate to ${offset}`);
       if (offset >= this.logEndOffset) return;
+      this.layoutGeneration++;
       if (this.segments[0]!.baseOffset > offset) {
         await this.truncateFullyAndStartAtLocked(offset);
         return;
@@ -593,6 +656,7 @@ export class Log {
 
   private async truncateFullyAndStartAtLocked(offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cannot restart at ${offset}`);
+    this.layoutGeneration++;
     const doomed = this.segments;
     // The start offset file first: if we crash after the deletion, the reopened empty log starts there.
     await writeFileAtomic(join(this.dir, LOG_START_OFFSET_FILE), `0\n${offset}\n`, this.dir);
@@ -690,6 +754,68 @@ export class Log {
   private async setLogStartOffset(offset: number): Promise<void> {
     this.startOffset = offset;
     await writeFileAtomic(join(this.dir, LOG_START_OFFSET_FILE), `0\n${offset}\n`, this.dir);
+  }
+
+  // ------------------------------------------------------------------------------------------ cleaning
+
+  /** The segments as the log cleaner sees them now (the last is the active one), and the layout generation. */
+  cleanerView(): { generation: number; segments: CleanerSegmentView[] } {
+    this.checkUsable();
+    return {
+      generation: this.layoutGeneration,
+      segments: this.segments.map((segment) => ({
+        segment,
+        baseOffset: segment.baseOffset,
+        size: segment.size,
+        path: Segment.paths(this.dir, segment.baseOffset).log,
+        largestTimestamp: segment.largestTimestamp,
+        lastModifiedMs: segment.lastModifiedMs,
+      })),
+    };
+  }
+
+  /**
+   * Swaps a cleaned segment (its `.cleaned` files, written by cleaner.ts) in for the segments it was made
+   * from, as Kafka's replaceSegments: rename the `.cleaned` files to `.swap` (fsync the directory), rename
+   * the old segments to `.deleted` (unlinked after file.delete.delay.ms; reads in flight keep their
+   * handles), rename the `.swap` files to their final names. A crash at any point leaves either the old
+   * segments or the cleaned one, never neither (see resolveLeftoverFiles). Returns false, deleting the
+   * cleaned files, when the log changed meanwhile (truncation, retention): the pass's result is stale.
+   */
+  replaceWithCleaned(generation: number, replaced: readonly Segment[], group: CleanedGroup, fault?: SwapFaultHook): Promise<boolean> {
+    this.openGroup = null;
+    return this.exclusive(async () => {
+      const cleaned = suffixedPaths(this.dir, group.baseOffset, CLEANED_SUFFIX);
+      const discard = async (why: string): Promise<boolean> => {
+        for (const p of [cleaned.log, cleaned.index, cleaned.timeIndex]) await unlinkIfExists(p);
+        this.logger.info({ segment: group.baseOffset, why }, 'cleaned segment discarded');
+        return false;
+      };
+      if (generation !== this.layoutGeneration) return discard('the log was truncated during cleaning');
+      const first = this.segments.indexOf(replaced[0]!);
+      if (first < 0 || replaced[0]!.baseOffset !== group.baseOffset) return discard('its first segment is gone');
+      for (let i = 0; i < replaced.length; i++) {
+        if (this.segments[first + i] !== replaced[i]) return discard('its segments changed');
+      }
+      if (first + replaced.length >= this.segments.length) return discard('it would replace the active segment');
+      const swap = suffixedPaths(this.dir, group.baseOffset, SWAP_SUFFIX);
+      await rename(cleaned.index, swap.index);
+      await rename(cleaned.timeIndex, swap.timeIndex);
+      await rename(cleaned.log, swap.log);
+      await fsyncDir(this.dir);
+      fault?.('swap');
+      await this.deleteSegments([...replaced], 'log cleaning');
+      fault?.('deleted');
+      const final = Segment.paths(this.dir, group.baseOffset);
+      await rename(swap.index, final.index);
+      await rename(swap.timeIndex, final.timeIndex);
+      await rename(swap.log, final.log);
+      await fsyncDir(this.dir);
+      const { segment, indexProblem } = await Segment.load(this.dir, group.baseOffset);
+      if (indexProblem) await segment.recover(this.config.indexIntervalBytes);
+      this.segments.splice(first, replaced.length, segment);
+      return true;
+    });
   }
 
   // ------------------------------------------------------------------------------------ flush / close

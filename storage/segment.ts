@@ -15,7 +15,7 @@
  *   maxTimestampSoFar      the largest batch maxTimestamp, and the last offset of the first batch with it
  * Only batch headers are read here; records are never decoded.
  */
-import { type FileHandle, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BATCH_HEADER_SIZE, isBatchCrcValid, LOG_OVERHEAD } from '../protocol/records/batch.js';
@@ -531,6 +531,30 @@ export class Segment {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
+  }
+}
+
+/**
+ * The offset after the last whole batch at the start of a segment file (headers only; stops at the first
+ * batch that does not fit or goes back), or `baseOffset` when there is none. Used on `.swap` files.
+ */
+export async function scanNextOffset(path: string, baseOffset: number): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const w = new FileWindow(fh, size, SCAN_CHUNK);
+    let pos = 0;
+    let next = baseOffset;
+    while (pos < size) {
+      if (!(await w.ensure(pos, BATCH_HEADER_SIZE))) break;
+      const batch = locate(w, pos);
+      if (!batch || pos + batch.size > size || batch.baseOffset < next || batch.lastOffset < batch.baseOffset) break;
+      next = batch.lastOffset + 1;
+      pos += batch.size;
+    }
+    return next;
+  } finally {
+    await fh.close();
   }
 }
 
