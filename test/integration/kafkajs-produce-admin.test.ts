@@ -111,6 +111,35 @@ describe('kafkajs producer and admin', () => {
   });
 });
 
+describe('kafkajs consumer', () => {
+  it('reads from a given offset (seek) to the end of a partition', async () => {
+    const topic = 'kjs-seek';
+    const kafka = client(broker);
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'seek-reader', maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topic });
+    const seen: { offset: number; value: string }[] = [];
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ message }) => {
+          seen.push({ offset: Number(message.offset), value: message.value!.toString() });
+          if (seen.length === 400) resolve();
+        },
+      });
+    });
+    consumer.seek({ topic, partition: 0, offset: '600' });
+    await done;
+    await consumer.disconnect();
+    expect(seen.map((s) => s.offset)).toEqual(Array.from({ length: 400 }, (_, i) => 600 + i));
+    expect(seen.map((s) => s.value)).toEqual(Array.from({ length: 400 }, (_, i) => `v${600 + i}`));
+  });
+});
+
 describe('restart', () => {
   it('keeps every acknowledged record across a broker restart', async () => {
     let b = await startTestBroker();
