@@ -1,0 +1,117 @@
+"""PySpark (local mode) against a running Samsa broker, written the way PySpark users write it.
+Usage: scenarios.py BOOTSTRAP NAME JARS   (JARS: comma-separated spark-sql-kafka / spark-avro jars)"""
+import io
+import sys
+import time
+
+from pyspark.sql import SparkSession
+
+BOOTSTRAP, NAME, JARS = sys.argv[1], sys.argv[2], sys.argv[3]
+
+spark = (SparkSession.builder
+         .master('local[2]')
+         .appName(f'samsa-conformance-{NAME}')
+         .config('spark.jars', JARS)
+         .config('spark.ui.enabled', 'false')
+         .config('spark.sql.shuffle.partitions', '2')
+         .config('spark.driver.memory', '1g')
+         .getOrCreate())
+spark.sparkContext.setLogLevel('WARN')
+print('spark', spark.version)
+
+
+def batch_write_read():
+    dados = [("1", "mensagem 1"), ("2", "mensagem 2")]
+    df = spark.createDataFrame(dados, ["key", "value"])
+    (df.selectExpr("CAST(key AS STRING)", "CAST(value AS STRING)")
+       .write.format("kafka")
+       .option("kafka.bootstrap.servers", BOOTSTRAP)
+       .option("topic", "meu-topico")
+       .save())
+    lido = (spark.read.format("kafka")
+            .option("kafka.bootstrap.servers", BOOTSTRAP)
+            .option("subscribe", "meu-topico")
+            .option("startingOffsets", "earliest")
+            .option("endingOffsets", "latest")
+            .load()
+            .selectExpr("CAST(key AS STRING)", "CAST(value AS STRING)", "topic", "partition", "offset"))
+    rows = sorted((r.key, r.value) for r in lido.collect())
+    lido.show(truncate=False)
+    assert rows == dados, rows
+
+
+def streaming():
+    # two records first, the stream starts, two more arrive while it runs: every one reaches the sink
+    primeiros = [("1", "mensagem 1"), ("2", "mensagem 2")]
+    depois = [("3", "mensagem 3"), ("4", "mensagem 4")]
+
+    def escreve(dados):
+        (spark.createDataFrame(dados, ["key", "value"])
+         .selectExpr("CAST(key AS STRING)", "CAST(value AS STRING)")
+         .write.format("kafka").option("kafka.bootstrap.servers", BOOTSTRAP).option("topic", "meu-topico-stream").save())
+
+    escreve(primeiros)
+    stream = (spark.readStream.format("kafka")
+              .option("kafka.bootstrap.servers", BOOTSTRAP)
+              .option("subscribe", "meu-topico-stream")
+              .option("startingOffsets", "earliest")
+              .load()
+              .selectExpr("CAST(key AS STRING)", "CAST(value AS STRING)"))
+    query = (stream.writeStream.format("memory").queryName("mensagens")
+             .outputMode("append").trigger(processingTime="500 milliseconds").start())
+    try:
+        want = sorted(primeiros + depois)
+        deadline = time.time() + 60
+        wrote_more = False
+        got = []
+        while time.time() < deadline:
+            if query.exception():
+                raise query.exception()
+            got = sorted((r.key, r.value) for r in spark.sql("SELECT key, value FROM mensagens").collect())
+            if not wrote_more and got == sorted(primeiros):
+                escreve(depois)
+                wrote_more = True
+            if got == want:
+                break
+            time.sleep(0.5)
+        print('sink:', got)
+        assert got == want, (got, query.lastProgress)
+    finally:
+        query.stop()
+
+
+SCHEMA = """{"type": "record", "name": "User", "fields": [
+  {"name": "id", "type": "string"}, {"name": "nome", "type": "string"}]}"""
+
+
+def avro():
+    import avro.io
+    import avro.schema
+    from pyspark.sql.avro.functions import from_avro
+    from pyspark.sql.functions import col
+
+    schema = avro.schema.parse(SCHEMA)
+    usuarios = [{"id": str(i), "nome": nome} for i, nome in enumerate(["Ana", "João", "Maria", "Zé"], 1)]
+    linhas = []
+    for u in usuarios:
+        buf = io.BytesIO()
+        avro.io.DatumWriter(schema).write(u, avro.io.BinaryEncoder(buf))
+        linhas.append((u["id"], bytearray(buf.getvalue())))
+    (spark.createDataFrame(linhas, "key STRING, value BINARY")
+     .write.format("kafka").option("kafka.bootstrap.servers", BOOTSTRAP).option("topic", "usuarios").save())
+    lido = (spark.read.format("kafka")
+            .option("kafka.bootstrap.servers", BOOTSTRAP)
+            .option("subscribe", "usuarios")
+            .option("startingOffsets", "earliest")
+            .load()
+            .select(col("key").cast("string").alias("key"), from_avro(col("value"), SCHEMA).alias("user"))
+            .select("key", "user.id", "user.nome"))
+    lido.show(truncate=False)
+    rows = sorted((r.key, r.id, r.nome) for r in lido.collect())
+    assert rows == sorted((u["id"], u["id"], u["nome"]) for u in usuarios), rows
+
+
+try:
+    {'batch-write-read': batch_write_read, 'structured-streaming': streaming, 'avro-from_avro': avro}[NAME]()
+finally:
+    spark.stop()
