@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { LogCleaner } from '../../storage/log-cleaner.js';
 import { LogManager } from '../../storage/log-manager.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import { Partition } from './partition.js';
@@ -78,6 +79,8 @@ export class Broker {
   /** CreatePartitions runs one at a time: each reads the partition count it grows. */
   private partitionChanges: Promise<unknown> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | null = null;
+  /** Compaction of cleanup.policy=compact topics (storage/log-cleaner.ts); null with log.cleaner.enable=false. */
+  logCleaner: LogCleaner | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -99,6 +102,19 @@ export class Broker {
     const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
     broker.retentionTimer = setInterval(() => void broker.applyRetention(), interval);
     broker.retentionTimer.unref();
+    if ((config.props.get('log.cleaner.enable') ?? 'true') === 'true') {
+      const number = (name: string, fallback: number): number => {
+        const n = Number(config.props.get(name) ?? fallback);
+        return Number.isFinite(n) && n < Number.MAX_SAFE_INTEGER ? n : Infinity;
+      };
+      broker.logCleaner = new LogCleaner(broker.logManager, {
+        logger: logger.child({ component: 'storage' }),
+        backoffMs: number('log.cleaner.backoff.ms', 15000),
+        ioMaxBytesPerSecond: number('log.cleaner.io.max.bytes.per.second', Infinity),
+        dedupeBufferSize: number('log.cleaner.dedupe.buffer.size', 134217728),
+      });
+      broker.logCleaner.start();
+    }
     return broker;
   }
 
@@ -164,6 +180,10 @@ export class Broker {
       fileDeleteDelayMs: s.fileDeleteDelayMs,
       messageTimestampType: s.messageTimestampType,
       cleanupPolicy: s.cleanupPolicy,
+      deleteRetentionMs: s.deleteRetentionMs,
+      minCleanableDirtyRatio: s.minCleanableDirtyRatio,
+      minCompactionLagMs: s.minCompactionLagMs,
+      maxCompactionLagMs: s.maxCompactionLagMs,
     };
   }
 
@@ -368,6 +388,7 @@ export class Broker {
 
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.logCleaner?.stop();
     this.purgatory.completeAll();
     await this.groupCoordinator?.shutdown();
     await this.metadataWrite;

@@ -14,10 +14,11 @@
  * rebuilt with the log.
  */
 import type { Log } from '../../storage/log.js';
-import { isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
-import { readRecords } from '../../protocol/records/record.js';
+import { compressionOf, isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
+import { iterateRecords, readRecords } from '../../protocol/records/record.js';
+import { decompress } from '../../protocol/records/compression.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { hasDeletePolicy } from '../../storage/log-config.js';
+import { hasCompactPolicy, hasDeletePolicy } from '../../storage/log-config.js';
 import { PartitionProducerState, type AppendingBatch, type ProducerStateOptions } from './partition-producer-state.js';
 
 export interface AppendResult {
@@ -105,6 +106,10 @@ export class Partition {
       positions.push({ pos: b.pos, size: b.size, lastOffsetDelta: b.header.lastOffsetDelta, maxTimestamp });
       appending.push({ header: b.header, maxTimestamp });
     }
+    if (hasCompactPolicy(this.log.config)) {
+      const problem = await this.keylessRecordProblem(records, split.batches);
+      if (problem) return fail(ErrorCode.INVALID_RECORD, problem);
+    }
     const checked = await this.producers.append(appending, () => this.log.append(records, positions, this.leaderEpoch));
     if (checked.kind === 'error') return fail(checked.errorCode, checked.errorMessage);
     if (checked.kind === 'duplicate') {
@@ -135,6 +140,27 @@ export class Partition {
       logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? now : -1,
       logStartOffset: this.log.logStartOffset,
     };
+  }
+
+  /**
+   * Kafka's LogValidator.validateKey: a compacted topic refuses records without a key (INVALID_RECORD), so
+   * this decodes (and decompresses) the records of compacted topics only; other topics never pay for it.
+   */
+  private async keylessRecordProblem(records: Buffer, batches: readonly { pos: number; size: number; header: { attributes: number } }[]): Promise<string | null> {
+    for (const b of batches) {
+      const batch = records.subarray(b.pos, b.pos + b.size);
+      const codec = compressionOf(b.header.attributes);
+      let section: Buffer | undefined;
+      try {
+        section = codec === 0 ? undefined : await decompress(codec, batch.subarray(61));
+        for (const r of iterateRecords(batch, section)) {
+          if (r.key === null) return `Compacted topic cannot accept message without key in topic partition ${this.key}`;
+        }
+      } catch (err) {
+        return `invalid records in a batch for compacted topic partition ${this.key}: ${(err as Error).message}`;
+      }
+    }
+    return null;
   }
 
   /**

@@ -156,6 +156,10 @@ export function topicLogSettings(broker: BrokerConfig, overrides: ReadonlyMap<st
     fileDeleteDelayMs: longValue(v('file.delete.delay.ms')),
     messageTimestampType: v('message.timestamp.type') === 'LogAppendTime' ? ('LogAppendTime' as const) : ('CreateTime' as const),
     cleanupPolicy: v('cleanup.policy'),
+    deleteRetentionMs: longValue(v('delete.retention.ms')),
+    minCleanableDirtyRatio: Number(v('min.cleanable.dirty.ratio')),
+    minCompactionLagMs: longValue(v('min.compaction.lag.ms')),
+    maxCompactionLagMs: longValue(v('max.compaction.lag.ms')),
     maxMessageBytes: Number(v('max.message.bytes')),
     minInsyncReplicas: Number(v('min.insync.replicas')),
   };
