@@ -12,6 +12,8 @@
  *   --kafka-version V       Apache Kafka version from Maven Central (default 4.4.0)
  *   --idempotence auto|on|off  the Java producers' enable.idempotence (auto: off when Samsa does not
  *                           advertise InitProducerId, for both brokers alike)
+ *   --samsa-entry tsx|bundle   how Samsa runs: through tsx as conformance/lib.sh does (default), or as
+ *                           one JavaScript file bundled with esbuild, as a release would ship it
  *   --name NAME             result file name (default: quick or full)
  */
 import { execSync } from 'node:child_process';
@@ -34,6 +36,7 @@ interface Options {
   root: string;
   kafkaVersion: string;
   idempotence: 'auto' | 'on' | 'off';
+  samsaEntry: 'tsx' | 'bundle';
   name: string;
 }
 
@@ -46,6 +49,7 @@ function parseArgs(argv: string[]): Options {
   let kafkaVersion = DEFAULT_KAFKA_VERSION;
   let idempotence: Options['idempotence'] = 'auto';
   let name: string | null = null;
+  let samsaEntry: Options['samsaEntry'] = 'tsx';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): string => {
@@ -70,6 +74,12 @@ function parseArgs(argv: string[]): Options {
         break;
       }
       case '--name': name = next(); break;
+      case '--samsa-entry': {
+        const v = next();
+        if (v !== 'tsx' && v !== 'bundle') throw new Error('--samsa-entry is tsx or bundle');
+        samsaEntry = v;
+        break;
+      }
       case '--help': case '-h':
         process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*?|^ \* ?/gm, '') + '\n');
         process.exit(0);
@@ -84,7 +94,7 @@ function parseArgs(argv: string[]): Options {
     if (unknown.length > 0) throw new Error(`unknown workloads ${unknown.join(', ')}; known: ${plan.workloads.map((w) => w.id).join(', ')}`);
     plan.workloads = plan.workloads.filter((w) => only!.includes(w.id));
   }
-  return { plan, brokers, root, kafkaVersion, idempotence, name: name ?? plan.mode };
+  return { plan, brokers, root, kafkaVersion, idempotence, samsaEntry, name: name ?? (samsaEntry === 'bundle' ? `${plan.mode}-bundle` : plan.mode) };
 }
 
 const log = (s: string): void => {
@@ -198,10 +208,10 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
   log(`rep ${rep}/${opts.plan.repetitions}: starting ${kind}`);
   let b: BrokerHandle | null = null;
   try {
-    b = kind === 'samsa' ? await startSamsa({ root: opts.root }) : await startKafka({ root: opts.root }, dist);
-    const firstProduceMs = await timeToFirstProduce(b);
-    run.startup = { firstProduceMs, formatMs: b.formatMs };
-    log(`  ${kind} (pid ${b.pid}) took its first produce ${firstProduceMs.toFixed(0)} ms after spawn${b.formatMs !== null ? ` (storage format before it: ${b.formatMs.toFixed(0)} ms)` : ''}`);
+    b = kind === 'samsa' ? await startSamsa({ root: opts.root, samsaEntry: opts.samsaEntry }) : await startKafka({ root: opts.root }, dist);
+    const first = await timeToFirstProduce(b);
+    run.startup = { ...first, formatMs: b.formatMs };
+    log(`  ${kind} (pid ${b.pid}) took its first produce ${first.firstProduceMs.toFixed(0)} ms after spawn (listening at ${first.connectMs.toFixed(0)} ms, topic created at ${first.topicCreatedMs.toFixed(0)} ms)${b.formatMs !== null ? ` (storage format before it: ${b.formatMs.toFixed(0)} ms)` : ''}`);
     if (kind === 'samsa' && state.idempotence === null) {
       const keys = await withConnection(b, advertisedApiKeys);
       state.idempotence = keys.has(INIT_PRODUCER_ID);
@@ -278,6 +288,7 @@ async function main(): Promise<void> {
   const state = { idempotence: opts.idempotence === 'auto' ? null : opts.idempotence === 'on', notes: [] as string[] };
   if (opts.idempotence === 'off') state.notes.push('The Java producers ran with enable.idempotence=false against both brokers (--idempotence off).');
   const loadStart = loadavg();
+  if (opts.samsaEntry === 'bundle') state.notes.push('Samsa ran as one JavaScript file bundled with esbuild (--samsa-entry bundle), not through tsx.');
   log(`${opts.plan.mode} run: ${opts.plan.repetitions} repetition(s) of ${opts.plan.workloads.length} workloads on ${opts.brokers.join(' and ')}; brokers' data under ${opts.root}`);
   const runs: BrokerRun[] = [];
   for (let rep = 1; rep <= opts.plan.repetitions; rep++) {
@@ -302,6 +313,7 @@ async function main(): Promise<void> {
       loadavgEnd: loadavg(),
       dataRoot: opts.root,
       producerIdempotence: state.idempotence ?? true,
+      samsaEntry: opts.samsaEntry,
       notes: state.notes,
     },
     workloads: opts.plan.workloads,

@@ -10,12 +10,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { KafkaDist } from './kafka-dist.js';
-import { REPO_ROOT } from './kafka-dist.js';
+import { CACHE_DIR, REPO_ROOT } from './kafka-dist.js';
 import { WireConnection, createTopic, produceOne, sleep } from './wire.js';
 
 export type BrokerKind = 'samsa' | 'kafka';
@@ -106,6 +106,27 @@ export interface StartOptions {
   root: string;
   /** Samsa: extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /**
+   * Samsa: 'tsx' runs src/cli/main.ts through tsx, as conformance/lib.sh does (TypeScript compiled at
+   * start-up); 'bundle' runs one JavaScript file built with esbuild (see samsaBundle), as a release would.
+   */
+  samsaEntry?: 'tsx' | 'bundle';
+}
+
+/**
+ * Builds bench/.cache/samsa-bundle.mjs from src/cli/main.ts with esbuild (a dependency of tsx), every
+ * package included, so the broker starts without compiling TypeScript or resolving node_modules.
+ */
+export function samsaBundle(): string {
+  const out = join(CACHE_DIR, 'samsa-bundle.mjs');
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const r = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), [
+    'src/cli/main.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`, '--log-level=error',
+    // CommonJS packages inside an ES module bundle may call require().
+    "--banner:js=import { createRequire as __samsaCreateRequire } from 'node:module'; const require = __samsaCreateRequire(import.meta.url);",
+  ], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`esbuild failed: ${r.error?.message ?? ''}${r.stdout}${r.stderr}`);
+  return out;
 }
 
 export async function startSamsa(opts: StartOptions): Promise<BrokerHandle> {
@@ -113,9 +134,10 @@ export async function startSamsa(opts: StartOptions): Promise<BrokerHandle> {
   const port = await freePort();
   const logFile = join(dir, 'broker.log');
   const out = openSync(logFile, 'a');
+  const entry = opts.samsaEntry === 'bundle' ? [samsaBundle()] : ['--import', 'tsx', 'src/cli/main.ts'];
   const args = [
     ...(opts.nodeFlags ?? []),
-    '--import', 'tsx', 'src/cli/main.ts', 'start',
+    ...entry, 'start',
     '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`,
     '--override', `log.dirs=${join(dir, 'data')}`,
     '--override', 'samsa.log.level=warn',
@@ -169,20 +191,38 @@ export async function startKafka(opts: StartOptions, dist: KafkaDist): Promise<B
  * port answers), create a one-partition topic, produce one record with acks=1 (retrying while the broker
  * is not ready for it).
  */
-export async function timeToFirstProduce(b: BrokerHandle, timeoutMs = 180_000): Promise<number> {
+export interface FirstProduce {
+  /** Spawn to the first acknowledged produce. */
+  firstProduceMs: number;
+  /** Spawn to the first accepted TCP connection. */
+  connectMs: number;
+  /** Spawn to the CreateTopics answer. */
+  topicCreatedMs: number;
+}
+
+export async function timeToFirstProduce(b: BrokerHandle, timeoutMs = 180_000): Promise<FirstProduce> {
   const deadline = Date.now() + timeoutMs;
+  const since = (): number => Number(process.hrtime.bigint() - b.spawnedAt) / 1e6;
   let conn: WireConnection | null = null;
+  let connectMs = -1;
+  let topicCreatedMs = -1;
   let lastError = '';
   while (Date.now() < deadline) {
     if (b.exited()) throw new Error(`${b.kind} exited during start; see ${b.logFile}`);
     try {
-      conn ??= await WireConnection.open(b.port, '127.0.0.1', 1000);
-      await createTopic(conn, 'bench-first-produce', 1);
+      if (conn === null) {
+        conn = await WireConnection.open(b.port, '127.0.0.1', 1000);
+        if (connectMs < 0) connectMs = since();
+      }
+      if (topicCreatedMs < 0) {
+        await createTopic(conn, 'bench-first-produce', 1);
+        topicCreatedMs = since();
+      }
       const code = await produceOne(conn, 'bench-first-produce');
       if (code === ErrorCode.NONE) {
-        const ms = Number(process.hrtime.bigint() - b.spawnedAt) / 1e6;
+        const firstProduceMs = since();
         conn.close();
-        return ms;
+        return { firstProduceMs, connectMs, topicCreatedMs };
       }
       lastError = `produce error ${code}`;
     } catch (err) {

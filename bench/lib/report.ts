@@ -21,7 +21,7 @@ export interface WorkloadRun {
 export interface BrokerRun {
   rep: number;
   broker: 'samsa' | 'kafka';
-  startup: { firstProduceMs: number; formatMs: number | null } | null;
+  startup: { firstProduceMs: number; connectMs?: number; topicCreatedMs?: number; formatMs: number | null } | null;
   memory: { idleRssMb: number; loadRssMb: number; hwmMb: number } | null;
   workloads: Record<string, WorkloadRun>;
   error: string | null;
@@ -55,6 +55,8 @@ export interface BenchResult {
     loadavgEnd: number[];
     dataRoot: string;
     producerIdempotence: boolean;
+    /** How Samsa ran: through tsx (default) or as an esbuild bundle. */
+    samsaEntry?: 'tsx' | 'bundle';
     notes: string[];
   };
   workloads: Workload[];
@@ -103,7 +105,7 @@ export function renderMarkdown(result: BenchResult): string {
   const lines: string[] = [];
   lines.push(`# Samsa vs Apache Kafka ${m.kafkaVersion}: ${m.mode} run`, '');
   lines.push(
-    `${m.startedAt.slice(0, 16).replace('T', ' ')} UTC, Samsa ${m.gitCommit}, Node ${m.node}, ${m.java}, ${m.cores} x ${m.cpu}. ` +
+    `${m.startedAt.slice(0, 16).replace('T', ' ')} UTC, Samsa ${m.gitCommit} (${m.samsaEntry === 'bundle' ? 'esbuild bundle' : 'via tsx'}), Node ${m.node}, ${m.java}, ${m.cores} x ${m.cpu}. ` +
       `Medians of ${m.repetitions} repetition(s), brokers alternating. Load average (1/5/15 min) ${m.loadavgStart.map((x) => x.toFixed(2)).join('/')} at the start, ` +
       `${m.loadavgEnd.map((x) => x.toFixed(2)).join('/')} at the end; broker data under ${m.dataRoot}.`,
     '',
