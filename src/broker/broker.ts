@@ -108,7 +108,7 @@ export class Broker {
         return Number.isFinite(n) && n < Number.MAX_SAFE_INTEGER ? n : Infinity;
       };
       broker.logCleaner = new LogCleaner(broker.logManager, {
-        logger: logger.child({ component: 'storage' }),
+        logger,
         backoffMs: number('log.cleaner.backoff.ms', 15000),
         ioMaxBytesPerSecond: number('log.cleaner.io.max.bytes.per.second', Infinity),
         dedupeBufferSize: number('log.cleaner.dedupe.buffer.size', 134217728),

@@ -9,13 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { Fetch } from '../../protocol/messages/fetch.js';
 import { OffsetCommit } from '../../protocol/messages/offset-commit.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import { readRecords } from '../../protocol/records/record.js';
-import { splitBatches } from '../../protocol/records/batch.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { readPartition, type ReadRecord } from '../helpers/read-all.js';
 
 let broker: TestBroker;
 
@@ -28,43 +25,8 @@ function client(b: TestBroker): Kafka {
   return new Kafka({ clientId: 'samsa-compaction-test', brokers: [b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
 }
 
-interface Rec {
-  offset: number;
-  key: string | null;
-  value: string | null;
-}
-
-/** Every record of a partition from `from` to the high watermark, with plain Fetch v11 requests. */
-async function readAll(b: TestBroker, topic: string, partition: number, from = 0): Promise<Rec[]> {
-  const c = await RawClient.connect(b.port);
-  const out: Rec[] = [];
-  let offset = from;
-  try {
-    for (;;) {
-      const res = await c.request(Fetch, 11, {
-        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 4 << 20, isolationLevel: 0,
-        topics: [{ topic, partitions: [{ partition, fetchOffset: BigInt(offset), partitionMaxBytes: 4 << 20 }] }],
-      });
-      const p = res.responses[0]!.partitions[0]!;
-      expect(p.errorCode).toBe(ErrorCode.NONE);
-      if (!p.records || p.records.length === 0) break;
-      const split = splitBatches(p.records);
-      if (!split.ok) throw new Error(split.message);
-      let next = offset;
-      for (const batch of split.batches) {
-        next = Math.max(next, batch.header.baseOffset + batch.header.lastOffsetDelta + 1);
-        for (const r of await readRecords(p.records.subarray(batch.pos, batch.pos + batch.size))) {
-          if (r.offset < offset) continue;
-          out.push({ offset: r.offset, key: r.key?.toString() ?? null, value: r.value?.toString() ?? null });
-        }
-      }
-      offset = next;
-      if (offset >= Number(p.highWatermark)) break;
-    }
-  } finally {
-    c.close();
-  }
-  return out;
+async function readAll(b: TestBroker, topic: string, partition: number, from = 0): Promise<ReadRecord[]> {
+  return (await readPartition(b.port, topic, partition, from)).records;
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> {
