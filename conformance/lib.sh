@@ -26,6 +26,7 @@ UNEXPECTED_PASS_NAMES=()
 EXPECTED=()
 CONF_CLIENT=""
 SAMSA_PID=""
+SAMSA_ARGS=()
 
 # conformance_init CLIENT: reads CLIENT/expected.txt (one scenario id a line, '#' starts a comment).
 conformance_init() {
@@ -68,11 +69,32 @@ samsa_start() {
   BOOTSTRAP="127.0.0.1:$SAMSA_PORT"
   # scenarios may read the broker's data directory (tools/batch-codecs.ts) and log
   export SAMSA_DATA SAMSA_LOG BOOTSTRAP REPO_ROOT
+  SAMSA_ARGS=("$@")
+  : >"$SAMSA_LOG"
+  samsa_launch
+}
+
+# samsa_restart [TERM|KILL]: stops the broker (TERM: a clean shutdown, as samsa_stop; KILL: a crash) and
+# starts it again on the same port and data directory with the same arguments; $SAMSA_LOG goes on.
+samsa_restart() {
+  if [ "${1:-TERM}" = KILL ] && [ -n "$SAMSA_PID" ]; then
+    kill -9 "$SAMSA_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$SAMSA_PID" 2>/dev/null || break; sleep 0.1; done
+    SAMSA_PID=""
+  else
+    samsa_stop
+  fi
+  echo "--- samsa restart (${1:-TERM})" >>"$SAMSA_LOG"
+  samsa_launch
+}
+
+# samsa_launch: starts the broker on $SAMSA_PORT with $SAMSA_DATA and $SAMSA_ARGS, appending to $SAMSA_LOG.
+samsa_launch() {
   (cd "${SAMSA_BROKER_DIR:-$REPO_ROOT}" && exec node --import tsx src/cli/main.ts start \
       --override "listeners=PLAINTEXT://127.0.0.1:$SAMSA_PORT" \
       --override "log.dirs=$SAMSA_DATA" \
       --override "samsa.protocol.trace=true" \
-      --override "group.initial.rebalance.delay.ms=0" "$@") >"$SAMSA_LOG" 2>&1 &
+      --override "group.initial.rebalance.delay.ms=0" "${SAMSA_ARGS[@]}") >>"$SAMSA_LOG" 2>&1 &
   SAMSA_PID=$!
   for _ in $(seq 1 150); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$SAMSA_PORT") 2>/dev/null; then
