@@ -1,5 +1,6 @@
 /**
- * The `samsa` command line: `samsa start` runs a broker; more commands join as their issues land.
+ * The `samsa` command line: `samsa start` runs a broker; `samsa dump-log <file...>` prints log directory
+ * files (dump-log.ts); more commands join as their issues land.
  */
 import { Command } from 'commander';
 import { startBroker } from '../app.js';
@@ -37,6 +38,27 @@ program
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program
+  .command('dump-log')
+  .description("print a log directory file: a segment's batches and records, an .index / .timeindex, a producer .snapshot, leader-epoch-checkpoint or cleaner-offset-checkpoint (as kafka-dump-log.sh)")
+  .argument('<files...>', 'files to dump')
+  .option('--print-data-log', 'print record keys, payloads and headers')
+  .option('--deep-iteration', 'print one line per record (without its data)')
+  .option('--offsets-decoder', 'decode __consumer_offsets keys and values as JSON')
+  .action(async (files: string[], opts: { printDataLog?: boolean; deepIteration?: boolean; offsetsDecoder?: boolean }) => {
+    const { dumpFiles } = await import('./dump-log.js');
+    const lines: string[] = [];
+    const flush = (): void => {
+      if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+      lines.length = 0;
+    };
+    await dumpFiles(files, opts, (line) => {
+      lines.push(line);
+      if (lines.length >= 1000) flush();
+    });
+    flush();
   });
 
 await program.parseAsync(process.argv);
