@@ -126,7 +126,8 @@ export class PartitionProducerState {
   async load(): Promise<RebuildResult> {
     const result = await this.rebuild();
     this.state.removeExpiredProducers(this.now(), this.expirationMs);
-    if (result.batches > 0 || result.snapshotOffset === null) await this.takeSnapshot();
+    // After a scan, a snapshot at the log end spares the next start from scanning again.
+    if (result.batches > 0) await this.takeSnapshot();
     return result;
   }
 
