@@ -195,22 +195,86 @@ class OffsetMap {
     return this.map.size;
   }
 
-  put(key: Buffer, offset: number): void {
-    const k = key.toString('latin1');
-    if (!this.map.has(k)) this.bytes += k.length + MAP_ENTRY_OVERHEAD;
+  /** Records `offset` for the key held in buf[start, end). */
+  put(buf: Buffer, start: number, end: number, offset: number): void {
+    const k = buf.toString('latin1', start, end);
+    const before = this.map.size;
     this.map.set(k, offset);
+    if (this.map.size !== before) this.bytes += k.length + MAP_ENTRY_OVERHEAD;
     if (offset > this.latestOffset) this.latestOffset = offset;
   }
 
-  get(key: Buffer): number {
-    return this.map.get(key.toString('latin1')) ?? -1;
+  /** The offset recorded for the key held in buf[start, end), or -1. */
+  get(buf: Buffer, start: number, end: number): number {
+    return this.map.get(buf.toString('latin1', start, end)) ?? -1;
   }
 }
 
-function decodedRecords(batch: Buffer, header: RecordBatchHeader): ReturnType<typeof iterateRecords> {
+/** The batch's records section, decompressed when needed. */
+function recordsSectionOf(batch: Buffer, header: RecordBatchHeader): Buffer {
   const codec = compressionOf(header.attributes);
-  if (codec === 0) return iterateRecords(batch);
-  return iterateRecords(batch, decompressSync(codec, batch.subarray(BATCH_HEADER_SIZE), MAX_DECOMPRESSED));
+  const stored = batch.subarray(BATCH_HEADER_SIZE);
+  return codec === 0 ? stored : decompressSync(codec, stored, MAX_DECOMPRESSED);
+}
+
+/** What the cleaner needs of one record, read without decoding the rest (see scanRecords). */
+interface ScannedRecord {
+  offset: number;
+  /** [keyStart, keyEnd) in the section; keyStart -1 for a null key. */
+  keyStart: number;
+  keyEnd: number;
+  tombstone: boolean;
+}
+
+let scanPos = 0;
+
+/** A zig-zag varint at scanPos (advancing it); int32 range. */
+function scanVarint(buf: Buffer, end: number): number {
+  let u = 0;
+  let shift = 0;
+  for (;;) {
+    if (scanPos >= end) throw new Error('record runs past its end');
+    const b = buf[scanPos++]!;
+    u += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) break;
+    shift += 7;
+    if (shift > 35) throw new Error('varint too long');
+  }
+  return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+}
+
+/**
+ * Walks the records of a (decompressed) records section reading only length, offset delta, key and whether
+ * the value is null: the map and the keep/drop decisions need no more, and most batches are then copied
+ * without being decoded. Throws on records that do not fit.
+ */
+function scanRecords(section: Buffer, header: RecordBatchHeader, onRecord: (r: ScannedRecord) => void): void {
+  scanPos = 0;
+  const end = section.length;
+  const r: ScannedRecord = { offset: 0, keyStart: -1, keyEnd: -1, tombstone: false };
+  for (let i = 0; i < header.recordCount; i++) {
+    const length = scanVarint(section, end);
+    const start = scanPos;
+    const recordEnd = start + length;
+    if (length < 0 || recordEnd > end) throw new Error(`record ${i} of the batch at offset ${header.baseOffset} does not fit`);
+    scanPos++; // attributes
+    while (scanPos < recordEnd && (section[scanPos]! & 0x80) !== 0) scanPos++; // timestampDelta (varlong)
+    scanPos++;
+    r.offset = header.baseOffset + scanVarint(section, recordEnd);
+    const keyLength = scanVarint(section, recordEnd);
+    if (keyLength >= 0) {
+      r.keyStart = scanPos;
+      r.keyEnd = scanPos + keyLength;
+      scanPos += keyLength;
+    } else {
+      r.keyStart = -1;
+      r.keyEnd = -1;
+    }
+    r.tombstone = scanVarint(section, recordEnd) < 0;
+    if (scanPos > recordEnd) throw new Error(`record ${i} of the batch at offset ${header.baseOffset} does not fit`);
+    onRecord(r);
+    scanPos = recordEnd;
+  }
 }
 
 function emptyStats(): CleanStats {
@@ -254,8 +318,9 @@ export async function runCleanJob(job: CleanJob, onGroup: (group: CleanedGroup) 
     // Open every file first: a segment deleted by retention meanwhile stays readable through its handle.
     for (const ref of job.segments) await fileOf(ref);
     const started = Date.now();
-    const { map, endOffset } = await buildOffsetMap(job, fileOf, throttler, stats);
-    const lastDataOffsets = await producerLastDataOffsets(job, fileOf, throttler);
+    const lastDataOffsets = new Map<number, number>();
+    const { map, endOffset, scannedFrom, scannedTo } = await buildOffsetMap(job, fileOf, throttler, stats, lastDataOffsets);
+    await producerLastDataOffsets(job, fileOf, throttler, lastDataOffsets, scannedFrom, scannedTo);
     stats.mapMs = Date.now() - started;
 
     const cleanStarted = Date.now();
@@ -282,10 +347,13 @@ async function buildOffsetMap(
   fileOf: (ref: CleanerSegmentRef) => Promise<FileHandle>,
   throttler: Throttler,
   stats: CleanStats,
-): Promise<{ map: OffsetMap; endOffset: number }> {
+  lastDataOffsets: Map<number, number>,
+): Promise<{ map: OffsetMap; endOffset: number; scannedFrom: number; scannedTo: number }> {
   const map = new OffsetMap();
   const from = job.firstDirtyOffset;
   const to = job.firstUncleanableOffset;
+  /** Base offset of the first segment read whole; the producer scan skips [scannedFrom, scannedTo). */
+  let scannedFrom = to;
   // Records below the dirty section are never "past the map".
   map.latestOffset = from - 1;
   let batches = 0;
@@ -295,6 +363,7 @@ async function buildOffsetMap(
     const nextBase = job.segments[i + 1]!.baseOffset;
     if (nextBase <= from) continue;
     if (ref.baseOffset >= to) break;
+    if (ref.baseOffset >= from && scannedFrom === to) scannedFrom = ref.baseOffset;
     const reader = new BatchReader(await fileOf(ref), ref.size, async (n) => {
       stats.mapBytesRead += n;
       await throttler.maybeThrottle(n);
@@ -304,25 +373,41 @@ async function buildOffsetMap(
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
       if (lastOffset < from) continue;
       if (header.baseOffset >= to) break;
-      if (batches > 0 && map.bytes >= job.maxMapBytes) return { map, endOffset: header.baseOffset };
+      if (batches > 0 && map.bytes >= job.maxMapBytes) {
+        stats.mapKeys = map.size;
+        // The producer scan must read this segment again: the map stopped inside it.
+        return { map, endOffset: header.baseOffset, scannedFrom, scannedTo: scannedFrom === to ? to : ref.baseOffset };
+      }
       if (!isBatchCrcValid(b.bytes)) throw new Error(`${ref.path}: batch at position ${b.position} fails its CRC-32C check`);
       batches++;
       if (isControl(header.attributes)) continue;
-      for (const r of decodedRecords(b.bytes, header)) {
-        if (r.offset < from || r.key === null) continue;
-        map.put(r.key, r.offset);
+      if (header.producerId >= 0) lastDataOffsets.set(header.producerId, Math.max(lastDataOffsets.get(header.producerId) ?? -1, lastOffset));
+      const section = recordsSectionOf(b.bytes, header);
+      scanRecords(section, header, (r) => {
+        if (r.offset < from || r.keyStart < 0) return;
+        map.put(section, r.keyStart, r.keyEnd, r.offset);
         stats.mapRecords++;
-      }
+      });
     }
   }
   stats.mapKeys = map.size;
-  return { map, endOffset: Math.max(from, to) };
+  return { map, endOffset: Math.max(from, to), scannedFrom, scannedTo: to };
 }
 
-/** Step 2: producer id -> last offset of its last data batch, from the batch headers of the whole log. */
-async function producerLastDataOffsets(job: CleanJob, fileOf: (ref: CleanerSegmentRef) => Promise<FileHandle>, throttler: Throttler): Promise<Map<number, number>> {
-  const last = new Map<number, number>();
+/**
+ * Step 2: producer id -> last offset of its last data batch, from the batch headers of the whole log; the
+ * segments in [skipFrom, skipTo) were read whole by the map phase, which noted their producers in `last`.
+ */
+async function producerLastDataOffsets(
+  job: CleanJob,
+  fileOf: (ref: CleanerSegmentRef) => Promise<FileHandle>,
+  throttler: Throttler,
+  last: Map<number, number>,
+  skipFrom: number,
+  skipTo: number,
+): Promise<void> {
   for (const ref of job.segments) {
+    if (ref.baseOffset >= skipFrom && ref.baseOffset < skipTo) continue;
     const reader = new BatchReader(await fileOf(ref), ref.size, (n) => throttler.maybeThrottle(n), ref.path);
     for (let b = await reader.next(); b; b = await reader.next()) {
       const producerId = readProducerId(b.bytes);
@@ -330,10 +415,10 @@ async function producerLastDataOffsets(job: CleanJob, fileOf: (ref: CleanerSegme
       const attributes = b.bytes.readInt16BE(21);
       if (isControl(attributes)) continue;
       const baseOffset = b.bytes.readInt32BE(0) * 4294967296 + b.bytes.readUInt32BE(4);
-      last.set(producerId, baseOffset + b.bytes.readInt32BE(23));
+      const lastOffset = baseOffset + b.bytes.readInt32BE(23);
+      if (lastOffset > (last.get(producerId) ?? -1)) last.set(producerId, lastOffset);
     }
   }
-  return last;
 }
 
 function readProducerId(batch: Buffer): number {
@@ -436,7 +521,6 @@ async function cleanGroup(
       }, ref.path);
       for (let b = await reader.next(); b; b = await reader.next()) {
         const batch = b.bytes;
-        if (!isBatchCrcValid(batch)) throw new Error(`${ref.path}: batch at position ${b.position} fails its CRC-32C check`);
         stats.batchesRead++;
         const header = readBatchHeader(batch);
         const lastOffset = header.baseOffset + header.lastOffsetDelta;
@@ -444,30 +528,40 @@ async function cleanGroup(
           await emit(batch, lastOffset, header.maxTimestamp);
           continue;
         }
+        // A batch is only ever rewritten from bytes whose CRC holds (a copied batch keeps its own CRC).
+        if (!isBatchCrcValid(batch)) throw new Error(`${ref.path}: batch at position ${b.position} fails its CRC-32C check`);
         const horizonSet = hasDeleteHorizon(header.attributes);
         const retainDeletes = !horizonSet || now < header.baseTimestamp;
-        const retained: RetainedRecord[] = [];
-        let dropped = false;
+        const section = recordsSectionOf(batch, header);
+        const keep: boolean[] = [];
+        let kept = 0;
         let tombstones = false;
-        for (const r of decodedRecords(batch, header)) {
+        scanRecords(section, header, (r) => {
           stats.recordsRead++;
-          let keep: boolean;
-          if (r.offset > map.latestOffset) keep = true;
-          else if (r.key === null) keep = false;
+          let k: boolean;
+          if (r.offset > map.latestOffset) k = true;
+          else if (r.keyStart < 0) k = false;
           else {
-            const latest = r.offset >= map.get(r.key);
-            keep = latest && (r.value !== null || retainDeletes);
-            if (latest && r.value === null && !retainDeletes) stats.tombstonesDropped++;
+            const latest = r.offset >= map.get(section, r.keyStart, r.keyEnd);
+            k = latest && (!r.tombstone || retainDeletes);
+            if (latest && r.tombstone && !retainDeletes) stats.tombstonesDropped++;
           }
-          if (keep) {
-            retained.push({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
-            if (r.value === null) tombstones = true;
-          } else {
-            dropped = true;
+          keep.push(k);
+          if (k) {
+            kept++;
+            if (r.tombstone) tombstones = true;
+          }
+        });
+        const dropped = kept < keep.length;
+        const retained: RetainedRecord[] = [];
+        if (kept > 0 && (dropped || (tombstones && !horizonSet))) {
+          let i = 0;
+          for (const r of iterateRecords(batch, compressionOf(header.attributes) === 0 ? undefined : section)) {
+            if (keep[i++]) retained.push({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
           }
         }
-        stats.recordsRetained += retained.length;
-        if (retained.length > 0) {
+        stats.recordsRetained += kept;
+        if (kept > 0) {
           const needHorizon = tombstones && !horizonSet;
           if (!dropped && !needHorizon) {
             if (tombstones) noteHorizon(header.baseTimestamp);
