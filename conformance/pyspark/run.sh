@@ -57,7 +57,7 @@ SETTINGS
 for v in "${VERSIONS[@]}"; do
   t0=$SECONDS
   pyspark_setup "$v" || install_failed pyspark "$CONF_CACHE/pyspark-install-$v.log"
-  echo "pyspark $v ready ($((SECONDS - t0)) s): $(ls "$CONF_CACHE/pyspark-$v-jars" | tr '\n' ' ')"
+  echo "pyspark $v ready ($((SECONDS - t0)) s): $(cd "$CONF_CACHE/pyspark-$v-jars" && ls *.jar | tr '\n' ' ')"
 done
 trap samsa_cleanup EXIT
 for v in "${VERSIONS[@]}"; do
