@@ -307,8 +307,9 @@ def admin_partitions_configs():
     # the change is live: a 1,000-byte record is now too large for the topic
     p = Producer({'bootstrap.servers': BOOTSTRAP, 'linger.ms': 0})
     results = []
-    p.produce(name, value=b'x' * 1000, partition=0, callback=lambda err, msg: results.append(err))
-    p.produce(name, value=b'small', partition=1, callback=lambda err, msg: results.append(err))
+    # keyed: cleanup.policy now includes compact, and a compacted topic refuses keyless records (INVALID_RECORD)
+    p.produce(name, key=b'big', value=b'x' * 1000, partition=0, callback=lambda err, msg: results.append(err))
+    p.produce(name, key=b'small', value=b'small', partition=1, callback=lambda err, msg: results.append(err))
     p.flush(30)
     codes = sorted((e.code() if e else 0) for e in results)
     assert codes == [0, KafkaError.MSG_SIZE_TOO_LARGE], results
