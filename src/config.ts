@@ -61,6 +61,7 @@ export const BROKER_PROPERTIES: readonly PropertyDef[] = [
   { name: 'cluster.id', type: 'string', default: 'samsa-local-cluster-0001', doc: 'Cluster id reported in Metadata (Kafka: from storage format).' },
   { name: 'samsa.protocol.trace', type: 'boolean', default: 'false', doc: 'Log every decoded request and response (for studying the protocol).' },
   { name: 'samsa.protocol.capture.dir', type: 'string', default: '', doc: 'Save the first request and response of each api/version/client as .bin files here (test vectors).' },
+  { name: 'samsa.log.tail.cache.bytes', type: 'long', default: '1048576', doc: 'Recent batches kept in memory per partition, so fetches at the end of the log read no file (0: off).' },
   { name: 'samsa.log.level', type: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace, silent.' },
 ];
 

@@ -35,6 +35,8 @@ export interface LogConfig {
   minCompactionLagMs: number;
   /** max.compaction.lag.ms: a dirty segment older than this is cleaned whatever the dirty ratio (Infinity = never forced). */
   maxCompactionLagMs: number;
+  /** samsa.log.tail.cache.bytes (broker-wide): recent batches kept in memory per partition for tail reads; 0 = off. */
+  tailCacheBytes: number;
 }
 
 export const defaultLogConfig: LogConfig = Object.freeze({
@@ -53,6 +55,7 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   minCleanableDirtyRatio: 0.5,
   minCompactionLagMs: 0,
   maxCompactionLagMs: Infinity,
+  tailCacheBytes: 1024 * 1024,
 });
 
 /** The default config with some settings replaced. */

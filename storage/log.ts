@@ -48,6 +48,7 @@ import {
   writeFileAtomic,
 } from './file-util.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
+import { TailCache } from './tail-cache.js';
 import { hasDeletePolicy, type LogConfig } from './log-config.js';
 import { CLEANED_SUFFIX, type CleanedGroup, SWAP_SUFFIX, suffixedPaths } from './cleaner.js';
 import { type AppendedBatch, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, scanNextOffset, Segment, TIME_INDEX_SUFFIX } from './segment.js';
@@ -130,6 +131,8 @@ export class Log {
   private failure: Error | null = null;
   /** Bumped by every truncation: a cleaning pass started before one must not swap its result in. */
   private layoutGeneration = 0;
+  /** The last batches written to the active segment, for tail reads (tail-cache.ts). */
+  readonly tailCache: TailCache;
 
   private constructor(
     readonly dir: string,
@@ -141,6 +144,7 @@ export class Log {
     this.config = config;
     this.lastFlushMs = now();
     this.leaderEpochCache = leaderEpochCache;
+    this.tailCache = new TailCache(config.tailCacheBytes ?? 0);
   }
 
   // ---------------------------------------------------------------------------------------------- open
@@ -481,7 +485,29 @@ export class Log {
       throw new KafkaStorageError(`append to ${this.dir} failed: ${(err as Error).message}`);
     }
     active.recordAppend(position, chunk.meta, now, this.config.indexIntervalBytes);
+    this.cacheTail(chunk);
     return chunk.requests;
+  }
+
+  /** Adds a written chunk's runs of batches to the tail cache, each with its first and last offsets. */
+  private cacheTail(chunk: Chunk): void {
+    const cache = this.tailCache;
+    cache.maxBytes = this.config.tailCacheBytes ?? 0;
+    if (cache.maxBytes <= 0) {
+      if (cache.size > 0) cache.clear();
+      return;
+    }
+    let m = 0;
+    for (const run of chunk.buffers) {
+      let covered = 0;
+      let lastOffset = -1;
+      while (covered < run.length && m < chunk.meta.length) {
+        covered += chunk.meta[m]!.size;
+        lastOffset = chunk.meta[m]!.lastOffset;
+        m++;
+      }
+      cache.add(run, readInt64(run, 0), lastOffset);
+    }
   }
 
   /** fsync by flush.messages / flush.ms; arms the flush.ms timer. */
@@ -528,6 +554,7 @@ export class Log {
       await old.flushAll();
     }
     this.segments.push(await Segment.create(this.dir, base, this.now(), this.logger));
+    this.tailCache.clear();
     await fsyncDir(this.dir);
     this.unflushedMessages = 0;
     this.lastFlushMs = this.now();
@@ -552,6 +579,15 @@ export class Log {
     let from = offset;
     let minOne = minOneMessage;
     for (let i = 0; i < segments.length; i++) {
+      if (i === segments.length - 1 && segments[i] === this.active) {
+        // The end of the log: from memory when the tail cache reaches back far enough.
+        const cached = this.tailCache.read(from, maxBytes - sizeInBytes, maxOffset, minOne);
+        if (cached) {
+          records.push(...cached.records);
+          sizeInBytes += cached.bytes;
+          break;
+        }
+      }
       const r = await segments[i]!.read(from, maxBytes - sizeInBytes, maxOffset, minOne, this.config.indexIntervalBytes);
       if (r === null) {
         from = segments[i + 1]?.baseOffset ?? from;
@@ -629,6 +665,7 @@ export class Log {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cannot truncate to ${offset}`);
       if (offset >= this.logEndOffset) return;
       this.layoutGeneration++;
+      this.tailCache.clear();
       if (this.segments[0]!.baseOffset > offset) {
         await this.truncateFullyAndStartAtLocked(offset);
         return;
@@ -657,6 +694,7 @@ export class Log {
   private async truncateFullyAndStartAtLocked(offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cannot restart at ${offset}`);
     this.layoutGeneration++;
+    this.tailCache.clear();
     const doomed = this.segments;
     // The start offset file first: if we crash after the deletion, the reopened empty log starts there.
     await writeFileAtomic(join(this.dir, LOG_START_OFFSET_FILE), `0\n${offset}\n`, this.dir);
@@ -883,6 +921,7 @@ export class Log {
 
   private async closeFiles(): Promise<void> {
     this.closed = true;
+    this.tailCache.clear();
     for (const [segment, timer] of this.pendingDeletes) {
       if (timer) clearTimeout(timer);
       await segment.deleteFiles().catch(() => undefined);

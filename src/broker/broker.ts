@@ -184,6 +184,7 @@ export class Broker {
       minCleanableDirtyRatio: s.minCleanableDirtyRatio,
       minCompactionLagMs: s.minCompactionLagMs,
       maxCompactionLagMs: s.maxCompactionLagMs,
+      tailCacheBytes: Number(this.config.props.get('samsa.log.tail.cache.bytes') ?? defaultLogConfig.tailCacheBytes),
     };
   }
 
