@@ -8,10 +8,10 @@
  *   1. Offset map: key -> offset of its latest record in the dirty section (keys held exactly, as latin1
  *      strings; Kafka keeps MD5 hashes). When the map passes `maxMapBytes` (log.cleaner.dedupe.buffer.size)
  *      it stops at a batch boundary and the pass cleans only up to there (`endOffset`).
- *   2. Producers: a header scan of the log from the first segment to the end of the active segment finds
- *      the last data batch of every producer id. (Kafka asks the producer state for the active producers;
- *      here every producer present in the log counts as active, which keeps at most one more empty batch
- *      header per producer id.)
+ *   2. Producers: the last data batch of each active producer, from the partition's producer state as in
+ *      Kafka (the broker passes it in the job); without it, a header scan of the log finds the last data
+ *      batch of every producer id present (each then counts as active, which keeps at most one more empty
+ *      batch header per producer id).
  *   3. The segments below `endOffset` (never the active segment) are grouped as Kafka's
  *      groupSegmentsBySize does (total size <= segment.bytes, offsets relative to the group's first base
  *      offset fit an int32) and each group is rewritten into one segment `<first base>.log.cleaned` with its
@@ -80,6 +80,11 @@ export interface CleanJob {
   maxMapBytes: number;
   /** log.cleaner.io.max.bytes.per.second (reads plus writes); Infinity = no throttle. */
   ioMaxBytesPerSecond: number;
+  /**
+   * The active producers' last data offsets (producer id, offset), from the partition's producer state, as
+   * Kafka's cleaner takes them; absent: found by scanning the log's batch headers (every producer counts).
+   */
+  activeProducers?: [number, number][];
 }
 
 export interface CleanedGroup {
@@ -318,9 +323,15 @@ export async function runCleanJob(job: CleanJob, onGroup: (group: CleanedGroup) 
     // Open every file first: a segment deleted by retention meanwhile stays readable through its handle.
     for (const ref of job.segments) await fileOf(ref);
     const started = Date.now();
-    const lastDataOffsets = new Map<number, number>();
-    const { map, endOffset, scannedFrom, scannedTo } = await buildOffsetMap(job, fileOf, throttler, stats, lastDataOffsets);
-    await producerLastDataOffsets(job, fileOf, throttler, lastDataOffsets, scannedFrom, scannedTo);
+    const scanned = new Map<number, number>();
+    const { map, endOffset, scannedFrom, scannedTo } = await buildOffsetMap(job, fileOf, throttler, stats, scanned);
+    let lastDataOffsets: Map<number, number>;
+    if (job.activeProducers) {
+      lastDataOffsets = new Map(job.activeProducers);
+    } else {
+      await producerLastDataOffsets(job, fileOf, throttler, scanned, scannedFrom, scannedTo);
+      lastDataOffsets = scanned;
+    }
     stats.mapMs = Date.now() - started;
 
     const cleanStarted = Date.now();

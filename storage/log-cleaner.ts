@@ -58,6 +58,11 @@ export interface LogCleanerOptions {
   inProcess?: boolean;
   /** Tests: called at each swap step; throwing there stands for a crash. */
   swapFault?: SwapFaultHook;
+  /**
+   * A partition's active producers: producer id -> offset of its last data batch (Kafka's
+   * lastRecordsOfActiveProducers); null or absent: the cleaner scans the log's batch headers instead.
+   */
+  activeProducers?: (topic: string, partition: number) => ReadonlyMap<number, number> | null;
 }
 
 /** What makes a log cleanable, as LogCleanerManager computes it. */
@@ -352,6 +357,8 @@ export class LogCleaner {
       maxMapBytes: this.options.dedupeBufferSize ?? 128 * 1024 * 1024,
       ioMaxBytesPerSecond: this.options.ioMaxBytesPerSecond ?? Infinity,
     };
+    const producers = this.options.activeProducers?.(parsed.topic, parsed.partition);
+    if (producers) job.activeProducers = [...producers];
     const byBase = new Map<number, CleanerSegmentView>(view.segments.map((s) => [s.baseOffset, s]));
     let swapped = 0;
     let discarded = 0;

@@ -112,6 +112,17 @@ export class Broker {
         backoffMs: number('log.cleaner.backoff.ms', 15000),
         ioMaxBytesPerSecond: number('log.cleaner.io.max.bytes.per.second', Infinity),
         dedupeBufferSize: number('log.cleaner.dedupe.buffer.size', 134217728),
+        // Kafka keeps the last batch of every active producer, from the partition's producer state.
+        activeProducers: (topic, partition) => {
+          const p = broker.getPartition(topic, partition);
+          if (!p) return null;
+          const last = new Map<number, number>();
+          for (const e of p.producers.state.entries()) {
+            const batch = e.batches[e.batches.length - 1];
+            if (batch) last.set(e.producerId, batch.lastOffset);
+          }
+          return last;
+        },
       });
       broker.logCleaner.start();
     }

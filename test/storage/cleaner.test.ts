@@ -234,6 +234,26 @@ describe('log compaction rules', () => {
     ]);
   });
 
+  it('with the producer state given, keeps the empty last batch of active producers only (Kafka)', async () => {
+    const { log, cleaner } = await setup({ segmentBytes: 1 << 20 }, { activeProducers: () => new Map([[8, 4]]) });
+    await append(log, [{ key: 'a', value: '1' }], { producerId: 7, baseSequence: 0 });
+    await append(log, [{ key: 'b', value: '1' }], { producerId: 8, baseSequence: 0 });
+    await append(log, [{ key: 'a', value: '2' }, { key: 'b', value: '2' }], { producerId: 9, baseSequence: 0 });
+    await append(log, [{ key: 'c', value: '1' }], { producerId: 8, baseSequence: 1 });
+    await append(log, [{ key: 'c', value: '2' }]);
+    await log.roll();
+    await append(log, [{ key: 'z', value: 'active' }]);
+    await cleaner.cleanLog('t', 0);
+    const got = await readBack(log);
+    // Producer 7 is not active (expired): its emptied batch goes. Producer 8's last batch (offset 4) stays empty.
+    expect(got.batches.map((b) => [b.baseOffset, b.lastOffset, b.count, b.producerId])).toEqual([
+      [2, 3, 2, 9],
+      [4, 4, 0, 8],
+      [5, 5, 1, -1],
+      [6, 6, 1, -1],
+    ]);
+  });
+
   it('drops records without a key and keeps headers', async () => {
     const { log, cleaner } = await setup({ segmentBytes: 1 << 20 });
     await append(log, [{ key: null, value: 'nokey' }, { key: 'h', value: 'v', headers: [{ key: 'hk', value: Buffer.from('hv') }] }]);
