@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { OffsetCommit } from '../../protocol/messages/offset-commit.js';
+import { splitBatches } from '../../protocol/records/batch.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { readPartition, type ReadRecord } from '../helpers/read-all.js';
@@ -100,6 +101,49 @@ describe('compaction end to end (kafkajs)', () => {
     expect(got.at(-1)).toEqual({ offset: total, key: 'end-marker', value: 'end' });
     const cleaner = broker.broker.logCleaner!;
     expect(cleaner.uncleanable.size).toBe(0);
+  });
+
+  it('a kafkajs consumer group reads a compacted log with gaps and empty producer batches to its end', async () => {
+    const topic = 'compacted-idempotent';
+    const admin = client(broker).admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.bytes', value: '4096' }, { name: 'min.cleanable.dirty.ratio', value: '0.01' }] }],
+    });
+    await admin.disconnect();
+    const producer = client(broker).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let i = 0; i < 300; i++) await producer.send({ topic, messages: [{ key: `k${i % 10}`, value: `v${i}` }] });
+    await producer.disconnect();
+    const p2 = client(broker).producer();
+    await p2.connect();
+    // A later write of k9 by another producer empties the idempotent producer's last batch (offset 299).
+    await p2.send({ topic, messages: [{ key: 'k9', value: 'later' }] });
+    for (let i = 0; i < 30; i++) await p2.send({ topic, messages: [{ key: `other-${i}`, value: 'x'.repeat(100) }] });
+    await p2.disconnect();
+    await waitFor('the idempotent batches to compact', () => readAll(broker, topic, 0), (records) => records.filter((r) => r.key!.startsWith('k')).length === 10);
+    const log = broker.broker.getPartition(topic, 0)!.log;
+    const raw = await log.read(0, 1 << 20, log.logEndOffset, true);
+    const split = splitBatches(Buffer.concat(raw.records));
+    if (!split.ok) throw new Error(split.message);
+    expect(split.batches.filter((b) => b.header.recordCount === 0).map((b) => [b.header.baseOffset, b.header.producerId >= 0])).toEqual([[299, true]]);
+
+    const consumer = client(broker).consumer({ groupId: 'compacted-reader', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen = new Map<string, string>();
+    let last = -1;
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.set(message.key!.toString(), message.value!.toString());
+        last = Number(message.offset);
+      },
+    });
+    await waitFor('the consumer to reach the end', async () => last, (o) => o === 330, 30_000);
+    await consumer.disconnect();
+    for (let k = 0; k < 9; k++) expect(seen.get(`k${k}`)).toBe(`v${290 + k}`);
+    expect(seen.get('k9')).toBe('later');
+    expect(seen.size).toBe(40);
   });
 
   it('refuses records without a key on a compacted topic with INVALID_RECORD', async () => {
