@@ -211,6 +211,8 @@ export class LogCleaner {
   readonly uncleanable = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
+  /** Passes run one at a time (the background round and cleanLog calls alike). */
+  private passes: Promise<unknown> = Promise.resolve();
   private stopped = true;
 
   constructor(
@@ -329,17 +331,24 @@ export class LogCleaner {
       if (eligible && (!best || info.ratio > best.info.ratio)) best = { log, key, info };
     }
     if (!best) return null;
-    return this.clean(best.log, best.info);
+    return this.clean(best.log);
   }
 
   /** Cleans one log now, whatever its dirty ratio (tests, tools). */
   async cleanLog(topic: string, partition: number): Promise<CleanSummary | null> {
     const log = this.logManager.get(topic, partition);
     if (!log) return null;
-    return this.clean(log, await this.cleanableInfo(log));
+    return this.clean(log);
   }
 
-  private async clean(log: Log, info: CleanableInfo): Promise<CleanSummary | null> {
+  /** Queues a pass over `log`; its dirty section is computed when the pass starts. */
+  private clean(log: Log): Promise<CleanSummary | null> {
+    const run = this.passes.then(async () => this.cleanNow(log, await this.cleanableInfo(log)));
+    this.passes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async cleanNow(log: Log, info: CleanableInfo): Promise<CleanSummary | null> {
     const key = basename(log.dir);
     const parsed = parsePartitionDir(key);
     if (!parsed) return null;
