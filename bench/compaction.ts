@@ -9,7 +9,8 @@
  * straight through storage's Log.append, then cleans it with LogCleaner twice on fresh copies: once in
  * the worker thread (how the broker runs it) and once on the main thread (for comparison). While each pass
  * runs, perf_hooks.monitorEventLoopDelay (1 ms resolution) samples the event loop and a producer loop keeps
- * appending 1 KiB batches to another log, as a broker would serve produce requests meanwhile. Prints the
+ * appending 1 KiB batches to another log, as a broker would serve produce requests meanwhile; a baseline
+ * runs the same appends for as long without cleaning. Prints the
  * pass's figures (input MB/s, records/s, sizes) and the event-loop delay percentiles with the concurrent
  * appends per second, as a table and as JSON. It reports; nothing is asserted.
  */
@@ -78,7 +79,7 @@ async function fill(log: Log): Promise<number> {
 }
 
 interface PassFigures {
-  mode: 'worker' | 'main-thread';
+  mode: 'worker' | 'main-thread' | 'no cleaning (baseline)';
   inputBytes: number;
   outputBytes: number;
   records: number;
@@ -145,8 +146,39 @@ async function pass(mode: 'worker' | 'main-thread'): Promise<PassFigures> {
   }
 }
 
+/** The same producer loop for `ms` without any cleaning: the delay the appends and the machine cause alone. */
+async function baseline(ms: number): Promise<PassFigures> {
+  const dir = await mkdtemp(join(args.dir ?? tmpdir(), 'samsa-bench-compaction-'));
+  const manager = new LogManager(dir);
+  try {
+    const other = await manager.getOrCreate('produce-load', 0, logConfig({ segmentBytes: 64 * 1024 * 1024, fileDeleteDelayMs: 0 }));
+    const loadBatch = buildBatchSync([{ key: null, value: Buffer.alloc(1024, 'p') }]);
+    let appends = 0;
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    const started = performance.now();
+    while (performance.now() - started < ms) {
+      await appendBatch(other, Buffer.from(loadBatch));
+      appends++;
+    }
+    histogram.disable();
+    const elapsed = performance.now() - started;
+    const f = (ns: number): number => Math.round(ns / 1e4) / 100;
+    return {
+      mode: 'no cleaning (baseline)', inputBytes: 0, outputBytes: 0, records: 0, retained: 0, passMs: Math.round(elapsed), inputMBPerSec: 0, recordsPerSec: 0,
+      eventLoopDelayMs: { p50: f(histogram.percentile(50)), p99: f(histogram.percentile(99)), p999: f(histogram.percentile(99.9)), max: f(histogram.max), mean: f(histogram.mean) },
+      concurrentAppendsPerSec: Math.round(appends / (elapsed / 1000)),
+      throttledMs: 0,
+    };
+  } finally {
+    await manager.closeAll();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 await loadCodecs();
 const results: PassFigures[] = [await pass('worker')];
+results.unshift(await baseline(results[0]!.passMs));
 if (!args['skip-in-process']) results.push(await pass('main-thread'));
 
 const load = `${RECORDS} records over ${KEYS} keys, ${VALUE_BYTES}-byte values, ${BATCH} per batch, codec ${args.codec}, segment.bytes ${args['segment-bytes']}${args.throttle ? `, throttle ${args.throttle} B/s` : ''}`;
