@@ -320,8 +320,9 @@ export async function runCleanJob(job: CleanJob, onGroup: (group: CleanedGroup) 
     return fh;
   };
   try {
-    // Open every file first: a segment deleted by retention meanwhile stays readable through its handle.
-    for (const ref of job.segments) await fileOf(ref);
+    // Open the files first: a segment deleted by retention meanwhile stays readable through its handle.
+    // (The segments from the uncleanable one on are read only by the producer header scan.)
+    for (const ref of job.segments) if (!job.activeProducers || ref.baseOffset < job.firstUncleanableOffset) await fileOf(ref);
     const started = Date.now();
     const scanned = new Map<number, number>();
     const { map, endOffset, scannedFrom, scannedTo } = await buildOffsetMap(job, fileOf, throttler, stats, scanned);

@@ -214,6 +214,8 @@ export class LogCleaner {
   /** Passes run one at a time (the background round and cleanLog calls alike). */
   private passes: Promise<unknown> = Promise.resolve();
   private stopped = true;
+  /** stop() was called: a failing pass is the worker being ended, not a broken log. */
+  private stopping = false;
 
   constructor(
     private readonly logManager: LogManager,
@@ -230,6 +232,7 @@ export class LogCleaner {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.stopping = false;
     this.schedule(0);
   }
 
@@ -253,10 +256,14 @@ export class LogCleaner {
   /** Stops scheduling, waits for a pass in progress, and ends the worker thread. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running?.catch(() => undefined);
+    // A pass in the worker is abandoned (its .cleaned files are removed at the next open); a swap already
+    // running on this thread finishes first.
     await this.thread.terminate();
+    await this.running?.catch(() => undefined);
+    await this.passes.catch(() => undefined);
   }
 
   /** The partition's checkpoint entry is dropped (topic deletion). */
@@ -398,6 +405,10 @@ export class LogCleaner {
         changed = log.cleanerView().generation !== view.generation;
       } catch {
         // closed or deleted
+      }
+      if (this.stopping && !this.options.inProcess) {
+        this.logger.info({ log: key }, 'cleaning pass abandoned: the cleaner is stopping');
+        return null;
       }
       if (changed || e.code === 'ENOENT' || /ENOENT|is closed/.test(e.message)) {
         this.logger.info({ log: key, err: e.message }, 'cleaning pass abandoned: the log changed under it');

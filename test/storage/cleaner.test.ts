@@ -347,6 +347,24 @@ describe('log cleaner scheduling and checkpoint', () => {
     checkCompacted(await readBack(log), all, summary!.endOffset);
   });
 
+  it('stop() ends a pass in the worker at once, without marking the log uncleanable', async () => {
+    const { log, cleaner } = await setup({ segmentBytes: 64 * 1024 }, { inProcess: false, ioMaxBytesPerSecond: 200 * 1024 });
+    const written = await writeUpdates(log, 1500, 50, 10);
+    const before = await readBack(log);
+    const pass = cleaner.cleanLog('t', 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await cleaner.stop();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await pass).toBeNull();
+    expect(cleaner.uncleanable.size).toBe(0);
+    // Whatever was swapped in before the stop, the log still holds the latest value of every live key.
+    const after = await readBack(log);
+    const present = new Set(after.records.map((r) => r.offset));
+    for (const [, l] of latestPerKey(written)) if (l.value !== null) expect(present.has(l.offset)).toBe(true);
+    expect(after.records.length).toBeLessThanOrEqual(before.records.length);
+  });
+
   it('discards a group whose segments were deleted while the pass ran, swaps the others', async () => {
     const { log, cleaner } = await setup();
     await writeUpdates(log, 60, 10);
