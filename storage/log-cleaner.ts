@@ -122,10 +122,18 @@ export function formatOffsetCheckpoint(entries: ReadonlyMap<string, number>): st
   return `${lines.join('\n')}\n`;
 }
 
-/** Starts the worker; under tsx (a .ts URL) the worker registers tsx before importing the entry file. */
+/**
+ * Starts the worker: under tsx (a .ts URL) the worker registers tsx before importing the entry file; from
+ * compiled files, cleaner-worker.js beside this one; from a one-file bundle (no such file), the bundle
+ * itself, whose entry (src/cli/main.ts) turns into the cleaner worker when it sees `samsaLogCleaner`.
+ */
 function startWorker(): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./cleaner-worker.js', here), { name: 'samsa-log-cleaner' });
+  if (!here.endsWith('.ts')) {
+    const sibling = new URL('./cleaner-worker.js', here);
+    if (existsSync(sibling)) return new Worker(sibling, { name: 'samsa-log-cleaner' });
+    return new Worker(new URL(here), { name: 'samsa-log-cleaner', workerData: { samsaLogCleaner: true }, argv: [] });
+  }
   const entry = new URL('./cleaner-worker.ts', here).href;
   const resolved = createRequire(here).resolve('tsx/esm/api');
   const mjs = resolved.replace(/\.cjs$/, '.mjs');
