@@ -7,12 +7,13 @@
  * until the controller issue lands; partition directories follow Kafka's layout (`<topic>-<partition>`).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
+import { writeFileAtomic } from '../../storage/file-util.js';
 import { LogManager } from '../../storage/log-manager.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import { Partition } from './partition.js';
@@ -168,12 +169,10 @@ export class Broker {
     }));
     const text = JSON.stringify(data, null, 2);
     const path = this.metadataPath;
-    this.metadataWrite = this.metadataWrite.then(async () => {
-      const tmp = `${path}.tmp`;
-      await writeFile(tmp, text);
-      await rename(tmp, path);
-    });
-    return this.metadataWrite;
+    // fsynced and renamed into place: a topic acknowledged to a client survives a power loss.
+    const run = this.metadataWrite.then(() => writeFileAtomic(path, text, this.config.logDirs));
+    this.metadataWrite = run.catch(() => undefined);
+    return run;
   }
 
   logConfigFor(configs: ReadonlyMap<string, string>): LogConfig {

@@ -18,8 +18,9 @@
  * rewritten whole (temp file + rename) on every change; it stands in for the ConfigRecords of the KRaft
  * metadata log.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../../storage/file-util.js';
 import type { DynamicBrokerConfigLayers } from '../config.js';
 import { TOPIC_CONFIGS, validateConfigValue, type TopicConfigDef } from './topic-config.js';
 
@@ -96,10 +97,7 @@ export class DynamicBrokerConfig {
     for (const [k, v] of values) target.set(k, v);
     const text = JSON.stringify({ perBroker: Object.fromEntries(this.perBroker), clusterDefault: Object.fromEntries(this.clusterDefault) }, null, 2);
     const path = this.path;
-    const run = this.writing.then(async () => {
-      await writeFile(`${path}.tmp`, text);
-      await rename(`${path}.tmp`, path);
-    });
+    const run = this.writing.then(() => writeFileAtomic(path, text, dirname(path)));
     this.writing = run.catch(() => undefined);
     return run;
   }
