@@ -8,11 +8,16 @@ if [ ! -d "$REPO_ROOT/node_modules/kafkajs" ]; then
   echo "installing the repo's npm dependencies (npm ci)"
   (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) >"$CONF_CACHE/kafkajs-install.log" 2>&1 || install_failed kafkajs "$CONF_CACHE/kafkajs-install.log"
 fi
-if [ ! -d "$CODECS/node_modules/kafkajs-lz4" ] || [ ! -d "$CODECS/node_modules/kafkajs-snappy" ]; then
+if [ ! -f "$CODECS/.complete" ]; then
   echo "installing kafkajs-snappy and kafkajs-lz4 from npm into $CODECS"
   mkdir -p "$CODECS"
-  npm install --no-audit --no-fund --no-save --prefix "$CODECS" kafkajs-snappy@1.1.0 kafkajs-lz4@1.2.1 \
+  # lz4 builds a native addon with node-gyp, which would download Node's headers from a host this machine
+  # cannot reach: point it at the installed ones (the package's prebuilt binary is not for Linux)
+  nodedir=()
+  [ -f /usr/include/node/node_version.h ] && nodedir=(--nodedir=/usr)
+  npm install --no-audit --no-fund --no-save "${nodedir[@]}" --prefix "$CODECS" kafkajs-snappy@1.1.0 kafkajs-lz4@1.2.1 \
     >"$CONF_CACHE/kafkajs-install.log" 2>&1 || install_failed kafkajs "$CONF_CACHE/kafkajs-install.log"
+  touch "$CODECS/.complete"
 fi
 export KAFKAJS_CODECS="$CODECS"
 echo "kafkajs $(node -p "require('$REPO_ROOT/node_modules/kafkajs/package.json').version")"
