@@ -19,7 +19,7 @@
 import { execSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BENCH_DIR, DEFAULT_KAFKA_VERSION, REPO_ROOT, ensureKafka, javaVersion, type KafkaDist } from './lib/kafka-dist.js';
 import { readMemory, removeBrokerDir, startKafka, startSamsa, timeToFirstProduce, type BrokerHandle, type BrokerKind } from './lib/brokers.js';
 import { consumerPerformance, openLoopLatency, producerPerformance, replayer } from './lib/tools.js';
@@ -207,6 +207,7 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
   const run: BrokerRun = { rep, broker: kind, startup: null, memory: null, workloads: {}, error: null };
   log(`rep ${rep}/${opts.plan.repetitions}: starting ${kind}`);
   let b: BrokerHandle | null = null;
+  let sampler: RssSampler | null = null;
   try {
     b = kind === 'samsa' ? await startSamsa({ root: opts.root, samsaEntry: opts.samsaEntry }) : await startKafka({ root: opts.root }, dist);
     const first = await timeToFirstProduce(b);
@@ -229,11 +230,10 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
       await replayer([...args, '--mode', 'fetch'], opts.plan.toolTimeoutMs);
       log(`  ${kind} warmed up (${opts.plan.warmupRecords} records produced and fetched, untimed, ${Date.now() - t0} ms)`);
     }
-    const sampler = new RssSampler(b.pid);
+    sampler = new RssSampler(b.pid);
     sampler.start();
     const prefilled = new Set<string>();
     for (const w of opts.plan.workloads) {
-      if (b.exited()) throw new Error(`${kind} exited; see ${b.logFile}`);
       const cpu0 = cpuSeconds(b.pid);
       const load1 = loadavg()[0]!;
       const workloadPeak = new RssSampler(b.pid);
@@ -253,6 +253,7 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
       wr.brokerCpuSec = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
       wr.rssPeakMb = workloadPeak.stop() / 1024;
       run.workloads[w.id] = wr;
+      if (b.exited()) throw new Error(`${kind} exited during ${w.id}; see ${b.logFile}`);
     }
     const loadPeakKb = sampler.stop();
     const end = readMemory(b.pid);
@@ -261,10 +262,17 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
     log(`  ${kind} FAILED: ${run.error}`);
-    if (b && existsSync(b.logFile)) log(`  last lines of ${b.logFile}:\n${readFileSync(b.logFile, 'utf8').trim().split('\n').slice(-20).join('\n')}`);
+    if (b && existsSync(b.logFile)) log(`  last lines of the broker's log:\n${readFileSync(b.logFile, 'utf8').trim().split('\n').slice(-20).join('\n')}`);
   } finally {
+    sampler?.stop();
     if (b) {
       await b.stop();
+      if ((run.error !== null || Object.values(run.workloads).some((w) => !w.ok)) && existsSync(b.logFile)) {
+        const kept = join(BENCH_DIR, 'results', 'tmp', `${kind}-rep${rep}-broker.log`);
+        mkdirSync(dirname(kept), { recursive: true });
+        copyFileSync(b.logFile, kept);
+        log(`  something failed: ${kind}'s log is kept in ${kept}`);
+      }
       removeBrokerDir(b);
     }
   }
