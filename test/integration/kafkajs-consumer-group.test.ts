@@ -40,11 +40,11 @@ interface Seen {
   value: string;
 }
 
-async function startConsumer(b: TestBroker, groupId: string, name: string, seen: Seen[]): Promise<Consumer> {
+async function startConsumer(b: TestBroker, groupId: string, name: string, seen: Seen[], topic = TOPIC): Promise<Consumer> {
   // A short long-poll: disconnect waits for the fetch in flight.
   const consumer = client(b, name).consumer({ groupId, heartbeatInterval: 200, sessionTimeout: 10_000, rebalanceTimeout: 20_000, maxWaitTimeInMs: 300 });
   await consumer.connect();
-  await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+  await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
       seen.push({ consumer: name, partition, value: message.value!.toString() });
@@ -53,17 +53,17 @@ async function startConsumer(b: TestBroker, groupId: string, name: string, seen:
   return consumer;
 }
 
-async function produce(producer: Producer, prefix: string, count: number): Promise<string[]> {
+async function produce(producer: Producer, prefix: string, count: number, topic = TOPIC): Promise<string[]> {
   const values = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  await producer.send({ topic: TOPIC, messages: values.map((value, i) => ({ key: `key-${i}`, value, partition: i % PARTITIONS })) });
+  await producer.send({ topic, messages: values.map((value, i) => ({ key: `key-${i}`, value, partition: i % PARTITIONS })) });
   return values;
 }
 
-async function committedTotal(b: TestBroker, groupId: string): Promise<number> {
+async function committedTotal(b: TestBroker, groupId: string, topic = TOPIC): Promise<number> {
   const admin = client(b).admin();
   await admin.connect();
   try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [TOPIC] });
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return t!.partitions.reduce((sum, p) => sum + Math.max(Number(p.offset), 0), 0);
   } finally {
     await admin.disconnect();
@@ -149,6 +149,69 @@ describe('kafkajs consumer group', () => {
     await c4.disconnect();
     await producer.disconnect();
   }, 90_000);
+
+  it('60,000 messages over 6 partitions: three members with auto-commit, one leaves and one joins mid-stream, exactly once; a new member resumes from the committed offsets', async () => {
+    const topic = 'orders-60k';
+    const groupId = 'orders-60k-group';
+    const admin = client(broker).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
+    await admin.disconnect();
+    const seen: Seen[] = [];
+    const producer = client(broker).producer();
+    await producer.connect();
+    const members = new Map<string, Consumer>();
+    for (const name of ['m1', 'm2', 'm3']) members.set(name, await startConsumer(broker, groupId, name, seen, topic));
+    await waitFor('a stable group of three', async () => {
+      const g = await describeGroup(broker, groupId);
+      return g.state === 'Stable' && g.members.length === 3;
+    });
+
+    // 20 chunks of 3,000: m3 leaves after chunk 5, m4 joins after chunk 11, while the stream goes on.
+    const produced: string[] = [];
+    const distinct = (): number => new Set(seen.map((s) => s.value)).size;
+    for (let chunk = 0; chunk < 20; chunk++) {
+      for (let part = 0; part < 3; part++) produced.push(...(await produce(producer, `c${chunk}-${part}`, 1000, topic)));
+      if (chunk === 5) {
+        await members.get('m3')!.disconnect();
+        members.delete('m3');
+      }
+      if (chunk === 11) members.set('m4', await startConsumer(broker, groupId, 'm4', seen, topic));
+      // keep the stream going while the group rebalances, but not too far ahead of the consumers
+      await waitFor(`chunk ${chunk} mostly consumed`, () => distinct() >= produced.length - 6000, 30_000);
+    }
+    expect(produced.length).toBe(60_000);
+    await waitFor('all 60,000 consumed', () => distinct() >= produced.length, 40_000);
+    await waitFor('a stable group of m1, m2, m4', async () => {
+      const g = await describeGroup(broker, groupId);
+      return g.state === 'Stable' && g.members.length === 3;
+    });
+    await waitFor('every offset committed', async () => (await committedTotal(broker, groupId, topic)) === produced.length, 20_000);
+
+    const byMember = new Map<string, number>();
+    for (const s of seen) byMember.set(s.consumer, (byMember.get(s.consumer) ?? 0) + 1);
+    expect([...byMember.keys()].sort()).toEqual(['m1', 'm2', 'm3', 'm4']);
+    // m3 stopped reading when it left; m4 read its share of the second half
+    const m3Last = seen.filter((s) => s.consumer === 'm3').map((s) => Number(s.value.split('-')[0]!.slice(1)));
+    expect(Math.max(...m3Last)).toBeLessThanOrEqual(6);
+    expect(seen.some((s) => s.consumer === 'm4' && s.value.startsWith('c19-'))).toBe(true);
+    expectExactlyOnce(seen, produced);
+
+    // Everyone stops; 3,000 more arrive; a new member resumes exactly where the group left off.
+    for (const c of members.values()) await c.disconnect();
+    expect((await describeGroup(broker, groupId)).state).toBe('Empty');
+    expect(await committedTotal(broker, groupId, topic)).toBe(produced.length);
+    const tail = await produce(producer, 'tail', 3000, topic);
+    const before = seen.length;
+    const m5 = await startConsumer(broker, groupId, 'm5', seen, topic);
+    await waitFor('the tail consumed', () => seen.length - before >= tail.length, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen.slice(before).map((s) => s.value).sort()).toEqual([...tail].sort());
+    expect(seen.slice(before).every((s) => s.consumer === 'm5')).toBe(true);
+    expectExactlyOnce(seen, [...produced, ...tail]);
+    await m5.disconnect();
+    await producer.disconnect();
+  }, 120_000);
 
   it('keeps two groups on one topic independent', async () => {
     const seenA: Seen[] = [];
