@@ -23,9 +23,9 @@ export function writeInt64(buf: Buffer, pos: number, value: number): void {
   buf.writeUInt32BE(value - hi * 4294967296, pos + 4);
 }
 
-/** Reads up to `length` bytes at `position`; returns fewer only at end of file. */
-export async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+/** Reads up to `length` bytes at `position`; returns fewer only at end of file. `alloc` supplies the buffer. */
+export async function readAt(fh: FileHandle, position: number, length: number, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer> {
+  const buf = alloc(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(buf, done, length - done, position + done);

@@ -48,6 +48,7 @@ import {
   writeFileAtomic,
 } from './file-util.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
+import type { ReadAlloc } from './read-buffers.js';
 import { TailCache } from './tail-cache.js';
 import { hasDeletePolicy, type LogConfig } from './log-config.js';
 import { CLEANED_SUFFIX, type CleanedGroup, SWAP_SUFFIX, suffixedPaths } from './cleaner.js';
@@ -568,7 +569,7 @@ export class Log {
    * `minOneMessage`, KIP-74), none whose last offset is >= `maxOffset` (the high watermark). Raw bytes, as
    * stored. Throws OffsetOutOfRangeError when offset < logStartOffset or offset > logEndOffset.
    */
-  async read(offset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): Promise<ReadResult> {
+  async read(offset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, alloc?: ReadAlloc): Promise<ReadResult> {
     this.checkUsable();
     const leo = this.logEndOffset;
     if (offset < this.startOffset || offset > leo) throw new OffsetOutOfRangeError(offset, this.startOffset, leo);
@@ -588,7 +589,7 @@ export class Log {
           break;
         }
       }
-      const r = await segments[i]!.read(from, maxBytes - sizeInBytes, maxOffset, minOne, this.config.indexIntervalBytes);
+      const r = await segments[i]!.read(from, maxBytes - sizeInBytes, maxOffset, minOne, this.config.indexIntervalBytes, alloc);
       if (r === null) {
         from = segments[i + 1]?.baseOffset ?? from;
         continue;

@@ -33,6 +33,7 @@ import {
   writeFullyAt,
 } from './file-util.js';
 import { OffsetIndex } from './offset-index.js';
+import type { ReadAlloc } from './read-buffers.js';
 import { NO_TIMESTAMP, TimeIndex } from './time-index.js';
 
 export const LOG_SUFFIX = '.log';
@@ -85,6 +86,7 @@ class FileWindow {
     private readonly fh: FileHandle,
     readonly end: number,
     private readonly chunk: number,
+    private readonly alloc?: ReadAlloc,
   ) {}
 
   /** Makes [pos, pos + len) available in `buf`; false when it lies past `end` (or the file is shorter). */
@@ -92,7 +94,7 @@ class FileWindow {
     if (pos >= this.start && pos + len <= this.start + this.buf.length) return true;
     if (pos + len > this.end) return false;
     const n = Math.min(Math.max(len, this.chunk), this.end - pos);
-    this.buf = await readAt(this.fh, pos, n);
+    this.buf = await readAt(this.fh, pos, n, this.alloc);
     this.start = pos;
     return this.buf.length >= len;
   }
@@ -326,11 +328,13 @@ export class Segment {
   /**
    * Whole batches from the one containing `offset`: at most `maxBytes` of them (at least the first when
    * `minOneMessage`), none whose lastOffset >= `maxOffset`. Null when no batch here has lastOffset >= offset.
+   * `alloc` supplies the read buffers (pooled ones on the fetch path, see read-buffers.ts); the returned
+   * records may be a view of one of them.
    */
-  async read(offset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, indexIntervalBytes: number): Promise<SegmentRead | null> {
+  async read(offset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, indexIntervalBytes: number, alloc?: ReadAlloc): Promise<SegmentRead | null> {
     const end = this.size;
     const budget = Math.max(0, Math.min(maxBytes, 64 * 1024 * 1024));
-    const w = new FileWindow(this.fh, end, budget + 2 * indexIntervalBytes + BATCH_HEADER_SIZE);
+    const w = new FileWindow(this.fh, end, budget + 2 * indexIntervalBytes + BATCH_HEADER_SIZE, alloc);
     const first = await this.findBatch(offset, end, w);
     if (!first) return null;
     let pos = first.position;
@@ -351,7 +355,7 @@ export class Segment {
     }
     if (total === 0) return { records: Buffer.alloc(0), reachedEnd };
     const start = first.position;
-    const records = start >= w.start && start + total <= w.start + w.buf.length ? w.buf.subarray(w.at(start), w.at(start) + total) : await readAt(this.fh, start, total);
+    const records = start >= w.start && start + total <= w.start + w.buf.length ? w.buf.subarray(w.at(start), w.at(start) + total) : await readAt(this.fh, start, total, alloc);
     // A concurrent truncation can shorten the file under us: return only whole batches.
     return { records: records.length === total ? records : trimToWholeBatches(records), reachedEnd };
   }

@@ -237,8 +237,9 @@ export class Partition {
     return this.appendedBytes - before;
   }
 
-  read(offset: number, maxBytes: number, minOneMessage: boolean, upTo: number = this.highWatermark) {
-    return this.log.read(offset, maxBytes, upTo, minOneMessage);
+  /** `alloc`: where file reads go (the fetch path passes pooled buffers, storage/read-buffers.ts). */
+  read(offset: number, maxBytes: number, minOneMessage: boolean, upTo: number = this.highWatermark, alloc?: (size: number) => Buffer) {
+    return this.log.read(offset, maxBytes, upTo, minOneMessage, alloc);
   }
 
   /**

@@ -13,6 +13,12 @@ export interface RequestContext {
   readonly logger: Logger;
   /** Ends the connection with a logged reason (acks=0 produce errors: the client has no other signal). */
   closeConnection(reason: string): void;
+  /**
+   * Runs `fn` once every byte of this request's response has been handed to the socket (its write
+   * callbacks fired without error). Not run when there is no response, the connection closes first or a
+   * write fails: a hook that releases buffers must treat "never called" as "leave them to the GC".
+   */
+  afterResponseSent?(fn: () => void): void;
 }
 
 /**

@@ -38,6 +38,8 @@ export class Connection {
   private processing = false;
   private closed = false;
   private paused = false;
+  /** Hooks of the request being handled, run once its response is written (see afterResponseSent). */
+  private sentHooks: (() => void)[] | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -140,8 +142,11 @@ export class Connection {
     try {
       while (this.queue.length > 0 && !this.closed) {
         const frame = this.queue.shift()!;
+        this.sentHooks = null;
         const response = await this.handler.handle(frame, this);
-        if (response !== null && !this.closed) this.write(response);
+        const hooks = this.sentHooks;
+        this.sentHooks = null;
+        if (response !== null && !this.closed) this.write(response, hooks);
         if (this.socket.writableLength >= MAX_UNSENT_BYTES) this.pause();
         else this.maybeResume();
       }
@@ -152,15 +157,37 @@ export class Connection {
     }
   }
 
+  /**
+   * Registers `fn` to run once the response to the request now being handled has been written: every
+   * chunk's socket.write callback has fired without error, so the socket no longer references any of its
+   * buffers (the fetch path then reuses its read buffers). Never runs if there is no response, the
+   * connection closes before it is written or any write fails.
+   */
+  afterResponseSent(fn: () => void): void {
+    (this.sentHooks ??= []).push(fn);
+  }
+
   /** Writes one response: size prefix then the chunks, corked so small pieces leave in one packet. */
-  private write(chunks: Buffer[]): void {
+  private write(chunks: Buffer[], hooks: (() => void)[] | null): void {
     let size = 0;
     for (const c of chunks) size += c.length;
     const prefix = Buffer.allocUnsafe(4);
     prefix.writeInt32BE(size, 0);
     this.socket.cork();
-    this.socket.write(prefix);
-    for (const c of chunks) this.socket.write(c);
+    if (hooks === null) {
+      this.socket.write(prefix);
+      for (const c of chunks) this.socket.write(c);
+    } else {
+      let pending = chunks.length + 1;
+      let failed = false;
+      const done = (err?: Error | null): void => {
+        if (err) failed = true;
+        if (--pending > 0 || failed) return;
+        for (const fn of hooks) fn();
+      };
+      this.socket.write(prefix, done);
+      for (const c of chunks) this.socket.write(c, done);
+    }
     this.socket.uncork();
   }
 }

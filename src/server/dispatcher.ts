@@ -76,7 +76,7 @@ export class Dispatcher implements FrameHandler {
       const captureName = this.captureName(handler.api.name, header.apiVersion, header.clientId);
       if (captureName) this.capture(`${captureName}-request.bin`, frame);
       const response = await handler.handle(
-        { broker: this.broker, header, apiVersion: header.apiVersion, connectionId: conn.id, clientAddress: conn.socket.remoteAddress, logger: this.logger, closeConnection: (reason: string) => conn.close(reason) },
+        { broker: this.broker, header, apiVersion: header.apiVersion, connectionId: conn.id, clientAddress: conn.socket.remoteAddress, logger: this.logger, closeConnection: (reason: string) => conn.close(reason), afterResponseSent: (fn: () => void) => conn.afterResponseSent(fn) },
         request,
       );
       if (response === null) return null;
