@@ -10,19 +10,26 @@
  * the log closes.
  *
  * Memory: an entry is a view into the buffer the batches arrived in (a produce request frame or a socket
- * chunk), which stays alive as long as the entry does; the cache counts the whole underlying buffer, and
- * copies a run whose buffer is more than four times larger than the run, so the bytes held stay within
- * about `maxBytes`. Cached bytes are never changed afterwards (offsets and epochs are stamped before the
- * write).
+ * chunk), which stays alive as long as the entry does. A produce request to several partitions is one
+ * frame whose runs go to several partitions' caches, so each cache counts only its run's bytes: when the
+ * partitions of a request are all cached, the frame is counted exactly once across their caches, and no
+ * produced byte is copied a second time (ARCHITECTURE.md: one copy per direction). A run whose buffer is
+ * more than `SHARE_FACTOR` times larger than the run is copied instead (a small batch must not pin a huge
+ * frame or socket chunk), so one cache keeps at most `SHARE_FACTOR` x `maxBytes` alive in the worst case
+ * (partitions of one frame evicted from the other caches), and about `maxBytes` in the usual one. Cached
+ * bytes are never changed afterwards (offsets and epochs are stamped before the write).
  */
 import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../protocol/records/batch.js';
 import { BATCH_LENGTH_POS, LAST_OFFSET_DELTA_POS, readInt64 } from './file-util.js';
+
+/** A run is kept as a view only when its underlying buffer is at most this many times its size. */
+export const SHARE_FACTOR = 16;
 
 interface Entry {
   buf: Buffer;
   firstOffset: number;
   lastOffset: number;
-  /** Bytes this entry keeps alive (its buffer's whole ArrayBuffer, or its own length when copied). */
+  /** Bytes this entry is counted for: its own length (a view shares its frame with other partitions' entries). */
   held: number;
 }
 
@@ -59,12 +66,8 @@ export class TailCache {
       this.clear();
       return;
     }
-    let buf = run;
-    let held = run.buffer.byteLength;
-    if (held > 4 * run.length) {
-      buf = Buffer.from(run);
-      held = run.length;
-    }
+    const buf = run.buffer.byteLength > SHARE_FACTOR * run.length ? Buffer.from(run) : run;
+    const held = run.length;
     this.entries.push({ buf, firstOffset, lastOffset, held });
     this.heldBytes += held;
     let drop = 0;
