@@ -77,6 +77,8 @@ export class Broker {
   producerIds!: ProducerIdManager;
   private readonly logManager: LogManager;
   private metadataWrite: Promise<void> = Promise.resolve();
+  /** Bumped whenever topic configs or dynamic broker configs change: partitions re-resolve their settings. */
+  private configGeneration = 0;
   /** CreatePartitions runs one at a time: each reads the partition count it grows. */
   private partitionChanges: Promise<unknown> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -200,6 +202,8 @@ export class Broker {
 
   private async openPartition(topic: TopicState, partition: number): Promise<Partition> {
     const log = await this.logManager.getOrCreate(topic.name, partition, this.logConfigFor(topic.configs));
+    let settingsGeneration = -1;
+    let settings: { maxMessageBytes: number; messageTimestampType: 'CreateTime' | 'LogAppendTime' } = { maxMessageBytes: 0, messageTimestampType: 'CreateTime' };
     await log.writePartitionMetadata(topic.topicId);
     const created = new Partition(
       topic.name,
@@ -208,8 +212,13 @@ export class Broker {
       log,
       (p) => this.purgatory.notify(p.key),
       () => {
-        const s = topicLogSettings(this.config, topic.configs);
-        return { maxMessageBytes: s.maxMessageBytes, messageTimestampType: s.messageTimestampType };
+        // Resolved once per config change, not per append (every topic config with its synonyms).
+        if (settingsGeneration !== this.configGeneration) {
+          const s = topicLogSettings(this.config, topic.configs);
+          settings = { maxMessageBytes: s.maxMessageBytes, messageTimestampType: s.messageTimestampType };
+          settingsGeneration = this.configGeneration;
+        }
+        return settings;
       },
       {
         logger: this.logger.child({ component: 'producer-state' }),
@@ -347,6 +356,7 @@ export class Broker {
     if (validateOnly) return;
     state.configs.clear();
     for (const [k, v] of overrides) state.configs.set(k, v);
+    this.configGeneration++;
     const logConfig = this.logConfigFor(state.configs);
     for (const p of state.partitions) p.log.config = { ...logConfig };
     await this.persistTopics();
@@ -362,7 +372,11 @@ export class Broker {
     const problem = dynamicBrokerConfigsProblem(values);
     if (problem !== null) throw new TopicError(ErrorCode.INVALID_REQUEST, problem);
     if (validateOnly) return;
-    await this.dynamicConfig.set(level, values);
+    try {
+      await this.dynamicConfig.set(level, values);
+    } finally {
+      this.configGeneration++;
+    }
     for (const t of this.topics.values()) {
       const logConfig = this.logConfigFor(t.configs);
       for (const p of t.partitions) p.log.config = { ...logConfig };
