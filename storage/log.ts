@@ -15,6 +15,9 @@
  * Invariants:
  *   - segments are sorted by base offset; only the last one (the active segment) is written;
  *   - logStartOffset <= logEndOffset (LEO) = the active segment's nextOffset;
+ *   - no closed segment lies wholly below logStartOffset: every segment after the first starts above it,
+ *     the active one at or above it (DeleteRecords, retention and roll delete the rest; only a crash in the
+ *     middle of DeleteRecords can leave one, until the next retention pass);
  *   - every segment before the active one was fsynced (data and indexes) when it was rolled, so after an
  *     unclean stop only the active segment (and any segment with missing or inconsistent indexes) is scanned;
  *   - offsets only grow: an empty log starts at the last start offset, deletion never resets the LEO.
@@ -559,6 +562,15 @@ export class Log {
     await fsyncDir(this.dir);
     this.unflushedMessages = 0;
     this.lastFlushMs = this.now();
+    // Kafka's log-start-offset rule (deleteLogStartOffsetBreachedSegments): a segment whose next segment
+    // starts at or below the log start offset holds only deleted records and goes. deleteRecordsBefore and
+    // applyRetention apply it when the start moves, but never to the active segment; after DeleteRecords up
+    // to the LEO the active segment lies wholly below the start, and it only becomes deletable now, when the
+    // new segment starts at that offset. Without this it lingered (a later DeleteRecords that does not move
+    // the start returns early) until a retention pass, as a closed segment below the log start.
+    const doomed: Segment[] = [];
+    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.startOffset) doomed.push(this.segments.shift()!);
+    await this.deleteSegments(doomed, 'log start offset');
     this.logger.info({ reason, previous: old.baseOffset, previousBytes: old.size, baseOffset: base }, 'rolled segment');
   }
 

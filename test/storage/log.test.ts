@@ -434,6 +434,47 @@ describe('Log retention, DeleteRecords, truncation', () => {
     expect(next).toBe(12);
   });
 
+  it('a segment left wholly below the log start by DeleteRecords up to the LEO goes when it is rolled', async () => {
+    // The model test's counterexample (segment.bytes 150): DeleteRecords up to the LEO cannot delete the active
+    // segment; the append that rolls it starts the next segment at the log start offset, so the old one is now
+    // closed and wholly below the start. It used to linger: a later DeleteRecords not moving the start (or an
+    // out-of-range one) returned early, leaving a closed segment below the log start until a retention pass.
+    const log = await openLog({ segmentBytes: 150 });
+    await appendEach(log, [{ payloadBytes: 0 }]); // offset 0, 61 bytes
+    await log.deleteRecordsBefore(1); // = LEO: the start moves, the only (active) segment stays
+    expect(log.segmentBaseOffsets()).toEqual([0]);
+    expect(log.logStartOffset).toBe(1);
+    // Two appends issued together (one group): each rolls, the first at the log start offset.
+    const a = batchSet([makeBatch({ payloadBytes: 29, fill: 1 })]);
+    const b = batchSet([makeBatch({ payloadBytes: 0 })]);
+    const [ra, rb] = await Promise.all([log.append(a.buf, a.positions, 0), log.append(b.buf, b.positions, 0)]);
+    expect([ra.firstOffset, rb.firstOffset]).toEqual([1, 2]);
+    expect(log.segmentBaseOffsets()).toEqual([1, 2]); // was [0, 1, 2]
+    expect((await readdir(join(dir, 'topic-0'))).filter((n) => n.startsWith('00000000000000000000.'))).toEqual([]);
+    await log.deleteRecordsBefore(0); // does not move the start
+    expect(log.logStartOffset).toBe(1);
+    expect(log.segmentBaseOffsets()).toEqual([1, 2]);
+    expect(parseBatches((await log.read(1, 1000, 100, true)).records).map((x) => x.fill)).toEqual([1, -1]);
+
+    // The same through an explicit roll, with file.delete.delay.ms: the segment waits as .deleted.
+    log.config = { ...log.config, fileDeleteDelayMs: 60_000 };
+    await log.deleteRecordsBefore(3);
+    expect(log.segmentBaseOffsets()).toEqual([2]);
+    await log.roll();
+    expect(log.segmentBaseOffsets()).toEqual([3]);
+    expect(log.logStartOffset).toBe(3);
+    const names = await readdir(join(dir, 'topic-0'));
+    expect(names.filter((n) => n.startsWith('00000000000000000002.')).sort()).toEqual([
+      '00000000000000000002.index.deleted',
+      '00000000000000000002.log.deleted',
+      '00000000000000000002.timeindex.deleted',
+    ]);
+    await log.close();
+    const again = await openLog({ segmentBytes: 150 });
+    expect(again.segmentBaseOffsets()).toEqual([3]);
+    expect([again.logStartOffset, again.logEndOffset]).toEqual([3, 3]);
+  });
+
   it('truncateTo drops batches at and after the offset, across segments, and appends continue from there', async () => {
     const log = await openLog({ segmentBytes: 400 });
     await appendEach(log, Array.from({ length: 6 }, (_, i) => ({ records: 2, payloadBytes: 39, fill: i })), 0);
