@@ -14,7 +14,22 @@ samsa_start || install_failed confluent-kafka-python "$SAMSA_LOG"
 for s in metadata create-describe-delete-topic compression-none compression-gzip compression-snappy \
     compression-lz4 compression-zstd keyed-partitioning group-commit-resume describe-configs \
     idempotent-produce headers-null-key-value large-message consume-from-timestamp \
-    delivery-callback acks-0 acks-1 acks-all admin-partitions-configs; do
+    delivery-callback acks-0 acks-1 acks-all admin-partitions-configs group-members-range \
+    group-members-cooperative-sticky group-manual-commit; do
   check "$s" timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" "$s"
 done
+# group-offsets-restart: commit, restart the broker, check. The restart runs at top level (not inside `check`,
+# a subshell) because samsa_restart changes SAMSA_PID; the check prints the first half's output.
+RUN_ID="$RANDOM$RANDOM"
+BEFORE_LOG="$(mktemp)"
+timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" group-restart-commit "$RUN_ID" >"$BEFORE_LOG" 2>&1
+echo "exit $?" >>"$BEFORE_LOG"
+samsa_restart >>"$BEFORE_LOG" 2>&1 || echo "restart failed" >>"$BEFORE_LOG"
+after_restart() {
+  cat "$BEFORE_LOG"
+  grep -qx 'exit 0' "$BEFORE_LOG" || return 1
+  timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" group-restart-verify "$RUN_ID"
+}
+check group-offsets-restart after_restart
+rm -f "$BEFORE_LOG"
 summary confluent-kafka-python
