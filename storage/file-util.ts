@@ -2,6 +2,7 @@
  * Small helpers over fs/promises shared by the storage files: v2 batch header field offsets, exact int64
  * reads as JS numbers, full positional reads and writes, directory fsync and atomic text-file replacement.
  */
+import { writeSync, writevSync } from 'node:fs';
 import { constants, type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 
 /** Byte offsets of the RecordBatch v2 header fields this layer reads (KIP-98). */
@@ -46,6 +47,25 @@ export async function writeFullyAt(fh: FileHandle, buffers: Buffer[], position: 
       pending.length === 1
         ? await fh.write(pending[0]!, 0, pending[0]!.length, position + written)
         : await fh.writev(pending, position + written);
+    if (bytesWritten <= 0) throw new Error(`short write: wrote ${written} of ${total} bytes`);
+    written += bytesWritten;
+    if (written < total) pending = dropBytes(pending, bytesWritten);
+  }
+  return total;
+}
+
+/**
+ * writeFullyAt, synchronously (pwritev into the page cache, as Kafka's FileChannel.write): an async
+ * FileHandle.write costs about 33 us of CPU in dispatch to the libuv pool and back, a synchronous one
+ * about 8 us for a 16 KiB append. Throws what the write throws.
+ */
+export function writeFullyAtSync(fd: number, buffers: Buffer[], position: number): number {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  let written = 0;
+  let pending = buffers;
+  while (written < total) {
+    const bytesWritten = pending.length === 1 ? writeSync(fd, pending[0]!, 0, pending[0]!.length, position + written) : writevSync(fd, pending, position + written);
     if (bytesWritten <= 0) throw new Error(`short write: wrote ${written} of ${total} bytes`);
     written += bytesWritten;
     if (written < total) pending = dropBytes(pending, bytesWritten);

@@ -31,6 +31,7 @@ import {
   readAt,
   readInt64,
   writeFullyAt,
+  writeFullyAtSync,
 } from './file-util.js';
 import { OffsetIndex } from './offset-index.js';
 import type { ReadAlloc } from './read-buffers.js';
@@ -46,6 +47,34 @@ const INT32_MAX = 0x7fffffff;
 const SCAN_CHUNK = 64 * 1024;
 /** Read-ahead when validating whole batches during recovery. */
 const RECOVERY_CHUNK = 1024 * 1024;
+
+/**
+ * Appends are written synchronously (one pwritev into the page cache blocks the event loop for a few
+ * microseconds, far less than the async round trip through the libuv pool costs in CPU). If one ever takes
+ * longer than `slowMs` (dirty-page throttling, a slow disk; on a busy machine also a descheduling), appends
+ * go back to asynchronous writes for `backoffMs` so the event loop is not held up. fsync stays asynchronous.
+ */
+export const syncWrites = {
+  /** A synchronous write slower than this (ms) switches appends to asynchronous writes for backoffMs. */
+  slowMs: 20,
+  backoffMs: 2_000,
+  /** Switched off by tests that exercise the asynchronous path. */
+  allowed: true,
+  asyncUntil: 0,
+  /** Counters: synchronous writes, and those slower than slowMs. */
+  count: 0,
+  slow: 0,
+  enabled(now: number): boolean {
+    return this.allowed && now >= this.asyncUntil;
+  },
+  record(start: number, end: number): void {
+    this.count++;
+    if (end - start > this.slowMs) {
+      this.slow++;
+      this.asyncUntil = end + this.backoffMs;
+    }
+  },
+};
 
 /** What the append path knows about each batch, from the caller (no header parsing). */
 export interface AppendedBatch {
@@ -272,9 +301,21 @@ export class Segment {
     this.firstBatchTimestamp = (await w.ensure(0, BATCH_HEADER_SIZE)) ? (locate(w, 0)?.maxTimestamp ?? NO_TIMESTAMP) : NO_TIMESTAMP;
   }
 
-  /** Writes already offset-stamped batch bytes at the end of the file (no bookkeeping). */
+  /**
+   * Writes already offset-stamped batch bytes at the end of the file (no bookkeeping). Synchronously into
+   * the page cache while such writes stay quick (see syncWrites below); a failure rejects the promise
+   * either way, so the caller's rollback is the same.
+   */
   write(buffers: Buffer[], position: number): Promise<number> {
-    return writeFullyAt(this.fh, buffers, position);
+    if (!syncWrites.enabled(performance.now())) return writeFullyAt(this.fh, buffers, position);
+    try {
+      const start = performance.now();
+      const n = writeFullyAtSync(this.fh.fd, buffers, position);
+      syncWrites.record(start, performance.now());
+      return Promise.resolve(n);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Bookkeeping after a successful write at `position` (the previous size): indexes, size, timestamps. */
