@@ -18,18 +18,23 @@ for s in metadata create-describe-delete-topic compression-none compression-gzip
     group-members-cooperative-sticky group-manual-commit; do
   check "$s" timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" "$s"
 done
-# group-offsets-restart: commit, restart the broker, check. The restart runs at top level (not inside `check`,
-# a subshell) because samsa_restart changes SAMSA_PID; the check prints the first half's output.
-RUN_ID="$RANDOM$RANDOM"
+# group-offsets-restart (SIGTERM) and group-offsets-restart-crash (SIGKILL): commit, restart the broker, check.
+# The restart runs at top level (not inside `check`, a subshell) because samsa_restart changes SAMSA_PID; the
+# check prints the first half's output.
 BEFORE_LOG="$(mktemp)"
-timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" group-restart-commit "$RUN_ID" >"$BEFORE_LOG" 2>&1
-echo "exit $?" >>"$BEFORE_LOG"
-samsa_restart >>"$BEFORE_LOG" 2>&1 || echo "restart failed" >>"$BEFORE_LOG"
 after_restart() {
   cat "$BEFORE_LOG"
   grep -qx 'exit 0' "$BEFORE_LOG" || return 1
-  timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" group-restart-verify "$RUN_ID"
+  timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" group-restart-verify "$1"
 }
-check group-offsets-restart after_restart
+for signal in TERM KILL; do
+  run_id="$RANDOM$RANDOM"
+  timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" group-restart-commit "$run_id" >"$BEFORE_LOG" 2>&1
+  echo "exit $?" >>"$BEFORE_LOG"
+  samsa_restart "$signal" >>"$BEFORE_LOG" 2>&1 || echo "restart failed" >>"$BEFORE_LOG"
+  name=group-offsets-restart
+  [ "$signal" = KILL ] && name=group-offsets-restart-crash
+  check "$name" after_restart "$run_id"
+done
 rm -f "$BEFORE_LOG"
 summary confluent-kafka-python
