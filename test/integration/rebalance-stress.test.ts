@@ -357,7 +357,11 @@ describe('rebalance stress', () => {
       expect([...finalAssignment.keys()].sort()).toEqual(live[g]!.map((m) => m.memberId).sort());
       const parts = live[g]!.flatMap((m) => m.assignment).sort((a, b) => a - b);
       expect(parts).toEqual(Array.from({ length: partitionsOf(g) }, (_, i) => i));
-      for (const m of live[g]!) expect(m.assignment).toEqual(finalAssignment.get(m.memberId));
+      for (const m of live[g]!) {
+        expect(m.assignment).toEqual(finalAssignment.get(m.memberId));
+        // what DescribeGroups would show for the member
+        expect(decodeAssignment(group.members.get(m.memberId)!.assignment)).toEqual(m.assignment);
+      }
     }
 
     // UNKNOWN_MEMBER_ID only after a stall past the session timeout, at most once per stall.
