@@ -3,6 +3,8 @@
  * 6-partition topic and consume every message exactly once between them while one of them leaves in the
  * middle of the stream; the committed offsets cover everything consumed; a new consumer of the group
  * resumes from them; committed offsets survive a broker restart; two groups on one topic are independent.
+ * At volume: 60,000 messages over 6 partitions, auto-commit, one member leaving and another joining while
+ * the stream goes on, every message exactly once, and a later member resuming at the committed offsets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
