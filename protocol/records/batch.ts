@@ -24,7 +24,7 @@
  *
  * int64 fields are returned as JS numbers; a value outside the safe-integer range is a ProtocolError.
  */
-import CRC32C from 'crc-32/crc32c';
+import { crc32c } from './crc32c.js';
 import { ProtocolError } from '../primitives.js';
 
 export const BATCH_HEADER_SIZE = 61;
@@ -130,7 +130,7 @@ export function computeBatchCrc(buf: Buffer, pos = 0): number {
   if (buf.length - pos < size) {
     throw new ProtocolError(`record batch at ${pos} is truncated: ${size} bytes declared, ${buf.length - pos} present`);
   }
-  return CRC32C.buf(buf.subarray(pos + CRC_START, pos + size), 0) >>> 0;
+  return crc32c(buf.subarray(pos + CRC_START, pos + size));
 }
 
 /** Whether the stored CRC matches; false as well for a truncated or impossibly short batch. */
@@ -237,7 +237,7 @@ export function splitBatches(buf: Buffer): SplitResult {
     } catch (e) {
       return { ok: false, reason: 'corrupt', message: `batch at ${pos}: ${(e as Error).message}` };
     }
-    const crc = CRC32C.buf(buf.subarray(pos + CRC_START, pos + size), 0) >>> 0;
+    const crc = crc32c(buf.subarray(pos + CRC_START, pos + size));
     if (crc !== header.crc) {
       return {
         ok: false,

@@ -33,7 +33,7 @@ import {
   timestampTypeIsLogAppend,
   type RecordBatchHeader,
 } from './batch.js';
-import CRC32C from 'crc-32/crc32c';
+import { crc32c } from './crc32c.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, compress, compressSync, decompress, decompressSync, type CompressOptions } from './compression.js';
 
 export interface RecordHeader {
@@ -340,7 +340,7 @@ function assembleBatch(
   buf.writeInt32BE(opts.baseSequence ?? -1, Offsets.baseSequence);
   buf.writeInt32BE(recordCount, Offsets.recordCount);
   section.copy(buf, BATCH_HEADER_SIZE);
-  buf.writeUInt32BE(CRC32C.buf(buf.subarray(Offsets.attributes), 0) >>> 0, Offsets.crc);
+  buf.writeUInt32BE(crc32c(buf.subarray(Offsets.attributes)), Offsets.crc);
   return buf;
 }
 
@@ -413,7 +413,7 @@ export async function buildRetainedBatch(original: RecordBatchHeader, records: r
   );
   buf.writeInt16BE(attributes, Offsets.attributes);
   buf.writeInt32BE(original.lastOffsetDelta, Offsets.lastOffsetDelta);
-  buf.writeUInt32BE(CRC32C.buf(buf.subarray(Offsets.attributes), 0) >>> 0, Offsets.crc);
+  buf.writeUInt32BE(crc32c(buf.subarray(Offsets.attributes)), Offsets.crc);
   return buf;
 }
 
@@ -439,6 +439,6 @@ export function buildEmptyBatchHeader(original: RecordBatchHeader): Buffer {
   // Timestamp type, transactional and control flags stay; the codec is NONE and the horizon flag unset.
   buf.writeInt16BE(original.attributes & 0x38, Offsets.attributes);
   buf.writeInt32BE(original.lastOffsetDelta, Offsets.lastOffsetDelta);
-  buf.writeUInt32BE(CRC32C.buf(buf.subarray(Offsets.attributes), 0) >>> 0, Offsets.crc);
+  buf.writeUInt32BE(crc32c(buf.subarray(Offsets.attributes)), Offsets.crc);
   return buf;
 }

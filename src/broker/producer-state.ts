@@ -42,7 +42,7 @@
  * Kafka's version 1 entry: producerId int64, epoch int16, lastSequence int32, lastOffset int64,
  * offsetDelta int32, timestamp int64, coordinatorEpoch int32, currentTxnFirstOffset int64.
  */
-import CRC32C from 'crc-32/crc32c';
+import CRC32C from 'crc-32/crc32c.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isControl, isTransactional, type RecordBatchHeader } from '../../protocol/records/batch.js';
 
