@@ -313,6 +313,7 @@ describe('Log against an in-memory model', () => {
       ),
       { seed, path: runPath, numRuns: Number(process.env.SAMSA_MODEL_RUNS ?? 150), interruptAfterTimeLimit: timeLimitMs },
     );
+    if (details.interrupted && !details.failed) console.info(`log model: time limit reached after ${details.numRuns} runs (seed ${details.seed})`);
     if (details.failed) {
       const path = details.counterexamplePath ?? '';
       const report = fc.defaultReportMessage(details) ?? '';
