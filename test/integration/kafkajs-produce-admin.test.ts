@@ -1,16 +1,12 @@
 /**
  * kafkajs 2.2.4 against an in-process broker: producer with acks 1 and -1 (plain and gzip), admin
  * createTopics / deleteTopics / fetchTopicOffsets / fetchTopicOffsetsByTimestamp, and a restart that
- * keeps every acknowledged record. Records are read back with our own Fetch codec.
+ * keeps every acknowledged record. Records are read back with our own Fetch codec (test/helpers/read-all.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import { Fetch } from '../../protocol/messages/fetch.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import { readRecords } from '../../protocol/records/record.js';
-import { splitBatches } from '../../protocol/records/batch.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { readPartition } from '../helpers/read-all.js';
 
 let broker: TestBroker;
 
@@ -23,35 +19,8 @@ function client(b: TestBroker): Kafka {
   return new Kafka({ clientId: 'samsa-test', brokers: [b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
 }
 
-/** Reads every record of a partition from `from` to the high watermark with plain Fetch v11 requests. */
-async function readAll(b: TestBroker, topic: string, partition: number, from = 0): Promise<{ offset: number; key: string | null; value: string | null }[]> {
-  const c = await RawClient.connect(b.port);
-  const out: { offset: number; key: string | null; value: string | null }[] = [];
-  let offset = from;
-  try {
-    for (;;) {
-      const res = await c.request(Fetch, 11, {
-        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0,
-        topics: [{ topic, partitions: [{ partition, fetchOffset: BigInt(offset), partitionMaxBytes: 1 << 20 }] }],
-      });
-      const p = res.responses[0]!.partitions[0]!;
-      expect(p.errorCode).toBe(ErrorCode.NONE);
-      if (!p.records || p.records.length === 0) break;
-      const split = splitBatches(p.records);
-      if (!split.ok) throw new Error(split.message);
-      for (const b of split.batches) {
-        for (const r of await readRecords(p.records.subarray(b.pos, b.pos + b.size))) {
-          if (r.offset < offset) continue;
-          out.push({ offset: r.offset, key: r.key?.toString() ?? null, value: r.value?.toString() ?? null });
-        }
-      }
-      offset = out.length > 0 ? out[out.length - 1]!.offset + 1 : offset;
-      if (offset >= Number(p.highWatermark)) break;
-    }
-  } finally {
-    c.close();
-  }
-  return out;
+async function readAll(b: TestBroker, topic: string, partition: number) {
+  return (await readPartition(b.port, topic, partition)).records;
 }
 
 describe('kafkajs producer and admin', () => {
