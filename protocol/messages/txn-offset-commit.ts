@@ -2,8 +2,9 @@
  * TxnOffsetCommit (key 28): commit consumer offsets as part of a transaction; they become visible when
  * the transaction commits (KIP-98). Kafka 3.9 spec (versions 0-4).
  * - v1 answers before throttling (KIP-219); v2 adds committedLeaderEpoch (KIP-320).
- * - v3 adds generationId, memberId and groupInstanceId for group fencing (KIP-447) and is the first
- *   flexible version (KIP-482); v4 may return TRANSACTION_ABORTABLE (KIP-890).
+ * - v3 adds generationIdOrMemberEpoch (Kafka 3.9 called it generationId; KIP-848 groups put the member
+ *   epoch there), memberId and groupInstanceId for group fencing (KIP-447) and is the first flexible
+ *   version (KIP-482); v4 may return TRANSACTION_ABORTABLE (KIP-890).
  */
 import { api, message } from '../schema.js';
 
@@ -18,7 +19,7 @@ export const TxnOffsetCommitRequest = message({
     { name: 'groupId', type: 'string', versions: '0+' },
     { name: 'producerId', type: 'int64', versions: '0+' },
     { name: 'producerEpoch', type: 'int16', versions: '0+' },
-    { name: 'generationId', type: 'int32', versions: '3+', default: -1 },
+    { name: 'generationIdOrMemberEpoch', type: 'int32', versions: '3+', default: -1 },
     { name: 'memberId', type: 'string', versions: '3+', default: '' },
     { name: 'groupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
     {
