@@ -22,6 +22,8 @@ import { Purgatory } from './purgatory.js';
 import { topicLogSettings, validateTopicConfigs } from './topic-config.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { startGroupCoordinator } from '../group/start.js';
+import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
+import { TopicError } from './topic-error.js';
 import { DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
 
 export interface TopicState {
@@ -53,17 +55,9 @@ export function topicNameError(name: string): string | null {
   return null;
 }
 
-export class TopicError extends Error {
-  override readonly name = 'TopicError';
-  constructor(
-    readonly errorCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { TopicError };
 
-export class Broker {
+export class Broker implements OffsetsTopicHost {
   readonly topics = new Map<string, TopicState>();
   readonly topicsById = new Map<string, TopicState>();
   readonly purgatory = new Purgatory();
@@ -101,7 +95,7 @@ export class Broker {
     await broker.writeMetaProperties();
     broker.producerIds = await ProducerIdManager.load(config.logDirs);
     await broker.loadTopics();
-    broker.groupCoordinator = (await startGroupCoordinator(broker)).coordinator;
+    broker.groupCoordinator = (await startGroupCoordinator(broker, config.props, logger)).coordinator;
     const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
     broker.retentionTimer = setInterval(() => void broker.applyRetention(), interval);
     broker.retentionTimer.unref();
@@ -232,6 +226,14 @@ export class Broker {
 
   getPartition(topic: string, partition: number): Partition | undefined {
     return this.topics.get(topic)?.partitions[partition];
+  }
+
+  topicPartitionCount(name: string): number | undefined {
+    return this.topics.get(name)?.numPartitions;
+  }
+
+  leaderPartition(name: string, index: number): Partition | undefined {
+    return this.getPartition(name, index);
   }
 
   /**

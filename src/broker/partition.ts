@@ -14,6 +14,8 @@
  * rebuilt with the log.
  */
 import type { Log } from '../../storage/log.js';
+import { OffsetOutOfRangeError } from '../../storage/errors.js';
+import type { ReadAlloc } from '../../storage/read-buffers.js';
 import { compressionOf, isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
 import { iterateRecords, readRecords } from '../../protocol/records/record.js';
 import { decompress } from '../../protocol/records/compression.js';
@@ -30,6 +32,7 @@ export interface AppendResult {
 }
 
 const RECENT_APPENDS = 4096;
+const EMPTY = Buffer.alloc(0);
 
 export class Partition {
   leaderEpoch = 0;
@@ -240,6 +243,22 @@ export class Partition {
   /** `alloc`: where file reads go (the fetch path passes pooled buffers, storage/read-buffers.ts). */
   read(offset: number, maxBytes: number, minOneMessage: boolean, upTo: number = this.highWatermark, alloc?: (size: number) => Buffer) {
     return this.log.read(offset, maxBytes, upTo, minOneMessage, alloc);
+  }
+
+  /**
+   * A consumer fetch's read of this partition, up to the HW: the records (possibly empty), or the Kafka
+   * error code of a read that failed (OFFSET_OUT_OF_RANGE when the log moved under the fetch offset,
+   * KAFKA_STORAGE_ERROR otherwise, with the cause for the log).
+   */
+  async readForFetch(offset: number, maxBytes: number, minOneMessage: boolean, alloc?: ReadAlloc): Promise<{ errorCode: number; records: Buffer; cause?: unknown }> {
+    try {
+      const read = await this.log.read(offset, maxBytes, this.highWatermark, minOneMessage, alloc);
+      if (read.sizeInBytes === 0) return { errorCode: ErrorCode.NONE, records: EMPTY };
+      return { errorCode: ErrorCode.NONE, records: read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records) };
+    } catch (err) {
+      if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY };
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: EMPTY, cause: err };
+    }
   }
 
   /**

@@ -15,8 +15,8 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isControl, splitBatches } from '../../protocol/records/batch.js';
 import { buildBatch, readRecords, type RecordInput } from '../../protocol/records/record.js';
-import type { Broker, TopicState } from '../broker/broker.js';
-import { TopicError } from '../broker/broker.js';
+import type { Partition } from '../broker/partition.js';
+import { TopicError } from '../broker/topic-error.js';
 import {
   OFFSETS_TOPIC,
   decodeCoordinatorRecord,
@@ -33,19 +33,33 @@ export { OFFSETS_TOPIC };
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * What the store needs of the broker (src/broker/broker.ts implements it): the topic's partition count from
+ * the metadata, the partitions this node leads, and topic creation. An interface rather than the Broker
+ * itself, so the group layer does not import the broker that starts it (no import cycle).
+ */
+export interface OffsetsTopicHost {
+  /** The topic's partition count, or undefined when it does not exist. */
+  topicPartitionCount(name: string): number | undefined;
+  /** The partition, when this node hosts it as leader. */
+  leaderPartition(name: string, index: number): Partition | undefined;
+  /** Creates a topic; throws TopicError (TOPIC_ALREADY_EXISTS when it exists). */
+  createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>): Promise<unknown>;
+}
+
 export class OffsetsTopicStore implements GroupStore {
-  private creating: Promise<TopicState> | null = null;
+  private creating: Promise<void> | null = null;
   private readonly chains = new Map<number, Promise<unknown>>();
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: OffsetsTopicHost,
     private readonly numPartitions: number,
     private readonly logger: Logger,
   ) {}
 
   /** The partition count in use: the topic's own when it exists, else the configured one. */
   get partitionCount(): number {
-    return this.broker.topics.get(OFFSETS_TOPIC)?.numPartitions ?? this.numPartitions;
+    return this.broker.topicPartitionCount(OFFSETS_TOPIC) ?? this.numPartitions;
   }
 
   partitionFor(groupId: string): number {
@@ -53,9 +67,8 @@ export class OffsetsTopicStore implements GroupStore {
   }
 
   /** Creates `__consumer_offsets` if it does not exist yet. */
-  ensureTopic(): Promise<TopicState> {
-    const existing = this.broker.topics.get(OFFSETS_TOPIC);
-    if (existing) return Promise.resolve(existing);
+  ensureTopic(): Promise<void> {
+    if (this.broker.topicPartitionCount(OFFSETS_TOPIC) !== undefined) return Promise.resolve();
     this.creating ??= (async () => {
       try {
         const configs = new Map([
@@ -63,12 +76,11 @@ export class OffsetsTopicStore implements GroupStore {
           ['compression.type', 'producer'],
           ['segment.bytes', String(100 * 1024 * 1024)],
         ]);
-        const created = await this.broker.createTopic(OFFSETS_TOPIC, this.numPartitions, 1, configs);
+        await this.broker.createTopic(OFFSETS_TOPIC, this.numPartitions, 1, configs);
         this.logger.info({ partitions: this.numPartitions }, `created ${OFFSETS_TOPIC}`);
-        return created!;
       } catch (err) {
-        const now = this.broker.topics.get(OFFSETS_TOPIC);
-        if (err instanceof TopicError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && now) return now;
+        const exists = this.broker.topicPartitionCount(OFFSETS_TOPIC) !== undefined;
+        if (err instanceof TopicError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && exists) return;
         throw err;
       } finally {
         this.creating = null;
@@ -89,8 +101,8 @@ export class OffsetsTopicStore implements GroupStore {
     const append = previous
       .catch(() => undefined)
       .then(async () => {
-        const topic = await this.ensureTopic();
-        const partition = topic.partitions[index];
+        await this.ensureTopic();
+        const partition = this.broker.leaderPartition(OFFSETS_TOPIC, index);
         if (!partition) throw new GroupStoreError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${index} is not hosted here`);
         const batch = await buildBatch(records.map((r) => toRecordInput(r, now)));
         return partition.appendAsLeader(batch);
@@ -111,10 +123,12 @@ export class OffsetsTopicStore implements GroupStore {
   }
 
   async load(apply: (record: CoordinatorRecord) => void): Promise<void> {
-    const topic = this.broker.topics.get(OFFSETS_TOPIC);
-    if (!topic) return;
+    const partitions = this.broker.topicPartitionCount(OFFSETS_TOPIC);
+    if (partitions === undefined) return;
     let count = 0;
-    for (const partition of topic.partitions) {
+    for (let index = 0; index < partitions; index++) {
+      const partition = this.broker.leaderPartition(OFFSETS_TOPIC, index);
+      if (!partition) continue;
       let offset = partition.logStartOffset;
       const end = partition.logEndOffset;
       while (offset < end) {

@@ -2,9 +2,9 @@
  * Builds the broker's group coordinator from its configuration (Kafka's property names) and loads the
  * groups and offsets kept in `__consumer_offsets`.
  */
-import type { Broker } from '../broker/broker.js';
+import type { Logger } from 'pino';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG, GroupCoordinator, type GroupCoordinatorConfig } from './coordinator.js';
-import { OffsetsTopicStore } from './offsets-topic-store.js';
+import { OffsetsTopicStore, type OffsetsTopicHost } from './offsets-topic-store.js';
 import { systemScheduler } from './scheduler.js';
 
 function numberProp(props: ReadonlyMap<string, string>, name: string, fallback: number): number {
@@ -29,10 +29,13 @@ export function groupCoordinatorConfig(props: ReadonlyMap<string, string>): Grou
   };
 }
 
-export async function startGroupCoordinator(broker: Broker): Promise<{ coordinator: GroupCoordinator; store: OffsetsTopicStore }> {
-  const props = broker.config.props;
-  const logger = broker.logger.child({ component: 'group-coordinator' });
-  const store = new OffsetsTopicStore(broker, numberProp(props, 'offsets.topic.num.partitions', 50), logger);
+export async function startGroupCoordinator(
+  host: OffsetsTopicHost,
+  props: ReadonlyMap<string, string>,
+  parentLogger: Logger,
+): Promise<{ coordinator: GroupCoordinator; store: OffsetsTopicStore }> {
+  const logger = parentLogger.child({ component: 'group-coordinator' });
+  const store = new OffsetsTopicStore(host, numberProp(props, 'offsets.topic.num.partitions', 50), logger);
   const coordinator = new GroupCoordinator(groupCoordinatorConfig(props), store, systemScheduler, logger);
   await coordinator.startup();
   return { coordinator, store };

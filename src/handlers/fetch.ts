@@ -13,18 +13,10 @@
 import { Fetch } from '../../protocol/messages/fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { Partition } from '../broker/partition.js';
-import { OffsetOutOfRangeError } from '../../storage/errors.js';
-import { BufferPool, type ReadLease } from '../../storage/read-buffers.js';
+import { leaseFetchBuffers, type FetchBufferLease } from '../broker/fetch-buffers.js';
 import { defineHandler } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * File reads of fetches go into pooled buffers, reused once the response that carried them is written
- * (storage/read-buffers.ts): no 1 MiB allocation per partition per fetch for the GC to chase. 32 MiB of
- * free buffers at most (a handful of fetch responses of 6 partitions x 1 MiB).
- */
-const readPool = new BufferPool(32 * 1024 * 1024);
 
 interface Wanted {
   topic: string;
@@ -83,28 +75,23 @@ export const fetchHandler = defineHandler(Fetch, {
     const byTopic = new Map<string, { topic: string; partitions: object[] }>();
     const readCommitted = req.isolationLevel === 1;
     // Without a release hook (no connection to say when the response is written) reads are not pooled.
-    let lease: ReadLease | undefined;
+    // File reads go into pooled buffers, reused once the response that carried them is written.
+    let lease: FetchBufferLease | undefined;
     if (ctx.afterResponseSent) {
-      const l = (lease = readPool.lease());
+      const l = (lease = leaseFetchBuffers());
       ctx.afterResponseSent(() => l.release());
     }
     for (const w of wanted) {
       let errorCode = precheck(w);
       let records: Buffer = EMPTY;
       if (errorCode === ErrorCode.NONE && budget > 0) {
-        try {
-          const read = await w.partition!.read(w.fetchOffset, Math.min(w.partitionMaxBytes, budget), !returnedAny, undefined, lease?.alloc);
-          if (read.sizeInBytes > 0) {
-            records = read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records);
-            budget -= records.length;
-            returnedAny = true;
-          }
-        } catch (err) {
-          if (err instanceof OffsetOutOfRangeError) errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
-          else {
-            ctx.logger.error({ topic: w.topic, partition: w.partitionIndex, err }, 'fetch read failed');
-            errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-          }
+        const read = await w.partition!.readForFetch(w.fetchOffset, Math.min(w.partitionMaxBytes, budget), !returnedAny, lease?.alloc);
+        errorCode = read.errorCode;
+        if (read.cause !== undefined) ctx.logger.error({ topic: w.topic, partition: w.partitionIndex, err: read.cause }, 'fetch read failed');
+        if (read.records.length > 0) {
+          records = read.records;
+          budget -= records.length;
+          returnedAny = true;
         }
       }
       const p = w.partition;
