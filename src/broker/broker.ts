@@ -392,6 +392,8 @@ export class Broker implements OffsetsTopicHost {
     if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
     this.topics.delete(name);
     this.topicsById.delete(state.topicId);
+    // Waiting fetches see the topic gone and answer UNKNOWN_TOPIC_OR_PARTITION now, not after max.wait.ms.
+    for (const p of state.partitions) this.purgatory.notify(p.key);
     await this.persistTopics();
     for (const p of state.partitions) {
       await this.logManager.delete(p.topic, p.partition);

@@ -5,7 +5,9 @@
  * - Manual assignments: one replica list per new partition (else INVALID_REPLICA_ASSIGNMENT); on this
  *   single node each list must be exactly [this node]: another broker id is INVALID_REPLICA_ASSIGNMENT
  *   "...includes broker N, but no such broker is registered.", as Kafka answers for an unknown broker.
- * - More than 10,000 new partitions in one request is POLICY_VIOLATION (Kafka's CreateTopics cap).
+ * - More than 10,000 new partitions in one request, summed over its topics, is POLICY_VIOLATION "Excessively
+ *   large number of partitions per request." for every topic that would grow (Kafka's CreateTopics cap,
+ *   ReplicationControlManager.MAX_PARTITIONS_PER_BATCH, applied the same way here).
  * - A topic named twice is INVALID_REQUEST "Duplicate topic name."; an unknown topic
  *   UNKNOWN_TOPIC_OR_PARTITION. validateOnly checks everything and creates nothing.
  * - The new partitions are in Metadata at once and persisted in samsa-topics.json. Existing keys move to
@@ -15,7 +17,7 @@
  */
 import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { TopicError } from '../broker/broker.js';
+import { MAX_PARTITIONS_PER_BATCH, TopicError } from '../broker/broker.js';
 import { defineHandler } from './types.js';
 
 export const createPartitionsHandler = defineHandler(CreatePartitions, {
@@ -24,6 +26,12 @@ export const createPartitionsHandler = defineHandler(CreatePartitions, {
   async handle(ctx, req) {
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    let added = 0;
+    for (const t of req.topics) {
+      const current = ctx.broker.topics.get(t.name)?.partitions.length;
+      if ((counts.get(t.name) ?? 0) === 1 && current !== undefined && t.count > current) added += t.count - current;
+    }
+    const overCap = added > MAX_PARTITIONS_PER_BATCH;
     const answered = new Set<string>();
     const results: { name: string; errorCode: number; errorMessage: string | null }[] = [];
     for (const t of req.topics) {
@@ -31,6 +39,11 @@ export const createPartitionsHandler = defineHandler(CreatePartitions, {
       answered.add(t.name);
       if ((counts.get(t.name) ?? 0) > 1) {
         results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' });
+        continue;
+      }
+      const current = ctx.broker.topics.get(t.name)?.partitions.length;
+      if (overCap && current !== undefined && t.count > current) {
+        results.push({ name: t.name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' });
         continue;
       }
       try {

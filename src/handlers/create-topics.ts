@@ -6,11 +6,15 @@
  * - v5+ returns the topic's partitions, replication factor and configs (KIP-525); v7 the topic id (KIP-516).
  * Errors: TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR,
  * INVALID_CONFIG, INVALID_REQUEST (duplicate names in one request), INVALID_REPLICA_ASSIGNMENT.
+ * More than 10,000 partitions in one request (summed over its topics, -1 counting as num.partitions) fails
+ * every topic of it with POLICY_VIOLATION "Excessively large number of partitions per request.", before
+ * anything is created (ReplicationControlManager.validateTotalNumberOfPartitions); CreatePartitions has the
+ * same cap.
  */
 import { CreateTopics } from '../../protocol/messages/create-topics.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { NULL_UUID } from '../../protocol/primitives.js';
-import { TopicError } from '../broker/broker.js';
+import { MAX_PARTITIONS_PER_BATCH, TopicError } from '../broker/broker.js';
 import { resolveTopicConfig, TOPIC_CONFIGS } from '../broker/topic-config.js';
 import { defineHandler } from './types.js';
 
@@ -22,6 +26,16 @@ export const createTopicsHandler = defineHandler(CreateTopics, {
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const topics = [];
+    let totalPartitions = 0;
+    for (const t of req.topics) {
+      if (t.assignments.length > 0) totalPartitions += t.assignments.length;
+      else if (t.numPartitions === -1) totalPartitions += broker.config.numPartitions;
+      else if (t.numPartitions > 0) totalPartitions += t.numPartitions;
+    }
+    if (totalPartitions > MAX_PARTITIONS_PER_BATCH) {
+      const errorMessage = 'Excessively large number of partitions per request.';
+      return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, topicId: NULL_UUID, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null })) };
+    }
     for (const t of req.topics) {
       const base = { name: t.name, topicId: NULL_UUID, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null, numPartitions: -1, replicationFactor: -1, configs: null as null | { name: string; value: string | null; readOnly: boolean; configSource: number; isSensitive: boolean }[] };
       if ((counts.get(t.name) ?? 0) > 1) {

@@ -2,11 +2,17 @@
  * DeleteTopics (20), versions 1-6. v6 names topics by name or by id (KIP-516); an unknown id is
  * UNKNOWN_TOPIC_ID, an unknown name UNKNOWN_TOPIC_OR_PARTITION. Deletion removes the partition
  * directories and the topic from the metadata; deleting is refused when delete.topic.enable=false.
+ *
+ * Internal topics (__consumer_offsets, ...) are refused with INVALID_REQUEST and the message of Kafka's
+ * kafka-topics.sh. Kafka's controller itself deletes them when asked (only its tools refuse), and with
+ * __consumer_offsets go every group's committed offsets: one stray admin call must not do that here.
+ * Waiting fetches on the deleted partitions are woken and answered UNKNOWN_TOPIC_OR_PARTITION.
  */
 import { DeleteTopics } from '../../protocol/messages/delete-topics.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { NULL_UUID } from '../../protocol/primitives.js';
 import { TopicError } from '../broker/broker.js';
+import { isInternalTopic } from '../broker/internal-topics.js';
 import { defineHandler } from './types.js';
 
 export const deleteTopicsHandler = defineHandler(DeleteTopics, {
@@ -29,6 +35,10 @@ export const deleteTopicsHandler = defineHandler(DeleteTopics, {
         name = state.name;
       } else {
         topicId = broker.topics.get(name)?.topicId ?? NULL_UUID;
+      }
+      if (isInternalTopic(name) && broker.topics.has(name)) {
+        responses.push({ name, topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic ${name} is a kafka internal topic and is not allowed to be marked for deletion.` });
+        continue;
       }
       try {
         await broker.deleteTopic(name);

@@ -8,6 +8,8 @@
  * - Long poll: when fewer than minBytes are available, the fetch waits in the purgatory until appends
  *   bring enough bytes or maxWaitMs passes, and then answers with whatever is there.
  * - currentLeaderEpoch (v9+, KIP-320): older than ours is FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH.
+ * - A topic deleted while the fetch waits or reads: its partitions are UNKNOWN_TOPIC_OR_PARTITION, and
+ *   DeleteTopics wakes the waiting fetch at once (Kafka completes delayed fetches of a removed replica).
  * - read_uncommitted answers abortedTransactions null; read_committed an empty list (no aborted ones).
  */
 import { Fetch } from '../../protocol/messages/fetch.js';
@@ -47,8 +49,11 @@ export const fetchHandler = defineHandler(Fetch, {
       }
     }
 
+    // A partition whose topic is deleted (or deleted and re-created) while this fetch waits or reads is
+    // UNKNOWN_TOPIC_OR_PARTITION, as in Kafka once the replica is gone; DeleteTopics wakes waiting fetches.
+    const live = (w: Wanted): boolean => w.partition !== undefined && broker.getPartition(w.topic, w.partitionIndex) === w.partition;
     const precheck = (w: Wanted): number => {
-      if (!w.partition) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      if (!w.partition || !live(w)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < w.partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
       if (w.currentLeaderEpoch > w.partition.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
       if (w.fetchOffset < w.partition.logStartOffset || w.fetchOffset > w.partition.logEndOffset) return ErrorCode.OFFSET_OUT_OF_RANGE;
@@ -87,7 +92,10 @@ export const fetchHandler = defineHandler(Fetch, {
       if (errorCode === ErrorCode.NONE && budget > 0) {
         const read = await w.partition!.readForFetch(w.fetchOffset, Math.min(w.partitionMaxBytes, budget), !returnedAny, lease?.alloc);
         errorCode = read.errorCode;
-        if (read.cause !== undefined) ctx.logger.error({ topic: w.topic, partition: w.partitionIndex, err: read.cause }, 'fetch read failed');
+        if (read.cause !== undefined) {
+          if (!live(w)) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          else ctx.logger.error({ topic: w.topic, partition: w.partitionIndex, err: read.cause }, 'fetch read failed');
+        }
         if (read.records.length > 0) {
           records = read.records;
           budget -= records.length;

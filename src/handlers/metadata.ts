@@ -12,6 +12,7 @@ import { Metadata } from '../../protocol/messages/metadata.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { NULL_UUID } from '../../protocol/primitives.js';
 import { topicNameError, type TopicState } from '../broker/broker.js';
+import { isInternalTopic } from '../broker/internal-topics.js';
 import { defineHandler } from './types.js';
 
 const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
@@ -37,7 +38,7 @@ export const metadataHandler = defineHandler(Metadata, {
       errorCode: ErrorCode.NONE,
       name: t.name,
       topicId: t.topicId,
-      isInternal: t.name.startsWith('__'),
+      isInternal: isInternalTopic(t.name),
       partitions: t.partitions.map((p) => ({
         errorCode: ErrorCode.NONE,
         partitionIndex: p.partition,

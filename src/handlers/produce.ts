@@ -6,7 +6,11 @@
  * - acks must be -1, 0 or 1 (INVALID_REQUIRED_ACKS otherwise). acks=0 gets no response; if any partition
  *   failed, the connection is closed instead, as Kafka does, so the client learns of it.
  * - Single node: acks=all completes as soon as the append does (the ISR is this node).
- * - Produce never auto-creates topics; an unknown topic or partition is UNKNOWN_TOPIC_OR_PARTITION.
+ * - Produce never auto-creates topics; an unknown topic or partition is UNKNOWN_TOPIC_OR_PARTITION, also
+ *   when the topic is deleted while the append is in flight (Kafka answers so once the partition is gone).
+ * - Internal topics (__consumer_offsets, ...) are written by the coordinators only: a client's produce is
+ *   INVALID_TOPIC_EXCEPTION with no message (ReplicaManager's "Cannot append to internal topic" exception
+ *   is built with hasCustomErrorMessage = false, so Kafka keeps the text off the wire).
  * - Idempotent producers (KIP-98): Partition.appendAsLeader checks each batch's producer epoch and sequence
  *   (src/broker/producer-state.ts): OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, and a retried
  *   batch answered NONE with its original base offset.
@@ -14,6 +18,7 @@
  */
 import { Produce } from '../../protocol/messages/produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { isInternalTopic } from '../broker/internal-topics.js';
 import { defineHandler } from './types.js';
 
 interface PartitionOutcome {
@@ -47,8 +52,11 @@ export const produceHandler = defineHandler(Produce, {
             const partition = state?.partitions[pd.index];
             if (!partition) return failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
             if (pd.records === null || pd.records.length === 0) return failed(pd.index, ErrorCode.INVALID_RECORD, 'no records');
+            if (isInternalTopic(topic.name)) return failed(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION);
             try {
               const r = await partition.appendAsLeader(pd.records);
+              // The topic was deleted while the append was in flight: whatever reached its log is gone.
+              if (broker.getPartition(topic.name, pd.index) !== partition) return failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
               if (r.errorCode !== ErrorCode.NONE) return failed(pd.index, r.errorCode, r.errorMessage);
               return {
                 index: pd.index,
@@ -60,6 +68,8 @@ export const produceHandler = defineHandler(Produce, {
                 errorMessage: null,
               };
             } catch (err) {
+              // Deleted while the append was in flight: its log is gone, which is no storage fault.
+              if (broker.getPartition(topic.name, pd.index) !== partition) return failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
               ctx.logger.error({ partition: partition.key, err }, 'append failed');
               return failed(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, 'append failed');
             }

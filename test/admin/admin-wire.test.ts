@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiVersions } from '../../protocol/messages/api-versions.js';
 import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
+import { CreateTopics } from '../../protocol/messages/create-topics.js';
 import { AlterConfigs } from '../../protocol/messages/alter-configs.js';
 import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js';
 import { DescribeCluster } from '../../protocol/messages/describe-cluster.js';
@@ -123,6 +124,18 @@ describe('CreatePartitions', () => {
     expect(broker.broker.topics.get('cp-huge')!.partitions.length).toBe(1);
   });
 
+  it('POLICY_VIOLATION for every growing topic when the request adds more than 10,000 partitions in all', async () => {
+    await topic('cp-sum-a', 1);
+    await topic('cp-sum-b', 1);
+    const res = await c.request(CreatePartitions, 3, { topics: [{ name: 'cp-sum-a', count: 6000, assignments: null }, { name: 'cp-sum-b', count: 6000, assignments: null }], timeoutMs: 5000, validateOnly: false });
+    expect(res.results.map((r) => [r.name, r.errorCode, r.errorMessage])).toEqual([
+      ['cp-sum-a', ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
+      ['cp-sum-b', ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
+    ]);
+    expect(broker.broker.topics.get('cp-sum-a')!.partitions.length).toBe(1);
+    expect(broker.broker.topics.get('cp-sum-b')!.partitions.length).toBe(1);
+  });
+
   it('INVALID_REQUEST for a topic named twice, once in the answer; the other topics proceed', async () => {
     await topic('cp-twice', 1);
     await topic('cp-once', 1);
@@ -143,6 +156,33 @@ describe('CreatePartitions', () => {
     expect(await create('cp-validate', 5, null, true)).toMatchObject({ errorCode: ErrorCode.NONE });
     expect(await create('cp-validate', 1, null, true)).toMatchObject({ errorCode: ErrorCode.INVALID_PARTITIONS });
     expect(broker.broker.topics.get('cp-validate')!.partitions.length).toBe(1);
+  });
+});
+
+describe('CreateTopics partition cap', () => {
+  const topicSpec = (name: string, numPartitions: number) => ({ name, numPartitions, replicationFactor: -1, assignments: [], configs: [] });
+
+  it('POLICY_VIOLATION for every topic of a request asking more than 10,000 partitions; nothing is created', async () => {
+    const res = await c.request(CreateTopics, 7, { topics: [topicSpec('ct-huge', 2147483647), topicSpec('ct-small', 1)], timeoutMs: 5000, validateOnly: false });
+    expect(res.topics.map((t) => [t.name, t.errorCode, t.errorMessage])).toEqual([
+      ['ct-huge', ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
+      ['ct-small', ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
+    ]);
+    expect(broker.broker.topics.has('ct-huge')).toBe(false);
+    expect(broker.broker.topics.has('ct-small')).toBe(false);
+  });
+
+  it('the cap is on the sum over the request\'s topics (two of 6,000), also with validateOnly', async () => {
+    for (const validateOnly of [true, false]) {
+      const res = await c.request(CreateTopics, 5, { topics: [topicSpec('ct-sum-a', 6000), topicSpec('ct-sum-b', 6000)], timeoutMs: 5000, validateOnly });
+      expect(res.topics.map((t) => t.errorCode)).toEqual([ErrorCode.POLICY_VIOLATION, ErrorCode.POLICY_VIOLATION]);
+    }
+    expect(broker.broker.topics.has('ct-sum-a')).toBe(false);
+  });
+
+  it('exactly 10,000 in all is within the cap (validateOnly, so no logs are opened)', async () => {
+    const res = await c.request(CreateTopics, 5, { topics: [topicSpec('ct-cap-a', 5000), topicSpec('ct-cap-b', 5000)], timeoutMs: 5000, validateOnly: true });
+    expect(res.topics.map((t) => t.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
   });
 });
 
