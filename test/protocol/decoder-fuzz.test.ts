@@ -116,7 +116,7 @@ function fuzz(codec: MessageCodec<MessageDecl>, version: number): void {
   const details = fc.check(property, { seed, numRuns: RUNS });
   if (details.failed) {
     throw new Error(
-      `${codec.decl.name} v${version}: ${String(details.errorInstance ?? details.error)}\n` +
+      `${codec.decl.name} v${version}: ${String(details.errorInstance)}\n` +
         `replay: SAMSA_FUZZ_SEED=${details.seed} npx vitest run test/protocol/decoder-fuzz.test.ts (counterexample path ${details.counterexamplePath})`,
     );
   }
