@@ -11,14 +11,12 @@
  */
 import { DescribeCluster } from '../../protocol/messages/describe-cluster.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS } from '../broker/authorized-operations.js';
 import { defineHandler } from './types.js';
 
 const ENDPOINT_TYPE_BROKER = 1;
 const ENDPOINT_TYPE_CONTROLLER = 2;
 const ENDPOINT_TYPE_NAMES: Record<number, string> = { [ENDPOINT_TYPE_BROKER]: 'BROKER', [ENDPOINT_TYPE_CONTROLLER]: 'CONTROLLER' };
-const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
-/** AclOperation codes: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12. */
-const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
 
 export const describeClusterHandler = defineHandler(DescribeCluster, {
   minVersion: 0,
@@ -28,7 +26,7 @@ export const describeClusterHandler = defineHandler(DescribeCluster, {
     const v0 = ctx.apiVersion === 0;
     const requested = ctx.apiVersion >= 1 ? req.endpointType : ENDPOINT_TYPE_BROKER;
     const error = (errorCode: number, errorMessage: string) => ({
-      throttleTimeMs: 0, errorCode, errorMessage, endpointType: ENDPOINT_TYPE_BROKER, clusterId: '', controllerId: -1, brokers: [], clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+      throttleTimeMs: 0, errorCode, errorMessage, endpointType: ENDPOINT_TYPE_BROKER, clusterId: '', controllerId: -1, brokers: [], clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     });
     if (ENDPOINT_TYPE_NAMES[requested] === undefined) {
       return error(v0 ? ErrorCode.INVALID_REQUEST : ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, `Unsupported endpoint type ${requested}`);
@@ -44,7 +42,7 @@ export const describeClusterHandler = defineHandler(DescribeCluster, {
       clusterId: broker.config.clusterId,
       controllerId: broker.nodeId,
       brokers: [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 });

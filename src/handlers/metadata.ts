@@ -6,16 +6,18 @@
  * - v10+: topic ids (KIP-516); v12 may name topics by id only (name null).
  * - The controller id is this node (it is both broker and controller) and is a listed broker, which the
  *   Java admin client needs: it sends CreateTopics/DeleteTopics to the controller id.
- * Authorized operations are not implemented (no ACLs): reported as Kafka's "not requested" value.
+ * - v8+ authorized operations (KIP-430), when asked: with no authorizer Kafka reports every operation the
+ *   resource supports (src/broker/authorized-operations.ts), for every topic listed (also those answered
+ *   with an error) and, v8-10, for the cluster; not asked: Kafka's "omitted" value INT32_MIN.
  */
 import { Metadata } from '../../protocol/messages/metadata.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { NULL_UUID } from '../../protocol/primitives.js';
 import { topicNameError, type TopicState } from '../broker/broker.js';
 import { isInternalTopic } from '../broker/internal-topics.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../broker/authorized-operations.js';
 import { defineHandler } from './types.js';
 
-const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
 
 export const metadataHandler = defineHandler(Metadata, {
   minVersion: 0,
@@ -25,6 +27,8 @@ export const metadataHandler = defineHandler(Metadata, {
     const version = ctx.apiVersion;
     const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
     const allowAutoCreate = version >= 4 ? req.allowAutoTopicCreation : true;
+    const topicOperations = version >= 8 && req.includeTopicAuthorizedOperations ? TOPIC_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
+    const clusterOperations = version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
 
     type TopicOut = {
       errorCode: number;
@@ -48,10 +52,10 @@ export const metadataHandler = defineHandler(Metadata, {
         isrNodes: [broker.nodeId],
         offlineReplicas: [],
       })),
-      topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+      topicAuthorizedOperations: topicOperations,
     });
     const missing = (name: string | null, topicId: string, errorCode: number): TopicOut => ({
-      errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+      errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: topicOperations,
     });
 
     const topics: TopicOut[] = [];
@@ -86,7 +90,7 @@ export const metadataHandler = defineHandler(Metadata, {
       clusterId: broker.config.clusterId,
       controllerId: broker.nodeId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+      clusterAuthorizedOperations: clusterOperations,
     };
   },
 });

@@ -453,6 +453,37 @@ describe('DescribeCluster', () => {
   });
 });
 
+describe('Metadata authorized operations (KIP-430, no authorizer)', () => {
+  // Bits of AclOperation codes: TOPIC READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
+  // DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11; CLUSTER CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
+  // DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12.
+  const TOPIC_OPS = 0b1101_1111_1000;
+  const CLUSTER_OPS = 0b1_1111_1010_0000;
+  const OMITTED = -2147483648;
+
+  for (const version of [8, 9, 10, 11, 12]) {
+    it(`v${version}: every topic operation for each topic when asked${version <= 10 ? ', every cluster operation' : ''}; "omitted" when not`, async () => {
+      await topic(`md-ops-v${version}`, 1);
+      const ask = (include: boolean) =>
+        c.request(Metadata, version, {
+          topics: [{ name: `md-ops-v${version}`, topicId: '00000000-0000-0000-0000-000000000000' }, { name: 'md-ops-missing', topicId: '00000000-0000-0000-0000-000000000000' }],
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: include && version <= 10,
+          includeTopicAuthorizedOperations: include,
+        });
+      const asked = await ask(true);
+      expect(asked.topics.map((t) => [t.name, t.errorCode, t.topicAuthorizedOperations])).toEqual([
+        [`md-ops-v${version}`, ErrorCode.NONE, TOPIC_OPS],
+        ['md-ops-missing', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, TOPIC_OPS],
+      ]);
+      if (version <= 10) expect(asked.clusterAuthorizedOperations).toBe(CLUSTER_OPS);
+      const notAsked = await ask(false);
+      expect(notAsked.topics.map((t) => t.topicAuthorizedOperations)).toEqual([OMITTED, OMITTED]);
+      if (version <= 10) expect(notAsked.clusterAuthorizedOperations).toBe(OMITTED);
+    });
+  }
+});
+
 describe('DeleteRecords', () => {
   const del = (version: number, name: string, partitions: { partitionIndex: number; offset: bigint }[]) =>
     c.request(DeleteRecords, version, { topics: [{ name, partitions }], timeoutMs: 5000 }).then((r) => r.topics[0]!.partitions);
