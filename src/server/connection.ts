@@ -11,8 +11,16 @@
  * (the Java client throws on a correlation id mismatch) and a client's pipelined produces are appended in
  * the order it sent them. Many connections run concurrently.
  *
- * Back-pressure: reading pauses while too many frames wait or the socket's unsent output is large, and
- * resumes when they drain.
+ * Back-pressure (Kafka mutes a channel while its response is unsent): a client that pipelines requests and
+ * never reads its responses must not make the broker build response after response in memory. Before each
+ * request is handled, if the socket's unsent output is over MAX_UNSENT_BYTES the connection is muted: it
+ * stops reading and stops handling the frames it already read until the socket drains. A connection thus
+ * holds at most MAX_UNSENT_BYTES plus one response of output, and at most MAX_QUEUED_FRAMES /
+ * MAX_QUEUED_BYTES (or one frame, if larger) of read-ahead.
+ *
+ * Wrong protocol: a first frame whose size bytes spell an HTTP method or a TLS handshake is not a Kafka
+ * request (its "size" would be about a gigabyte); the connection is closed with a log line saying what the
+ * client probably is, rather than a frame-size error.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -23,7 +31,21 @@ export interface FrameHandler {
 }
 
 const MAX_QUEUED_FRAMES = 32;
-const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** Unsent output above which the connection is muted until the socket drains (exported for tests). */
+export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
+
+/** The first four bytes of requests in other protocols that reach the Kafka port by mistake. */
+const HTTP_METHODS = ['GET ', 'POST', 'PUT ', 'HEAD', 'DELE', 'OPTI', 'PATC', 'CONN', 'TRAC', 'PRI '];
+
+/** Names the protocol a first frame's size bytes belong to, if they are not a Kafka size. */
+function foreignProtocol(sizeBytes: Buffer): string | null {
+  const ascii = sizeBytes.toString('latin1');
+  if (HTTP_METHODS.includes(ascii)) return 'HTTP';
+  // A TLS record header: content type 22 (handshake), version 3.x (TLS 1.0-1.3 all send 3.1-3.3 here).
+  if (sizeBytes[0] === 0x16 && sizeBytes[1] === 0x03 && sizeBytes[2]! <= 0x04) return 'TLS';
+  return null;
+}
 
 let nextConnectionId = 1;
 
@@ -35,9 +57,16 @@ export class Connection {
   private frame: Buffer | null = null;
   private frameFilled = 0;
   private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
   private processing = false;
   private closed = false;
+  /** Reading is paused (read-ahead full, or muted). */
   private paused = false;
+  /** Muted: waiting for the socket to drain before handling another request. */
+  private mutedForOutput = false;
+  private sawFirstFrame = false;
+  /** Requests handed to the handler so far (tests check that a muted connection takes no more). */
+  requestsHandled = 0;
   /** Hooks of the request being handled, run once its response is written (see afterResponseSent). */
   private sentHooks: (() => void)[] | null = null;
 
@@ -51,11 +80,12 @@ export class Connection {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.maybeResume());
+    socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => this.logger.debug({ conn: this.id, err: err.message }, 'socket error'));
     socket.on('close', () => {
       this.closed = true;
-      this.queue.length = 0;
+      this.dropQueue();
+      this.onDrain();
       this.onClose(this);
     });
   }
@@ -65,12 +95,22 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.logger[level]({ conn: this.id, remote: this.remote, reason }, 'closing connection');
-    this.queue.length = 0;
+    this.dropQueue();
     this.socket.destroy();
   }
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** True while the connection waits for its unsent output to drain before taking another request. */
+  get muted(): boolean {
+    return this.mutedForOutput;
+  }
+
+  private dropQueue(): void {
+    this.queue.length = 0;
+    this.queuedBytes = 0;
   }
 
   private onData(chunk: Buffer): void {
@@ -83,6 +123,15 @@ export class Connection {
         pos += take;
         if (this.sizeFilled < 4) break;
         this.sizeFilled = 0;
+        if (!this.sawFirstFrame) {
+          this.sawFirstFrame = true;
+          const foreign = foreignProtocol(this.sizeBuf);
+          if (foreign !== null) {
+            const detail = foreign === 'TLS' ? 'this listener is PLAINTEXT' : 'this port speaks the Kafka protocol';
+            this.close(`looks like ${foreign}; ${detail}`);
+            return;
+          }
+        }
         const size = this.sizeBuf.readInt32BE(0);
         if (size < 0) {
           this.close(`invalid frame size ${size}`);
@@ -119,7 +168,8 @@ export class Connection {
 
   private enqueue(frame: Buffer): void {
     this.queue.push(frame);
-    if (this.queue.length >= MAX_QUEUED_FRAMES) this.pause();
+    this.queuedBytes += frame.length;
+    if (this.queue.length >= MAX_QUEUED_FRAMES || this.queuedBytes >= MAX_QUEUED_BYTES) this.pause();
     if (!this.processing) void this.processQueue();
   }
 
@@ -131,24 +181,65 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (this.paused && this.queue.length < MAX_QUEUED_FRAMES / 2 && this.socket.writableLength < MAX_UNSENT_BYTES) {
+    if (
+      this.paused &&
+      !this.mutedForOutput &&
+      this.queue.length < MAX_QUEUED_FRAMES / 2 &&
+      this.queuedBytes < MAX_QUEUED_BYTES / 2 &&
+      this.socket.writableLength < MAX_UNSENT_BYTES
+    ) {
       this.paused = false;
       this.socket.resume();
     }
+  }
+
+  private drainWaiter: (() => void) | null = null;
+
+  private onDrain(): void {
+    const waiter = this.drainWaiter;
+    this.drainWaiter = null;
+    if (waiter) waiter();
+    else this.maybeResume();
+  }
+
+  /**
+   * Mutes the connection until the socket has written its output. Node emits 'drain' once a write that
+   * returned false has been flushed completely; 'close' ends the wait too.
+   */
+  private waitForDrain(): Promise<void> {
+    this.mutedForOutput = true;
+    this.pause();
+    return new Promise<void>((resolve) => {
+      this.drainWaiter = resolve;
+      if (this.closed) this.onDrain();
+      // Cannot happen while over the limit (a write that left that much unsent returned false), but a wait
+      // for a 'drain' that will never come would hang the connection: look again on the next turn.
+      else if (!this.socket.writableNeedDrain) setImmediate(() => this.onDrain());
+    }).finally(() => {
+      this.mutedForOutput = false;
+      if (!this.closed) this.maybeResume();
+    });
   }
 
   private async processQueue(): Promise<void> {
     this.processing = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
+        // The check comes before each request, not only after a response: frames already read (a whole
+        // pipeline can arrive in one chunk) must wait too, or each would still build its response.
+        if (this.socket.writableLength >= MAX_UNSENT_BYTES) {
+          await this.waitForDrain();
+          continue;
+        }
         const frame = this.queue.shift()!;
+        this.queuedBytes -= frame.length;
         this.sentHooks = null;
+        this.requestsHandled++;
         const response = await this.handler.handle(frame, this);
         const hooks = this.sentHooks;
         this.sentHooks = null;
         if (response !== null && !this.closed) this.write(response, hooks);
-        if (this.socket.writableLength >= MAX_UNSENT_BYTES) this.pause();
-        else this.maybeResume();
+        this.maybeResume();
       }
     } catch (err) {
       this.close(`request handling failed: ${err instanceof Error ? err.message : String(err)}`, 'warn');
