@@ -383,7 +383,7 @@ export class Broker implements OffsetsTopicHost {
       const logConfig = this.logConfigFor(t.configs);
       for (const p of t.partitions) p.log.config = { ...logConfig };
     }
-    this.logger.info({ level, configs: Object.fromEntries(values) }, 'dynamic broker configs changed');
+    this.logger.info({ configLevel: level, configs: Object.fromEntries(values) }, 'dynamic broker configs changed');
   }
 
   async deleteTopic(name: string): Promise<void> {
