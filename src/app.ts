@@ -4,6 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { Broker } from './broker/broker.js';
+import { LogDirFailureError } from '../storage/errors.js';
 import type { BrokerConfig } from './config.js';
 import { HANDLERS } from './handlers/index.js';
 import { Dispatcher } from './server/dispatcher.js';
@@ -21,7 +22,14 @@ export function createLogger(level: string): Logger {
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningBroker> {
-  const broker = await Broker.start(config, logger);
+  let broker: Broker;
+  try {
+    broker = await Broker.start(config, logger);
+  } catch (err) {
+    // A log dir that cannot be used safely: one fatal line naming the file, then the caller exits 1.
+    if (err instanceof LogDirFailureError) logger.fatal({ path: err.path, cause: err.cause instanceof Error ? err.cause.message : undefined }, err.message);
+    throw err;
+  }
   const dispatcher = new Dispatcher(broker, HANDLERS, logger, config.protocolTrace);
   broker.advertisedApis = dispatcher.apiVersionsList();
   if (config.protocolCaptureDir !== '') dispatcher.captureDir = config.protocolCaptureDir;

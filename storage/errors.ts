@@ -31,3 +31,23 @@ export class InvalidAppendError extends Error {
     this.errorCode = errorCode;
   }
 }
+
+/**
+ * A log directory, or a file in it, that the broker cannot safely use (held by another process, full, a
+ * corrupt metadata file): start-up stops with this message, naming `path`, instead of guessing.
+ */
+export class LogDirFailureError extends Error {
+  override readonly name: string = 'LogDirFailureError';
+  constructor(
+    message: string,
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Another process holds the log directory's `.lock` (Kafka's "Failed to acquire lock on file .lock"). */
+export class LogDirLockedError extends LogDirFailureError {
+  override readonly name = 'LogDirLockedError';
+}

@@ -15,6 +15,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
 import { writeFileAtomic } from '../../storage/file-util.js';
 import { LogManager } from '../../storage/log-manager.js';
+import { lockLogDirs, type LogDirLock } from '../../storage/log-dir-lock.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import { Partition } from './partition.js';
 import { ProducerIdManager } from './producer-ids.js';
@@ -78,6 +79,8 @@ export class Broker implements OffsetsTopicHost {
   private retentionTimer: NodeJS.Timeout | null = null;
   /** Compaction of cleanup.policy=compact topics (storage/log-cleaner.ts); null with log.cleaner.enable=false. */
   logCleaner: LogCleaner | null = null;
+  /** The `.lock` of every log dir, held until shutdown. */
+  private locks: LogDirLock[] = [];
 
   private constructor(
     readonly config: BrokerConfig,
@@ -89,9 +92,20 @@ export class Broker implements OffsetsTopicHost {
   }
 
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
-    await mkdir(config.logDirs, { recursive: true });
+    // Before reading anything: a second process on the same log dirs must not touch them (Kafka's .lock).
+    const locks = await lockLogDirs(config.logDirs);
+    try {
+      return await Broker.startLocked(config, logger, locks);
+    } catch (err) {
+      await Promise.all(locks.map((l) => l.release()));
+      throw err;
+    }
+  }
+
+  private static async startLocked(config: BrokerConfig, logger: Logger, locks: LogDirLock[]): Promise<Broker> {
     const dynamicConfig = await DynamicBrokerConfig.load(config.logDirs);
     const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig);
+    broker.locks = locks;
     await broker.writeMetaProperties();
     broker.producerIds = await ProducerIdManager.load(config.logDirs);
     await broker.loadTopics();
@@ -426,6 +440,7 @@ export class Broker implements OffsetsTopicHost {
       for (const p of t.partitions) await p.close().catch((err: unknown) => this.logger.warn({ partition: p.key, err }, 'closing producer state failed'));
     }
     await this.logManager.closeAll();
+    await Promise.all(this.locks.map((l) => l.release()));
   }
 
   /** For tests and tools: remove the whole data directory. */

@@ -6,6 +6,7 @@ import { isMainThread, workerData } from 'node:worker_threads';
 import { Command } from 'commander';
 import { startBroker } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { LogDirFailureError } from '../../storage/errors.js';
 
 // Bundled into one file (esbuild), the log cleaner's worker thread runs this same file: it is then the
 // cleaner worker, not the command line (see startWorker in storage/log-cleaner.ts).
@@ -35,7 +36,11 @@ async function runCli(): Promise<void> {
         }
         throw err;
       }
-      const running = await startBroker(config);
+      const running = await startBroker(config).catch((err: unknown) => {
+        // Already logged by startBroker with the file it is about; no stack trace for an operator's problem.
+        if (err instanceof LogDirFailureError) process.exit(1);
+        throw err;
+      });
       const stop = (signal: string): void => {
         running.broker.logger.info({ signal }, 'shutting down');
         running.stop().then(

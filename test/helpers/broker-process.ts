@@ -131,3 +131,40 @@ export async function startBrokerProcess(dataDir: string, overrides: Record<stri
     },
   };
 }
+
+/**
+ * Runs `samsa start` on `dataDir` expecting it to refuse to start: resolves with its exit code and log
+ * lines once it exits; if it is still running (listening) after `timeoutMs`, kills it and rejects.
+ */
+export async function runBrokerProcessExpectingExit(dataDir: string, overrides: Record<string, string> = {}, timeoutMs = 30_000): Promise<{ code: number | null; lines: LogLine[] }> {
+  const p = await freePort();
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'start'];
+  const props: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${p}`, 'log.dirs': dataDir, ...overrides };
+  for (const [k, v] of Object.entries(props)) args.push('--override', `${k}=${v}`);
+  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  proc.stdout!.setEncoding('utf8').on('data', (c: string) => (text += c));
+  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (text += c));
+  const code = await new Promise<number | null>((res, rej) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`broker process did not exit within ${timeoutMs} ms:\n${text}`));
+    }, timeoutMs);
+    // 'close', not 'exit': every line the process wrote has been read by then.
+    proc.once('close', (c) => {
+      clearTimeout(timer);
+      res(c);
+    });
+  });
+  const lines = text
+    .split('\n')
+    .filter((t) => t.trim() !== '')
+    .map((t): LogLine => {
+      try {
+        return JSON.parse(t) as LogLine;
+      } catch {
+        return { level: 0, msg: t };
+      }
+    });
+  return { code, lines };
+}
