@@ -72,6 +72,15 @@ export class Broker implements OffsetsTopicHost {
   producerIds!: ProducerIdManager;
   private readonly logManager: LogManager;
   private metadataWrite: Promise<void> = Promise.resolve();
+  /**
+   * Topics being created: not visible (not in `topics`) until their partitions are open and
+   * samsa-topics.json names them, so nothing is acknowledged into a topic a crash would forget.
+   */
+  private readonly creatingTopics = new Map<string, Promise<TopicState>>();
+  /** Created topics whose partitions are open, being written to samsa-topics.json. */
+  private readonly committingTopics = new Set<TopicState>();
+  /** CreatePartitions in progress: the new partition count, written before the new partitions are visible. */
+  private readonly growingPartitions = new Map<string, number>();
   /** Bumped whenever topic configs or dynamic broker configs change: partitions re-resolve their settings. */
   private configGeneration = 0;
   /** CreatePartitions runs one at a time: each reads the partition count it grows. */
@@ -170,19 +179,33 @@ export class Broker implements OffsetsTopicHost {
     this.logger.info({ topics: this.topics.size }, 'topics loaded');
   }
 
+  /**
+   * Rewrites samsa-topics.json: the visible topics plus those being created (partitions open, not yet
+   * visible), with any partition count being grown. The text is built when the write's turn comes, so a
+   * write never drops a topic that another one made durable meanwhile.
+   */
   private persistTopics(): Promise<void> {
-    const data: PersistedTopic[] = [...this.topics.values()].map((t) => ({
-      name: t.name,
-      topicId: t.topicId,
-      numPartitions: t.numPartitions,
-      configs: Object.fromEntries(t.configs),
-    }));
-    const text = JSON.stringify(data, null, 2);
     const path = this.metadataPath;
-    // fsynced and renamed into place: a topic acknowledged to a client survives a power loss.
-    const run = this.metadataWrite.then(() => writeFileAtomic(path, text, this.config.logDirs));
+    // fsynced and renamed into place (directory fsynced): a topic acknowledged to a client survives a power loss.
+    const run = this.metadataWrite.then(() => {
+      const all = new Map(this.topics);
+      for (const t of this.committingTopics) all.set(t.name, t);
+      const data: PersistedTopic[] = [...all.values()].map((t) => ({
+        name: t.name,
+        topicId: t.topicId,
+        numPartitions: this.growingPartitions.get(t.name) ?? t.numPartitions,
+        configs: Object.fromEntries(t.configs),
+      }));
+      return writeFileAtomic(path, JSON.stringify(data, null, 2), this.config.logDirs);
+    });
     this.metadataWrite = run.catch(() => undefined);
     return run;
+  }
+
+  /** The topic `name` once it is durable, waiting for a creation in progress; undefined if there is none. */
+  async awaitTopic(name: string): Promise<TopicState | undefined> {
+    await this.creatingTopics.get(name)?.catch(() => undefined);
+    return this.topics.get(name);
   }
 
   logConfigFor(configs: ReadonlyMap<string, string>): LogConfig {
@@ -257,7 +280,7 @@ export class Broker implements OffsetsTopicHost {
   async createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly = false): Promise<TopicState | null> {
     const nameError = topicNameError(name);
     if (nameError) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
-    if (this.topics.has(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    if (this.topics.has(name) || this.creatingTopics.has(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
     const partitions = numPartitions === -1 ? this.config.numPartitions : numPartitions;
     const replicas = replicationFactor === -1 ? this.config.defaultReplicationFactor : replicationFactor;
     if (partitions <= 0) throw new TopicError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
@@ -272,17 +295,40 @@ export class Broker implements OffsetsTopicHost {
     }
     if (validateOnly) return null;
     const state: TopicState = { name, topicId: randomUUID(), numPartitions: partitions, configs: new Map(configs), partitions: [] };
-    this.topics.set(name, state);
-    this.topicsById.set(state.topicId, state);
+    const creation = this.createDurably(state);
+    this.creatingTopics.set(name, creation);
     try {
-      for (let p = 0; p < partitions; p++) state.partitions.push(await this.openPartition(state, p));
+      return await creation;
+    } finally {
+      this.creatingTopics.delete(name);
+    }
+  }
+
+  /**
+   * Opens the partitions of a new topic, writes samsa-topics.json, and only then makes the topic visible
+   * (KIP-631's order: a topic exists once its record is durable). On failure the opened partition
+   * directories are moved aside and removed, and the topic never existed.
+   */
+  private async createDurably(state: TopicState): Promise<TopicState> {
+    const partitions: Partition[] = [];
+    try {
+      for (let p = 0; p < state.numPartitions; p++) partitions.push(await this.openPartition(state, p));
+      this.committingTopics.add(state);
+      try {
+        await this.persistTopics();
+      } finally {
+        this.committingTopics.delete(state);
+      }
     } catch (err) {
-      this.topics.delete(name);
-      this.topicsById.delete(state.topicId);
+      for (let p = 0; p < state.numPartitions; p++) {
+        await this.logManager.delete(state.name, p).catch((e: unknown) => this.logger.warn({ topic: state.name, partition: p, err: e }, 'removing a partition of a failed topic creation failed'));
+      }
       throw err;
     }
-    await this.persistTopics();
-    this.logger.info({ topic: name, partitions, topicId: state.topicId }, 'topic created');
+    state.partitions.push(...partitions);
+    this.topics.set(state.name, state);
+    this.topicsById.set(state.topicId, state);
+    this.logger.info({ topic: state.name, partitions: state.numPartitions, topicId: state.topicId }, 'topic created');
     return state;
   }
 
@@ -294,7 +340,7 @@ export class Broker implements OffsetsTopicHost {
     try {
       return await this.createTopic(name, -1, -1, new Map());
     } catch (err) {
-      if (err instanceof TopicError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) return this.topics.get(name) ?? null;
+      if (err instanceof TopicError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) return (await this.awaitTopic(name)) ?? null;
       throw err;
     }
   }
@@ -341,15 +387,38 @@ export class Broker implements OffsetsTopicHost {
       }
     }
     if (validateOnly) return;
+    // The new partitions become visible only once samsa-topics.json has the new count.
+    const added: Partition[] = [];
+    const removeAdded = async (): Promise<void> => {
+      for (let p = current; p < count; p++) {
+        await this.logManager.delete(name, p).catch((e: unknown) => this.logger.warn({ topic: name, partition: p, err: e }, 'removing a partition of a failed CreatePartitions failed'));
+      }
+    };
     try {
       for (let p = current; p < count; p++) {
         if (this.topics.get(name) !== state) break; // deleted meanwhile
-        state.partitions.push(await this.openPartition(state, p));
-        state.numPartitions = state.partitions.length;
+        added.push(await this.openPartition(state, p));
       }
-    } finally {
-      if (this.topics.get(name) === state) await this.persistTopics();
+      if (this.topics.get(name) !== state) {
+        await removeAdded();
+        return;
+      }
+      this.growingPartitions.set(name, count);
+      try {
+        await this.persistTopics();
+      } finally {
+        this.growingPartitions.delete(name);
+      }
+    } catch (err) {
+      await removeAdded();
+      throw err;
     }
+    if (this.topics.get(name) !== state) {
+      await removeAdded();
+      return;
+    }
+    state.partitions.push(...added);
+    state.numPartitions = state.partitions.length;
     this.logger.info({ topic: name, from: current, partitions: state.partitions.length }, 'partitions created');
   }
 

@@ -45,6 +45,8 @@ export interface OffsetsTopicHost {
   leaderPartition(name: string, index: number): Partition | undefined;
   /** Creates a topic; throws TopicError (TOPIC_ALREADY_EXISTS when it exists). */
   createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>): Promise<unknown>;
+  /** Resolves once a creation of `name` in progress has finished (topics become visible only once durable). */
+  awaitTopic(name: string): Promise<unknown>;
 }
 
 export class OffsetsTopicStore implements GroupStore {
@@ -79,8 +81,11 @@ export class OffsetsTopicStore implements GroupStore {
         await this.broker.createTopic(OFFSETS_TOPIC, this.numPartitions, 1, configs);
         this.logger.info({ partitions: this.numPartitions }, `created ${OFFSETS_TOPIC}`);
       } catch (err) {
-        const exists = this.broker.topicPartitionCount(OFFSETS_TOPIC) !== undefined;
-        if (err instanceof TopicError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && exists) return;
+        // Created by another path (CreateTopics, auto-creation): wait until it is durable and visible.
+        if (err instanceof TopicError && err.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) {
+          await this.broker.awaitTopic(OFFSETS_TOPIC);
+          if (this.broker.topicPartitionCount(OFFSETS_TOPIC) !== undefined) return;
+        }
         throw err;
       } finally {
         this.creating = null;
