@@ -47,6 +47,8 @@ export const BROKER_PROPERTIES: readonly PropertyDef[] = [
   { name: 'log.cleaner.min.compaction.lag.ms', type: 'long', default: '0', doc: 'Records younger than this are not compacted (topic: min.compaction.lag.ms).' },
   { name: 'log.cleaner.max.compaction.lag.ms', type: 'long', default: '9223372036854775807', doc: 'A dirty segment older than this is compacted whatever the ratio (topic: max.compaction.lag.ms).' },
   { name: 'log.message.timestamp.type', type: 'string', default: 'CreateTime', doc: 'CreateTime or LogAppendTime.' },
+  { name: 'log.message.timestamp.before.max.ms', type: 'long', default: '9223372036854775807', doc: 'CreateTime topics refuse records stamped further than this in the past (topic: message.timestamp.before.max.ms).' },
+  { name: 'log.message.timestamp.after.max.ms', type: 'long', default: '9223372036854775807', doc: 'CreateTime topics refuse records stamped further than this in the future (topic: message.timestamp.after.max.ms).' },
   { name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', doc: 'Delay before the first rebalance of an empty group.' },
   { name: 'offsets.topic.num.partitions', type: 'int', default: '50', doc: 'Partitions of __consumer_offsets.' },
   { name: 'offsets.retention.minutes', type: 'int', default: '10080', doc: 'Committed offsets of empty groups expire after this.' },

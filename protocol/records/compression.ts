@@ -7,16 +7,21 @@
  * Decompression is bounded: output above `maxBytes` (default 64 MiB) is refused with a ProtocolError
  * before or while it is produced, never after allocating it all. Corrupt input is a ProtocolError too.
  *
+ * `decompressTo` streams instead of returning the output: gzip and zstd hand each decoded piece to a sink
+ * and keep none of it, so scanning a batch (record validation) costs one piece of memory however large the
+ * output; snappy and lz4 output is bounded by `maxBytes` and by their format (at most about 21x and 255x
+ * the input) and is scanned whole.
+ *
  * gzip's async path runs on libuv's thread pool; the other codecs are synchronous JS/WASM, so their async
  * forms only defer the work. Code that decompresses a lot (compaction) belongs in a worker thread.
  */
-import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
+import { createGunzip, gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { ProtocolError } from '../primitives.js';
 import { Compression } from './batch.js';
 import { lz4CompressFrame, lz4DecompressFrames } from './lz4-frame.js';
 import { snappyCompressRaw, snappyCompressXerial, snappyDecompress } from './snappy.js';
-import { loadZstd, zstdCompress, zstdCompressSync, zstdDecompress } from './zstd.js';
+import { loadZstd, zstdCompress, zstdCompressSync, zstdDecompress, zstdDecompressTo } from './zstd.js';
 
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 
@@ -111,4 +116,64 @@ export function decompressSync(codec: number, data: Buffer, maxBytes = DEFAULT_M
     default:
       return unknownCodec(codec);
   }
+}
+
+/** Size of the pieces gzip output is handed over in by decompressTo. */
+const GUNZIP_CHUNK = 64 * 1024;
+
+/**
+ * Decompresses `data` piece by piece into `sink` (each piece a view valid only during the call), stopping
+ * with a ProtocolError as soon as the output passes `maxBytes`. An error thrown by `sink` stops
+ * decompression and is rethrown unchanged; a corrupt stream is a ProtocolError. Only gzip (zlib's thread
+ * pool) returns a promise: the other codecs run to completion in the call.
+ */
+export function decompressTo(codec: number, data: Buffer, maxBytes: number, sink: (piece: Uint8Array) => void): void | Promise<void> {
+  switch (codec) {
+    case Compression.NONE:
+      if (data.length > maxBytes) throw new ProtocolError(`records exceed the ${maxBytes}-byte limit`);
+      sink(data);
+      return;
+    case Compression.GZIP:
+      return gunzipTo(data, maxBytes, sink);
+    case Compression.ZSTD:
+      zstdDecompressTo(data, maxBytes, sink);
+      return;
+    case Compression.SNAPPY:
+    case Compression.LZ4:
+      sink(decompressSync(codec, data, maxBytes));
+      return;
+    default:
+      return unknownCodec(codec);
+  }
+}
+
+function gunzipTo(data: Buffer, maxBytes: number, sink: (piece: Uint8Array) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const z = createGunzip({ chunkSize: GUNZIP_CHUNK });
+    let total = 0;
+    let done = false;
+    const stop = (err: unknown): void => {
+      if (done) return;
+      done = true;
+      z.destroy();
+      reject(err);
+    };
+    z.on('data', (piece: Buffer) => {
+      if (done) return;
+      total += piece.length;
+      if (total > maxBytes) return stop(new ProtocolError(`gzip: output exceeds the ${maxBytes}-byte limit`));
+      try {
+        sink(piece);
+      } catch (e) {
+        stop(e);
+      }
+    });
+    z.on('error', (e: Error) => stop(new ProtocolError(`gzip: ${e.message}`)));
+    z.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve();
+    });
+    z.end(data);
+  });
 }

@@ -128,6 +128,28 @@ function windowDescriptorFor(bytes: number): number {
  * decodes the same frame, so the descriptor is rewritten (in a copy) to that smaller window first.
  */
 export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  zstdDecompressTo(data, maxBytes, (chunk) => {
+    chunks.push(chunk);
+    total += chunk.length;
+  });
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * zstdDecompress as a stream: each decoded block goes to `sink` as soon as it is decoded (a view valid
+ * only during the call), so a caller that only scans the output (record validation) holds one block and
+ * the window, never the whole content. Output past `maxBytes` stops decoding with a ProtocolError; an
+ * error thrown by `sink` stops it too and is rethrown unchanged.
+ */
+export function zstdDecompressTo(data: Buffer, maxBytes: number, sink: (chunk: Uint8Array) => void): void {
   const frames = zstdFrames(data);
   if (frames.length === 0) fail('no frame');
   const windowAllowance = Math.max(maxBytes + BLOCK_MAX, MIN_WINDOW_ALLOWANCE);
@@ -145,26 +167,25 @@ export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
       input[f.windowDescriptorAt] = windowDescriptorFor(window);
     }
   }
-  const chunks: Uint8Array[] = [];
   let total = 0;
+  let sinkError: { error: unknown } | null = null;
   const decoder = new Decompress((chunk: Uint8Array) => {
     total += chunk.length;
     if (total > maxBytes) fail(`output exceeds the ${maxBytes}-byte limit`);
-    chunks.push(chunk);
+    try {
+      sink(chunk);
+    } catch (e) {
+      sinkError = { error: e };
+      throw e;
+    }
   });
   try {
     decoder.push(input, true);
   } catch (e) {
+    if (sinkError !== null) throw (sinkError as { error: unknown }).error;
     if (e instanceof ProtocolError) throw e;
     fail(`corrupt data (${(e as Error).message})`);
   }
-  const out = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 let zstd: Zstd | null = null;

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../../storage/file-util.js';
 import { LogManager } from '../../storage/log-manager.js';
 import { lockLogDirs, type LogDirLock } from '../../storage/log-dir-lock.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
-import { Partition } from './partition.js';
+import { Partition, type PartitionSettings } from './partition.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { Purgatory } from './purgatory.js';
 import { topicLogSettings, validateTopicConfigs } from './topic-config.js';
@@ -234,7 +234,7 @@ export class Broker implements OffsetsTopicHost {
   private async openPartition(topic: TopicState, partition: number): Promise<Partition> {
     const log = await this.logManager.getOrCreate(topic.name, partition, this.logConfigFor(topic.configs));
     let settingsGeneration = -1;
-    let settings: { maxMessageBytes: number; messageTimestampType: 'CreateTime' | 'LogAppendTime' } = { maxMessageBytes: 0, messageTimestampType: 'CreateTime' };
+    let settings: PartitionSettings = { maxMessageBytes: 0, messageTimestampType: 'CreateTime', timestampBeforeMaxMs: Infinity, timestampAfterMaxMs: Infinity };
     await log.writePartitionMetadata(topic.topicId);
     const created = new Partition(
       topic.name,
@@ -246,7 +246,12 @@ export class Broker implements OffsetsTopicHost {
         // Resolved once per config change, not per append (every topic config with its synonyms).
         if (settingsGeneration !== this.configGeneration) {
           const s = topicLogSettings(this.config, topic.configs);
-          settings = { maxMessageBytes: s.maxMessageBytes, messageTimestampType: s.messageTimestampType };
+          settings = {
+            maxMessageBytes: s.maxMessageBytes,
+            messageTimestampType: s.messageTimestampType,
+            timestampBeforeMaxMs: s.timestampBeforeMaxMs,
+            timestampAfterMaxMs: s.timestampAfterMaxMs,
+          };
           settingsGeneration = this.configGeneration;
         }
         return settings;

@@ -16,9 +16,10 @@
 import type { Log } from '../../storage/log.js';
 import { OffsetOutOfRangeError } from '../../storage/errors.js';
 import type { ReadAlloc } from '../../storage/read-buffers.js';
-import { compressionOf, isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
-import { iterateRecords, readRecords } from '../../protocol/records/record.js';
-import { decompress } from '../../protocol/records/compression.js';
+import { isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
+import { readRecords } from '../../protocol/records/record.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../../protocol/records/compression.js';
+import { validateBatchRecords, type RecordError } from '../../protocol/records/validate.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { hasCompactPolicy, hasDeletePolicy } from '../../storage/log-config.js';
 import { PartitionProducerState, type AppendingBatch, type ProducerStateOptions } from './partition-producer-state.js';
@@ -29,6 +30,17 @@ export interface AppendResult {
   baseOffset: number;
   logAppendTimeMs: number;
   logStartOffset: number;
+  /** KIP-467: the records that made the batch fail (Produce v8+ answers them). */
+  recordErrors: RecordError[];
+}
+
+/** The topic settings an append reads (resolved once per config change by the broker). */
+export interface PartitionSettings {
+  maxMessageBytes: number;
+  messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  /** message.timestamp.before.max.ms / after.max.ms (KIP-937); Infinity = not checked. */
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
 }
 
 const RECENT_APPENDS = 4096;
@@ -48,7 +60,7 @@ export class Partition {
     readonly partition: number,
     readonly log: Log,
     private readonly onAppend: (p: Partition) => void,
-    private readonly settings: () => { maxMessageBytes: number; messageTimestampType: 'CreateTime' | 'LogAppendTime' },
+    private readonly settings: () => PartitionSettings,
     producerStateOptions: ProducerStateOptions = {},
   ) {
     this.producers = new PartitionProducerState(log, producerStateOptions);
@@ -78,54 +90,88 @@ export class Partition {
   }
 
   /**
-   * Validates and appends a produce request's record bytes: whole v2 batches with valid CRCs, none
-   * larger than max.message.bytes. Offsets are assigned by rewriting each batch's base offset in place.
+   * Validates and appends a produce request's record bytes, in the order of Kafka's
+   * UnifiedLog.analyzeAndValidateRecords then LogValidator: whole v2 batches with valid CRCs, none larger
+   * than max.message.bytes, base offset 0, exactly one batch, a count matching the offset range, no control
+   * batch, then every record (validate.ts: framing, keys on compacted topics, timestamps). Offsets are
+   * assigned by rewriting the batch's base offset in place.
    */
   async appendAsLeader(records: Buffer): Promise<AppendResult> {
-    const fail = (errorCode: number, errorMessage: string): AppendResult => ({ errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+    const fail = (errorCode: number, errorMessage: string, recordErrors: RecordError[] = [], logStartOffset = -1): AppendResult => ({
+      errorCode,
+      errorMessage,
+      baseOffset: -1,
+      logAppendTimeMs: -1,
+      logStartOffset,
+      recordErrors,
+    });
     const split = splitBatches(records);
     if (!split.ok) {
       if (split.reason === 'unsupported-magic') return fail(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, split.message);
       return fail(ErrorCode.CORRUPT_MESSAGE, split.message);
     }
     if (split.batches.length === 0) return fail(ErrorCode.INVALID_RECORD, 'produce request without record batches');
-    const { maxMessageBytes, messageTimestampType } = this.settings();
-    const positions: { pos: number; size: number; lastOffsetDelta: number; maxTimestamp: number }[] = [];
-    const appending: AppendingBatch[] = [];
-    const now = Date.now();
+    const settings = this.settings();
+    const { maxMessageBytes, messageTimestampType } = settings;
+    const tp = this.key;
     for (const b of split.batches) {
       if (b.size > maxMessageBytes) {
-        return fail(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${b.size} bytes exceeds max.message.bytes ${maxMessageBytes}`);
+        return fail(ErrorCode.MESSAGE_TOO_LARGE, `The record batch size in the append to ${tp} is ${b.size} bytes which exceeds the maximum configured value of ${maxMessageBytes}.`);
       }
-      if (b.header.recordCount <= 0 || b.header.lastOffsetDelta !== b.header.recordCount - 1) {
-        return fail(ErrorCode.INVALID_RECORD, `batch record count ${b.header.recordCount} does not match last offset delta ${b.header.lastOffsetDelta}`);
+      if (b.header.baseOffset !== 0) {
+        return fail(ErrorCode.INVALID_RECORD, `The baseOffset of the record batch in the append to ${tp} should be 0, but it is ${b.header.baseOffset}`);
       }
-      if (isControl(b.header.attributes)) return fail(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
-      let maxTimestamp = b.header.maxTimestamp;
-      if (messageTimestampType === 'LogAppendTime') {
-        setLogAppendTime(records, b.pos, now);
-        maxTimestamp = now;
-      }
-      positions.push({ pos: b.pos, size: b.size, lastOffsetDelta: b.header.lastOffsetDelta, maxTimestamp });
-      appending.push({ header: b.header, maxTimestamp });
     }
-    if (hasCompactPolicy(this.log.config)) {
-      const problem = await this.keylessRecordProblem(records, split.batches);
-      if (problem) return fail(ErrorCode.INVALID_RECORD, problem);
+    // LogValidator.getFirstBatchAndMaybeValidateNoMoreBatches: a v2 produce carries one batch per partition.
+    if (split.batches.length > 1) return fail(ErrorCode.INVALID_RECORD, 'Compressed outer record has more than one batch');
+    const b = split.batches[0]!;
+    const h = b.header;
+    // LogValidator.validateBatch (the magic is 2, checked by splitBatches).
+    const lastOffset = h.baseOffset + h.lastOffsetDelta;
+    if (lastOffset - h.baseOffset + 1 <= 0) return fail(ErrorCode.INVALID_RECORD, `Batch has an invalid offset range: [${h.baseOffset}, ${lastOffset}] in topic partition ${tp}`);
+    if (h.recordCount <= 0) return fail(ErrorCode.INVALID_RECORD, `Invalid reported count for record batch: ${h.recordCount} in topic partition ${tp}`);
+    if (h.lastOffsetDelta + 1 !== h.recordCount) {
+      return fail(ErrorCode.INVALID_RECORD, `Inconsistent batch offset range [${h.baseOffset}, ${lastOffset}] and count of records ${h.recordCount} in topic partition ${tp}`);
     }
-    const checked = await this.producers.append(appending, () => this.log.append(records, positions, this.leaderEpoch));
-    if (checked.kind === 'error') return fail(checked.errorCode, checked.errorMessage);
-    if (checked.kind === 'duplicate') {
+    if (isControl(h.attributes)) return fail(ErrorCode.INVALID_RECORD, `Clients are not allowed to write control records in topic partition ${tp}`);
+    const now = Date.now();
+    // No await unless the batch is gzip: an uncompressed append reaches the log in the same turn.
+    let checked = validateBatchRecords(records, b.pos, b.size, h, {
+      topicPartition: tp,
+      compacted: hasCompactPolicy(this.log.config),
+      timestampType: messageTimestampType,
+      nowMs: now,
+      timestampBeforeMaxMs: settings.timestampBeforeMaxMs,
+      timestampAfterMaxMs: settings.timestampAfterMaxMs,
+      maxDecompressedBytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
+    });
+    if (checked instanceof Promise) checked = await checked;
+    if (!checked.ok) {
+      // Kafka answers record errors (RecordValidationException) and other invalid records with the log start offset.
+      const logStartOffset = checked.errorCode === ErrorCode.CORRUPT_MESSAGE ? -1 : this.log.logStartOffset;
+      return fail(checked.errorCode, checked.errorMessage, checked.recordErrors, logStartOffset);
+    }
+    let maxTimestamp = h.maxTimestamp;
+    if (messageTimestampType === 'LogAppendTime') {
+      setLogAppendTime(records, b.pos, now);
+      maxTimestamp = now;
+    }
+    const positions = [{ pos: b.pos, size: b.size, lastOffsetDelta: h.lastOffsetDelta, maxTimestamp }];
+    const appending: AppendingBatch[] = [{ header: h, maxTimestamp }];
+    const appended = await this.producers.append(appending, () => this.log.append(records, positions, this.leaderEpoch));
+    if (appended.kind === 'error') return fail(appended.errorCode, appended.errorMessage);
+    if (appended.kind === 'duplicate') {
       // Kafka answers a retried batch with NONE and the offsets it was first written at; nothing is appended.
       return {
         errorCode: ErrorCode.NONE,
         errorMessage: null,
-        baseOffset: checked.batch.firstOffset,
-        logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? checked.batch.timestamp : -1,
+        baseOffset: appended.batch.firstOffset,
+        logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? appended.batch.timestamp : -1,
         logStartOffset: this.log.logStartOffset,
+        recordErrors: [],
       };
     }
-    const result = checked.result;
+    const result = appended.result;
     let cumulative = this.appendedBytes;
     let next = result.firstOffset;
     for (const p of positions) {
@@ -142,28 +188,8 @@ export class Partition {
       baseOffset: result.firstOffset,
       logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? now : -1,
       logStartOffset: this.log.logStartOffset,
+      recordErrors: [],
     };
-  }
-
-  /**
-   * Kafka's LogValidator.validateKey: a compacted topic refuses records without a key (INVALID_RECORD), so
-   * this decodes (and decompresses) the records of compacted topics only; other topics never pay for it.
-   */
-  private async keylessRecordProblem(records: Buffer, batches: readonly { pos: number; size: number; header: { attributes: number } }[]): Promise<string | null> {
-    for (const b of batches) {
-      const batch = records.subarray(b.pos, b.pos + b.size);
-      const codec = compressionOf(b.header.attributes);
-      let section: Buffer | undefined;
-      try {
-        section = codec === 0 ? undefined : await decompress(codec, batch.subarray(61));
-        for (const r of iterateRecords(batch, section)) {
-          if (r.key === null) return `Compacted topic cannot accept message without key in topic partition ${this.key}`;
-        }
-      } catch (err) {
-        return `invalid records in a batch for compacted topic partition ${this.key}: ${(err as Error).message}`;
-      }
-    }
-    return null;
   }
 
   /**

@@ -27,6 +27,8 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
   { name: 'index.interval.bytes', brokerSynonym: 'log.index.interval.bytes', default: '4096', configType: 3, doc: 'Bytes between offset index entries.', atLeast: 0 },
   { name: 'max.compaction.lag.ms', brokerSynonym: 'log.cleaner.max.compaction.lag.ms', default: '9223372036854775807', configType: 5, doc: 'Longest a record stays uncompacted.', atLeast: 1 },
   { name: 'max.message.bytes', brokerSynonym: 'message.max.bytes', default: '1048588', configType: 3, doc: 'Largest record batch.', atLeast: 0 },
+  { name: 'message.timestamp.after.max.ms', brokerSynonym: 'log.message.timestamp.after.max.ms', default: '9223372036854775807', configType: 5, doc: 'CreateTime topics refuse records stamped further than this in the future (KIP-937).', atLeast: 0 },
+  { name: 'message.timestamp.before.max.ms', brokerSynonym: 'log.message.timestamp.before.max.ms', default: '9223372036854775807', configType: 5, doc: 'CreateTime topics refuse records stamped further than this in the past (KIP-937).', atLeast: 0 },
   { name: 'message.timestamp.type', brokerSynonym: 'log.message.timestamp.type', default: 'CreateTime', configType: 2, doc: 'CreateTime or LogAppendTime.' },
   { name: 'min.cleanable.dirty.ratio', brokerSynonym: 'log.cleaner.min.cleanable.ratio', default: '0.5', configType: 6, doc: 'Dirty share that makes a log cleanable.', atLeast: 0, atMost: 1 },
   { name: 'min.compaction.lag.ms', brokerSynonym: 'log.cleaner.min.compaction.lag.ms', default: '0', configType: 5, doc: 'Shortest a record stays uncompacted.', atLeast: 0 },
@@ -161,6 +163,8 @@ export function topicLogSettings(broker: BrokerConfig, overrides: ReadonlyMap<st
     minCompactionLagMs: longValue(v('min.compaction.lag.ms')),
     maxCompactionLagMs: longValue(v('max.compaction.lag.ms')),
     maxMessageBytes: Number(v('max.message.bytes')),
+    timestampBeforeMaxMs: longValue(v('message.timestamp.before.max.ms')),
+    timestampAfterMaxMs: longValue(v('message.timestamp.after.max.ms')),
     minInsyncReplicas: Number(v('min.insync.replicas')),
   };
 }

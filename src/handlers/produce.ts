@@ -14,6 +14,9 @@
  * - Idempotent producers (KIP-98): Partition.appendAsLeader checks each batch's producer epoch and sequence
  *   (src/broker/producer-state.ts): OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, and a retried
  *   batch answered NONE with its original base offset.
+ * - Every batch is validated as Kafka's LogValidator does (Partition.appendAsLeader, protocol/records/
+ *   validate.ts); v8+ responses list the failing records (KIP-467 record_errors) and the partition's
+ *   error_message.
  * Not yet: transactions (a transactional batch is INVALID_TXN_STATE).
  */
 import { Produce } from '../../protocol/messages/produce.js';
@@ -57,7 +60,11 @@ export const produceHandler = defineHandler(Produce, {
               const r = await partition.appendAsLeader(pd.records);
               // The topic was deleted while the append was in flight: whatever reached its log is gone.
               if (broker.getPartition(topic.name, pd.index) !== partition) return failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
-              if (r.errorCode !== ErrorCode.NONE) return failed(pd.index, r.errorCode, r.errorMessage);
+              if (r.errorCode !== ErrorCode.NONE) {
+                ctx.logger.debug({ partition: partition.key, errorCode: r.errorCode, reason: r.errorMessage }, 'produce refused');
+                // KIP-467: v8+ carries the failing records; older versions drop these ignorable fields.
+                return { ...failed(pd.index, r.errorCode, r.errorMessage), logStartOffset: BigInt(r.logStartOffset), recordErrors: r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) };
+              }
               return {
                 index: pd.index,
                 errorCode: ErrorCode.NONE,
