@@ -63,6 +63,9 @@ describe('kill -9 during a sustained produce', () => {
     let seq = 0;
     let stop = false;
     let errors = 0;
+    // Resolved by the producer loops themselves once 4000 records are acknowledged (no polling).
+    let reached: () => void = () => undefined;
+    const enough = new Promise<void>((r) => (reached = r));
     const loop = async (worker: number): Promise<void> => {
       while (!stop) {
         const values = Array.from({ length: 25 }, () => `w${worker}-${seq++}-${'p'.repeat(80)}`);
@@ -70,6 +73,7 @@ describe('kill -9 during a sustained produce', () => {
           const res = await producer.send({ topic, acks: 1, messages: values.map((value) => ({ value })) });
           const base = Number(res[0]!.baseOffset);
           values.forEach((v, i) => acked.set(base + i, v));
+          if (acked.size >= 4000) reached();
         } catch {
           errors++;
           return;
@@ -77,8 +81,16 @@ describe('kill -9 during a sustained produce', () => {
       }
     };
     const loops = [0, 1, 2, 3].map(loop);
-    // Produce for a while, then kill the broker with requests in flight.
-    while (acked.size < 4000) await new Promise((r) => setTimeout(r, 20));
+    // Produce for a while, then kill the broker with requests in flight. If every loop fails before that, or
+    // it takes over 60 s, say so instead of waiting for the test timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      enough.then(() => 'enough' as const),
+      Promise.all(loops).then(() => 'loops ended' as const),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 60_000))),
+    ]);
+    clearTimeout(timer);
+    if (outcome !== 'enough') throw new Error(`${outcome} (${errors} errors) with ${acked.size} of 4000 records acknowledged`);
     await b.kill9();
     stop = true;
     await Promise.all(loops);

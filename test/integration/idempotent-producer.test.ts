@@ -369,8 +369,12 @@ describe('producer state across restarts and truncation', () => {
       c.close();
       const p = b.broker.getPartition(topic, 0)!;
       expect(p.log.numberOfSegments).toBeGreaterThan(3);
-      await new Promise((r) => setTimeout(r, 50));
-      const snapshots = (await readdir(p.log.dir)).filter((f) => f.endsWith('.snapshot'));
+      // Snapshots are written after the produce is answered: poll (with a deadline) for the files to settle.
+      const list = async (): Promise<string[]> => (await readdir(p.log.dir)).filter((f) => f.endsWith('.snapshot'));
+      let snapshots = await list();
+      for (const deadline = Date.now() + 10_000; snapshots.length !== 3 && Date.now() < deadline; snapshots = await list()) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       expect(snapshots.length).toBe(3);
       for (const s of snapshots) expect(Number(s.slice(0, 20))).toBeGreaterThan(0);
     } finally {
