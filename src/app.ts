@@ -3,6 +3,7 @@
  * (which start brokers in-process on port 0).
  */
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { Broker } from './broker/broker.js';
 import { LogDirFailureError } from '../storage/errors.js';
 import type { BrokerConfig } from './config.js';
@@ -17,8 +18,27 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
-export function createLogger(level: string): Logger {
+/** `json`: one JSON object per line (for log shippers); `pretty`: aligned, coloured text for a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * The broker's pino logger. Pretty output is formatted in this thread, synchronously (pino-pretty as a
+ * stream, not as a pino transport): a transport's worker thread would need its module resolved by name at
+ * run time, which the single-file bundle cannot do, and lines written just before process.exit would be lost.
+ */
+export function createLogger(level: string, format: LogFormat = 'json'): Logger {
+  if (format === 'pretty') {
+    return pino({ level, base: { name: 'samsa' } }, pretty({ sync: true, colorize: process.stdout.isTTY === true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }));
+  }
   return pino({ level, base: { name: 'samsa' } });
+}
+
+/** The one line logged once a broker is up (the per-partition lines are at debug). */
+export function startedSummary(broker: Broker, listeners: readonly string[], logDirs: string): string {
+  let partitions = 0;
+  for (const t of broker.topics.values()) partitions += t.partitions.length;
+  const topics = broker.topics.size;
+  return `Samsa broker started: ${topics} topic${topics === 1 ? '' : 's'}, ${partitions} partition${partitions === 1 ? '' : 's'}, listening on ${listeners.join(', ')}, log.dirs ${logDirs}`;
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningBroker> {
@@ -35,10 +55,19 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   if (config.protocolCaptureDir !== '') dispatcher.captureDir = config.protocolCaptureDir;
   const server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
   const listener = config.listeners[0]!;
-  const port = await server.listen(listener.host, listener.port);
+  let port: number;
+  try {
+    port = await server.listen(listener.host, listener.port, listener.name);
+  } catch (err) {
+    // Nothing may stay open (storage, timers, the cleaner thread): the caller reports and exits.
+    await server.close();
+    await broker.shutdown();
+    throw err;
+  }
   const advertised = config.advertisedListeners[0]!;
   broker.advertised = { host: advertised.host === '0.0.0.0' || advertised.host === '' ? '127.0.0.1' : advertised.host, port: advertised.port === 0 ? port : advertised.port };
-  logger.info({ host: listener.host, port, nodeId: config.nodeId, logDirs: config.logDirs }, 'Samsa broker started');
+  const bound = `${listener.name}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${port}`;
+  logger.info({ host: listener.host, port, nodeId: config.nodeId, logDirs: config.logDirs }, startedSummary(broker, [bound], config.logDirs));
   let stopping: Promise<void> | null = null;
   return {
     broker,

@@ -304,7 +304,7 @@ export class Log {
       await unlinkIfExists(markerPath);
       await fsyncDir(this.dir);
     }
-    this.logger.info(
+    this.logger.debug(
       { segments: this.segments.length, logStartOffset: this.startOffset, logEndOffset: leo, cleanShutdown: clean, recovered },
       'log loaded',
     );

@@ -176,7 +176,7 @@ export class Broker implements OffsetsTopicHost {
       this.topics.set(t.name, state);
       this.topicsById.set(t.topicId, state);
     }
-    this.logger.info({ topics: this.topics.size }, 'topics loaded');
+    this.logger.debug({ topics: this.topics.size }, 'topics loaded');
   }
 
   /**

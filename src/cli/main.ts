@@ -4,9 +4,13 @@
  */
 import { isMainThread, workerData } from 'node:worker_threads';
 import { Command } from 'commander';
-import { startBroker } from '../app.js';
+import { createLogger, startBroker, type LogFormat, type RunningBroker } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { LogDirFailureError } from '../../storage/errors.js';
+import { ListenerError } from '../server/server.js';
+
+/** How long a shutdown may take before the process gives up on it and exits with status 1. */
+const SHUTDOWN_DEADLINE_MS = 30_000;
 
 // Bundled into one file (esbuild), the log cleaner's worker thread runs this same file: it is then the
 // cleaner worker, not the command line (see startWorker in storage/log-cleaner.ts).
@@ -25,7 +29,8 @@ async function runCli(): Promise<void> {
     .description('run a broker (single node: broker and controller roles in one process)')
     .option('-c, --config <file>', 'a server.properties-style file')
     .option('-o, --override <key=value...>', 'set a property, e.g. --override log.dirs=/tmp/samsa', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .action(async (opts: { config?: string; override: string[] }) => {
+    .option('--log-format <format>', 'json or pretty (default: pretty when stdout is a terminal, json otherwise)')
+    .action(async (opts: { config?: string; override: string[]; logFormat?: string }) => {
       let config;
       try {
         config = loadConfig({ configFile: opts.config, overrides: opts.override });
@@ -36,23 +41,50 @@ async function runCli(): Promise<void> {
         }
         throw err;
       }
-      const running = await startBroker(config).catch((err: unknown) => {
-        // Already logged by startBroker with the file it is about; no stack trace for an operator's problem.
-        if (err instanceof LogDirFailureError) process.exit(1);
-        throw err;
-      });
-      const stop = (signal: string): void => {
-        running.broker.logger.info({ signal }, 'shutting down');
-        running.stop().then(
+      const format = opts.logFormat ?? (process.stdout.isTTY === true ? 'pretty' : 'json');
+      if (format !== 'json' && format !== 'pretty') {
+        process.stderr.write(`samsa: --log-format must be json or pretty, not '${format}'\n`);
+        process.exit(2);
+      }
+      const logger = createLogger(config.logLevel, format as LogFormat);
+      let running: RunningBroker | null = null;
+      let stopping = false;
+      const finish = (broker: RunningBroker): void => {
+        broker.stop().then(
           () => process.exit(0),
           (err: unknown) => {
-            running.broker.logger.error({ err }, 'shutdown failed');
+            logger.error({ err }, 'shutdown failed');
             process.exit(1);
           },
         );
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      const stop = (signal: string): void => {
+        // A terminal's Ctrl-C reaches both npm and this process, and npm forwards it: the second signal
+        // must not kill a shutdown that is writing producer snapshots and clean-shutdown markers.
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down');
+        setTimeout(() => {
+          logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
+          process.exit(1);
+        }, SHUTDOWN_DEADLINE_MS).unref();
+        if (running !== null) finish(running);
+      };
+      // Registered before start-up: until a handler exists the signal's default action kills the process at
+      // once, even while it recovers logs or just after it said "started". A signal during start-up stops
+      // the broker as soon as it is up.
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      try {
+        running = await startBroker(config, logger);
+      } catch (err) {
+        // startBroker has closed what it opened; what is left is to say why, once, and fail.
+        if (err instanceof ListenerError) process.stderr.write(`samsa: ${err.message}\n`);
+        // Already logged by the broker with the file it is about; no stack trace for an operator's problem.
+        else if (!(err instanceof LogDirFailureError)) logger.fatal({ err }, 'start-up failed');
+        process.exit(1);
+      }
+      if (stopping) finish(running);
     });
 
   program

@@ -195,7 +195,7 @@ export class GroupCoordinator {
       if (!group) continue;
       this.restoreGroup(group, value, now);
     }
-    this.logger.info({ groups: this.groups.size }, 'group coordinator loaded');
+    this.logger.debug({ groups: this.groups.size }, 'group coordinator loaded');
     this.scheduleRetention();
   }
 

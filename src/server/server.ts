@@ -6,6 +6,34 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Connection, type FrameHandler } from './connection.js';
 
+/** A listener could not be bound; the message is the one line an operator needs ("... address already in use"). */
+export class ListenerError extends Error {
+  constructor(
+    readonly listener: string,
+    readonly code: string | undefined,
+    cause: Error,
+  ) {
+    super(`listener ${listener}: ${describeBindError(code, cause)}`, { cause });
+    this.name = 'ListenerError';
+  }
+}
+
+function describeBindError(code: string | undefined, err: Error): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'address already in use';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need privileges)';
+    case 'EADDRNOTAVAIL':
+      return 'address not available on this machine';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host name does not resolve';
+    default:
+      return err.message;
+  }
+}
+
 export class Server {
   private readonly servers: NetServer[] = [];
   private readonly connections = new Set<Connection>();
@@ -16,17 +44,23 @@ export class Server {
     private readonly logger: Logger,
   ) {}
 
-  /** Binds a listener; returns the bound port (useful with port 0). */
-  listen(host: string, port: number): Promise<number> {
+  /**
+   * Binds a listener; returns the bound port (useful with port 0). A bind failure rejects with a
+   * ListenerError naming the listener (`name://host:port`).
+   */
+  listen(host: string, port: number, name = 'PLAINTEXT'): Promise<number> {
     return new Promise((resolve, reject) => {
       const server = createServer((socket: Socket) => {
         const conn = new Connection(socket, this.handler, this.maxFrameBytes, this.logger, (c) => this.connections.delete(c));
         this.connections.add(conn);
         this.logger.debug({ conn: conn.id, remote: conn.remote }, 'connection accepted');
       });
-      server.once('error', reject);
+      const failed = (err: NodeJS.ErrnoException): void => {
+        reject(new ListenerError(`${name}://${host.includes(':') ? `[${host}]` : host}:${port}`, err.code, err));
+      };
+      server.once('error', failed);
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.off('error', failed);
         server.on('error', (err) => this.logger.error({ err }, 'listener error'));
         this.servers.push(server);
         const address = server.address();

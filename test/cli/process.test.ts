@@ -1,0 +1,288 @@
+/**
+ * The broker as an operator runs it: `npm start` and the bundle `dist/samsa.mjs` in child processes (issue
+ * 9). A port already in use ends with one line and status 1; SIGTERM to `npm start` stops the broker
+ * (no orphan keeps the port); the process exits once it has logged "stopped", also with clients connected
+ * and when a terminal's Ctrl-C arrives twice (npm forwards it); the start-up log is one summary line, JSON
+ * when stdout is not a terminal.
+ *
+ * Everything that builds or runs dist/samsa.mjs is in this one file, so no other test rewrites the bundle
+ * while one of these runs it.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect, type Server as NetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/broker-process.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BUNDLE = join(ROOT, 'dist', 'samsa.mjs');
+
+interface Run {
+  readonly proc: ChildProcess;
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Resolves with the exit code (or the signal's name). */
+  readonly exit: Promise<number | string>;
+  waitFor(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+}
+
+function run(command: string, args: string[]): Run {
+  // stdout is a pipe: not a terminal, so the broker logs JSON.
+  const proc = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const waiters: { match: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  const collect = (stream: NodeJS.ReadableStream, into: string[]): void => {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      partial += chunk;
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        into.push(line);
+        for (let i = waiters.length - 1; i >= 0; i--) {
+          if (waiters[i]!.match(line)) waiters.splice(i, 1)[0]!.resolve(line);
+        }
+      }
+    });
+  };
+  collect(proc.stdout!, stdout);
+  collect(proc.stderr!, stderr);
+  const exit = new Promise<number | string>((res) => proc.once('exit', (code, signal) => res(code ?? signal ?? -1)));
+  return {
+    proc,
+    stdout,
+    stderr,
+    exit,
+    waitFor(match, what, timeoutMs = 60_000) {
+      const seen = [...stdout, ...stderr].find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`no ${what} within ${timeoutMs} ms; stdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`)), timeoutMs);
+        void exit.then((code) => {
+          clearTimeout(timer);
+          rej(new Error(`exited (${code}) before ${what}; stdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`));
+        });
+        waiters.push({
+          match,
+          resolve: (l) => {
+            clearTimeout(timer);
+            res(l);
+          },
+        });
+      });
+    },
+  };
+}
+
+function startArgs(port: number, dataDir: string, extra: string[] = []): string[] {
+  return ['start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'group.initial.rebalance.delay.ms=0', ...extra];
+}
+
+const isStarted = (l: string): boolean => l.includes('Samsa broker started');
+const isStopped = (l: string): boolean => l.includes('Samsa broker stopped');
+
+/** Resolves with `p`, or rejects after timeoutMs naming what was awaited. */
+function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        res(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        rej(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      res(true);
+    });
+    s.once('error', () => res(false));
+  });
+}
+
+/** Every process below `pid` (from /proc/<pid>/task/<tid>/children). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const taskDir = `/proc/${pid}/task`;
+  if (!existsSync(taskDir)) return out;
+  for (const tid of readdirSync(taskDir)) {
+    let children = '';
+    try {
+      children = readFileSync(join(taskDir, tid, 'children'), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const c of children.split(' ').filter((x) => x.trim() !== '')) {
+      out.push(Number(c), ...descendants(Number(c)));
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat); // a zombie has exited
+  } catch {
+    return false;
+  }
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const dirs: string[] = [];
+const started: ChildProcess[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'samsa-process-'));
+  dirs.push(d);
+  return d;
+}
+function track(r: Run): Run {
+  started.push(r.proc);
+  return r;
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: ROOT, stdio: 'inherit' });
+});
+afterAll(async () => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('start-up failures', () => {
+  it('a port already in use ends with one clear line and status 1, no stack trace', async () => {
+    const blocker: NetServer = createServer();
+    const port = await new Promise<number>((res) => blocker.listen(0, '127.0.0.1', () => res((blocker.address() as { port: number }).port)));
+    try {
+      const r = track(run(process.execPath, [BUNDLE, ...startArgs(port, await tempDir())]));
+      const code = await within(r.exit, 30_000, 'exit after the failed bind');
+      expect(code).toBe(1);
+      expect(r.stderr.filter((l) => l.trim() !== '')).toEqual([`samsa: listener PLAINTEXT://127.0.0.1:${port}: address already in use`]);
+      expect([...r.stdout, ...r.stderr].some((l) => /^\s+at /.test(l)), 'a stack trace was printed').toBe(false);
+    } finally {
+      await new Promise<void>((res) => blocker.close(() => res()));
+    }
+  });
+});
+
+describe('stopping', () => {
+  it('SIGTERM to npm start stops the broker: no process is left holding the port', async () => {
+    const port = await freePort();
+    const npm = track(run('npm', ['start', '--', ...startArgs(port, await tempDir()).slice(1)]));
+    await npm.waitFor(isStarted, 'the started line');
+    const below = descendants(npm.proc.pid!);
+    expect(below.length, 'npm start runs the broker in a child process').toBeGreaterThan(0);
+    npm.proc.kill('SIGTERM');
+    await within(npm.exit, 30_000, 'npm exit');
+    await until(() => below.every((pid) => !alive(pid)), `processes ${below.join(', ')} started by npm start to exit`);
+    expect(await canConnect(port)).toBe(false);
+    expect(npm.stdout.some(isStopped), npm.stdout.join('\n')).toBe(true);
+  });
+
+  it('exits promptly after "stopped" with a consumer group member connected and fetching', async () => {
+    const port = await freePort();
+    const r = track(run(process.execPath, [BUNDLE, ...startArgs(port, await tempDir())]));
+    await r.waitFor(isStarted, 'the started line');
+    const kafka = new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'stop-me', numPartitions: 2 }] });
+    await admin.disconnect();
+    const consumer = kafka.consumer({ groupId: 'stop-me', maxWaitTimeInMs: 5_000 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['stop-me'], fromBeginning: true });
+    const joined = new Promise<void>((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
+    await consumer.run({ eachMessage: async () => undefined });
+    await within(joined, 30_000, 'the consumer joining its group');
+    try {
+      r.proc.kill('SIGTERM');
+      await within(r.waitFor(isStopped, 'the stopped line'), 15_000, 'the shutdown');
+      const code = await within(r.exit, 5_000, 'exit after "stopped"');
+      expect(code).toBe(0);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+  });
+
+  it('a second SIGINT while stopping (Ctrl-C reaches npm and the broker) does not cut the clean shutdown short', async () => {
+    const port = await freePort();
+    const r = track(run(process.execPath, [BUNDLE, ...startArgs(port, await tempDir())]));
+    await r.waitFor(isStarted, 'the started line');
+    // Enough partitions that the shutdown (a producer snapshot and a clean-shutdown marker each) is still
+    // going when the second signal comes.
+    const kafka = new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'many', numPartitions: 200 }] });
+    await admin.disconnect();
+    r.proc.kill('SIGINT');
+    await r.waitFor((l) => l.includes('shutting down'), 'the shutting down line');
+    r.proc.kill('SIGINT');
+    const code = await within(r.exit, 30_000, 'exit');
+    expect(code, [...r.stdout, ...r.stderr].join('\n')).toBe(0);
+    expect(r.stdout.some(isStopped), r.stdout.join('\n')).toBe(true);
+  });
+});
+
+describe('start-up log', () => {
+  it('is JSON when stdout is not a terminal, with one summary line instead of a line per partition', async () => {
+    const dir = await tempDir();
+    const port = await freePort();
+    const first = track(run(process.execPath, [BUNDLE, ...startArgs(port, dir)]));
+    await first.waitFor(isStarted, 'the started line');
+    const kafka = new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'three', numPartitions: 3 }, { topic: 'two', numPartitions: 2 }] });
+    await admin.disconnect();
+    first.proc.kill('SIGTERM');
+    expect(await within(first.exit, 30_000, 'first stop')).toBe(0);
+
+    const port2 = await freePort();
+    const second = track(run(process.execPath, [BUNDLE, ...startArgs(port2, dir)]));
+    await second.waitFor(isStarted, 'the started line');
+    second.proc.kill('SIGTERM');
+    expect(await within(second.exit, 30_000, 'second stop')).toBe(0);
+
+    const lines = second.stdout.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { level: number; msg: string; [k: string]: unknown });
+    const startUp = lines.slice(0, lines.findIndex((l) => isStarted(l.msg)) + 1);
+    expect(startUp.at(-1)!.msg).toBe(`Samsa broker started: 2 topics, 5 partitions, listening on PLAINTEXT://127.0.0.1:${port2}, log.dirs ${dir}`);
+    // Nothing else at info or above names a partition (the per-partition lines are at debug).
+    const perPartition = startUp.filter((l) => l.level >= 30 && ('log' in l || 'partition' in l));
+    expect(perPartition, JSON.stringify(perPartition)).toEqual([]);
+    expect(startUp.filter((l) => l.level >= 30).length, JSON.stringify(startUp)).toBeLessThanOrEqual(2);
+  });
+
+  it('--log-format pretty writes text lines for a terminal', async () => {
+    const port = await freePort();
+    const r = track(run(process.execPath, [BUNDLE, ...startArgs(port, await tempDir(), ['--log-format', 'pretty'])]));
+    const line = await r.waitFor(isStarted, 'the started line');
+    r.proc.kill('SIGTERM');
+    expect(await within(r.exit, 30_000, 'stop')).toBe(0);
+    expect(() => JSON.parse(line) as unknown).toThrow();
+    expect(line).toMatch(/INFO.*Samsa broker started: 0 topics, 0 partitions/);
+  });
+});
