@@ -42,6 +42,7 @@ export function startedSummary(broker: Broker, listeners: readonly string[], log
 }
 
 export async function startBroker(config: BrokerConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningBroker> {
+  for (const warning of config.warnings) logger.warn(warning);
   let broker: Broker;
   try {
     broker = await Broker.start(config, logger);

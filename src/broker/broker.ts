@@ -56,6 +56,18 @@ export function topicNameError(name: string): string | null {
   return null;
 }
 
+/**
+ * Kafka's Topic.hasCollision: '.' and '_' are the same character in metric names, so `a.b_c` and `a_b.c`
+ * cannot both exist (ReplicationControlManager refuses the second with INVALID_TOPIC_EXCEPTION). Returns
+ * the existing topic `name` collides with, or null.
+ */
+export function collidingTopic(name: string, existing: Iterable<string>): string | null {
+  if (!name.includes('.') && !name.includes('_')) return null;
+  const unified = name.replaceAll('.', '_');
+  for (const other of existing) if (other !== name && other.replaceAll('.', '_') === unified) return other;
+  return null;
+}
+
 export { TopicError };
 
 export class Broker implements OffsetsTopicHost {
@@ -97,12 +109,12 @@ export class Broker implements OffsetsTopicHost {
     /** Dynamic broker configs (KIP-226); `config.dynamic` is its live view. */
     readonly dynamicConfig: DynamicBrokerConfig,
   ) {
-    this.logManager = new LogManager(config.logDirs, { logger: logger.child({ component: 'storage' }) });
+    this.logManager = new LogManager(config.logDirList, { logger: logger.child({ component: 'storage' }) });
   }
 
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
     // Before reading anything: a second process on the same log dirs must not touch them (Kafka's .lock).
-    const locks = await lockLogDirs(config.logDirs);
+    const locks = await lockLogDirs(config.logDirList);
     try {
       return await Broker.startLocked(config, logger, locks);
     } catch (err) {
@@ -286,6 +298,8 @@ export class Broker implements OffsetsTopicHost {
     const nameError = topicNameError(name);
     if (nameError) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
     if (this.topics.has(name) || this.creatingTopics.has(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    const colliding = collidingTopic(name, [...this.topics.keys(), ...this.creatingTopics.keys()]);
+    if (colliding !== null) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${colliding}`);
     const partitions = numPartitions === -1 ? this.config.numPartitions : numPartitions;
     const replicas = replicationFactor === -1 ? this.config.defaultReplicationFactor : replicationFactor;
     if (partitions <= 0) throw new TopicError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');

@@ -36,8 +36,9 @@ async function runCli(): Promise<void> {
         config = loadConfig({ configFile: opts.config, overrides: opts.override });
       } catch (err) {
         if (err instanceof ConfigError) {
+          // Kafka exits with 1 when its configuration is refused (KafkaConfig's ConfigException).
           process.stderr.write(`samsa: ${err.message}\n`);
-          process.exit(2);
+          process.exit(1);
         }
         throw err;
       }

@@ -13,7 +13,7 @@
 import { Metadata } from '../../protocol/messages/metadata.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { NULL_UUID } from '../../protocol/primitives.js';
-import { topicNameError, type TopicState } from '../broker/broker.js';
+import { TopicError, topicNameError, type TopicState } from '../broker/broker.js';
 import { isInternalTopic } from '../broker/internal-topics.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../broker/authorized-operations.js';
 import { defineHandler } from './types.js';
@@ -76,7 +76,15 @@ export const metadataHandler = defineHandler(Metadata, {
             continue;
           }
           if (allowAutoCreate && broker.config.autoCreateTopicsEnable) {
-            state = (await broker.autoCreateTopic(name)) ?? undefined;
+            try {
+              state = (await broker.autoCreateTopic(name)) ?? undefined;
+            } catch (err) {
+              // Refused (default.replication.factor above the brokers there are, a name colliding with an
+              // existing topic's): the topic carries the error, as Kafka's auto-creation answers it.
+              if (!(err instanceof TopicError)) throw err;
+              topics.push(missing(name, NULL_UUID, err.errorCode));
+              continue;
+            }
             // Kafka answers LEADER_NOT_AVAILABLE for a topic it has just started creating; here the topic
             // is complete before we answer, so it is described at once.
           }
