@@ -120,12 +120,14 @@ export function decompressSync(codec: number, data: Buffer, maxBytes = DEFAULT_M
 
 /** Size of the pieces gzip output is handed over in by decompressTo. */
 const GUNZIP_CHUNK = 64 * 1024;
+/** decompressTo inflates gzip output up to this size in one synchronous call, larger output as a stream. */
+const GUNZIP_ONE_SHOT_BYTES = 1024 * 1024;
 
 /**
  * Decompresses `data` piece by piece into `sink` (each piece a view valid only during the call), stopping
  * with a ProtocolError as soon as the output passes `maxBytes`. An error thrown by `sink` stops
  * decompression and is rethrown unchanged; a corrupt stream is a ProtocolError. Only gzip (zlib's thread
- * pool) returns a promise: the other codecs run to completion in the call.
+ * pool) returns a promise, and only for output over 1 MiB: the rest runs to completion in the call.
  */
 export function decompressTo(codec: number, data: Buffer, maxBytes: number, sink: (piece: Uint8Array) => void): void | Promise<void> {
   switch (codec) {
@@ -133,8 +135,22 @@ export function decompressTo(codec: number, data: Buffer, maxBytes: number, sink
       if (data.length > maxBytes) throw new ProtocolError(`records exceed the ${maxBytes}-byte limit`);
       sink(data);
       return;
-    case Compression.GZIP:
+    case Compression.GZIP: {
+      // Most batches inflate to little: one synchronous call with a small output bound is far cheaper
+      // than a stream. Only output past that bound (a large batch or a bomb) takes the stream.
+      const oneShot = Math.min(maxBytes, GUNZIP_ONE_SHOT_BYTES);
+      let out: Buffer | null = null;
+      try {
+        out = gunzipSync(data, { maxOutputLength: Math.max(1, oneShot) });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE' || oneShot >= maxBytes) return gzipError(e, maxBytes);
+      }
+      if (out !== null) {
+        sink(out);
+        return;
+      }
       return gunzipTo(data, maxBytes, sink);
+    }
     case Compression.ZSTD:
       zstdDecompressTo(data, maxBytes, sink);
       return;

@@ -135,7 +135,8 @@ export class Partition {
     }
     if (isControl(h.attributes)) return fail(ErrorCode.INVALID_RECORD, `Clients are not allowed to write control records in topic partition ${tp}`);
     const now = Date.now();
-    // No await unless the batch is gzip: an uncompressed append reaches the log in the same turn.
+    // No await unless a gzip batch inflates to over 1 MiB (zlib's stream): other appends reach the log in
+    // the same turn.
     let checked = validateBatchRecords(records, b.pos, b.size, h, {
       topicPartition: tp,
       compacted: hasCompactPolicy(this.log.config),
