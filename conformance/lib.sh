@@ -64,11 +64,13 @@ free_port() {
 
 samsa_start() {
   SAMSA_PORT="$(free_port)"
+  SAMSA_REGISTRY_PORT="$(free_port)"
+  REGISTRY_URL="http://127.0.0.1:$SAMSA_REGISTRY_PORT"
   SAMSA_DATA="$(mktemp -d /tmp/samsa-conformance.XXXXXX)"
   SAMSA_LOG="$SAMSA_DATA.log"
   BOOTSTRAP="127.0.0.1:$SAMSA_PORT"
   # scenarios may read the broker's data directory (tools/batch-codecs.ts) and log
-  export SAMSA_DATA SAMSA_LOG BOOTSTRAP REPO_ROOT
+  export SAMSA_DATA SAMSA_LOG BOOTSTRAP REPO_ROOT REGISTRY_URL
   SAMSA_ARGS=("$@")
   : >"$SAMSA_LOG"
   samsa_launch
@@ -93,6 +95,7 @@ samsa_launch() {
   (cd "${SAMSA_BROKER_DIR:-$REPO_ROOT}" && exec node --import tsx src/cli/main.ts start \
       --override "listeners=PLAINTEXT://127.0.0.1:$SAMSA_PORT" \
       --override "log.dirs=$SAMSA_DATA" \
+      --override "schema.registry.listeners=$REGISTRY_URL" \
       --override "samsa.protocol.trace=true" \
       --override "group.initial.rebalance.delay.ms=0" "${SAMSA_ARGS[@]}") >>"$SAMSA_LOG" 2>&1 &
   SAMSA_PID=$!

@@ -10,11 +10,14 @@ import type { BrokerConfig } from './config.js';
 import { HANDLERS } from './handlers/index.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { Server } from './server/server.js';
+import { startSchemaRegistry, type RunningRegistry } from './registry/start.js';
 
 export interface RunningBroker {
   readonly broker: Broker;
   readonly port: number;
   readonly host: string;
+  /** The built-in Schema Registry (src/registry/), null when switched off. */
+  readonly registry: RunningRegistry | null;
   stop(): Promise<void>;
 }
 
@@ -69,13 +72,23 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   broker.advertised = { host: advertised.host === '0.0.0.0' || advertised.host === '' ? '127.0.0.1' : advertised.host, port: advertised.port === 0 ? port : advertised.port };
   const bound = `${listener.name}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${port}`;
   logger.info({ host: listener.host, port, nodeId: config.nodeId, logDirs: config.logDirs }, startedSummary(broker, [bound], config.logDirs));
+  let registry: RunningRegistry | null;
+  try {
+    registry = await startSchemaRegistry(broker, config.props, config.clusterId, config.protocolTrace, logger);
+  } catch (err) {
+    await server.close();
+    await broker.shutdown();
+    throw err;
+  }
   let stopping: Promise<void> | null = null;
   return {
     broker,
     port,
     host: listener.host,
+    registry,
     stop: () => {
       stopping ??= (async () => {
+        await registry?.close();
         await server.close();
         await broker.shutdown();
         logger.info('Samsa broker stopped');

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { IGNORED_STATIC_CONFIGS, KEPT_DYNAMIC_CONFIGS, LISTENER_PREFIXED } from './kafka-broker-configs.js';
+import { REGISTRY_PROPERTIES } from './registry/properties.js';
 
 export interface PropertyDef {
   readonly name: string;
@@ -203,14 +204,14 @@ const TIME_SYNONYMS = ['log.retention.minutes', 'log.retention.hours', 'log.roll
 /** Every property name Samsa recognises: its own, Kafka's that it keeps or ignores, listener-prefixed ones. */
 function isKnownProperty(name: string): boolean {
   return (
-    BROKER_PROPERTIES.some((p) => p.name === name) || TOPIC_SYNONYMS_READ.includes(name) || TIME_SYNONYMS.includes(name) ||
+    BROKER_PROPERTIES.some((p) => p.name === name) || REGISTRY_PROPERTIES.some((p) => p.name === name) || TOPIC_SYNONYMS_READ.includes(name) || TIME_SYNONYMS.includes(name) ||
     KEPT_DYNAMIC_CONFIGS.has(name) || IGNORED_STATIC_CONFIGS.has(name) || LISTENER_PREFIXED.test(name)
   );
 }
 
 /** The closest known property name, when it is close enough to be a typo of `name`. */
 export function closestPropertyName(name: string): string | null {
-  const candidates = [...BROKER_PROPERTIES.map((p) => p.name), ...TOPIC_SYNONYMS_READ, ...TIME_SYNONYMS, ...KEPT_DYNAMIC_CONFIGS.keys(), ...IGNORED_STATIC_CONFIGS];
+  const candidates = [...BROKER_PROPERTIES.map((p) => p.name), ...REGISTRY_PROPERTIES.map((p) => p.name), ...TOPIC_SYNONYMS_READ, ...TIME_SYNONYMS, ...KEPT_DYNAMIC_CONFIGS.keys(), ...IGNORED_STATIC_CONFIGS];
   let best: string | null = null;
   let bestDistance = Infinity;
   for (const c of candidates) {

@@ -16,7 +16,8 @@ export interface TestBroker extends RunningBroker {
 
 export async function startTestBroker(props: Record<string, string> = {}, dataDir?: string): Promise<TestBroker> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'samsa-test-')));
-  const config = buildConfig(new Map(Object.entries({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'samsa.log.level': 'silent', ...props })));
+  // The Schema Registry (port 8081 by default) runs only in the tests that ask for it, on a port they give.
+  const config = buildConfig(new Map(Object.entries({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'samsa.log.level': 'silent', 'samsa.schema.registry.enable': 'false', ...props })));
   const logger = pino({ level: process.env.SAMSA_TEST_LOG ?? 'silent' });
   const running = await startBroker(config, logger);
   const self: TestBroker = {

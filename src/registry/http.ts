@@ -1,0 +1,337 @@
+/**
+ * The registry's REST API on Node's `http`: Confluent's paths, query parameters, JSON shapes, status codes
+ * and `error_code`s (io.confluent.kafka.schemaregistry.rest.resources.*). Answers carry
+ * `Content-Type: application/vnd.schemaregistry.v1+json`; requests are read as JSON whatever their
+ * content type says (so `curl -d` works without -H), and unknown JSON properties are ignored, as Confluent
+ * does for clients sending `Confluent-Accept-Unknown-Properties: true`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { badRequest, httpNotFound, invalidSchema, invalidVersion, methodNotAllowed, RegistryError, schemaNotFound } from './errors.js';
+import { isSchemaType, SCHEMA_TYPES } from './formats.js';
+import type { SchemaReference } from './parsed-schema.js';
+import { parseCompatibilityLevel, parseMode, type SchemaRegistry, type SchemaRequest, type VersionEntry, type VersionSpec } from './registry.js';
+
+export const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+/** Larger request bodies are refused with 413 and the connection closed; a schema this large could not be stored anyway. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+type Query = URLSearchParams;
+interface Request {
+  readonly method: string;
+  readonly segments: readonly string[];
+  readonly query: Query;
+  body(): Promise<unknown>;
+}
+/** A JSON value to answer with, or `raw` text (the `/schema` endpoints answer the schema itself). */
+type Answer = { readonly json: unknown } | { readonly raw: string };
+
+const flag = (q: Query, name: string): boolean => q.get(name)?.toLowerCase() === 'true';
+
+function parseVersion(s: string): VersionSpec {
+  if (s === 'latest' || s === '-1') return 'latest';
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n >= 1 && n <= 2 ** 31 - 1) return n;
+  }
+  throw invalidVersion(s);
+}
+
+function parseId(s: string): number {
+  if (!/^-?\d+$/.test(s)) throw httpNotFound();
+  return Number(s);
+}
+
+function versionJson(v: VersionEntry): Record<string, unknown> {
+  const out: Record<string, unknown> = { subject: v.subject, version: v.version, id: v.id };
+  if (v.schemaType !== 'AVRO') out.schemaType = v.schemaType;
+  if (v.references.length > 0) out.references = v.references;
+  out.schema = v.schema;
+  return out;
+}
+
+function schemaRequest(body: unknown): SchemaRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body is not a JSON object');
+  const b = body as Record<string, unknown>;
+  if (typeof b.schema !== 'string' || b.schema.trim() === '') throw invalidSchema('Empty schema');
+  const type = b.schemaType === undefined || b.schemaType === null ? 'AVRO' : String(b.schemaType).toUpperCase();
+  if (!isSchemaType(type)) throw invalidSchema(`Invalid schema type ${String(b.schemaType)}; this registry serves ${SCHEMA_TYPES.join(', ')}`);
+  const refs: SchemaReference[] = [];
+  if (b.references !== undefined && b.references !== null) {
+    if (!Array.isArray(b.references)) throw invalidSchema('references must be an array');
+    for (const r of b.references as unknown[]) {
+      const o = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>;
+      if (typeof o.name !== 'string' || typeof o.subject !== 'string' || typeof o.version !== 'number' || !Number.isInteger(o.version)) {
+        throw invalidSchema(`Invalid reference ${JSON.stringify(r)}: name, subject and version are required`);
+      }
+      refs.push({ name: o.name, subject: o.subject, version: o.version });
+    }
+  }
+  const optionalInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+  return { schema: b.schema, schemaType: type, references: refs, id: optionalInt(b.id), version: optionalInt(b.version) };
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body is not a JSON object');
+  return body as Record<string, unknown>;
+}
+
+export interface RegistryHttpOptions {
+  readonly clusterId: string;
+  /** Log every request and answer at info (samsa.protocol.trace); debug otherwise. */
+  readonly trace: boolean;
+}
+
+export class RegistryHttpServer {
+  private readonly server: Server;
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly options: RegistryHttpOptions,
+    private readonly logger: Logger,
+  ) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('clientError', (err, socket) => {
+      this.logger.debug({ err: err.message }, 'bad HTTP request to the schema registry');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://registry');
+    let status = 200;
+    let payload: string;
+    try {
+      const segments = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+      const answer = await this.route({ method, segments, query: url.searchParams, body: () => readJson(req) });
+      payload = 'raw' in answer ? answer.raw : JSON.stringify(answer.json);
+    } catch (err) {
+      let e: RegistryError;
+      if (err instanceof RegistryError) e = err;
+      else if (err instanceof URIError) e = httpNotFound();
+      else {
+        this.logger.error({ err, method, path: url.pathname }, 'schema registry request failed');
+        e = new RegistryError(500, 50001, `Error in the backend data store: ${(err as Error).message}`);
+      }
+      status = e.status;
+      payload = JSON.stringify({ error_code: e.errorCode, message: e.message });
+      if (status === 413) res.setHeader('Connection', 'close');
+    }
+    const level = this.options.trace ? 'info' : 'debug';
+    this.logger[level]({ method, path: url.pathname, query: url.search, status, ms: Date.now() - started }, 'schema registry request');
+    res.writeHead(status, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(payload) });
+    res.end(payload);
+  }
+
+  private async route(r: Request): Promise<Answer> {
+    const [head, ...rest] = r.segments;
+    const m = r.method;
+    const reg = this.registry;
+    const q = r.query;
+    const only = (method: string, f: () => Answer | Promise<Answer>): Answer | Promise<Answer> => {
+      if (m !== method) throw methodNotAllowed();
+      return f();
+    };
+    switch (head) {
+      case undefined:
+        return only('GET', () => ({ json: {} }));
+      case 'schemas': {
+        if (rest.length === 0) {
+          return only('GET', () => ({ json: reg.listSchemas({ prefix: q.get('subjectPrefix') ?? undefined, deleted: flag(q, 'deleted'), latestOnly: flag(q, 'latestOnly') }).map(versionJson) }));
+        }
+        if (rest[0] === 'types' && rest.length === 1) return only('GET', () => ({ json: [...SCHEMA_TYPES] }));
+        if (rest[0] !== 'ids' || rest.length < 2 || rest.length > 3) throw httpNotFound();
+        const id = parseId(rest[1]!);
+        return only('GET', () => {
+          const s = reg.getSchemaById(id);
+          const subject = q.get('subject');
+          if (subject !== null && subject !== '' && !reg.subjectVersionsForId(id, true).some((sv) => sv.subject === subject)) throw schemaNotFound(id);
+          switch (rest[2]) {
+            case undefined: {
+              const out: Record<string, unknown> = {};
+              if (s.schemaType !== 'AVRO') out.schemaType = s.schemaType;
+              out.schema = s.schema;
+              if (s.references.length > 0) out.references = s.references;
+              if (flag(q, 'fetchMaxId')) out.maxId = reg.maxSchemaId;
+              return { json: out };
+            }
+            case 'schema':
+              return { raw: s.schema };
+            case 'subjects':
+              return { json: [...new Set(reg.subjectVersionsForId(id, flag(q, 'deleted')).map((sv) => sv.subject))] };
+            case 'versions':
+              return { json: reg.subjectVersionsForId(id, flag(q, 'deleted')) };
+            default:
+              throw httpNotFound();
+          }
+        });
+      }
+      case 'subjects':
+        return this.subjects(r, rest);
+      case 'config': {
+        if (rest.length > 1) throw httpNotFound();
+        const subject = rest[0] ?? null;
+        switch (m) {
+          case 'GET':
+            return { json: { compatibilityLevel: reg.getConfig(subject, flag(q, 'defaultToGlobal')) } };
+          case 'PUT': {
+            const body = objectBody(await r.body());
+            return { json: { compatibility: await reg.setConfig(subject, parseCompatibilityLevel(body.compatibility)) } };
+          }
+          case 'DELETE':
+            return { json: { compatibilityLevel: await reg.deleteConfig(subject) } };
+          default:
+            throw methodNotAllowed();
+        }
+      }
+      case 'mode': {
+        if (rest.length > 1) throw httpNotFound();
+        const subject = rest[0] ?? null;
+        switch (m) {
+          case 'GET':
+            return { json: { mode: reg.getMode(subject, flag(q, 'defaultToGlobal')) } };
+          case 'PUT': {
+            const body = objectBody(await r.body());
+            return { json: { mode: await reg.setMode(subject, parseMode(body.mode), flag(q, 'force')) } };
+          }
+          case 'DELETE':
+            if (subject === null) throw methodNotAllowed();
+            return { json: { mode: await reg.deleteMode(subject) } };
+          default:
+            throw methodNotAllowed();
+        }
+      }
+      case 'compatibility': {
+        // /compatibility/subjects/{s}/versions[/{v}]
+        if (rest[0] !== 'subjects' || rest.length < 3 || rest.length > 4 || rest[2] !== 'versions') throw httpNotFound();
+        const subject = rest[1]!;
+        const spec = rest.length === 4 ? parseVersion(rest[3]!) : 'all';
+        if (m !== 'POST') throw methodNotAllowed();
+        const messages = reg.checkCompatibility(subject, spec, schemaRequest(await r.body()));
+        return { json: flag(q, 'verbose') ? { is_compatible: messages.length === 0, messages } : { is_compatible: messages.length === 0 } };
+      }
+      case 'contexts':
+        if (rest.length > 0) throw httpNotFound();
+        return only('GET', () => ({ json: ['.'] }));
+      case 'v1':
+        if (rest[0] === 'metadata' && rest[1] === 'id' && rest.length === 2) {
+          return only('GET', () => ({ json: { scope: { path: [], clusters: { 'kafka-cluster': this.options.clusterId, 'schema-registry-cluster': 'schema-registry' } } } }));
+        }
+        if (rest[0] === 'metadata' && rest[1] === 'version' && rest.length === 2) return only('GET', () => ({ json: { version: '7.6.0-samsa', commitId: 'samsa' } }));
+        throw httpNotFound();
+      default:
+        throw httpNotFound();
+    }
+  }
+
+  private async subjects(r: Request, rest: readonly string[]): Promise<Answer> {
+    const reg = this.registry;
+    const q = r.query;
+    const m = r.method;
+    if (rest.length === 0) {
+      if (m !== 'GET') throw methodNotAllowed();
+      let list = reg.listSubjects({ prefix: q.get('subjectPrefix') ?? undefined, deleted: flag(q, 'deleted'), deletedOnly: flag(q, 'deletedOnly') });
+      const offset = Number(q.get('offset') ?? 0);
+      const limit = Number(q.get('limit') ?? -1);
+      if (Number.isInteger(offset) && offset > 0) list = list.slice(offset);
+      if (Number.isInteger(limit) && limit >= 0) list = list.slice(0, limit);
+      return { json: list };
+    }
+    const subject = rest[0]!;
+    if (rest.length === 1) {
+      switch (m) {
+        case 'POST':
+          return { json: versionJson(reg.lookup(subject, schemaRequest(await r.body()), flag(q, 'deleted'))) };
+        case 'DELETE':
+          return { json: await reg.deleteSubject(subject, flag(q, 'permanent')) };
+        default:
+          throw methodNotAllowed();
+      }
+    }
+    if (rest[1] !== 'versions' || rest.length > 4) throw httpNotFound();
+    if (rest.length === 2) {
+      switch (m) {
+        case 'GET':
+          return { json: reg.listVersions(subject, { deleted: flag(q, 'deleted'), deletedOnly: flag(q, 'deletedOnly') }) };
+        case 'POST':
+          return { json: { id: await reg.register(subject, schemaRequest(await r.body())) } };
+        default:
+          throw methodNotAllowed();
+      }
+    }
+    const spec = parseVersion(rest[2]!);
+    if (rest.length === 3) {
+      switch (m) {
+        case 'GET':
+          return { json: versionJson(reg.getVersion(subject, spec, flag(q, 'deleted'))) };
+        case 'DELETE':
+          return { json: await reg.deleteVersion(subject, spec, flag(q, 'permanent')) };
+        default:
+          throw methodNotAllowed();
+      }
+    }
+    if (m !== 'GET') throw methodNotAllowed();
+    if (rest[3] === 'schema') return { raw: reg.getVersion(subject, spec, flag(q, 'deleted')).schema };
+    if (rest[3] === 'referencedby') return { json: reg.referencedBy(subject, spec) };
+    throw httpNotFound();
+  }
+}
+
+/** The request body as JSON; at most MAX_BODY_BYTES are read. An empty body is null. */
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        failed = true;
+        chunks.length = 0;
+        req.pause();
+        reject(new RegistryError(413, 413, `Request body larger than ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(badRequest(err.message));
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') {
+        resolve(null);
+        return;
+      }
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(badRequest(`Unexpected character in the request body: ${(err as Error).message}`));
+      }
+    });
+  });
+}

@@ -1,0 +1,573 @@
+/**
+ * The registry's state and operations, independent of HTTP: subjects and their versions, schemas by global
+ * id, compatibility and mode settings, materialised from the `_schemas` records (store-records.ts).
+ *
+ * - Every write is checked against the current state, appended to `_schemas` and applied to the state
+ *   before it is answered; writes run one at a time (a chain of promises), so the check, the id and version
+ *   chosen and the append cannot interleave with another write.
+ * - Identity (Confluent's): the same schema type, canonical string and references is the same schema, with
+ *   the same global id under every subject. A new schema gets max(id) + 1.
+ * - A soft-deleted version keeps its id resolvable by `GET /schemas/ids/{id}` (consumers still decode old
+ *   records); a hard delete removes it, and the id disappears once no version uses it.
+ */
+import type { Logger } from 'pino';
+import {
+  idDoesNotMatch,
+  incompatibleSchema,
+  invalidCompatibilityLevel,
+  invalidMode,
+  invalidSchema,
+  invalidSubject,
+  operationNotPermitted,
+  referenceExists,
+  schemaNotFound,
+  schemaTooLarge,
+  storeError,
+  subjectCompatibilityNotConfigured,
+  subjectModeNotConfigured,
+  subjectNotFound,
+  subjectNotSoftDeleted,
+  subjectSoftDeleted,
+  versionNotFound,
+  versionNotSoftDeleted,
+  versionSoftDeleted,
+  RegistryError,
+} from './errors.js';
+import { parseSchema } from './formats.js';
+import { SchemaParseError, type ParsedSchema, type ResolvedReference, type SchemaReference, type SchemaType } from './parsed-schema.js';
+import type { SchemaValue, StoreRecord } from './store-records.js';
+import { SchemasTopicError } from './schemas-topic.js';
+import { ErrorCode } from '../../protocol/errors.js';
+
+export const COMPATIBILITY_LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const;
+export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
+export const MODES = ['READWRITE', 'READONLY', 'READONLY_OVERRIDE', 'IMPORT'] as const;
+export type Mode = (typeof MODES)[number];
+
+export function parseCompatibilityLevel(s: unknown): CompatibilityLevel {
+  const up = typeof s === 'string' ? s.toUpperCase() : '';
+  const found = COMPATIBILITY_LEVELS.find((l) => l === up);
+  if (!found) throw invalidCompatibilityLevel();
+  return found;
+}
+
+export function parseMode(s: unknown): Mode {
+  const up = typeof s === 'string' ? s.toUpperCase() : '';
+  const found = MODES.find((m) => m === up);
+  if (!found) throw invalidMode();
+  return found;
+}
+
+/** The body of a register, lookup or compatibility request. */
+export interface SchemaRequest {
+  readonly schema: string;
+  readonly schemaType: SchemaType;
+  readonly references: readonly SchemaReference[];
+  readonly id?: number;
+  readonly version?: number;
+}
+
+/** A subject's version, as the registry answers it. */
+export type VersionEntry = SchemaValue;
+
+/** Where writes go: `_schemas` in the broker (schemas-topic.ts), or anything that keeps records in order. */
+export interface RecordLog {
+  append(records: readonly StoreRecord[]): Promise<void>;
+}
+
+/** A version selector: a number, or the latest (live) version. */
+export type VersionSpec = number | 'latest';
+
+const MAX_VERSION = 2 ** 31 - 1;
+
+function identityKey(schemaType: SchemaType, canonical: string, references: readonly SchemaReference[]): string {
+  const refs = references.map((r) => `${r.name}\u0000${r.subject}\u0000${r.version}`).join('\u0001');
+  return `${schemaType}\u0002${refs}\u0002${canonical}`;
+}
+
+export interface RegistryOptions {
+  readonly defaultCompatibility: CompatibilityLevel;
+}
+
+export class SchemaRegistry {
+  private readonly subjects = new Map<string, Map<number, VersionEntry>>();
+  /** id -> the schema, and the subject/versions using it. */
+  private readonly ids = new Map<number, { readonly schemaType: SchemaType; readonly schema: string; readonly references: readonly SchemaReference[]; readonly users: Set<string> }>();
+  private readonly idByIdentity = new Map<string, number>();
+  private maxId = 0;
+  private globalCompatibility: CompatibilityLevel | null = null;
+  private readonly subjectCompatibility = new Map<string, CompatibilityLevel>();
+  private globalMode: Mode | null = null;
+  private readonly subjectMode = new Map<string, Mode>();
+  private readonly parsedById = new Map<number, ParsedSchema>();
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly log: RecordLog,
+    private readonly options: RegistryOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  // ---------------------------------------------------------------- applying records (replay and writes)
+
+  apply(r: StoreRecord): void {
+    switch (r.keytype) {
+      case 'SCHEMA':
+        if (r.value === null) this.removeVersion(r.subject, r.version);
+        else this.putVersion({ ...r.value, subject: r.subject, version: r.version });
+        return;
+      case 'CONFIG': {
+        const level = r.value === null ? null : COMPATIBILITY_LEVELS.find((l) => l === r.value!.compatibilityLevel.toUpperCase()) ?? null;
+        if (r.value !== null && level === null) this.logger.warn({ record: r }, 'unknown compatibility level in _schemas ignored');
+        if (r.subject === null) this.globalCompatibility = level;
+        else if (level === null) this.subjectCompatibility.delete(r.subject);
+        else this.subjectCompatibility.set(r.subject, level);
+        return;
+      }
+      case 'MODE': {
+        const mode = r.value === null ? null : MODES.find((m) => m === r.value!.mode.toUpperCase()) ?? null;
+        if (r.subject === null) this.globalMode = mode;
+        else if (mode === null) this.subjectMode.delete(r.subject);
+        else this.subjectMode.set(r.subject, mode);
+        return;
+      }
+      case 'DELETE_SUBJECT': {
+        // Confluent's soft delete of a subject: every version up to this one is deleted.
+        if (r.value === null) return;
+        for (const v of this.subjects.get(r.subject)?.values() ?? []) {
+          if (v.version <= r.value.version && !v.deleted) this.putVersion({ ...v, deleted: true });
+        }
+        return;
+      }
+      case 'CLEAR_SUBJECT':
+        for (const v of [...(this.subjects.get(r.subject)?.values() ?? [])]) if (v.deleted) this.removeVersion(v.subject, v.version);
+        return;
+      case 'NOOP':
+        return;
+    }
+  }
+
+  private putVersion(v: VersionEntry): void {
+    let versions = this.subjects.get(v.subject);
+    if (!versions) {
+      versions = new Map();
+      this.subjects.set(v.subject, versions);
+    }
+    const previous = versions.get(v.version);
+    if (previous && previous.id !== v.id) this.dropUser(previous.id, v.subject, v.version);
+    versions.set(v.version, v);
+    let byId = this.ids.get(v.id);
+    if (!byId) {
+      byId = { schemaType: v.schemaType, schema: v.schema, references: v.references, users: new Set() };
+      this.ids.set(v.id, byId);
+      this.idByIdentity.set(identityKey(v.schemaType, v.schema, v.references), v.id);
+    }
+    byId.users.add(`${v.subject}\u0000${v.version}`);
+    if (v.id > this.maxId) this.maxId = v.id;
+  }
+
+  private removeVersion(subject: string, version: number): void {
+    const versions = this.subjects.get(subject);
+    const v = versions?.get(version);
+    if (!versions || !v) return;
+    versions.delete(version);
+    if (versions.size === 0) this.subjects.delete(subject);
+    this.dropUser(v.id, subject, version);
+  }
+
+  private dropUser(id: number, subject: string, version: number): void {
+    const byId = this.ids.get(id);
+    if (!byId) return;
+    byId.users.delete(`${subject}\u0000${version}`);
+    if (byId.users.size === 0) {
+      this.ids.delete(id);
+      this.parsedById.delete(id);
+      const key = identityKey(byId.schemaType, byId.schema, byId.references);
+      if (this.idByIdentity.get(key) === id) this.idByIdentity.delete(key);
+    }
+  }
+
+  /** Appends the records, then applies them: the write is answered only once it is in `_schemas`. */
+  private async commit(records: StoreRecord[]): Promise<void> {
+    try {
+      await this.log.append(records);
+    } catch (err) {
+      if (err instanceof SchemasTopicError && (err.errorCode === ErrorCode.MESSAGE_TOO_LARGE || err.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE)) {
+        throw schemaTooLarge(`Schema too large: ${err.message}`);
+      }
+      this.logger.error({ err }, 'write to _schemas failed');
+      throw storeError(`Error while storing the schema: ${(err as Error).message}`);
+    }
+    for (const r of records) this.apply(r);
+  }
+
+  /** Runs a write after the previous ones, alone. */
+  private exclusive<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(op, op);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private versionsOf(subject: string): VersionEntry[] {
+    return [...(this.subjects.get(subject)?.values() ?? [])].sort((a, b) => a.version - b.version);
+  }
+
+  private liveVersions(subject: string): VersionEntry[] {
+    return this.versionsOf(subject).filter((v) => !v.deleted);
+  }
+
+  listSubjects(opts: { prefix?: string; deleted?: boolean; deletedOnly?: boolean } = {}): string[] {
+    const out: string[] = [];
+    for (const [subject, versions] of this.subjects) {
+      if (opts.prefix !== undefined && !subject.startsWith(opts.prefix)) continue;
+      const live = [...versions.values()].some((v) => !v.deleted);
+      const dead = [...versions.values()].some((v) => v.deleted);
+      if (opts.deletedOnly ? dead && !live : live || (opts.deleted === true && dead)) out.push(subject);
+    }
+    return out.sort();
+  }
+
+  listVersions(subject: string, opts: { deleted?: boolean; deletedOnly?: boolean } = {}): number[] {
+    const all = this.versionsOf(subject);
+    const chosen = all.filter((v) => (opts.deletedOnly ? v.deleted : opts.deleted === true || !v.deleted));
+    if (chosen.length === 0 && (all.length === 0 || !opts.deletedOnly)) throw subjectNotFound(subject);
+    return chosen.map((v) => v.version);
+  }
+
+  getVersion(subject: string, spec: VersionSpec, lookupDeleted = false): VersionEntry {
+    const all = this.versionsOf(subject);
+    const visible = lookupDeleted ? all : all.filter((v) => !v.deleted);
+    if (visible.length === 0) throw subjectNotFound(subject);
+    const found = spec === 'latest' ? visible[visible.length - 1] : visible.find((v) => v.version === spec);
+    if (!found) throw versionNotFound(spec === 'latest' ? 'latest' : spec);
+    return found;
+  }
+
+  getSchemaById(id: number): { schemaType: SchemaType; schema: string; references: readonly SchemaReference[] } {
+    const byId = this.ids.get(id);
+    if (!byId) throw schemaNotFound(id);
+    return byId;
+  }
+
+  get maxSchemaId(): number {
+    return this.maxId;
+  }
+
+  subjectVersionsForId(id: number, lookupDeleted = false): { subject: string; version: number }[] {
+    const byId = this.ids.get(id);
+    if (!byId) throw schemaNotFound(id);
+    const out: { subject: string; version: number }[] = [];
+    for (const key of byId.users) {
+      const [subject, version] = key.split('\u0000') as [string, string];
+      const v = this.subjects.get(subject)?.get(Number(version));
+      if (v && (lookupDeleted || !v.deleted)) out.push({ subject, version: v.version });
+    }
+    return out.sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : a.version - b.version));
+  }
+
+  listSchemas(opts: { prefix?: string; deleted?: boolean; latestOnly?: boolean } = {}): VersionEntry[] {
+    const out: VersionEntry[] = [];
+    for (const subject of this.listSubjects({ prefix: opts.prefix, deleted: opts.deleted })) {
+      const versions = this.versionsOf(subject).filter((v) => opts.deleted === true || !v.deleted);
+      out.push(...(opts.latestOnly ? versions.slice(-1) : versions));
+    }
+    return out;
+  }
+
+  referencedBy(subject: string, spec: VersionSpec): number[] {
+    const target = this.getVersion(subject, spec, true);
+    return this.idsReferencing(subject, target.version);
+  }
+
+  private idsReferencing(subject: string, version: number): number[] {
+    const out = new Set<number>();
+    for (const versions of this.subjects.values()) {
+      for (const v of versions.values()) {
+        if (!v.deleted && v.references.some((r) => r.subject === subject && r.version === version)) out.add(v.id);
+      }
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
+  // ---------------------------------------------------------------- parsing
+
+  /** The referenced schemas, transitively, each after its own references (Confluent's resolveReferences). */
+  private resolveReferences(references: readonly SchemaReference[], seen = new Set<string>()): ResolvedReference[] {
+    const out: ResolvedReference[] = [];
+    for (const ref of references) {
+      const key = `${ref.subject}\u0000${ref.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const versions = this.subjects.get(ref.subject);
+      const target = ref.version === -1 ? this.liveVersions(ref.subject).at(-1) : versions?.get(ref.version);
+      if (!target) throw invalidSchema(`Invalid schema: reference '${ref.name}' to subject '${ref.subject}' version ${ref.version} not found`);
+      out.push(...this.resolveReferences(target.references, seen));
+      out.push({ name: ref.name, schemaType: target.schemaType, schema: target.schema });
+    }
+    return out;
+  }
+
+  /** Parses a request's schema; 42201 with the parser's reason when it is not a valid schema. */
+  parse(req: SchemaRequest): ParsedSchema {
+    const refs = this.resolveReferences(req.references);
+    try {
+      return parseSchema(req.schemaType, req.schema, refs);
+    } catch (err) {
+      if (err instanceof SchemaParseError || err instanceof Error) throw invalidSchema(`Invalid schema of type ${req.schemaType}, details: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private parsedVersion(v: VersionEntry): ParsedSchema {
+    let parsed = this.parsedById.get(v.id);
+    if (!parsed) {
+      parsed = parseSchema(v.schemaType, v.schema, this.resolveReferences(v.references));
+      this.parsedById.set(v.id, parsed);
+    }
+    return parsed;
+  }
+
+  // ---------------------------------------------------------------- settings
+
+  compatibilityOf(subject: string | null): CompatibilityLevel {
+    return (subject === null ? undefined : this.subjectCompatibility.get(subject)) ?? this.globalCompatibility ?? this.options.defaultCompatibility;
+  }
+
+  getConfig(subject: string | null, defaultToGlobal = false): CompatibilityLevel {
+    if (subject === null) return this.globalCompatibility ?? this.options.defaultCompatibility;
+    const own = this.subjectCompatibility.get(subject);
+    if (own) return own;
+    if (defaultToGlobal) return this.compatibilityOf(null);
+    throw subjectCompatibilityNotConfigured(subject);
+  }
+
+  setConfig(subject: string | null, level: CompatibilityLevel): Promise<CompatibilityLevel> {
+    return this.exclusive(async () => {
+      if (subject !== null) this.checkSubjectName(subject);
+      await this.commit([{ keytype: 'CONFIG', subject, value: { compatibilityLevel: level } }]);
+      return level;
+    });
+  }
+
+  /** Removes a config and answers the level that was in force. */
+  deleteConfig(subject: string | null): Promise<CompatibilityLevel> {
+    return this.exclusive(async () => {
+      if (subject === null) {
+        const previous = this.getConfig(null);
+        await this.commit([{ keytype: 'CONFIG', subject: null, value: null }]);
+        return previous;
+      }
+      if (!this.subjects.has(subject)) throw subjectNotFound(subject);
+      const previous = this.getConfig(subject);
+      await this.commit([{ keytype: 'CONFIG', subject, value: null }]);
+      return previous;
+    });
+  }
+
+  getMode(subject: string | null, defaultToGlobal = false): Mode {
+    if (subject === null) return this.globalMode ?? 'READWRITE';
+    const own = this.subjectMode.get(subject);
+    if (own) return own;
+    if (defaultToGlobal) return this.getMode(null);
+    throw subjectModeNotConfigured(subject);
+  }
+
+  private modeOf(subject: string): Mode {
+    return this.subjectMode.get(subject) ?? this.globalMode ?? 'READWRITE';
+  }
+
+  setMode(subject: string | null, mode: Mode, force = false): Promise<Mode> {
+    return this.exclusive(async () => {
+      if (subject !== null) this.checkSubjectName(subject);
+      // Confluent: switching to IMPORT where schemas exist needs force=true, ids could otherwise collide.
+      if (mode === 'IMPORT' && !force) {
+        const occupied = subject === null ? this.subjects.size > 0 : this.subjects.has(subject);
+        if (occupied) throw operationNotPermitted('Cannot import since found existing subjects');
+      }
+      await this.commit([{ keytype: 'MODE', subject, value: { mode } }]);
+      return mode;
+    });
+  }
+
+  deleteMode(subject: string): Promise<Mode> {
+    return this.exclusive(async () => {
+      const previous = this.getMode(subject);
+      await this.commit([{ keytype: 'MODE', subject, value: null }]);
+      return previous;
+    });
+  }
+
+  private checkWritable(subject: string): Mode {
+    const mode = this.modeOf(subject);
+    if (mode === 'READONLY' || mode === 'READONLY_OVERRIDE') throw operationNotPermitted(`Subject ${subject} is in read-only mode`);
+    return mode;
+  }
+
+  private checkSubjectName(subject: string): void {
+    // Confluent's QualifiedSubject validation: ISO control characters are refused.
+    if (subject === '' || /[\u0000-\u001f\u007f-\u009f]/.test(subject)) throw invalidSubject(subject);
+  }
+
+  // ---------------------------------------------------------------- compatibility
+
+  /**
+   * Confluent's CompatibilityChecker: the messages of the first previous schema (newest first) that the new
+   * one is incompatible with, under `level`; empty when compatible. BACKWARD: the new schema reads data
+   * written with the old one; FORWARD: the old one reads data written with the new; FULL: both; the
+   * TRANSITIVE levels check every previous version, the others the latest only.
+   */
+  private incompatibilities(level: CompatibilityLevel, candidate: ParsedSchema, previous: readonly VersionEntry[]): string[] {
+    if (level === 'NONE' || previous.length === 0) return [];
+    const newestFirst = [...previous].reverse();
+    const checked = level.endsWith('_TRANSITIVE') ? newestFirst : newestFirst.slice(0, 1);
+    for (const old of checked) {
+      let existing: ParsedSchema;
+      try {
+        existing = this.parsedVersion(old);
+      } catch (err) {
+        return [`Unexpected exception during compatibility check: ${(err as Error).message}`];
+      }
+      const format = (diffs: ReturnType<ParsedSchema['isBackwardCompatible']>, reader: string, writer: string, appendSchema: boolean): string[] => {
+        if (diffs.length === 0) return [];
+        const out = diffs.map((d) => d(reader, writer));
+        if (appendSchema) out.push(`{oldSchemaVersion: ${old.version}}`, `{oldSchema: '${old.schema.length <= 10240 ? old.schema : `${old.schema.slice(0, 10240)}`}'}`);
+        return out;
+      };
+      let messages: string[];
+      if (level.startsWith('BACKWARD')) messages = format(candidate.isBackwardCompatible(existing), 'new', 'old', true);
+      else if (level.startsWith('FORWARD')) messages = format(existing.isBackwardCompatible(candidate), 'old', 'new', true);
+      else messages = [...format(existing.isBackwardCompatible(candidate), 'old', 'new', false), ...format(candidate.isBackwardCompatible(existing), 'new', 'old', true)];
+      if (messages.length > 0) return [...messages, `{validateFields: 'false', compatibility: '${level}'}`];
+    }
+    return [];
+  }
+
+  /**
+   * POST /compatibility/subjects/{s}/versions/{v}: against that one version (with the subject's level's
+   * direction), or with `spec` 'all' against the versions the level covers.
+   */
+  checkCompatibility(subject: string, spec: VersionSpec | 'all', req: SchemaRequest): string[] {
+    const candidate = this.parse(req);
+    const level = this.compatibilityOf(subject);
+    if (spec === 'all') return this.incompatibilities(level, candidate, this.liveVersions(subject));
+    const target = this.getVersion(subject, spec);
+    const single = level.endsWith('_TRANSITIVE') ? (level.slice(0, -'_TRANSITIVE'.length) as CompatibilityLevel) : level;
+    return this.incompatibilities(single, candidate, [target]);
+  }
+
+  // ---------------------------------------------------------------- schemas
+
+  /** POST /subjects/{s}: the live (or with `lookupDeleted`, any) version of `subject` holding this schema. */
+  lookup(subject: string, req: SchemaRequest, lookupDeleted = false): VersionEntry {
+    const parsed = this.parse(req);
+    const versions = this.versionsOf(subject).filter((v) => lookupDeleted || !v.deleted);
+    if (versions.length === 0) throw subjectNotFound(subject);
+    const key = identityKey(parsed.schemaType, parsed.canonical, req.references);
+    const found = versions.reverse().find((v) => identityKey(v.schemaType, v.schema, v.references) === key);
+    if (!found) throw schemaNotFound();
+    return found;
+  }
+
+  /** POST /subjects/{s}/versions: the schema's global id, registering it as a new version when needed. */
+  register(subject: string, req: SchemaRequest): Promise<number> {
+    return this.exclusive(async () => {
+      this.checkSubjectName(subject);
+      const mode = this.checkWritable(subject);
+      const parsed = this.parse(req);
+      const key = identityKey(parsed.schemaType, parsed.canonical, req.references);
+      const all = this.versionsOf(subject);
+      const live = all.filter((v) => !v.deleted);
+      const existing = live.find((v) => identityKey(v.schemaType, v.schema, v.references) === key);
+      if (existing && (req.id === undefined || req.id === existing.id)) return existing.id;
+
+      let id = this.idByIdentity.get(key);
+      let version = (all.at(-1)?.version ?? 0) + 1;
+      if (mode === 'IMPORT') {
+        // Import (migration from another registry): the ids and versions are the source's.
+        if (req.id === undefined) throw operationNotPermitted(`Subject ${subject} is in import mode: an id is required`);
+        const holder = this.ids.get(req.id);
+        if (holder && identityKey(holder.schemaType, holder.schema, holder.references) !== key) {
+          throw idDoesNotMatch(`Overwrite new schema with id ${req.id} is not permitted.`);
+        }
+        id = req.id;
+        if (req.version !== undefined) {
+          if (this.subjects.get(subject)?.has(req.version)) throw operationNotPermitted(`Subject ${subject} already has version ${req.version}`);
+          version = req.version;
+        }
+      } else {
+        if (req.id !== undefined && req.id !== id) throw operationNotPermitted(`Subject ${subject} is not in import mode`);
+        const level = this.compatibilityOf(subject);
+        const messages = this.incompatibilities(level, parsed, live);
+        if (messages.length > 0) {
+          throw incompatibleSchema(`Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${messages.join(', ')}]`);
+        }
+      }
+      if (version > MAX_VERSION) throw operationNotPermitted(`Subject ${subject} has no version numbers left`);
+      id ??= this.maxId + 1;
+      const value: SchemaValue = { subject, version, id, schemaType: parsed.schemaType, references: req.references, schema: parsed.canonical, deleted: false };
+      await this.commit([{ keytype: 'SCHEMA', subject, version, value }]);
+      this.parsedById.set(id, parsed);
+      this.logger.info({ subject, version, id, schemaType: parsed.schemaType }, 'schema registered');
+      return id;
+    });
+  }
+
+  private checkNotReferenced(subject: string, version: number): void {
+    if (this.idsReferencing(subject, version).length > 0) {
+      throw referenceExists(`One or more references exist to the schema {magic=1,keytype=SCHEMA,subject=${subject},version=${version}}.`);
+    }
+  }
+
+  /** DELETE /subjects/{s}: the versions deleted. Soft first; `permanent` only after a soft delete. */
+  deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
+    return this.exclusive(async () => {
+      this.checkWritable(subject);
+      const all = this.versionsOf(subject);
+      if (all.length === 0) throw subjectNotFound(subject);
+      const live = all.filter((v) => !v.deleted);
+      if (permanent) {
+        if (live.length > 0) throw subjectNotSoftDeleted(subject);
+        for (const v of all) this.checkNotReferenced(subject, v.version);
+        const records: StoreRecord[] = all.map((v) => ({ keytype: 'SCHEMA', subject, version: v.version, value: null }));
+        if (this.subjectCompatibility.has(subject)) records.push({ keytype: 'CONFIG', subject, value: null });
+        if (this.subjectMode.has(subject)) records.push({ keytype: 'MODE', subject, value: null });
+        await this.commit(records);
+        return all.map((v) => v.version);
+      }
+      if (live.length === 0) throw subjectSoftDeleted(subject);
+      for (const v of live) this.checkNotReferenced(subject, v.version);
+      await this.commit(live.map((v) => ({ keytype: 'SCHEMA', subject, version: v.version, value: { ...v, deleted: true } })));
+      return live.map((v) => v.version);
+    });
+  }
+
+  /** DELETE /subjects/{s}/versions/{v}: the version deleted. */
+  deleteVersion(subject: string, spec: VersionSpec, permanent: boolean): Promise<number> {
+    return this.exclusive(async () => {
+      this.checkWritable(subject);
+      const all = this.versionsOf(subject);
+      if (all.length === 0) throw subjectNotFound(subject);
+      const v = spec === 'latest' ? (permanent ? all.at(-1) : all.filter((x) => !x.deleted).at(-1)) : all.find((x) => x.version === spec);
+      if (!v) throw versionNotFound(spec === 'latest' ? 'latest' : spec);
+      if (permanent) {
+        if (!v.deleted) throw versionNotSoftDeleted(subject, v.version);
+        this.checkNotReferenced(subject, v.version);
+        await this.commit([{ keytype: 'SCHEMA', subject, version: v.version, value: null }]);
+        return v.version;
+      }
+      if (v.deleted) throw versionSoftDeleted(subject, v.version);
+      this.checkNotReferenced(subject, v.version);
+      await this.commit([{ keytype: 'SCHEMA', subject, version: v.version, value: { ...v, deleted: true } }]);
+      return v.version;
+    });
+  }
+
+  /** Waits for the writes in flight (shutdown). */
+  async drain(): Promise<void> {
+    await this.writes;
+  }
+}
+
+export { RegistryError };
