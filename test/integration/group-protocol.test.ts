@@ -130,6 +130,16 @@ describe('JoinGroup and SyncGroup', () => {
     expect([...ok.assignment]).toEqual([1, 2]);
   });
 
+  const member = (groupId: string, memberId: string) => broker.broker.groupCoordinator.group(groupId)?.members.get(memberId);
+  /** Resolves once the broker holds a response for the member (its waiter is set); fails after 10 s. */
+  async function parked(what: string, waiter: () => unknown): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!waiter()) {
+      if (Date.now() > deadline) throw new Error(`${what}: never parked`);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
   it('holds a second member in JoinGroup until the first rejoins, and a follower in SyncGroup until the leader syncs', async () => {
     const a = await stableMember('barrier-group');
     const bc = await connect();
@@ -140,9 +150,11 @@ describe('JoinGroup and SyncGroup', () => {
       bDone = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(bDone).toBe(false);
+    // Synchronise on the broker, not on time: b's JoinGroup is parked, then a round trip on a's connection
+    // (answered after anything the broker wrote to b when it handled the join) before checking b is unanswered.
+    await parked('b in JoinGroup', () => member('barrier-group', bid)?.joinWaiter);
     expect((await a.c.request(Heartbeat, 2, { groupId: 'barrier-group', generationId: a.generationId, memberId: a.memberId })).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
+    expect(bDone).toBe(false);
     const aJoin = await a.c.request(JoinGroup, 5, { ...join, memberId: a.memberId });
     const bRes = await bJoin;
     expect(aJoin.generationId).toBe(a.generationId + 1);
@@ -155,7 +167,8 @@ describe('JoinGroup and SyncGroup', () => {
       followerDone = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await parked('the follower in SyncGroup', () => member('barrier-group', follower.r.memberId)?.syncWaiter);
+    await leader.c.request(Heartbeat, 2, { groupId: 'barrier-group', generationId: leader.r.generationId, memberId: leader.r.memberId });
     expect(followerDone).toBe(false);
     await leader.c.request(SyncGroup, 3, {
       groupId: 'barrier-group',
