@@ -129,7 +129,10 @@ describe('PartitionProducerState: check and append are atomic per producer', () 
       appends++;
       return Promise.resolve(written(3, 5));
     });
-    await new Promise((r) => setTimeout(r, 10));
+    // The retry is held: with the write outstanding, it is still pending after every queued callback has
+    // run (setImmediate comes after the microtasks). Whether it ever writes is counted by `appends`,
+    // checked once both have settled, so no sleep is needed.
+    expect(await Promise.race([retry.then(() => 'answered'), new Promise((r) => setImmediate(() => r('pending')))])).toBe('pending');
     expect(appends).toBe(1);
     write.resolve(written(0, 2));
     expect(await first).toEqual({ kind: 'appended', result: written(0, 2) });
