@@ -64,7 +64,8 @@ describe('LogManager', () => {
     expect(log.numberOfSegments).toBe(4);
     now = 5000;
     manager.startRetentionTimer(5);
-    for (let i = 0; i < 100 && log.numberOfSegments > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    // Polled with a deadline (10 s, for a loaded machine), not a fixed number of 10 ms naps.
+    for (const deadline = Date.now() + 10_000; log.numberOfSegments > 1 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
     expect(log.numberOfSegments).toBe(1);
     expect(log.logStartOffset).toBe(3);
     await manager.closeAll();
