@@ -26,6 +26,7 @@ import { startGroupCoordinator } from '../group/start.js';
 import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
 import { TopicError } from './topic-error.js';
 import { DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
+import { isSensitiveConfig } from '../kafka-broker-configs.js';
 
 export interface TopicState {
   readonly name: string;
@@ -473,7 +474,7 @@ export class Broker implements OffsetsTopicHost {
    * Kafka's message, for a static name or a bad value); nothing changes when `validateOnly`.
    */
   async setDynamicBrokerConfigs(level: DynamicConfigLevel, values: ReadonlyMap<string, string>, validateOnly = false): Promise<void> {
-    const problem = dynamicBrokerConfigsProblem(values);
+    const problem = dynamicBrokerConfigsProblem(values, level);
     if (problem !== null) throw new TopicError(ErrorCode.INVALID_REQUEST, problem);
     if (validateOnly) return;
     try {
@@ -485,7 +486,9 @@ export class Broker implements OffsetsTopicHost {
       const logConfig = this.logConfigFor(t.configs);
       for (const p of t.partitions) p.log.config = { ...logConfig };
     }
-    this.logger.info({ configLevel: level, configs: Object.fromEntries(values) }, 'dynamic broker configs changed');
+    // Passwords are logged as Kafka prints them: [hidden].
+    const shown = Object.fromEntries([...values].map(([k, v]) => [k, isSensitiveConfig(k) ? '[hidden]' : v]));
+    this.logger.info({ configLevel: level, configs: shown }, 'dynamic broker configs changed');
   }
 
   async deleteTopic(name: string): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { topicNameError, TopicError, type Broker } from './broker.js';
-import { DYNAMIC_BROKER_CONFIGS, type DynamicConfigLevel } from './dynamic-broker-config.js';
+import { dynamicBrokerListDefault, type DynamicConfigLevel } from './dynamic-broker-config.js';
 import { TOPIC_CONFIG_BY_NAME } from './topic-config.js';
 
 /** Kafka's ConfigResource.Type ids. */
@@ -84,14 +84,15 @@ export function applyIncrementalOps(
     } else if (op.configOperation === AlterConfigOp.DELETE) {
       next.delete(op.name);
     } else {
-      const def = resourceType === ConfigResourceType.TOPIC ? TOPIC_CONFIG_BY_NAME.get(op.name) : DYNAMIC_BROKER_CONFIGS.get(op.name);
+      const topicDef = resourceType === ConfigResourceType.TOPIC ? TOPIC_CONFIG_BY_NAME.get(op.name) : undefined;
+      const listDefault = resourceType === ConfigResourceType.TOPIC ? (topicDef?.configType === LIST_TYPE ? topicDef.default : null) : dynamicBrokerListDefault(op.name);
       const opName = OP_NAMES[op.configOperation]!;
-      if (def?.configType !== LIST_TYPE) {
+      if (listDefault === null) {
         return resourceType === ConfigResourceType.TOPIC
           ? failure(ErrorCode.INVALID_CONFIG, `Can't ${opName} to key ${op.name} because its type is not LIST.`)
           : failure(ErrorCode.INVALID_CONFIG, `Config value ${opName.toLowerCase()} is not allowed for config key: ${op.name}`);
       }
-      const items = (next.get(op.name) ?? def.default).split(',').filter((s) => s !== '');
+      const items = (next.get(op.name) ?? listDefault).split(',').filter((s) => s !== '');
       for (const item of op.value!.split(',')) {
         if (op.configOperation === AlterConfigOp.APPEND) {
           if (!items.includes(item)) items.push(item);

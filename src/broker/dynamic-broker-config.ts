@@ -7,12 +7,22 @@
  * Precedence when a topic config is resolved (topic-config.ts): topic override > this node's dynamic
  * value > cluster-wide dynamic default > server.properties / environment / CLI > built-in default.
  *
- * Which names are dynamic: the broker synonyms of the topic configs, as in Kafka (DynamicLogConfig). Every
- * other broker property is static here; Kafka answers a change of a static config with INVALID_REQUEST
- * "Cannot update these configs dynamically: Set(name)" (ConfigAdminManager.validateBrokerConfigChange), and
- * so does Samsa. Kafka also dynamically reconfigures listeners, thread pools, quotas and the log cleaner,
- * which Samsa does not; unknown names, which Kafka stores and ignores, are refused with the same message.
- * Bad values are INVALID_REQUEST too (not INVALID_CONFIG: Kafka's KAFKA-13609 behaviour).
+ * Which names are dynamic: every name of Kafka's DynamicBrokerConfig.AllDynamicConfigs.
+ * - The broker synonyms of the topic configs (DynamicLogConfig) are applied at once to every topic that
+ *   does not override them.
+ * - The others (listener, SSL and SASL settings, thread pools, connection limits, log cleaner threads,
+ *   metric reporters, ...; src/kafka-broker-configs.ts) and `listener.name.<listener>.<config>` names are
+ *   accepted, type-checked, kept and described with their source, as Kafka does, but change nothing here:
+ *   Samsa has no SSL, SASL, thread pools or quotas to reconfigure.
+ * Kafka's checks, in its order (DynamicBrokerConfig.validateConfigs), all INVALID_REQUEST (not
+ * INVALID_CONFIG: Kafka's KAFKA-13609 behaviour):
+ * - a static config: "Cannot update these configs dynamically: Set(name)"; unknown names, which Kafka
+ *   stores and ignores, are refused with the same message;
+ * - an SSL keystore/truststore setting without a listener prefix: "These security configs can be
+ *   dynamically updated only per-listener using the listener prefix: Set(name)";
+ * - a value of the wrong type or range: Kafka's ConfigException text;
+ * - a per-broker config (listener and security settings) at the cluster default: "Cannot update these
+ *   configs at default cluster level, broker id must be specified: Set(name)".
  *
  * Persisted in `<log.dirs>/samsa-broker-configs.json`, `{"perBroker": {...}, "clusterDefault": {...}}`,
  * rewritten whole (temp file + rename) on every change; it stands in for the ConfigRecords of the KRaft
@@ -21,7 +31,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../storage/file-util.js';
-import type { DynamicBrokerConfigLayers } from '../config.js';
+import { parseProperty, type DynamicBrokerConfigLayers } from '../config.js';
+import { DYNAMIC_SECURITY_CONFIGS, isPerBrokerOnly, KEPT_DYNAMIC_CONFIGS, LISTENER_PREFIXED, type KafkaConfigDef } from '../kafka-broker-configs.js';
 import { TOPIC_CONFIGS, validateConfigValue, type TopicConfigDef } from './topic-config.js';
 
 export const DYNAMIC_BROKER_CONFIGS_FILE = 'samsa-broker-configs.json';
@@ -47,17 +58,44 @@ function scalaSet(names: readonly string[]): string {
  * Kafka's DynamicBrokerConfig.validate for the whole new set of one level: static (or unknown) names
  * first, then each value. Returns the error message (an INVALID_REQUEST), or null.
  */
-export function dynamicBrokerConfigsProblem(values: ReadonlyMap<string, string>): string | null {
-  const nonDynamic = [...values.keys()].filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k));
+export function dynamicBrokerConfigsProblem(values: ReadonlyMap<string, string>, level: DynamicConfigLevel = 'perBroker'): string | null {
+  const names = [...values.keys()];
+  const nonDynamic = names.filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k) && !KEPT_DYNAMIC_CONFIGS.has(k) && !DYNAMIC_SECURITY_CONFIGS.has(k) && !LISTENER_PREFIXED.test(k));
   if (nonDynamic.length > 0) return `Cannot update these configs dynamically: ${scalaSet(nonDynamic)}`;
+  const unprefixedSecurity = names.filter((k) => DYNAMIC_SECURITY_CONFIGS.has(k));
+  if (unprefixedSecurity.length > 0) return `These security configs can be dynamically updated only per-listener using the listener prefix: ${scalaSet(unprefixedSecurity)}`;
   for (const [name, value] of values) {
+    const topicSynonym = DYNAMIC_BROKER_CONFIGS.get(name);
     try {
-      validateConfigValue(DYNAMIC_BROKER_CONFIGS.get(name)!, name, value);
+      if (topicSynonym) validateConfigValue(topicSynonym, name, value);
+      else {
+        // A listener-prefixed name is checked as its base config (validateConfigTypes).
+        const kept = KEPT_DYNAMIC_CONFIGS.get(LISTENER_PREFIXED.exec(name)?.[1] ?? name);
+        if (kept) validateKeptValue(kept, name, value);
+      }
     } catch (err) {
       return (err as Error).message;
     }
   }
+  if (level === 'clusterDefault') {
+    const perBrokerOnly = names.filter(isPerBrokerOnly);
+    if (perBrokerOnly.length > 0) return `Cannot update these configs at default cluster level, broker id must be specified: ${scalaSet(perBrokerOnly)}`;
+  }
   return null;
+}
+
+/** ConfigDef's type parse and Range check of a kept dynamic config, with Kafka's messages. */
+function validateKeptValue(def: KafkaConfigDef, name: string, value: string): void {
+  if (def.type !== 'int' && def.type !== 'long' && def.type !== 'double' && def.type !== 'boolean') return;
+  parseProperty({ name, type: def.type, default: '', doc: '', ...(def.atLeast !== undefined ? { atLeast: def.atLeast } : {}) }, value);
+}
+
+/** The default of a LIST-typed dynamic broker config (APPEND / SUBTRACT start from it), or null. */
+export function dynamicBrokerListDefault(name: string): string | null {
+  const synonym = DYNAMIC_BROKER_CONFIGS.get(name);
+  if (synonym) return synonym.configType === 7 ? synonym.default : null;
+  const kept = KEPT_DYNAMIC_CONFIGS.get(LISTENER_PREFIXED.exec(name)?.[1] ?? name);
+  return kept?.type === 'list' ? (kept.default ?? '') : null;
 }
 
 export class DynamicBrokerConfig {

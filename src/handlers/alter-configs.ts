@@ -8,8 +8,9 @@
  *   the topic. An unknown topic is UNKNOWN_TOPIC_OR_PARTITION, an empty name INVALID_REQUEST, an illegal
  *   one INVALID_TOPIC_EXCEPTION.
  * - Broker (type 4): the dynamic broker configs (KIP-226) of this node (name = node id) or of the cluster
- *   default (empty name); only the topic-config synonyms (log.retention.ms, message.max.bytes, ...) are
- *   dynamic. A static config is INVALID_REQUEST "Cannot update these configs dynamically: Set(...)", as
+ *   default (empty name): the topic-config synonyms (log.retention.ms, message.max.bytes, ...), applied
+ *   live, and Kafka's other dynamic configs (listener, SASL, thread pools), kept and described. A static
+ *   config is INVALID_REQUEST "Cannot update these configs dynamically: Set(...)", as
  *   Kafka answers; another node id is INVALID_REQUEST. See src/broker/dynamic-broker-config.ts.
  * - Request checks (Kafka's ConfigAdminManager): a resource named twice, a config named twice, a null
  *   value: INVALID_REQUEST. validateOnly checks everything and changes nothing.

@@ -8,7 +8,8 @@
  *   live: each partition's log takes the new settings at once and the next produce obeys
  *   max.message.bytes / message.timestamp.type. Persisted with the topic.
  * - Broker (type 4): the dynamic broker configs (KIP-226) of this node (name = node id) or of the cluster
- *   default (empty name); only the topic-config synonyms are dynamic, a static config is INVALID_REQUEST
+ *   default (empty name): the topic-config synonyms (applied live) and Kafka's other dynamic configs (kept
+ *   and described, src/kafka-broker-configs.ts); a static config is INVALID_REQUEST
  *   "Cannot update these configs dynamically: Set(...)" as in Kafka. See src/broker/dynamic-broker-config.ts.
  * - Request checks (Kafka's ConfigAdminManager.preprocess): a resource named twice, a config named twice, a
  *   null value for anything but DELETE, an unknown operation: INVALID_REQUEST. validateOnly changes nothing.

@@ -398,6 +398,80 @@ describe('IncrementalAlterConfigs', () => {
   });
 });
 
+describe('Kafka\'s other dynamic broker configs (kept and described, not applied)', () => {
+  const iac = (resourceName: string, configs: { name: string; configOperation: number; value: string | null }[]) =>
+    c.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName, configs }], validateOnly: false }).then((r) => r.responses[0]!);
+  const describeBroker = async (resourceName: string, keys: string[]) => {
+    const res = await c.request(DescribeConfigs, 4, { resources: [{ resourceType: BROKER, resourceName, configurationKeys: keys }], includeSynonyms: true, includeDocumentation: false });
+    return res.results[0]!.configs;
+  };
+  const clear = () =>
+    c.request(AlterConfigs, 2, { resources: [{ resourceType: BROKER, resourceName: '', configs: [] }, { resourceType: BROKER, resourceName: String(nodeId), configs: [] }], validateOnly: false });
+
+  it('per-broker: SASL, thread pool, cleaner and listener-prefixed configs are accepted and described as DYNAMIC_BROKER_CONFIG', async () => {
+    const node = String(nodeId);
+    const r = await iac(node, [
+      { name: 'sasl.kerberos.min.time.before.relogin', configOperation: SET, value: '30000' },
+      { name: 'num.io.threads', configOperation: SET, value: '16' },
+      { name: 'log.cleaner.threads', configOperation: SET, value: '2' },
+      { name: 'listener.name.plaintext.ssl.keystore.location', configOperation: SET, value: '/etc/ks.jks' },
+    ]);
+    expect(r).toMatchObject({ errorCode: ErrorCode.NONE, errorMessage: null });
+    const configs = await describeBroker(node, ['sasl.kerberos.min.time.before.relogin', 'num.io.threads', 'log.cleaner.threads', 'listener.name.plaintext.ssl.keystore.location']);
+    expect(configs.map((e) => [e.name, e.value, e.configSource, e.readOnly]).sort()).toEqual([
+      ['listener.name.plaintext.ssl.keystore.location', '/etc/ks.jks', 2, false],
+      ['log.cleaner.threads', '2', 2, false],
+      ['num.io.threads', '16', 2, false],
+      ['sasl.kerberos.min.time.before.relogin', '30000', 2, false],
+    ]);
+    // Unset, they are described with Kafka's default.
+    await clear();
+    expect((await describeBroker(node, ['num.io.threads']))[0]).toMatchObject({ value: '8', configSource: 5, readOnly: false });
+  });
+
+  it('cluster default: num.io.threads at the empty name is DYNAMIC_DEFAULT_BROKER_CONFIG on the node', async () => {
+    expect((await iac('', [{ name: 'num.io.threads', configOperation: SET, value: '12' }])).errorCode).toBe(ErrorCode.NONE);
+    expect((await describeBroker(String(nodeId), ['num.io.threads']))[0]).toMatchObject({ value: '12', configSource: 3 });
+    expect((await describeBroker('', ['num.io.threads']))[0]).toMatchObject({ value: '12', configSource: 3 });
+    await clear();
+  });
+
+  it('Kafka\'s refusals, INVALID_REQUEST: unprefixed keystore settings, per-broker settings at the cluster default, bad types and ranges', async () => {
+    expect(await iac(String(nodeId), [{ name: 'ssl.keystore.location', configOperation: SET, value: '/x' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: 'These security configs can be dynamically updated only per-listener using the listener prefix: Set(ssl.keystore.location)',
+    });
+    expect(await iac('', [{ name: 'sasl.kerberos.min.time.before.relogin', configOperation: SET, value: '1000' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: 'Cannot update these configs at default cluster level, broker id must be specified: Set(sasl.kerberos.min.time.before.relogin)',
+    });
+    expect(await iac(String(nodeId), [{ name: 'num.io.threads', configOperation: SET, value: 'many' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: 'Invalid value many for configuration num.io.threads: Not a number of type INT',
+    });
+    expect(await iac(String(nodeId), [{ name: 'num.io.threads', configOperation: SET, value: '0' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: 'Invalid value 0 for configuration num.io.threads: Value must be at least 1',
+    });
+    expect([...broker.broker.dynamicConfig.get('perBroker')]).toEqual([]);
+    expect([...broker.broker.dynamicConfig.get('clusterDefault')]).toEqual([]);
+  });
+
+  it('a password is kept but described sensitive, with no value', async () => {
+    expect((await iac(String(nodeId), [{ name: 'listener.name.plaintext.ssl.keystore.password', configOperation: SET, value: 's3cret' }])).errorCode).toBe(ErrorCode.NONE);
+    const [e] = await describeBroker(String(nodeId), ['listener.name.plaintext.ssl.keystore.password']);
+    expect(e).toMatchObject({ value: null, isSensitive: true, configSource: 2 });
+    expect(e!.synonyms.every((syn) => syn.value === null)).toBe(true);
+    await clear();
+  });
+
+  it('APPEND to a LIST config (sasl.enabled.mechanisms) starts from Kafka\'s default', async () => {
+    expect((await iac(String(nodeId), [{ name: 'sasl.enabled.mechanisms', configOperation: APPEND, value: 'PLAIN' }])).errorCode).toBe(ErrorCode.NONE);
+    expect((await describeBroker(String(nodeId), ['sasl.enabled.mechanisms']))[0]!.value).toBe('GSSAPI,PLAIN');
+    await clear();
+  });
+});
+
 describe('dynamic broker configs across a restart', () => {
   it('keeps this node\'s values and the cluster defaults, and applies them to the reopened logs', async () => {
     await topic('dyn-restart');
@@ -409,11 +483,15 @@ describe('dynamic broker configs across a restart', () => {
       validateOnly: false,
     });
     expect(r.responses.map((x) => x.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
+    const kept = await c.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: String(nodeId), configs: [{ name: 'message.max.bytes', configOperation: SET, value: '400' }, { name: 'num.network.threads', configOperation: SET, value: '5' }] }], validateOnly: false });
+    expect(kept.responses[0]!.errorCode).toBe(ErrorCode.NONE);
     c.close();
     broker = await broker.restart();
     c = await RawClient.connect(broker.port);
     expect(broker.broker.getPartition('dyn-restart', 0)!.log.config.retentionBytes).toBe(5000000);
     expect(await produce('dyn-restart', 0, 1, 600)).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+    const afterRestart = await c.request(DescribeConfigs, 4, { resources: [{ resourceType: BROKER, resourceName: String(nodeId), configurationKeys: ['num.network.threads'] }], includeSynonyms: false, includeDocumentation: false });
+    expect(afterRestart.results[0]!.configs[0]).toMatchObject({ value: '5', configSource: 2 });
     const cleared = await c.request(AlterConfigs, 2, {
       resources: [{ resourceType: BROKER, resourceName: '', configs: [] }, { resourceType: BROKER, resourceName: String(nodeId), configs: [] }],
       validateOnly: false,
