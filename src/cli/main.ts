@@ -60,12 +60,12 @@ async function runCli(): Promise<void> {
           },
         );
       };
-      const stop = (signal: string): void => {
+      const stop = (reason: string): void => {
         // A terminal's Ctrl-C reaches both npm and this process, and npm forwards it: the second signal
         // must not kill a shutdown that is writing producer snapshots and clean-shutdown markers.
         if (stopping) return;
         stopping = true;
-        logger.info({ signal }, 'shutting down');
+        logger.info({ reason }, 'shutting down');
         setTimeout(() => {
           logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
           process.exit(1);
@@ -77,6 +77,16 @@ async function runCli(): Promise<void> {
       // the broker as soon as it is up.
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // Run by npm (`npx samsa start`, `npm exec`, a script without exec), there is a shell between npm and
+      // this process: a SIGTERM to npm ends npm and that shell, and this process would be left holding the
+      // port. Being re-parented means whoever started it is gone, so stop. Only under npm: a broker started
+      // with `nohup ... &` outlives its shell on purpose.
+      if (process.env.npm_lifecycle_event !== undefined) {
+        const parent = process.ppid;
+        setInterval(() => {
+          if (process.ppid !== parent) stop('parent process exited');
+        }, 500).unref();
+      }
       try {
         running = await startBroker(config, logger);
       } catch (err) {

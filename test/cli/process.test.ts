@@ -30,9 +30,9 @@ interface Run {
   waitFor(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
 }
 
-function run(command: string, args: string[]): Run {
+function run(command: string, args: string[], env: Record<string, string> = {}): Run {
   // stdout is a pipe: not a terminal, so the broker logs JSON.
-  const proc = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  const proc = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const waiters: { match: (l: string) => boolean; resolve: (l: string) => void }[] = [];
@@ -168,6 +168,8 @@ beforeAll(() => {
   execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: ROOT, stdio: 'inherit' });
 });
 afterAll(async () => {
+  // Orphans first (a failing test may leave a broker below npm), then the processes started here.
+  for (const p of started) for (const pid of p.pid === undefined ? [] : descendants(p.pid)) process.kill(pid, 'SIGKILL');
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
@@ -200,6 +202,19 @@ describe('stopping', () => {
     await until(() => below.every((pid) => !alive(pid)), `processes ${below.join(', ')} started by npm start to exit`);
     expect(await canConnect(port)).toBe(false);
     expect(npm.stdout.some(isStopped), npm.stdout.join('\n')).toBe(true);
+  });
+
+  it('a broker run by npm (npx samsa start) stops itself when npm and its shell are gone', async () => {
+    // As under `npx samsa start`, a shell stands between npm and the broker, and killing npm and the shell
+    // leaves the broker re-parented.
+    const port = await freePort();
+    const shell = track(run('sh', ['-c', `"${process.execPath}" bin/samsa.js ${startArgs(port, await tempDir()).join(' ')}; true`], { npm_lifecycle_event: 'npx' }));
+    await shell.waitFor(isStarted, 'the started line');
+    const broker = descendants(shell.proc.pid!);
+    expect(broker.length).toBe(1);
+    shell.proc.kill('SIGKILL');
+    await until(() => !alive(broker[0]!), `the orphaned broker (pid ${broker[0]}) to exit`);
+    expect(await canConnect(port)).toBe(false);
   });
 
   it('exits promptly after "stopped" with a consumer group member connected and fetching', async () => {
@@ -284,5 +299,45 @@ describe('start-up log', () => {
     expect(await within(r.exit, 30_000, 'stop')).toBe(0);
     expect(() => JSON.parse(line) as unknown).toThrow();
     expect(line).toMatch(/INFO.*Samsa broker started: 0 topics, 0 partitions/);
+  });
+});
+
+describe('package', () => {
+  it('bin/samsa.js runs the bundle: --help lists the commands', () => {
+    const out = execFileSync(process.execPath, ['bin/samsa.js', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(out).toMatch(/^Usage: samsa /);
+    expect(out).toMatch(/\n\s+start \[options\]/);
+    expect(out).toMatch(/\n\s+dump-log \[options\] <files\.\.\.>/);
+  });
+
+  it('npm pack ships the bin, the bundle and the license, and no sources or tests', () => {
+    // --ignore-scripts: the bundle is already built (beforeAll); `prepare` would only build it again.
+    const json = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    const [pack] = JSON.parse(json) as { files: { path: string; mode: number }[] }[];
+    const files = new Map(pack!.files.map((f) => [f.path, f.mode]));
+    for (const f of ['bin/samsa.js', 'dist/samsa.mjs', 'LICENSE', 'README.md', 'package.json']) expect(files.has(f), `${f} in ${[...files.keys()].join(', ')}`).toBe(true);
+    expect(files.get('bin/samsa.js')! & 0o111, 'bin/samsa.js is executable').not.toBe(0);
+    expect([...files.keys()].filter((f) => /^(src|storage|protocol|test|bench|conformance)\//.test(f))).toEqual([]);
+  });
+
+  it('package.json: bin, license and Node range agree with the files; tsx is not needed at run time', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      license: string;
+      engines: { node: string };
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    expect(readFileSync(join(ROOT, pkg.bin.samsa!), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(pkg.license).toBe('Apache-2.0');
+    const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^\s+Apache License\s+Version 2\.0, January 2004/);
+    expect(license).toContain('END OF TERMS AND CONDITIONS');
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    // @types/node describes the oldest Node the engines range allows, so no newer API type-checks.
+    const oldestNode = /^>=(\d+)/.exec(pkg.engines.node)![1];
+    expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^\\^${oldestNode}\\.`));
+    expect(pkg.scripts.prepare).toContain('scripts/bundle.mjs');
   });
 });
