@@ -51,3 +51,12 @@ export class LogDirFailureError extends Error {
 export class LogDirLockedError extends LogDirFailureError {
   override readonly name = 'LogDirLockedError';
 }
+
+/**
+ * A partition directory holds another incarnation of the topic (its partition.metadata names a different
+ * topic id): Kafka's InconsistentTopicIdException, INCONSISTENT_TOPIC_ID = 103. The directory is left alone.
+ */
+export class InconsistentTopicIdError extends Error {
+  override readonly name = 'InconsistentTopicIdError';
+  readonly errorCode = 103;
+}

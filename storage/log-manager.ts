@@ -7,12 +7,15 @@
  * fewest partitions (Kafka's placement rule). Logs are opened a few at a time (Kafka's
  * num.recovery.threads.per.data.dir).
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { fileExists } from './file-util.js';
+import { fileExists, fsyncDir } from './file-util.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
-import { Log } from './log.js';
+import { InconsistentTopicIdError, LogDirFailureError } from './errors.js';
+import { parseKafkaUuidString, toKafkaUuidString } from './kafka-uuid.js';
+import { Log, readPartitionMetadataFile, writePartitionMetadataFile } from './log.js';
 
 export interface LogManagerOptions {
   logger?: Logger;
@@ -103,6 +106,53 @@ export class LogManager {
     return new Map(this.logs);
   }
 
+  /**
+   * Start-up, before any log is opened (Kafka's LogManager.loadLogs with findStrayReplicas): finishes
+   * interrupted deletions (`-delete` directories), and moves aside as `<dir>.<uuid>-stray` every partition
+   * directory that the metadata does not expect: `expectedTopicId(topic, partition)` returns the topic id
+   * (RFC 4122 form) the partition should have, or null when no such partition exists. A directory whose
+   * partition.metadata names another topic id is a deleted incarnation of the topic and is moved aside too,
+   * so a re-created topic never inherits its records. Stray directories are kept, never deleted (as Kafka
+   * 3.7+). Returns the directories moved aside.
+   */
+  async moveAsideStrayLogs(expectedTopicId: (topic: string, partition: number) => string | null): Promise<string[]> {
+    const moved: string[] = [];
+    for (const logDir of this.logDirs) {
+      await mkdir(logDir, { recursive: true });
+      let changed = false;
+      for (const entry of await readdir(logDir, { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        const dir = join(logDir, entry.name);
+        if (entry.name.endsWith('-delete')) {
+          this.logger.info({ dir }, 'finishing an interrupted partition deletion');
+          await rm(dir, { recursive: true, force: true });
+          changed = true;
+          continue;
+        }
+        const parsed = parsePartitionDir(entry.name);
+        if (!parsed || this.logs.has(logKey(parsed.topic, parsed.partition))) continue;
+        const expected = expectedTopicId(parsed.topic, parsed.partition);
+        const written = await readPartitionMetadataFile(dir);
+        const writtenId = written === null ? null : parseKafkaUuidString(written.topicId);
+        if (written !== null && writtenId === null) {
+          throw new LogDirFailureError(`Malformed partition.metadata file ${join(dir, 'partition.metadata')}: topic_id ${written.topicId} is not a Kafka Uuid`, join(dir, 'partition.metadata'));
+        }
+        if (expected !== null && (writtenId === null || writtenId === expected.toLowerCase())) continue;
+        const stray = `${dir}.${randomBytes(16).toString('hex')}-stray`;
+        await rename(dir, stray);
+        changed = true;
+        moved.push(stray);
+        this.logger.warn(
+          { dir, renamedTo: stray, topicId: written?.topicId ?? null, expectedTopicId: expected === null ? null : toKafkaUuidString(expected) },
+          expected === null ? 'log directory of a partition that does not exist is marked as stray and moved aside' : 'log directory of another incarnation of the topic (topic id differs) is marked as stray and moved aside',
+        );
+      }
+      if (changed) await fsyncDir(logDir);
+    }
+    this.partitionsPerDir = null;
+    return moved;
+  }
+
   get(topic: string, partition: number): Log | undefined {
     return this.logs.get(logKey(topic, partition));
   }
@@ -115,7 +165,7 @@ export class LogManager {
    * The log of a partition, opened (and its directory created) if needed. An already open log gets
    * `config` as its new config.
    */
-  getOrCreate(topic: string, partition: number, config: LogConfig): Promise<Log> {
+  getOrCreate(topic: string, partition: number, config: LogConfig, topicId?: string): Promise<Log> {
     const key = logKey(topic, partition);
     const existing = this.logs.get(key);
     if (existing) {
@@ -127,8 +177,24 @@ export class LogManager {
     const open = (async () => {
       try {
         const dir = await this.dirFor(key);
+        // Kafka's UnifiedLog.initializeTopicId: a directory of another incarnation is never opened as this one.
+        const written = topicId === undefined ? null : await readPartitionMetadataFile(dir);
+        if (topicId !== undefined && written !== null && parseKafkaUuidString(written.topicId) !== topicId.toLowerCase()) {
+          throw new InconsistentTopicIdError(
+            `Tried to assign topic ID ${toKafkaUuidString(topicId)} to log for topic partition ${key},but log already contained topic ID ${written.topicId}`,
+          );
+        }
         const log = await Log.open(dir, config, { logger: this.logger, now: this.options.now });
         this.logs.set(key, log);
+        if (topicId !== undefined && written?.topicId !== toKafkaUuidString(topicId)) {
+          try {
+            await writePartitionMetadataFile(dir, toKafkaUuidString(topicId));
+          } catch (err) {
+            this.logs.delete(key);
+            await log.close({ cleanShutdown: false });
+            throw err;
+          }
+        }
         return log;
       } finally {
         this.opening.delete(key);
@@ -169,7 +235,20 @@ export class LogManager {
     this.logs.delete(key);
     this.partitionsPerDir = null;
     if (log) await log.delete();
-    else for (const logDir of this.logDirs) await rm(join(logDir, key), { recursive: true, force: true });
+    else {
+      for (const logDir of this.logDirs) {
+        // Kafka's order: renamed `<dir>.<uuid>-delete` first (a crash then leaves nothing to reopen), then removed.
+        const doomed = `${join(logDir, key)}.${randomBytes(16).toString('hex')}-delete`;
+        try {
+          await rename(join(logDir, key), doomed);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw err;
+        }
+        await fsyncDir(logDir);
+        await rm(doomed, { recursive: true, force: true });
+      }
+    }
     for (const listener of this.deleteListeners) {
       try {
         await listener(topic, partition);

@@ -40,7 +40,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { batchSize, setBaseOffset, setPartitionLeaderEpoch } from '../protocol/records/batch.js';
-import { InvalidAppendError, KafkaStorageError, OffsetOutOfRangeError } from './errors.js';
+import { InvalidAppendError, KafkaStorageError, LogDirFailureError, OffsetOutOfRangeError } from './errors.js';
 import {
   fileExists,
   fsyncDir,
@@ -945,29 +945,44 @@ export class Log {
 
   // --------------------------------------------------------------------------------- partition.metadata
 
-  /** Writes Kafka's partition.metadata (version 0) with the topic id. */
+  /** Writes Kafka's partition.metadata (version 0); `topicId` in Kafka's text form (base64url, Uuid.toString). */
   writePartitionMetadata(topicId: string): Promise<void> {
-    return writeFileAtomic(join(this.dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${topicId}\n`, this.dir);
+    return writePartitionMetadataFile(this.dir, topicId);
   }
 
-  async readPartitionMetadata(): Promise<{ version: number; topicId: string } | null> {
-    let text: string;
-    try {
-      text = await readFile(join(this.dir, PARTITION_METADATA_FILE), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    const fields = new Map<string, string>();
-    for (const line of text.split('\n')) {
-      const i = line.indexOf(':');
-      if (i > 0) fields.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
-    }
-    const version = Number(fields.get('version'));
-    const topicId = fields.get('topic_id');
-    if (!Number.isInteger(version) || !topicId) return null;
-    return { version, topicId };
+  readPartitionMetadata(): Promise<PartitionMetadata | null> {
+    return readPartitionMetadataFile(this.dir);
   }
+}
+
+export interface PartitionMetadata {
+  version: number;
+  /** As written in the file: Kafka's base64url text (or the RFC 4122 form older Samsa versions wrote). */
+  topicId: string;
+}
+
+/** Kafka's PartitionMetadataFile: `version: 0\ntopic_id: <id>\n`, fsynced and renamed into place. */
+export function writePartitionMetadataFile(dir: string, topicId: string): Promise<void> {
+  return writeFileAtomic(join(dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${topicId}\n`, dir);
+}
+
+/**
+ * Reads a partition directory's partition.metadata: null when there is none; a file that does not read as
+ * Kafka's format throws LogDirFailureError (Kafka's PartitionMetadataReadBuffer throws, failing the log
+ * dir): its topic id cannot be trusted either way.
+ */
+export async function readPartitionMetadataFile(dir: string): Promise<PartitionMetadata | null> {
+  const path = join(dir, PARTITION_METADATA_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const m = /^version: (\d+)\ntopic_id: (\S+)\n?$/.exec(text);
+  if (!m || m[1] !== '0') throw new LogDirFailureError(`Malformed ${PARTITION_METADATA_FILE} file ${path}: expected "version: 0" and a "topic_id" line`, path);
+  return { version: 0, topicId: m[2]! };
 }
 
 /**

@@ -6,8 +6,7 @@
  * rewritten atomically (temp file + rename) on every change. It stands in for the KRaft metadata log
  * until the controller issue lands; partition directories follow Kafka's layout (`<topic>-<partition>`).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config.js';
@@ -15,6 +14,9 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
 import { writeFileAtomic } from '../../storage/file-util.js';
 import { LogManager } from '../../storage/log-manager.js';
+import { LogDirFailureError } from '../../storage/errors.js';
+import { ensureMetaProperties } from '../../storage/meta-properties.js';
+import { parseKafkaUuidString, randomTopicId } from '../../storage/kafka-uuid.js';
 import { lockLogDirs, type LogDirLock } from '../../storage/log-dir-lock.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import { Partition, type PartitionSettings } from './partition.js';
@@ -41,6 +43,46 @@ interface PersistedTopic {
   topicId: string;
   numPartitions: number;
   configs: Record<string, string>;
+}
+
+/**
+ * Reads samsa-topics.json: [] when there is none (a new broker). A file that does not parse or does not
+ * have the expected shape stops the start (LogDirFailureError naming it): treating it as empty would lose
+ * every topic, and the stray check would then move every partition directory aside.
+ */
+async function readTopicsFile(path: string): Promise<PersistedTopic[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new LogDirFailureError(`Topic metadata file ${path} is corrupt (${why}); refusing to start rather than lose its topics. Restore it from a backup, or remove it to start without any topic.`, path, { cause });
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return refuse((err as Error).message, err);
+  }
+  if (!Array.isArray(parsed)) return refuse('not a JSON array');
+  const topics: PersistedTopic[] = [];
+  for (const [i, t] of (parsed as unknown[]).entries()) {
+    const o = t as Partial<Record<keyof PersistedTopic, unknown>> | null;
+    if (
+      typeof o !== 'object' || o === null ||
+      typeof o.name !== 'string' || topicNameError(o.name) !== null ||
+      typeof o.topicId !== 'string' || parseKafkaUuidString(o.topicId) === null ||
+      typeof o.numPartitions !== 'number' || !Number.isSafeInteger(o.numPartitions) || o.numPartitions < 1 ||
+      typeof o.configs !== 'object' || o.configs === null || Object.values(o.configs).some((v) => typeof v !== 'string')
+    ) {
+      return refuse(`entry ${i} is not a topic with a name, topicId, numPartitions and configs`);
+    }
+    topics.push({ name: o.name, topicId: parseKafkaUuidString(o.topicId)!, numPartitions: o.numPartitions, configs: o.configs as Record<string, string> });
+  }
+  return topics;
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
@@ -170,19 +212,19 @@ export class Broker implements OffsetsTopicHost {
     return join(this.config.logDirs, 'samsa-topics.json');
   }
 
-  /** Kafka's meta.properties, so the directory says which node and cluster it belongs to. */
+  /** Kafka's meta.properties in every log dir: refuses another node's or cluster's directory. */
   private async writeMetaProperties(): Promise<void> {
-    const text = `#Written by Samsa\nversion=1\nnode.id=${this.config.nodeId}\ncluster.id=${this.config.clusterId}\n`;
-    await writeFile(join(this.config.logDirs, 'meta.properties'), text);
+    for (const dir of this.logManager.logDirs) await ensureMetaProperties(dir, { clusterId: this.config.clusterId, nodeId: this.config.nodeId });
   }
 
   private async loadTopics(): Promise<void> {
-    let persisted: PersistedTopic[] = [];
-    try {
-      persisted = JSON.parse(await readFile(this.metadataPath, 'utf8')) as PersistedTopic[];
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const persisted = await readTopicsFile(this.metadataPath);
+    const byName = new Map(persisted.map((t) => [t.name, t]));
+    // Directories of deleted topics (or of another incarnation) must not be reopened as a live partition.
+    await this.logManager.moveAsideStrayLogs((topic, partition) => {
+      const t = byName.get(topic);
+      return t !== undefined && partition < t.numPartitions ? t.topicId : null;
+    });
     for (const t of persisted) {
       const state: TopicState = { name: t.name, topicId: t.topicId, numPartitions: t.numPartitions, configs: new Map(Object.entries(t.configs)), partitions: [] };
       for (let p = 0; p < t.numPartitions; p++) state.partitions.push(await this.openPartition(state, p));
@@ -245,10 +287,9 @@ export class Broker implements OffsetsTopicHost {
   }
 
   private async openPartition(topic: TopicState, partition: number): Promise<Partition> {
-    const log = await this.logManager.getOrCreate(topic.name, partition, this.logConfigFor(topic.configs));
+    const log = await this.logManager.getOrCreate(topic.name, partition, this.logConfigFor(topic.configs), topic.topicId);
     let settingsGeneration = -1;
     let settings: PartitionSettings = { maxMessageBytes: 0, messageTimestampType: 'CreateTime', timestampBeforeMaxMs: Infinity, timestampAfterMaxMs: Infinity };
-    await log.writePartitionMetadata(topic.topicId);
     const created = new Partition(
       topic.name,
       topic.topicId,
@@ -314,7 +355,7 @@ export class Broker implements OffsetsTopicHost {
       throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
     }
     if (validateOnly) return null;
-    const state: TopicState = { name, topicId: randomUUID(), numPartitions: partitions, configs: new Map(configs), partitions: [] };
+    const state: TopicState = { name, topicId: randomTopicId(), numPartitions: partitions, configs: new Map(configs), partitions: [] };
     const creation = this.createDurably(state);
     this.creatingTopics.set(name, creation);
     try {
@@ -341,6 +382,8 @@ export class Broker implements OffsetsTopicHost {
       }
     } catch (err) {
       for (let p = 0; p < state.numPartitions; p++) {
+        // Only logs this creation opened: a directory it refused (another topic id) is not its to remove.
+        if (!this.logManager.get(state.name, p)) continue;
         await this.logManager.delete(state.name, p).catch((e: unknown) => this.logger.warn({ topic: state.name, partition: p, err: e }, 'removing a partition of a failed topic creation failed'));
       }
       throw err;
@@ -411,6 +454,7 @@ export class Broker implements OffsetsTopicHost {
     const added: Partition[] = [];
     const removeAdded = async (): Promise<void> => {
       for (let p = current; p < count; p++) {
+        if (!this.logManager.get(name, p)) continue;
         await this.logManager.delete(name, p).catch((e: unknown) => this.logger.warn({ topic: name, partition: p, err: e }, 'removing a partition of a failed CreatePartitions failed'));
       }
     };
@@ -499,7 +543,16 @@ export class Broker implements OffsetsTopicHost {
     this.topicsById.delete(state.topicId);
     // Waiting fetches see the topic gone and answer UNKNOWN_TOPIC_OR_PARTITION now, not after max.wait.ms.
     for (const p of state.partitions) this.purgatory.notify(p.key);
-    await this.persistTopics();
+    try {
+      await this.persistTopics();
+    } catch (err) {
+      // Not durably deleted: the topic stays, as when Kafka's controller cannot commit the deletion.
+      this.topics.set(name, state);
+      this.topicsById.set(state.topicId, state);
+      throw err;
+    }
+    // Each directory is renamed `<topic>-<p>.<uuid>-delete` before it is removed; a crash before the rename
+    // leaves a directory that the next start moves aside as stray (moveAsideStrayLogs), never reopens.
     for (const p of state.partitions) {
       await this.logManager.delete(p.topic, p.partition);
       this.purgatory.notify(p.key);
