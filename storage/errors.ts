@@ -60,3 +60,22 @@ export class InconsistentTopicIdError extends Error {
   override readonly name = 'InconsistentTopicIdError';
   readonly errorCode = 103;
 }
+
+/** The errno code of a file system error (ENOSPC, EIO, ...), or null for anything else. */
+export function ioErrorCode(err: unknown): string | null {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : null;
+}
+
+/**
+ * A file system error met while a log dir was being loaded, as the start-up failure to report (Kafka marks
+ * the log dir offline and, with no log dir left, stops): "log dir X is full" for ENOSPC / EDQUOT.
+ */
+export function logDirLoadFailure(err: NodeJS.ErrnoException, logDir: string, during: string): LogDirFailureError {
+  const full = err.code === 'ENOSPC' || err.code === 'EDQUOT';
+  const where = err.path ? ` (${err.path})` : '';
+  const message = full
+    ? `Log directory ${logDir} is full: ${err.code} while ${during}${where}; refusing to start. Free some space on it and start again.`
+    : `Log directory ${logDir} failed: ${err.code} while ${during}${where}: ${err.message}; refusing to start.`;
+  return new LogDirFailureError(message, logDir, { cause: err });
+}

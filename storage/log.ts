@@ -55,7 +55,7 @@ import type { ReadAlloc } from './read-buffers.js';
 import { TailCache } from './tail-cache.js';
 import { hasDeletePolicy, type LogConfig } from './log-config.js';
 import { CLEANED_SUFFIX, type CleanedGroup, SWAP_SUFFIX, suffixedPaths } from './cleaner.js';
-import { type AppendedBatch, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, scanNextOffset, Segment, TIME_INDEX_SUFFIX } from './segment.js';
+import { type AppendedBatch, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, scanNextOffset, Segment, TIME_INDEX_SUFFIX, verifySegmentFile } from './segment.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
@@ -106,6 +106,7 @@ const INT32_MAX = 0x7fffffff;
 const SEGMENT_FILE = /^(\d{20})\.log$/;
 const SEGMENT_FILE_ANY = /^(\d{20})\.(log|index|timeindex)$/;
 const SWAP_LOG_FILE = /^(\d{20})\.log\.swap$/;
+const SEGMENT_LOG_OR_DELETED = /^(\d{20})\.log(\.deleted)?$/;
 
 /** One segment as the log cleaner sees it (see cleanerView). */
 export interface CleanerSegmentView {
@@ -170,16 +171,18 @@ export class Log {
   }
 
   /**
-   * Resolves what an interrupted deletion or compaction left (Kafka's LogLoader): `.deleted` and `.cleaned`
-   * files go; a `<base>.log.swap` is a complete cleaned segment whose swap did not finish, so the segment
-   * files it replaces (base offsets in [base, its next offset)) go and it is renamed into place with its
-   * index swaps. Index swaps without their log swap go.
+   * Resolves what an interrupted deletion or compaction left (Kafka's LogLoader): `.tmp` and `.cleaned`
+   * files go; a `<base>.log.swap` is a cleaned segment whose swap did not finish. It is verified first
+   * (verifySwap); a verified one replaces the segment files it covers (base offsets in [base, its next
+   * offset), live or already renamed `.deleted`) and is renamed into place with its index swaps. One that
+   * does not verify is moved aside as `.log.swap.invalid` and the original segments are kept (restored from
+   * `.deleted` if the swap had got that far): data is never deleted on the strength of an unverified file.
+   * Then `.deleted` files and index swaps without their log swap go.
    */
   private async resolveLeftoverFiles(): Promise<void> {
-    const names = await readdir(this.dir);
     const swaps: number[] = [];
-    for (const name of names) {
-      if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp') || name.endsWith(CLEANED_SUFFIX)) {
+    for (const name of await readdir(this.dir)) {
+      if (name.endsWith('.tmp') || name.endsWith(CLEANED_SUFFIX)) {
         this.logger.info({ file: name }, 'removing leftover file');
         await unlinkIfExists(join(this.dir, name));
         continue;
@@ -187,36 +190,97 @@ export class Log {
       const m = SWAP_LOG_FILE.exec(name);
       if (m) swaps.push(Number(m[1]));
     }
-    for (const base of swaps.sort((a, b) => a - b)) {
-      const swap = suffixedPaths(this.dir, base, SWAP_SUFFIX);
-      const next = Math.max(await scanNextOffset(swap.log, base), base + 1);
-      const replaced: string[] = [];
-      for (const name of await readdir(this.dir)) {
-        const m = SEGMENT_FILE_ANY.exec(name);
-        if (!m) continue;
-        const offset = Number(m[1]);
-        if (offset >= base && offset < next) {
-          await unlinkIfExists(join(this.dir, name));
-          replaced.push(name);
-        }
-      }
-      const final = Segment.paths(this.dir, base);
-      for (const [from, to] of [
-        [swap.index, final.index],
-        [swap.timeIndex, final.timeIndex],
-        [swap.log, final.log],
-      ] as const) {
-        if (await fileExists(from)) await rename(from, to);
-      }
-      await fsyncDir(this.dir);
-      this.logger.warn({ segment: base, replacedFiles: replaced, nextOffset: next }, 'completed an interrupted compaction swap: cleaned segment renamed into place');
-    }
+    for (const base of swaps.sort((a, b) => a - b)) await this.completeOrAbandonSwap(base);
     for (const name of await readdir(this.dir)) {
-      if (name.endsWith(SWAP_SUFFIX)) {
+      if (name.endsWith(DELETED_SUFFIX)) {
+        this.logger.info({ file: name }, 'removing leftover file');
+        await unlinkIfExists(join(this.dir, name));
+      } else if (name.endsWith(SWAP_SUFFIX)) {
         this.logger.warn({ file: name }, 'removing an index .swap file without its .log.swap');
         await unlinkIfExists(join(this.dir, name));
       }
     }
+  }
+
+  /** Segment base offsets present as `<base>.log` (live) or `<base>.log.deleted`. */
+  private async segmentFiles(): Promise<{ live: Set<number>; deleted: Set<number> }> {
+    const live = new Set<number>();
+    const deleted = new Set<number>();
+    for (const name of await readdir(this.dir)) {
+      const m = SEGMENT_LOG_OR_DELETED.exec(name);
+      if (m) (m[2] ? deleted : live).add(Number(m[1]));
+    }
+    return { live, deleted };
+  }
+
+  /**
+   * Why the `.log.swap` at `base` cannot be trusted to replace segments, or null with the offset after its
+   * last batch: it must be whole CRC-valid batches (at least one), name a segment that exists (live or
+   * `.deleted`), leave the active segment alone, and not reach past the segments it replaces.
+   */
+  private async verifySwap(base: number, path: string): Promise<{ problem: string } | { next: number }> {
+    const v = await verifySegmentFile(path, base);
+    if (!v.ok) return { problem: v.reason };
+    if (v.batches === 0) return { problem: 'it holds no batch' };
+    const next = v.nextOffset;
+    const { live, deleted } = await this.segmentFiles();
+    const originals = [...live, ...deleted].filter((b) => b >= base && b < next).sort((a, b) => a - b);
+    if (!originals.includes(base)) return { problem: `there is no segment ${base} for it to replace` };
+    if (![...live].some((b) => b >= next)) return { problem: `it covers offsets up to ${next - 1}, which would replace the active segment` };
+    const last = originals[originals.length - 1]!;
+    const lastPath = Segment.paths(this.dir, last).log + (live.has(last) ? '' : DELETED_SUFFIX);
+    const originalsEnd = await scanNextOffset(lastPath, last);
+    if (next > originalsEnd) return { problem: `it ends at offset ${next - 1}, past the last offset ${originalsEnd - 1} of the segments it replaces` };
+    return { next };
+  }
+
+  private async completeOrAbandonSwap(base: number): Promise<void> {
+    const swap = suffixedPaths(this.dir, base, SWAP_SUFFIX);
+    const verdict = await this.verifySwap(base, swap.log);
+    if ('problem' in verdict) {
+      const { live, deleted } = await this.segmentFiles();
+      // Segments of this swap already renamed `.deleted` come back: from `base` up to the next live segment
+      // (retention and DeleteRecords only ever delete segments below every live one).
+      const nextLive = Math.min(...[...live].filter((b) => b > base));
+      const restored: number[] = [];
+      for (const b of [...deleted].filter((d) => d >= base && d < nextLive && !live.has(d))) {
+        const paths = Segment.paths(this.dir, b);
+        for (const p of [paths.log, paths.index, paths.timeIndex]) {
+          if (await fileExists(p + DELETED_SUFFIX)) await rename(p + DELETED_SUFFIX, p);
+        }
+        restored.push(b);
+      }
+      const keptAs = `${swap.log}.invalid`;
+      await rename(swap.log, keptAs);
+      await unlinkIfExists(swap.index);
+      await unlinkIfExists(swap.timeIndex);
+      await fsyncDir(this.dir);
+      this.logger.error(
+        { segment: base, reason: verdict.problem, keptAs: basename(keptAs), restoredSegments: restored },
+        'a .log.swap file failed verification: the segments it would replace are kept and the file is moved aside',
+      );
+      return;
+    }
+    const replaced: string[] = [];
+    for (const name of await readdir(this.dir)) {
+      const m = SEGMENT_FILE_ANY.exec(name);
+      if (!m) continue;
+      const offset = Number(m[1]);
+      if (offset >= base && offset < verdict.next) {
+        await unlinkIfExists(join(this.dir, name));
+        replaced.push(name);
+      }
+    }
+    const final = Segment.paths(this.dir, base);
+    for (const [from, to] of [
+      [swap.index, final.index],
+      [swap.timeIndex, final.timeIndex],
+      [swap.log, final.log],
+    ] as const) {
+      if (await fileExists(from)) await rename(from, to);
+    }
+    await fsyncDir(this.dir);
+    this.logger.warn({ segment: base, replacedFiles: replaced, nextOffset: verdict.next }, 'completed an interrupted compaction swap: cleaned segment renamed into place');
   }
 
   private async load(): Promise<void> {

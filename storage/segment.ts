@@ -613,3 +613,38 @@ function trimToWholeBatches(buf: Buffer): Buffer {
   }
   return buf.subarray(0, pos);
 }
+
+/**
+ * Checks that a segment file (a `.log.swap` before its swap is completed) is whole, valid batches: every
+ * length in bounds, magic 2, CRC-32C correct, offsets at or above `baseOffset` and increasing, no bytes
+ * after the last batch. Returns the offset after the last batch and the batch count, or why it is not.
+ */
+export async function verifySegmentFile(path: string, baseOffset: number): Promise<{ ok: true; nextOffset: number; batches: number } | { ok: false; reason: string }> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const w = new FileWindow(fh, size, RECOVERY_CHUNK);
+    let pos = 0;
+    let next = baseOffset;
+    let batches = 0;
+    while (pos < size) {
+      if (!(await w.ensure(pos, BATCH_HEADER_SIZE))) return { ok: false, reason: `${size - pos} trailing bytes at position ${pos}, too few for a batch` };
+      const batch = locate(w, pos);
+      if (!batch) return { ok: false, reason: `batch length at position ${pos} is too small` };
+      if (pos + batch.size > size || !(await w.ensure(pos, batch.size))) return { ok: false, reason: `batch at position ${pos} of ${batch.size} bytes runs past the end of the file (${size})` };
+      const p = w.at(pos);
+      const magic = w.buf.readInt8(p + MAGIC_POS);
+      if (magic !== 2) return { ok: false, reason: `batch at position ${pos} has magic ${magic}` };
+      if (!isBatchCrcValid(w.buf, p)) return { ok: false, reason: `batch at position ${pos} fails its CRC-32C check` };
+      if (batch.baseOffset < next || batch.lastOffset < batch.baseOffset || !Number.isSafeInteger(batch.lastOffset) || batch.lastOffset - baseOffset > INT32_MAX) {
+        return { ok: false, reason: `batch at position ${pos} has offsets ${batch.baseOffset}..${batch.lastOffset}, expected >= ${next}` };
+      }
+      next = batch.lastOffset + 1;
+      pos += batch.size;
+      batches++;
+    }
+    return { ok: true, nextOffset: next, batches };
+  } finally {
+    await fh.close();
+  }
+}

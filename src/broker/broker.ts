@@ -14,7 +14,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
 import { writeFileAtomic } from '../../storage/file-util.js';
 import { LogManager } from '../../storage/log-manager.js';
-import { LogDirFailureError } from '../../storage/errors.js';
+import { InconsistentTopicIdError, ioErrorCode, KafkaStorageError, LogDirFailureError, logDirLoadFailure } from '../../storage/errors.js';
 import { ensureMetaProperties } from '../../storage/meta-properties.js';
 import { parseKafkaUuidString, randomTopicId } from '../../storage/kafka-uuid.js';
 import { lockLogDirs, type LogDirLock } from '../../storage/log-dir-lock.js';
@@ -162,6 +162,14 @@ export class Broker implements OffsetsTopicHost {
       return await Broker.startLocked(config, logger, locks);
     } catch (err) {
       await Promise.all(locks.map((l) => l.release()));
+      // A full or failing disk while loading: one clear reason instead of an uncaught ENOSPC.
+      const code = err instanceof LogDirFailureError ? null : ioErrorCode(err);
+      if (code !== null) {
+        const path = (err as NodeJS.ErrnoException).path;
+        const dirs = config.logDirs.split(',').map((d) => d.trim());
+        const logDir = (path && dirs.find((d) => path.startsWith(d))) || dirs[0]!;
+        throw logDirLoadFailure(err as NodeJS.ErrnoException, logDir, 'loading the log directory');
+      }
       throw err;
     }
   }
@@ -356,7 +364,9 @@ export class Broker implements OffsetsTopicHost {
     }
     if (validateOnly) return null;
     const state: TopicState = { name, topicId: randomTopicId(), numPartitions: partitions, configs: new Map(configs), partitions: [] };
-    const creation = this.createDurably(state);
+    const creation = this.createDurably(state).catch((err: unknown) => {
+      throw this.asTopicError(err, `creating topic ${name}`);
+    });
     this.creatingTopics.set(name, creation);
     try {
       return await creation;
@@ -395,6 +405,20 @@ export class Broker implements OffsetsTopicHost {
     return state;
   }
 
+  /**
+   * A failure to write the log dir (full disk, I/O error) as KAFKA_STORAGE_ERROR for the request's answer
+   * (Kafka answers it per topic), logged; TopicErrors pass through.
+   */
+  private asTopicError(err: unknown, what: string): unknown {
+    if (err instanceof TopicError) return err;
+    if (err instanceof InconsistentTopicIdError) return new TopicError(ErrorCode.INCONSISTENT_TOPIC_ID, err.message);
+    const code = ioErrorCode(err);
+    if (code === null && !(err instanceof KafkaStorageError)) return err;
+    this.logger.error({ err, code }, `${what} failed: log directory error`);
+    const detail = code === 'ENOSPC' || code === 'EDQUOT' ? 'the log directory is full' : (err as Error).message;
+    return new TopicError(ErrorCode.KAFKA_STORAGE_ERROR, `Disk error when trying to access log file on the disk: ${detail}`);
+  }
+
   /** Metadata/Produce auto-creation of an unknown topic (auto.create.topics.enable). */
   async autoCreateTopic(name: string): Promise<TopicState | null> {
     if (!this.config.autoCreateTopicsEnable || topicNameError(name) !== null) return null;
@@ -414,7 +438,11 @@ export class Broker implements OffsetsTopicHost {
    * name only this node, once. Nothing changes when `validateOnly`. Throws TopicError.
    */
   createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly = false): Promise<void> {
-    const run = this.partitionChanges.then(() => this.createPartitionsNow(name, count, assignments, validateOnly));
+    const run = this.partitionChanges.then(() =>
+      this.createPartitionsNow(name, count, assignments, validateOnly).catch((err: unknown) => {
+        throw this.asTopicError(err, `creating partitions of ${name}`);
+      }),
+    );
     this.partitionChanges = run.catch(() => undefined);
     return run;
   }
@@ -549,7 +577,7 @@ export class Broker implements OffsetsTopicHost {
       // Not durably deleted: the topic stays, as when Kafka's controller cannot commit the deletion.
       this.topics.set(name, state);
       this.topicsById.set(state.topicId, state);
-      throw err;
+      throw this.asTopicError(err, `deleting topic ${name}`);
     }
     // Each directory is renamed `<topic>-<p>.<uuid>-delete` before it is removed; a crash before the rename
     // leaves a directory that the next start moves aside as stray (moveAsideStrayLogs), never reopens.

@@ -30,6 +30,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { LogDirFailureError } from '../../storage/errors.js';
 import { writeFileAtomic } from '../../storage/file-util.js';
 import { parseProperty, type DynamicBrokerConfigLayers } from '../config.js';
 import { DYNAMIC_SECURITY_CONFIGS, isPerBrokerOnly, KEPT_DYNAMIC_CONFIGS, LISTENER_PREFIXED, type KafkaConfigDef } from '../kafka-broker-configs.js';
@@ -114,10 +115,30 @@ export class DynamicBrokerConfig {
   static async load(dir: string): Promise<DynamicBrokerConfig> {
     const self = new DynamicBrokerConfig(dir);
     let persisted: Persisted = {};
+    let text: string | null = null;
     try {
-      persisted = JSON.parse(await readFile(self.path, 'utf8')) as Persisted;
+      text = await readFile(self.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== null) {
+      // Starting without them could undo a retention or cleanup change an operator made (and delete data
+      // the change was keeping), so a file that does not read stops the start, naming it.
+      const refuse = (why: string, cause?: unknown): never => {
+        throw new LogDirFailureError(`Dynamic broker config file ${self.path} is corrupt (${why}); refusing to start without the configs it holds. Restore it from a backup, or remove it to drop every dynamic broker config.`, self.path, { cause });
+      };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        return refuse((err as Error).message, err);
+      }
+      const isStringMap = (v: unknown): boolean => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'));
+      const o = parsed as Persisted | null;
+      if (typeof o !== 'object' || o === null || Array.isArray(o) || !isStringMap(o.perBroker) || !isStringMap(o.clusterDefault)) {
+        return refuse('expected {"perBroker": {...}, "clusterDefault": {...}} with string values');
+      }
+      persisted = o;
     }
     for (const [k, v] of Object.entries(persisted.perBroker ?? {})) self.perBroker.set(k, v);
     for (const [k, v] of Object.entries(persisted.clusterDefault ?? {})) self.clusterDefault.set(k, v);

@@ -26,6 +26,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors.js';
+import { LogDirFailureError } from '../../storage/errors.js';
 import { writeFileAtomic } from '../../storage/file-util.js';
 
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
@@ -81,15 +82,35 @@ export class ProducerIdManager {
   static async load(dir: string): Promise<ProducerIdManager> {
     await mkdir(dir, { recursive: true });
     let state: PersistedState = { version: 1, nextProducerIdBlockStart: 0, transactionalIds: {} };
+    const path = join(dir, PRODUCER_IDS_FILE);
+    let text: string | null = null;
     try {
-      const parsed = JSON.parse(await readFile(join(dir, PRODUCER_IDS_FILE), 'utf8')) as Partial<PersistedState>;
-      if (parsed.version !== 1 || !Number.isSafeInteger(parsed.nextProducerIdBlockStart) || (parsed.nextProducerIdBlockStart ?? -1) < 0) {
-        throw new Error(`${PRODUCER_IDS_FILE}: unknown version or bad nextProducerIdBlockStart`);
-      }
-      state = { version: 1, nextProducerIdBlockStart: parsed.nextProducerIdBlockStart!, transactionalIds: parsed.transactionalIds ?? {} };
+      text = await readFile(path, 'utf8');
     } catch (err) {
-      // A missing file is a new broker; an unreadable one must not lead to reused ids, so it stops the start.
+      // A missing file is a new broker.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== null) {
+      // An unreadable file must not lead to reused producer ids (two producers fencing each other's
+      // sequences), so it stops the start, naming the file.
+      const refuse = (why: string, cause?: unknown): never => {
+        throw new LogDirFailureError(`Producer id state file ${path} is corrupt (${why}); refusing to start rather than hand out producer ids twice. Restore it from a backup.`, path, { cause });
+      };
+      let parsed: Partial<PersistedState>;
+      try {
+        parsed = JSON.parse(text) as Partial<PersistedState>;
+      } catch (err) {
+        return refuse((err as Error).message, err);
+      }
+      if (typeof parsed !== 'object' || parsed === null || parsed.version !== 1 || !Number.isSafeInteger(parsed.nextProducerIdBlockStart) || parsed.nextProducerIdBlockStart! < 0) {
+        return refuse('unknown version or bad nextProducerIdBlockStart');
+      }
+      const ids = parsed.transactionalIds ?? {};
+      const int = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v);
+      if (typeof ids !== 'object' || ids === null || Object.values(ids).some((t) => typeof t !== 'object' || t === null || !int(t.producerId) || !int(t.producerEpoch) || !int(t.previousProducerId) || !int(t.lastProducerEpoch) || !int(t.transactionTimeoutMs))) {
+        return refuse('a transactional id entry is not a producer id and epoch');
+      }
+      state = { version: 1, nextProducerIdBlockStart: parsed.nextProducerIdBlockStart!, transactionalIds: ids };
     }
     return new ProducerIdManager(dir, state);
   }
