@@ -215,22 +215,31 @@ export class Log {
 
   /**
    * Why the `.log.swap` at `base` cannot be trusted to replace segments, or null with the offset after its
-   * last batch: it must be whole CRC-valid batches (at least one), name a segment that exists (live or
-   * `.deleted`), leave the active segment alone, and not reach past the segments it replaces.
+   * last batch: it must be whole CRC-valid batches (none only when its index swaps are there too, as the
+   * cleaner writes an emptied group), leave the active segment alone, and not reach past the last offset of
+   * the segments it replaces. (A valid file cut exactly at a batch boundary cannot be told from a cleaned
+   * one; it replaces only the segments its offsets reach.)
    */
   private async verifySwap(base: number, path: string): Promise<{ problem: string } | { next: number }> {
     const v = await verifySegmentFile(path, base);
     if (!v.ok) return { problem: v.reason };
-    if (v.batches === 0) return { problem: 'it holds no batch' };
-    const next = v.nextOffset;
+    // A pass that dropped every record of a group swaps in an empty segment, written with its two index
+    // swaps; an empty .log.swap alone (a truncated file) does not replace anything.
+    const swapIndexes = suffixedPaths(this.dir, base, SWAP_SUFFIX);
+    if (v.batches === 0 && !((await fileExists(swapIndexes.index)) && (await fileExists(swapIndexes.timeIndex)))) {
+      return { problem: 'it holds no batch, and no index swaps were written with it' };
+    }
+    const next = Math.max(v.nextOffset, base + 1);
     const { live, deleted } = await this.segmentFiles();
     const originals = [...live, ...deleted].filter((b) => b >= base && b < next).sort((a, b) => a - b);
-    if (!originals.includes(base)) return { problem: `there is no segment ${base} for it to replace` };
     if (![...live].some((b) => b >= next)) return { problem: `it covers offsets up to ${next - 1}, which would replace the active segment` };
-    const last = originals[originals.length - 1]!;
-    const lastPath = Segment.paths(this.dir, last).log + (live.has(last) ? '' : DELETED_SUFFIX);
-    const originalsEnd = await scanNextOffset(lastPath, last);
-    if (next > originalsEnd) return { problem: `it ends at offset ${next - 1}, past the last offset ${originalsEnd - 1} of the segments it replaces` };
+    // With file.delete.delay.ms=0 the replaced segments may be gone already: the swap then replaces nothing.
+    const last = originals[originals.length - 1];
+    if (last !== undefined) {
+      const lastPath = Segment.paths(this.dir, last).log + (live.has(last) ? '' : DELETED_SUFFIX);
+      const originalsEnd = await scanNextOffset(lastPath, last);
+      if (next > originalsEnd) return { problem: `it ends at offset ${next - 1}, past the last offset ${originalsEnd - 1} of the segments it replaces` };
+    }
     return { next };
   }
 

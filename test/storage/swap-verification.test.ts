@@ -1,6 +1,6 @@
 /**
  * A `.log.swap` left by an interrupted compaction swap is verified before it replaces anything: garbage, a
- * truncated file, an empty one, one reaching into the active segment are moved aside as
+ * truncated file, an empty one without its index swaps, one reaching into the active segment are moved aside as
  * `.log.swap.invalid`, the original segments are kept (restored from `.deleted` when the swap had got that
  * far) and an error is logged; a valid one still completes the swap.
  */
@@ -96,12 +96,12 @@ describe('an unverifiable .log.swap keeps the original segments', () => {
     expect(rejected()?.reason).toMatch(/runs past the end of the file/);
   });
 
-  it('an empty swap', async () => {
+  it('an empty swap without its index swaps (a truncated file)', async () => {
     const { bases, offsets } = await logWithSegments();
     await writeFile(`${logPath(bases[0]!)}.swap`, Buffer.alloc(0));
     const log = await open();
     expect(await allOffsets(log)).toEqual(offsets);
-    expect(rejected()?.reason).toBe('it holds no batch');
+    expect(rejected()?.reason).toBe('it holds no batch, and no index swaps were written with it');
   });
 
   it('garbage after the originals were already renamed .deleted: they are restored', async () => {
@@ -125,19 +125,31 @@ describe('an unverifiable .log.swap keeps the original segments', () => {
     expect(rejected()?.reason).toMatch(/would replace the active segment/);
   });
 
-  it('a swap naming no existing segment', async () => {
+  it('a swap whose batches start below the offset it is named after', async () => {
     const { bases, offsets } = await logWithSegments();
     const bytes = await readFile(logPath(bases[1]!));
-    // Offsets of segment 1, named as if it started one offset later: there is no such segment.
+    // Offsets of segment 1, named as if it started one offset later.
     await copyFile(logPath(bases[1]!), `${Segment.paths(partitionDir(), bases[1]! + 1).log}.swap`);
     expect(bytes.length).toBeGreaterThan(0);
     const log = await open();
     expect(await allOffsets(log)).toEqual(offsets);
-    expect(rejected()).toBeDefined();
+    expect(rejected()?.reason).toMatch(/expected >= /);
   });
 });
 
 describe('a verified .log.swap', () => {
+  it('an empty one written with its index swaps (a group the cleaner emptied) replaces its segment', async () => {
+    const { bases, offsets } = await logWithSegments();
+    const swap = `${logPath(bases[0]!)}.swap`;
+    await writeFile(swap, Buffer.alloc(0));
+    const paths = Segment.paths(partitionDir(), bases[0]!);
+    await writeFile(`${paths.index}.swap`, Buffer.alloc(0));
+    await writeFile(`${paths.timeIndex}.swap`, Buffer.alloc(0));
+    const log = await open();
+    expect(await allOffsets(log)).toEqual(offsets.filter((o) => o >= bases[1]!));
+    expect(rejected()).toBeUndefined();
+  });
+
   it('replaces the segments it covers (here: a cleaned segment 0 holding its first batch only)', async () => {
     const { bases, offsets } = await logWithSegments();
     const first = makeBatch({ records: 10, payloadBytes: 300, fill: 0, baseOffset: bases[0]! });
