@@ -87,13 +87,19 @@ export function parseProperties(text: string): Properties {
   return out;
 }
 
+/**
+ * SAMSA_<NAME> variables that name a property. SAMSA_ is shared with other switches (SAMSA_CRC32C, the test
+ * suites' SAMSA_TEST_LOG, ...), so a name that is no property is left out, unless it is close to one: that
+ * is a typo, kept so that buildConfig warns with the property meant.
+ */
 export function envToProperties(env: NodeJS.ProcessEnv): Properties {
   const out: Properties = new Map();
   const known = new Map(BROKER_PROPERTIES.map((p) => [p.name.toUpperCase().replace(/[.-]/g, '_'), p.name]));
   for (const [k, v] of Object.entries(env)) {
     if (!k.startsWith('SAMSA_') || v === undefined) continue;
     const key = k.slice('SAMSA_'.length);
-    out.set(known.get(key) ?? key.toLowerCase().replace(/_/g, '.'), v);
+    const name = known.get(key) ?? key.toLowerCase().replace(/_/g, '.');
+    if (known.has(key) || isKnownProperty(name) || closestPropertyName(name) !== null) out.set(name, v);
   }
   return out;
 }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, ConfigError } from '../../src/config.js';
+import { buildConfig, ConfigError, envToProperties } from '../../src/config.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const base = { listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': '/tmp/samsa-config-test' };
@@ -88,6 +88,16 @@ describe('unknown properties', () => {
   it('Kafka\'s own broker properties (a stock server.properties) and listener-prefixed ones are known: no warning', () => {
     const c = build({ 'num.io.threads': '8', 'socket.send.buffer.bytes': '102400', 'controller.quorum.voters': '1@localhost:9093', 'listener.name.plaintext.ssl.keystore.location': '/x', 'offsets.topic.replication.factor': '1' });
     expect(c.warnings).toEqual([]);
+  });
+});
+
+describe('environment variables', () => {
+  it('SAMSA_<NAME> sets a property; other SAMSA_ switches are left out; a near miss is kept so that it is warned about', () => {
+    const env = envToProperties({ SAMSA_NUM_PARTITIONS: '4', SAMSA_CRC32C: 'js', SAMSA_TEST_LOG: 'debug', SAMSA_NUM_PARTITION: '5', PATH: '/bin' });
+    expect([...env]).toEqual([['num.partitions', '4'], ['num.partition', '5']]);
+    const c = buildConfig(new Map(Object.entries(base)), env);
+    expect(c.numPartitions).toBe(4);
+    expect(c.warnings).toEqual(["The configuration 'num.partition' was supplied but isn't a known config. Did you mean 'num.partitions'?"]);
   });
 });
 
