@@ -30,6 +30,8 @@ export const deleteRecordsHandler = defineHandler(DeleteRecords, {
               const r = await partition.deleteRecordsBefore(Number(p.offset));
               return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(r.lowWatermark), errorCode: r.errorCode };
             } catch (err) {
+              // Deleted with its topic meanwhile: unknown now, as Kafka answers, and nothing to log.
+              if (broker.getPartition(t.name, p.partitionIndex) !== partition) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number };
               const code = (err as { errorCode?: unknown }).errorCode;
               const errorCode = typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR;
               ctx.logger.error({ partition: partition.key, offset: p.offset.toString(), err }, 'delete records failed');

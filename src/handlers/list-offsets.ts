@@ -38,14 +38,17 @@ export const listOffsetsHandler = defineHandler(ListOffsets, {
               const end = req.isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
               return { ...out, offset: BigInt(end), leaderEpoch: epochOf(partition.leaderEpoch) };
             }
-            if (ts === MAX_TIMESTAMP) {
-              const found = await partition.offsetOfMaxTimestamp();
-              if (!found) return out;
-              return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: epochOf(partition.leaderEpoch) };
+            if (ts !== MAX_TIMESTAMP && ts < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
+            let found: { offset: number; timestamp: number } | null;
+            try {
+              found = ts === MAX_TIMESTAMP ? await partition.offsetOfMaxTimestamp() : await partition.offsetForTimestamp(ts);
+            } catch (err) {
+              // The topic was deleted while its log was searched: gone, as Kafka answers, not a storage fault.
+              if (broker.getPartition(t.name, p.partitionIndex) !== partition) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+              ctx.logger.error({ partition: partition.key, timestamp: ts, err }, 'offset lookup by timestamp failed');
+              return { ...out, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
             }
-            if (ts < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
-            const found = await partition.offsetForTimestamp(ts);
-            if (!found || found.offset >= partition.highWatermark) return out;
+            if (!found || (ts !== MAX_TIMESTAMP && found.offset >= partition.highWatermark)) return out;
             return { ...out, offset: BigInt(found.offset), timestamp: BigInt(found.timestamp), leaderEpoch: epochOf(partition.leaderEpoch) };
           }),
         );

@@ -13,6 +13,8 @@ import { Fetch } from '../../protocol/messages/fetch.js';
 import { FindCoordinator } from '../../protocol/messages/find-coordinator.js';
 import { Metadata } from '../../protocol/messages/metadata.js';
 import { Produce } from '../../protocol/messages/produce.js';
+import { ListOffsets } from '../../protocol/messages/list-offsets.js';
+import { DeleteRecords } from '../../protocol/messages/delete-records.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { NULL_UUID } from '../../protocol/primitives.js';
 import { buildBatch } from '../../protocol/records/record.js';
@@ -167,5 +169,34 @@ describe('races with DeleteTopics', () => {
     const res = await c.request(Produce, 9, { acks: -1, timeoutMs: 5000, topicData: [{ name, partitionData: [{ index: 0, records: await batch() }] }] });
     expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(c.closed).toBe(false);
+  });
+
+  it('ListOffsets by timestamp and DeleteRecords in flight when the topic is deleted are UNKNOWN_TOPIC_OR_PARTITION; the connection stays', async () => {
+    for (const api of ['list-offsets', 'delete-records'] as const) {
+      const name = `race-${api}`;
+      await broker.broker.createTopic(name, 1, 1, new Map());
+      const produced = await c.request(Produce, 9, { acks: -1, timeoutMs: 5000, topicData: [{ name, partitionData: [{ index: 0, records: await batch(3) }] }] });
+      expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NONE);
+      const partition = broker.broker.getPartition(name, 0)!;
+      // The deletion lands between the handler finding the partition and the log being read.
+      if (api === 'list-offsets') {
+        const lookup = partition.offsetForTimestamp.bind(partition);
+        partition.offsetForTimestamp = async (ts: number) => {
+          await broker.broker.deleteTopic(name);
+          return lookup(ts);
+        };
+        const res = await c.request(ListOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: 0n }] }] });
+        expect(res.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      } else {
+        const deleteBefore = partition.deleteRecordsBefore.bind(partition);
+        partition.deleteRecordsBefore = async (offset: number) => {
+          await broker.broker.deleteTopic(name);
+          return deleteBefore(offset);
+        };
+        const res = await c.request(DeleteRecords, 2, { topics: [{ name, partitions: [{ partitionIndex: 0, offset: 2n }] }], timeoutMs: 5000 });
+        expect(res.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      }
+      expect(c.closed).toBe(false);
+    }
   });
 });
