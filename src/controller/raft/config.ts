@@ -1,0 +1,94 @@
+/**
+ * The quorum's configuration, under Kafka's names and with Kafka's defaults (raft:QuorumConfig.java):
+ * `controller.quorum.voters` (`id@host:port,...`, KIP-595 static voters) and the timeouts that drive
+ * elections and fetching. The core reads only the numbers; host and port are for the network adapter.
+ */
+
+export const QUORUM_CONFIG_DEFAULTS = {
+  'controller.quorum.election.timeout.ms': 1000,
+  'controller.quorum.fetch.timeout.ms': 2000,
+  'controller.quorum.election.backoff.max.ms': 1000,
+  'controller.quorum.request.timeout.ms': 2000,
+  'controller.quorum.retry.backoff.ms': 20,
+  'controller.quorum.append.linger.ms': 25,
+} as const;
+
+/** Kafka's KafkaRaftClient.RETRY_BACKOFF_BASE_MS: the unit of the election backoffs. */
+export const RETRY_BACKOFF_BASE_MS = 100;
+/** Kafka's LeaderState.CHECK_QUORUM_TIMEOUT_FACTOR: a leader resigns when no majority fetched for 1.5 x fetch timeout. */
+export const CHECK_QUORUM_TIMEOUT_FACTOR = 1.5;
+/** How long the leader holds a Fetch that has nothing to return (KafkaRaftClient's fetchMaxWaitMs, 500). */
+export const FETCH_MAX_WAIT_MS = 500;
+
+export interface QuorumConfig {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** The voter ids, from controller.quorum.voters. */
+  readonly voters: readonly number[];
+  readonly electionTimeoutMs: number;
+  readonly fetchTimeoutMs: number;
+  readonly electionBackoffMaxMs: number;
+  readonly requestTimeoutMs: number;
+  readonly retryBackoffMs: number;
+  readonly appendLingerMs: number;
+  readonly fetchMaxWaitMs: number;
+  /** How many records a Fetch response carries at most (the in-core stand-in for Kafka's fetch byte limit). */
+  readonly fetchMaxRecords: number;
+}
+
+export class QuorumConfigError extends Error {
+  override readonly name = 'QuorumConfigError';
+}
+
+export interface VoterAddress {
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Parses `controller.quorum.voters` as Kafka's QuorumConfig.parseVoterConnections does: comma-separated
+ * `{id}@{host}:{port}` entries (an IPv6 host in brackets); a duplicate id or a malformed entry is refused.
+ */
+export function parseQuorumVoters(value: string): VoterAddress[] {
+  const out: VoterAddress[] = [];
+  const seen = new Set<number>();
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const m = /^(\d+)@(\[[^\]]+\]|[^:@\s]+):(\d+)$/.exec(entry);
+    if (!m) {
+      throw new QuorumConfigError(`Invalid configuration value for controller.quorum.voters: "${entry}" is not of the form {id}@{host}:{port}`);
+    }
+    const id = Number(m[1]);
+    const port = Number(m[3]);
+    if (!Number.isSafeInteger(id) || id > 0x7fffffff) throw new QuorumConfigError(`Invalid voter id in controller.quorum.voters: ${m[1]}`);
+    if (port < 0 || port > 65535) throw new QuorumConfigError(`Invalid port in controller.quorum.voters: ${m[3]}`);
+    if (seen.has(id)) throw new QuorumConfigError(`Duplicate voter id ${id} in controller.quorum.voters`);
+    seen.add(id);
+    const host = m[2]!.startsWith('[') ? m[2]!.slice(1, -1) : m[2]!;
+    out.push({ id, host, port });
+  }
+  return out;
+}
+
+/** A QuorumConfig with Kafka's defaults for everything not given. */
+export function quorumConfig(c: Pick<QuorumConfig, 'nodeId' | 'clusterId' | 'voters'> & Partial<QuorumConfig>): QuorumConfig {
+  const config: QuorumConfig = {
+    electionTimeoutMs: QUORUM_CONFIG_DEFAULTS['controller.quorum.election.timeout.ms'],
+    fetchTimeoutMs: QUORUM_CONFIG_DEFAULTS['controller.quorum.fetch.timeout.ms'],
+    electionBackoffMaxMs: QUORUM_CONFIG_DEFAULTS['controller.quorum.election.backoff.max.ms'],
+    requestTimeoutMs: QUORUM_CONFIG_DEFAULTS['controller.quorum.request.timeout.ms'],
+    retryBackoffMs: QUORUM_CONFIG_DEFAULTS['controller.quorum.retry.backoff.ms'],
+    appendLingerMs: QUORUM_CONFIG_DEFAULTS['controller.quorum.append.linger.ms'],
+    fetchMaxWaitMs: FETCH_MAX_WAIT_MS,
+    fetchMaxRecords: 256,
+    ...c,
+    voters: [...new Set(c.voters)].sort((a, b) => a - b),
+  };
+  if (!config.voters.includes(config.nodeId)) {
+    // Observers (broker-only nodes) come with the broker wiring; this core runs voters only.
+    throw new QuorumConfigError(`node.id ${config.nodeId} is not one of the voters in controller.quorum.voters (${config.voters.join(',')})`);
+  }
+  return config;
+}

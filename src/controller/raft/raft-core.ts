@@ -1,0 +1,877 @@
+/**
+ * The Raft core of the metadata quorum (KIP-595, Kafka's KafkaRaftClient + QuorumState), as a pure state
+ * machine: requests, responses, proposals and the current time go in; effects come out, in the order the
+ * adapter must perform them. No sockets, no disk, no clock, no global randomness: time is an argument and
+ * randomness an injected `Random`, so a simulation is a function of its seed.
+ *
+ * Transition table (epoch E is the node's current epoch; every transition persists quorum-state first):
+ *
+ *   from          event                                              to
+ *   ------------  -------------------------------------------------  ----------------------------------
+ *   (start)       quorum-state names this node as leader of E        Resigned(E)   (never lead E twice)
+ *   (start)       quorum-state: voted for this node in E             Candidate(E)
+ *   (start)       quorum-state: leader L of E                        Follower(E, L)
+ *   (start)       quorum-state: voted for C in E                     Voted(E, C)
+ *   (start)       otherwise                                          Unattached(E)
+ *   any           message with epoch E' > E, leader L known          Follower(E', L)
+ *   any           message with epoch E' > E, no leader               Unattached(E')
+ *   Unattached,   message with epoch E naming leader L               Follower(E, L)
+ *    Voted,
+ *    Candidate
+ *   Unattached    Vote(E) granted: candidate's log >= ours           Voted(E, C)
+ *   Unattached,   election timeout (random in [T, 2T))               Candidate(E+1), votes for itself
+ *    Voted
+ *   Candidate     votes from a majority                              Leader(E)
+ *   Candidate     majority rejected, or election timeout             (backoff) -> Candidate(E+1)
+ *   Follower      no successful Fetch for fetch.timeout.ms           Candidate(E+1)
+ *   Follower      EndQuorumEpoch from its leader                     fetch timeout shortened by rank
+ *   Leader        no Fetch from a majority for 1.5 x fetch timeout   Resigned(E)   (check quorum)
+ *   Leader        resign() (graceful shutdown)                       Resigned(E)
+ *   Resigned      election timeout                                   Candidate(E+1)
+ *
+ * Rules (Kafka's, cited where they live there):
+ * - One vote per epoch, persisted before the granting response is sent; a vote only for a candidate whose
+ *   (LastOffsetEpoch, LastOffset) is >= ours (UnattachedState.canGrantVote, isLogUpToDate).
+ * - A new leader appends a LeaderChange control record at the start of its epoch (LeaderState
+ *   appendStartOfEpochControlRecords) and sends BeginQuorumEpoch to the other voters.
+ * - Followers pull with Fetch(FetchOffset, LastFetchedEpoch); the leader answers records, or a
+ *   DivergingEpoch when that pair is not on its log, and the follower truncates and fetches again. A follower
+ *   flushes what it appended before sending the next Fetch, so its FetchOffset only claims durable records.
+ * - High watermark (LeaderState.maybeUpdateHighWatermark): the voters' end offsets (the leader's own flushed
+ *   end included) sorted descending, the one at index voters/2; it moves only forward, and only once it is
+ *   above the epoch start offset: a leader exposes no record before one of its own epoch is committed.
+ * - Voter-only requests (Vote, BeginQuorumEpoch, EndQuorumEpoch): a stale epoch gets FENCED_LEADER_EPOCH,
+ *   a sender that is not a voter INCONSISTENT_VOTER_SET; leader-only requests (Fetch): a stale epoch gets
+ *   FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH, a non-leader NOT_LEADER_OR_FOLLOWER; any request
+ *   naming another cluster gets INCONSISTENT_CLUSTER_ID (KafkaRaftClient validateVoterOnlyRequest,
+ *   validateLeaderOnlyRequest, hasValidClusterId). Observers (non-voters) may Fetch; they are not counted.
+ */
+import { CHECK_QUORUM_TIMEOUT_FACTOR, RETRY_BACKOFF_BASE_MS, type QuorumConfig } from './config.js';
+import { RaftLog, type RaftRecord } from './log.js';
+import {
+  RaftError,
+  type BeginQuorumEpochRequest,
+  type BeginQuorumEpochResponse,
+  type EndQuorumEpochRequest,
+  type EndQuorumEpochResponse,
+  type FetchRequest,
+  type FetchResponse,
+  type RaftBody,
+  type RaftMessage,
+  type VoteRequest,
+  type VoteResponse,
+} from './messages.js';
+import type { QuorumStateData } from './quorum-state.js';
+import type { Random } from './random.js';
+
+/** What the adapter must do, in this order: a `send` may depend on every `persist`/`append`/`flush` before it. */
+export type RaftEffect =
+  /** Write quorum-state atomically and fsync it. */
+  | { readonly type: 'persist-quorum-state'; readonly state: QuorumStateData }
+  /** Append records at baseOffset (the current log end offset); not durable until a `flush`. */
+  | { readonly type: 'append'; readonly baseOffset: number; readonly records: readonly RaftRecord[] }
+  /** Remove every record at or above offset (durably). */
+  | { readonly type: 'truncate'; readonly offset: number }
+  /** fsync the log up to endOffset. */
+  | { readonly type: 'flush'; readonly endOffset: number }
+  | { readonly type: 'send'; readonly message: RaftMessage }
+  /** Records below offset are committed: apply them to the state machine above, in order. */
+  | { readonly type: 'high-watermark'; readonly offset: number };
+
+export type RaftStateName = 'Unattached' | 'Voted' | 'Candidate' | 'Leader' | 'Follower' | 'Resigned';
+
+/** A safety rule the core would break (e.g. truncating committed records): a bug, never bad input. */
+export class RaftInvariantError extends Error {
+  override readonly name = 'RaftInvariantError';
+}
+
+interface Outstanding {
+  readonly correlationId: number;
+  readonly sentAt: number;
+}
+
+interface ReplicaState {
+  /** The end offset the replica's last valid Fetch claimed (-1: none yet in this epoch). */
+  endOffset: number;
+  lastFetchMs: number;
+}
+
+interface ParkedFetch {
+  readonly request: RaftMessage<FetchRequest>;
+  readonly deadline: number;
+}
+
+type State =
+  | { readonly name: 'Unattached'; readonly epoch: number; electionDeadline: number }
+  | { readonly name: 'Voted'; readonly epoch: number; readonly votedId: number; electionDeadline: number }
+  | {
+      readonly name: 'Candidate';
+      readonly epoch: number;
+      readonly retries: number;
+      readonly granted: Set<number>;
+      readonly rejected: Set<number>;
+      readonly outstanding: Map<number, Outstanding>;
+      electionDeadline: number;
+      backoffUntil: number | null;
+    }
+  | {
+      readonly name: 'Leader';
+      readonly epoch: number;
+      readonly epochStartOffset: number;
+      readonly replicas: Map<number, ReplicaState>;
+      readonly beginAcked: Set<number>;
+      readonly outstanding: Map<number, Outstanding>;
+      readonly parked: Map<number, ParkedFetch>;
+      lingerDeadline: number | null;
+    }
+  | {
+      readonly name: 'Follower';
+      readonly epoch: number;
+      readonly leaderId: number;
+      fetchDeadline: number;
+      inflight: Outstanding | null;
+      nextFetchAt: number;
+    }
+  | {
+      readonly name: 'Resigned';
+      readonly epoch: number;
+      readonly preferredSuccessors: readonly number[];
+      readonly endAcked: Set<number>;
+      readonly outstanding: Map<number, Outstanding>;
+      electionDeadline: number;
+    };
+
+export type ProposeResult = { readonly ok: true; readonly offset: number; readonly epoch: number } | { readonly ok: false; readonly errorCode: number; readonly leaderId: number; readonly leaderEpoch: number };
+
+export class RaftCore {
+  private readonly log: RaftLog;
+  private state!: State;
+  private persisted: QuorumStateData;
+  private hw = 0;
+  private out: RaftEffect[] = [];
+  private orphanedFetches: RaftMessage<FetchRequest>[] = [];
+  private nextCorrelationId: number;
+  private now: number;
+
+  /**
+   * Starts a voter from what its disk recovered: the quorum-state file (null when absent) and the log's
+   * records (a torn tail already cut off by the adapter's recovery). Returns the effects of the start.
+   */
+  constructor(
+    readonly config: QuorumConfig,
+    persisted: QuorumStateData | null,
+    recovered: readonly RaftRecord[],
+    now: number,
+    private readonly random: Random,
+  ) {
+    this.now = now;
+    this.log = new RaftLog(recovered);
+    // Correlation ids start at a random point so a response meant for a previous incarnation is not taken
+    // for one of ours (a real connection is reset by the restart anyway).
+    this.nextCorrelationId = random.nextInt(0x40000000);
+    const stored = persisted ?? { leaderId: -1, leaderEpoch: 0, votedId: -1 };
+    this.persisted = stored;
+    const id = config.nodeId;
+    // The log may hold an epoch above quorum-state's if the file was lost: never go back (QuorumState.initialize).
+    if (this.log.lastEpoch > stored.leaderEpoch) {
+      this.toUnattached(this.log.lastEpoch);
+    } else if (stored.leaderId === id) {
+      this.toResigned(stored.leaderEpoch, false);
+    } else if (stored.votedId === id && stored.leaderId < 0) {
+      this.state = this.newCandidateState(stored.leaderEpoch, 1);
+      this.sendVotes();
+    } else if (stored.leaderId >= 0) {
+      this.setFollowerState(stored.leaderEpoch, stored.leaderId);
+    } else if (stored.votedId >= 0) {
+      this.state = { name: 'Voted', epoch: stored.leaderEpoch, votedId: stored.votedId, electionDeadline: now + this.randomElectionTimeoutMs() };
+    } else {
+      this.state = { name: 'Unattached', epoch: stored.leaderEpoch, electionDeadline: now + this.randomElectionTimeoutMs() };
+    }
+    if (this.isSingleVoter() && this.state.name !== 'Leader') this.toCandidate();
+  }
+
+  /** Effects produced since the last drain (the constructor's included). */
+  drain(): RaftEffect[] {
+    if (this.orphanedFetches.length > 0) {
+      const orphans = this.orphanedFetches;
+      this.orphanedFetches = [];
+      for (const m of orphans) this.answerFetchError(m, this.validateLeaderOnlyRequest(m.body.currentLeaderEpoch));
+    }
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Inputs
+
+  /** A request or response from another node. */
+  handle(now: number, message: RaftMessage): RaftEffect[] {
+    this.now = now;
+    const b = message.body;
+    switch (b.kind) {
+      case 'VoteRequest':
+        this.onVoteRequest(message as RaftMessage<VoteRequest>);
+        break;
+      case 'VoteResponse':
+        this.onVoteResponse(message as RaftMessage<VoteResponse>);
+        break;
+      case 'BeginQuorumEpochRequest':
+        this.onBeginQuorumEpochRequest(message as RaftMessage<BeginQuorumEpochRequest>);
+        break;
+      case 'BeginQuorumEpochResponse':
+        this.onBeginQuorumEpochResponse(message as RaftMessage<BeginQuorumEpochResponse>);
+        break;
+      case 'EndQuorumEpochRequest':
+        this.onEndQuorumEpochRequest(message as RaftMessage<EndQuorumEpochRequest>);
+        break;
+      case 'EndQuorumEpochResponse':
+        this.onEndQuorumEpochResponse(message as RaftMessage<EndQuorumEpochResponse>);
+        break;
+      case 'FetchRequest':
+        this.onFetchRequest(message as RaftMessage<FetchRequest>);
+        break;
+      case 'FetchResponse':
+        this.onFetchResponse(message as RaftMessage<FetchResponse>);
+        break;
+    }
+    return this.drain();
+  }
+
+  /** Time passed: fires whatever timer is due. Call it at nextWakeupMs() (earlier is harmless). */
+  tick(now: number): RaftEffect[] {
+    this.now = now;
+    const s = this.state;
+    switch (s.name) {
+      case 'Unattached':
+      case 'Voted':
+        if (now >= s.electionDeadline) this.toCandidate();
+        break;
+      case 'Candidate':
+        if (s.backoffUntil !== null) {
+          if (now >= s.backoffUntil) this.toCandidate();
+        } else if (now >= s.electionDeadline) {
+          s.backoffUntil = now + this.binaryExponentialElectionBackoffMs(s.retries);
+        } else {
+          this.resendVotes(s);
+        }
+        break;
+      case 'Leader':
+        this.leaderTick(s);
+        break;
+      case 'Follower':
+        if (now >= s.fetchDeadline) {
+          this.toCandidate();
+        } else if (s.inflight !== null && now >= s.inflight.sentAt + this.config.requestTimeoutMs) {
+          this.sendFetch(s);
+        } else if (s.inflight === null && now >= s.nextFetchAt) {
+          this.sendFetch(s);
+        }
+        break;
+      case 'Resigned':
+        if (now >= s.electionDeadline) this.toCandidate();
+        else this.sendEndQuorumEpoch(s, false);
+        break;
+    }
+    return this.drain();
+  }
+
+  /** A client's entry for the log: appended if this node leads, else the leader to ask. */
+  propose(now: number, data: Uint8Array): { result: ProposeResult; effects: RaftEffect[] } {
+    this.now = now;
+    const s = this.state;
+    if (s.name !== 'Leader') {
+      return { result: { ok: false, errorCode: RaftError.NOT_LEADER_OR_FOLLOWER, leaderId: this.leaderId, leaderEpoch: s.epoch }, effects: this.drain() };
+    }
+    const offset = this.log.endOffset;
+    this.appendAsLeader(s, [{ epoch: s.epoch, value: { kind: 'data', data } }]);
+    // Kafka batches appends for append.linger.ms before flushing; the high watermark counts the leader's
+    // own records only once flushed.
+    if (this.config.appendLingerMs <= 0) this.flushLeader(s);
+    else if (s.lingerDeadline === null) s.lingerDeadline = now + this.config.appendLingerMs;
+    return { result: { ok: true, offset, epoch: s.epoch }, effects: this.drain() };
+  }
+
+  /** Graceful shutdown of a leader: hand over with EndQuorumEpoch (KIP-595 "Graceful shutdown"). */
+  resign(now: number): RaftEffect[] {
+    this.now = now;
+    if (this.state.name === 'Leader') this.toResigned(this.state.epoch, true);
+    return this.drain();
+  }
+
+  /** The earliest time at which tick() has something to do. */
+  nextWakeupMs(): number {
+    const s = this.state;
+    const outstandingDue = (m: Map<number, Outstanding>): number => {
+      let t = Infinity;
+      for (const o of m.values()) t = Math.min(t, o.sentAt + this.config.requestTimeoutMs);
+      return t;
+    };
+    switch (s.name) {
+      case 'Unattached':
+      case 'Voted':
+        return s.electionDeadline;
+      case 'Candidate':
+        return s.backoffUntil ?? Math.min(s.electionDeadline, outstandingDue(s.outstanding));
+      case 'Leader': {
+        let t = Math.min(this.checkQuorumDeadline(s), outstandingDue(s.outstanding));
+        if (s.lingerDeadline !== null) t = Math.min(t, s.lingerDeadline);
+        for (const p of s.parked.values()) t = Math.min(t, p.deadline);
+        return t;
+      }
+      case 'Follower':
+        return Math.min(s.fetchDeadline, s.inflight !== null ? s.inflight.sentAt + this.config.requestTimeoutMs : s.nextFetchAt);
+      case 'Resigned':
+        return Math.min(s.electionDeadline, outstandingDue(s.outstanding));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Read-only views (DescribeQuorum, the simulation's checker)
+
+  get stateName(): RaftStateName {
+    return this.state.name;
+  }
+  get epoch(): number {
+    return this.state.epoch;
+  }
+  get leaderId(): number {
+    const s = this.state;
+    if (s.name === 'Leader' || s.name === 'Resigned') return this.config.nodeId;
+    if (s.name === 'Follower') return s.leaderId;
+    return -1;
+  }
+  get highWatermark(): number {
+    return this.hw;
+  }
+  get logEndOffset(): number {
+    return this.log.endOffset;
+  }
+  get quorumState(): QuorumStateData {
+    return this.persisted;
+  }
+  record(offset: number): RaftRecord | undefined {
+    return this.log.get(offset);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Overridable decisions: the simulation's checker test breaks them on purpose to show it catches it.
+
+  /** LeaderState.maybeUpdateHighWatermark: only above the epoch start offset (a record of this epoch). */
+  protected mayCommit(candidateHw: number, epochStartOffset: number): boolean {
+    return candidateHw > epochStartOffset;
+  }
+
+  /** isLogUpToDate: the candidate's (last epoch, end offset) is at least ours. */
+  protected candidateLogIsUpToDate(lastOffsetEpoch: number, lastOffset: number): boolean {
+    const myEpoch = this.log.lastEpoch;
+    return lastOffsetEpoch > myEpoch || (lastOffsetEpoch === myEpoch && lastOffset >= this.log.endOffset);
+  }
+
+  /** Records the election state; the adapter writes it before any later effect (a vote, an acknowledgement). */
+  protected persist(state: QuorumStateData): void {
+    this.persisted = state;
+    this.out.push({ type: 'persist-quorum-state', state });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Transitions
+
+  private isVoter(id: number): boolean {
+    return this.config.voters.includes(id);
+  }
+
+  private isSingleVoter(): boolean {
+    return this.config.voters.length === 1;
+  }
+
+  private hasLeader(): boolean {
+    const n = this.state.name;
+    return n === 'Leader' || n === 'Follower' || n === 'Resigned';
+  }
+
+  /** Learns an epoch and maybe its leader from any message (KafkaRaftClient.maybeTransition). */
+  private maybeTransition(leaderId: number, epoch: number): void {
+    if (epoch > this.state.epoch) {
+      // A leader naming this node for a newer epoch cannot exist unless our state was lost: take the epoch only.
+      if (leaderId >= 0 && leaderId !== this.config.nodeId) this.toFollower(epoch, leaderId);
+      else this.toUnattached(epoch);
+    } else if (epoch === this.state.epoch && leaderId >= 0 && leaderId !== this.config.nodeId && !this.hasLeader()) {
+      this.toFollower(epoch, leaderId);
+    }
+  }
+
+  private leave(): void {
+    const s = this.state;
+    if (s?.name === 'Leader') {
+      if (this.log.flushedEndOffset < this.log.endOffset) this.flushLeader(s);
+      // Parked fetches learn the new state at once (answered in drain(), from the state we move to)
+      // rather than waiting for their request timeout.
+      for (const p of s.parked.values()) this.orphanedFetches.push(p.request);
+      s.parked.clear();
+    }
+  }
+
+  private toUnattached(epoch: number): void {
+    const prev = this.state;
+    // A node without a leader keeps the election time it had left (QuorumState.transitionToUnattached):
+    // were each higher-epoch Vote to restart it, a candidate that cannot win (a shorter log) would keep
+    // the others from ever standing.
+    const electionDeadline =
+      prev !== undefined && (prev.name === 'Unattached' || prev.name === 'Voted' || prev.name === 'Candidate') ? prev.electionDeadline : this.now + this.randomElectionTimeoutMs();
+    this.leave();
+    this.persist({ leaderId: -1, leaderEpoch: epoch, votedId: -1 });
+    this.state = { name: 'Unattached', epoch, electionDeadline };
+  }
+
+  private toVoted(epoch: number, candidateId: number): void {
+    this.leave();
+    this.persist({ leaderId: -1, leaderEpoch: epoch, votedId: candidateId });
+    this.state = { name: 'Voted', epoch, votedId: candidateId, electionDeadline: this.now + this.randomElectionTimeoutMs() };
+  }
+
+  private toFollower(epoch: number, leaderId: number): void {
+    this.leave();
+    // The vote cast in this epoch stays on record: a restart must not vote again in it.
+    const votedId = epoch === this.persisted.leaderEpoch ? this.persisted.votedId : -1;
+    this.persist({ leaderId, leaderEpoch: epoch, votedId });
+    this.setFollowerState(epoch, leaderId);
+  }
+
+  private setFollowerState(epoch: number, leaderId: number): void {
+    const s: State = { name: 'Follower', epoch, leaderId, fetchDeadline: this.now + this.config.fetchTimeoutMs, inflight: null, nextFetchAt: this.now };
+    this.state = s;
+    this.sendFetch(s);
+  }
+
+  private newCandidateState(epoch: number, retries: number): State & { name: 'Candidate' } {
+    return {
+      name: 'Candidate',
+      epoch,
+      retries,
+      granted: new Set([this.config.nodeId]),
+      rejected: new Set(),
+      outstanding: new Map(),
+      electionDeadline: this.now + this.randomElectionTimeoutMs(),
+      backoffUntil: null,
+    };
+  }
+
+  private toCandidate(): void {
+    const prev = this.state;
+    const retries = prev.name === 'Candidate' ? prev.retries + 1 : 1;
+    const epoch = prev.epoch + 1;
+    this.leave();
+    this.persist({ leaderId: -1, leaderEpoch: epoch, votedId: this.config.nodeId });
+    const s = this.newCandidateState(epoch, retries);
+    this.state = s;
+    if (this.isSingleVoter()) this.toLeader(s);
+    else this.sendVotes();
+  }
+
+  private toLeader(candidate: State & { name: 'Candidate' }): void {
+    const epoch = candidate.epoch;
+    this.persist({ leaderId: this.config.nodeId, leaderEpoch: epoch, votedId: this.config.nodeId });
+    const replicas = new Map<number, ReplicaState>();
+    for (const v of this.config.voters) if (v !== this.config.nodeId) replicas.set(v, { endOffset: -1, lastFetchMs: this.now });
+    const s: State & { name: 'Leader' } = {
+      name: 'Leader',
+      epoch,
+      epochStartOffset: this.log.endOffset,
+      replicas,
+      beginAcked: new Set(),
+      outstanding: new Map(),
+      parked: new Map(),
+      lingerDeadline: null,
+    };
+    this.state = s;
+    this.appendAsLeader(s, [
+      { epoch, value: { kind: 'leader-change', leaderId: this.config.nodeId, voters: this.config.voters, grantingVoters: [...candidate.granted].sort((a, b) => a - b) } },
+    ]);
+    this.flushLeader(s);
+    this.sendBeginQuorumEpoch(s, true);
+  }
+
+  private toResigned(epoch: number, announce: boolean): void {
+    const prev = this.state;
+    let successors: number[] = [];
+    if (prev?.name === 'Leader') {
+      // Voters ranked by how far they have replicated (LeaderState.nonLeaderVotersByDescendingFetchOffset).
+      successors = [...prev.replicas.entries()].sort((a, b) => b[1].endOffset - a[1].endOffset || a[0] - b[0]).map(([id]) => id);
+    } else {
+      successors = this.config.voters.filter((v) => v !== this.config.nodeId);
+    }
+    this.leave();
+    const s: State = {
+      name: 'Resigned',
+      epoch,
+      preferredSuccessors: successors,
+      endAcked: new Set(),
+      outstanding: new Map(),
+      electionDeadline: this.now + this.randomElectionTimeoutMs(),
+    };
+    this.state = s;
+    if (announce || prev === undefined) this.sendEndQuorumEpoch(s, true);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Elections
+
+  private randomElectionTimeoutMs(): number {
+    const t = this.config.electionTimeoutMs;
+    return t + this.random.nextInt(t);
+  }
+
+  /** KafkaRaftClient.binaryExponentialElectionBackoffMs. */
+  private binaryExponentialElectionBackoffMs(retries: number): number {
+    return Math.min(RETRY_BACKOFF_BASE_MS * this.random.nextInt(2 << Math.min(20, Math.max(0, retries - 1))), this.config.electionBackoffMaxMs);
+  }
+
+  /** KafkaRaftClient.strictExponentialElectionBackoffMs: the rank-th preferred successor waits this long. */
+  private strictExponentialElectionBackoffMs(rank: number): number {
+    if (rank <= 0) return 0;
+    return Math.min(RETRY_BACKOFF_BASE_MS * 2 ** Math.min(20, rank - 1), this.config.electionBackoffMaxMs);
+  }
+
+  private sendVotes(): void {
+    const s = this.state;
+    if (s.name !== 'Candidate') return;
+    for (const v of this.config.voters) if (v !== this.config.nodeId) this.sendVote(s, v);
+  }
+
+  private sendVote(s: State & { name: 'Candidate' }, voter: number): void {
+    const correlationId = this.send(voter, {
+      kind: 'VoteRequest',
+      clusterId: this.config.clusterId,
+      candidateEpoch: s.epoch,
+      candidateId: this.config.nodeId,
+      lastOffsetEpoch: this.log.lastEpoch,
+      lastOffset: this.log.endOffset,
+    });
+    s.outstanding.set(voter, { correlationId, sentAt: this.now });
+  }
+
+  private resendVotes(s: State & { name: 'Candidate' }): void {
+    for (const [voter, o] of s.outstanding) if (this.now >= o.sentAt + this.config.requestTimeoutMs) this.sendVote(s, voter);
+  }
+
+  private onVoteRequest(m: RaftMessage<VoteRequest>): void {
+    const r = m.body;
+    const reply = (errorCode: number, partitionErrorCode: number, granted: boolean): void =>
+      this.reply(m, { kind: 'VoteResponse', errorCode, partitionErrorCode, leaderId: this.leaderId, leaderEpoch: this.state.epoch, voteGranted: granted });
+    if (!this.validClusterId(r.clusterId)) return reply(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE, false);
+    const err = this.validateVoterOnlyRequest(r.candidateId, r.candidateEpoch);
+    if (err !== RaftError.NONE) return reply(RaftError.NONE, err, false);
+    if (r.candidateEpoch > this.state.epoch) this.toUnattached(r.candidateEpoch);
+    const s = this.state;
+    let granted = false;
+    if (s.name === 'Unattached') {
+      granted = this.candidateLogIsUpToDate(r.lastOffsetEpoch, r.lastOffset);
+      if (granted) this.toVoted(s.epoch, r.candidateId);
+    } else if (s.name === 'Voted') {
+      granted = s.votedId === r.candidateId;
+    }
+    reply(RaftError.NONE, RaftError.NONE, granted);
+  }
+
+  private onVoteResponse(m: RaftMessage<VoteResponse>): void {
+    const r = m.body;
+    if (r.errorCode !== RaftError.NONE) return this.retryLater(m.source);
+    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    const s = this.state;
+    if (s.name !== 'Candidate' || r.leaderEpoch !== s.epoch) return;
+    if (r.partitionErrorCode !== RaftError.NONE) return this.retryLater(m.source);
+    // Counted by voter, not by request: a voter answers one way in an epoch, so duplicates and answers to
+    // an earlier attempt count the same.
+    s.outstanding.delete(m.source);
+    if (r.voteGranted) s.granted.add(m.source);
+    else s.rejected.add(m.source);
+    const majority = Math.floor(this.config.voters.length / 2) + 1;
+    if (s.granted.size >= majority) {
+      this.toLeader(s);
+    } else if (s.rejected.size >= this.config.voters.length - majority + 1 && s.backoffUntil === null) {
+      s.backoffUntil = this.now + this.binaryExponentialElectionBackoffMs(s.retries);
+    }
+  }
+
+  /** A request that failed on the other side is sent again after controller.quorum.retry.backoff.ms. */
+  private retryLater(destination: number): void {
+    const s = this.state;
+    const o = 'outstanding' in s ? s.outstanding.get(destination) : undefined;
+    if (o !== undefined && 'outstanding' in s) {
+      s.outstanding.set(destination, { correlationId: o.correlationId, sentAt: this.now - this.config.requestTimeoutMs + this.config.retryBackoffMs });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Begin / End quorum epoch
+
+  private sendBeginQuorumEpoch(s: State & { name: 'Leader' }, all: boolean): void {
+    for (const v of this.config.voters) {
+      if (v === this.config.nodeId || s.beginAcked.has(v)) continue;
+      const o = s.outstanding.get(v);
+      if (!all && o !== undefined && this.now < o.sentAt + this.config.requestTimeoutMs) continue;
+      const correlationId = this.send(v, { kind: 'BeginQuorumEpochRequest', clusterId: this.config.clusterId, leaderId: this.config.nodeId, leaderEpoch: s.epoch });
+      s.outstanding.set(v, { correlationId, sentAt: this.now });
+    }
+  }
+
+  private onBeginQuorumEpochRequest(m: RaftMessage<BeginQuorumEpochRequest>): void {
+    const r = m.body;
+    const reply = (errorCode: number, partitionErrorCode: number): void =>
+      this.reply(m, { kind: 'BeginQuorumEpochResponse', errorCode, partitionErrorCode, leaderId: this.leaderId, leaderEpoch: this.state.epoch });
+    if (!this.validClusterId(r.clusterId)) return reply(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE);
+    const err = this.validateVoterOnlyRequest(r.leaderId, r.leaderEpoch);
+    if (err !== RaftError.NONE) return reply(RaftError.NONE, err);
+    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    reply(RaftError.NONE, RaftError.NONE);
+  }
+
+  private onBeginQuorumEpochResponse(m: RaftMessage<BeginQuorumEpochResponse>): void {
+    const r = m.body;
+    if (r.errorCode !== RaftError.NONE) return this.retryLater(m.source);
+    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    const s = this.state;
+    if (s.name !== 'Leader' || r.leaderEpoch !== s.epoch) return;
+    if (r.partitionErrorCode !== RaftError.NONE) return this.retryLater(m.source);
+    s.beginAcked.add(m.source);
+    s.outstanding.delete(m.source);
+  }
+
+  private sendEndQuorumEpoch(s: State & { name: 'Resigned' }, all: boolean): void {
+    for (const v of this.config.voters) {
+      if (v === this.config.nodeId || s.endAcked.has(v)) continue;
+      const o = s.outstanding.get(v);
+      if (!all && o !== undefined && this.now < o.sentAt + this.config.requestTimeoutMs) continue;
+      if (!all && o === undefined) continue;
+      const correlationId = this.send(v, {
+        kind: 'EndQuorumEpochRequest',
+        clusterId: this.config.clusterId,
+        leaderId: this.config.nodeId,
+        leaderEpoch: s.epoch,
+        preferredSuccessors: s.preferredSuccessors,
+      });
+      s.outstanding.set(v, { correlationId, sentAt: this.now });
+    }
+  }
+
+  private onEndQuorumEpochRequest(m: RaftMessage<EndQuorumEpochRequest>): void {
+    const r = m.body;
+    const reply = (errorCode: number, partitionErrorCode: number): void =>
+      this.reply(m, { kind: 'EndQuorumEpochResponse', errorCode, partitionErrorCode, leaderId: this.leaderId, leaderEpoch: this.state.epoch });
+    if (!this.validClusterId(r.clusterId)) return reply(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE);
+    const err = this.validateVoterOnlyRequest(r.leaderId, r.leaderEpoch);
+    if (err !== RaftError.NONE) return reply(RaftError.NONE, err);
+    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    const s = this.state;
+    if (s.name === 'Follower' && s.epoch === r.leaderEpoch && s.leaderId === r.leaderId) {
+      // The best-placed successor stands at once, the next ones after growing delays, so that the most
+      // up-to-date voter usually wins (KafkaRaftClient.endEpochElectionBackoff).
+      const rank = r.preferredSuccessors.indexOf(this.config.nodeId);
+      const backoff = rank >= 0 ? this.strictExponentialElectionBackoffMs(rank) : this.config.electionBackoffMaxMs;
+      s.fetchDeadline = Math.min(s.fetchDeadline, this.now + backoff);
+    }
+    reply(RaftError.NONE, RaftError.NONE);
+  }
+
+  private onEndQuorumEpochResponse(m: RaftMessage<EndQuorumEpochResponse>): void {
+    const r = m.body;
+    if (r.errorCode !== RaftError.NONE) return this.retryLater(m.source);
+    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    const s = this.state;
+    if (s.name !== 'Resigned' || r.leaderEpoch !== s.epoch) return;
+    s.endAcked.add(m.source);
+    s.outstanding.delete(m.source);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Replication: the leader's side
+
+  private appendAsLeader(s: State & { name: 'Leader' }, records: RaftRecord[]): void {
+    const baseOffset = this.log.endOffset;
+    this.log.append(records);
+    this.out.push({ type: 'append', baseOffset, records });
+    // Followers waiting on an empty fetch get the new records now (Kafka's fetch purgatory).
+    this.completeParkedFetches(s);
+  }
+
+  private flushLeader(s: State & { name: 'Leader' }): void {
+    s.lingerDeadline = null;
+    this.log.flush();
+    this.out.push({ type: 'flush', endOffset: this.log.endOffset });
+    this.maybeAdvanceLeaderHighWatermark(s);
+  }
+
+  private leaderTick(s: State & { name: 'Leader' }): void {
+    if (s.lingerDeadline !== null && this.now >= s.lingerDeadline) this.flushLeader(s);
+    if (this.state !== s) return;
+    for (const [id, p] of s.parked) {
+      if (this.now >= p.deadline) {
+        s.parked.delete(id);
+        this.answerFetch(p.request);
+      }
+    }
+    if (this.now >= this.checkQuorumDeadline(s)) {
+      this.toResigned(s.epoch, true);
+      return;
+    }
+    this.sendBeginQuorumEpoch(s, false);
+  }
+
+  /** When the leader must have heard from a majority (itself included) or resign (check quorum). */
+  private checkQuorumDeadline(s: State & { name: 'Leader' }): number {
+    const times = [...s.replicas.values()].map((r) => r.lastFetchMs).sort((a, b) => b - a);
+    // The leader counts itself; it needs floor(n/2) of the others.
+    const needed = Math.floor(this.config.voters.length / 2);
+    if (needed === 0) return Infinity;
+    return times[needed - 1]! + CHECK_QUORUM_TIMEOUT_FACTOR * this.config.fetchTimeoutMs;
+  }
+
+  private maybeAdvanceLeaderHighWatermark(s: State & { name: 'Leader' }): void {
+    const offsets = [this.log.flushedEndOffset, ...[...s.replicas.values()].map((r) => r.endOffset)].sort((a, b) => b - a);
+    const candidate = offsets[Math.floor(this.config.voters.length / 2)]!;
+    if (candidate > this.hw && this.mayCommit(candidate, s.epochStartOffset)) {
+      this.setHighWatermark(candidate);
+      this.completeParkedFetches(s);
+    }
+  }
+
+  private setHighWatermark(offset: number): void {
+    this.hw = offset;
+    this.out.push({ type: 'high-watermark', offset });
+  }
+
+  private onFetchRequest(m: RaftMessage<FetchRequest>): void {
+    const r = m.body;
+    if (!this.validClusterId(r.clusterId)) return this.reply(m, this.fetchResponse(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE, null, []));
+    if (r.fetchOffset < 0 || r.lastFetchedEpoch < 0 || r.lastFetchedEpoch > r.currentLeaderEpoch) {
+      return this.reply(m, this.fetchResponse(RaftError.INVALID_REQUEST, RaftError.NONE, null, []));
+    }
+    const err = this.validateLeaderOnlyRequest(r.currentLeaderEpoch);
+    if (err !== RaftError.NONE) return this.answerFetchError(m, err);
+    const s = this.state as State & { name: 'Leader' };
+    const validation = this.log.validateOffsetAndEpoch(r.fetchOffset, r.lastFetchedEpoch);
+    if (!validation.valid) return this.reply(m, this.fetchResponse(RaftError.NONE, RaftError.NONE, validation.diverging, []));
+    const replica = s.replicas.get(r.replicaId);
+    if (replica !== undefined) {
+      // Its log matches ours up to FetchOffset and it flushed before asking: those records are replicated.
+      replica.endOffset = Math.max(replica.endOffset, r.fetchOffset);
+      replica.lastFetchMs = this.now;
+      s.beginAcked.add(r.replicaId);
+      s.outstanding.delete(r.replicaId);
+      this.maybeAdvanceLeaderHighWatermark(s);
+      if (this.state !== s) return;
+    }
+    if (r.fetchOffset < this.log.endOffset || r.maxWaitMs <= 0) return this.answerFetch(m);
+    s.parked.set(r.replicaId, { request: m, deadline: this.now + Math.min(r.maxWaitMs, this.config.fetchMaxWaitMs) });
+  }
+
+  private completeParkedFetches(s: State & { name: 'Leader' }): void {
+    if (s.parked.size === 0) return;
+    const parked = [...s.parked.values()];
+    s.parked.clear();
+    for (const p of parked) this.answerFetch(p.request);
+  }
+
+  private answerFetch(m: RaftMessage<FetchRequest>): void {
+    const records = this.log.read(m.body.fetchOffset, this.config.fetchMaxRecords);
+    this.reply(m, this.fetchResponse(RaftError.NONE, RaftError.NONE, null, records));
+  }
+
+  private answerFetchError(m: RaftMessage<FetchRequest>, partitionErrorCode: number): void {
+    this.reply(m, this.fetchResponse(RaftError.NONE, partitionErrorCode, null, []));
+  }
+
+  private fetchResponse(errorCode: number, partitionErrorCode: number, diverging: FetchResponse['divergingEpoch'], records: readonly RaftRecord[]): FetchResponse {
+    return {
+      kind: 'FetchResponse',
+      errorCode,
+      partitionErrorCode,
+      highWatermark: this.state.name === 'Leader' ? this.hw : -1,
+      currentLeader: { leaderId: this.leaderId, leaderEpoch: this.state.epoch },
+      divergingEpoch: diverging,
+      records,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Replication: the follower's side
+
+  private sendFetch(s: State & { name: 'Follower' }): void {
+    const correlationId = this.send(s.leaderId, {
+      kind: 'FetchRequest',
+      clusterId: this.config.clusterId,
+      replicaId: this.config.nodeId,
+      maxWaitMs: this.config.fetchMaxWaitMs,
+      currentLeaderEpoch: s.epoch,
+      fetchOffset: this.log.endOffset,
+      lastFetchedEpoch: this.log.lastEpoch,
+    });
+    s.inflight = { correlationId, sentAt: this.now };
+  }
+
+  private onFetchResponse(m: RaftMessage<FetchResponse>): void {
+    const r = m.body;
+    if (r.errorCode === RaftError.NONE) this.maybeTransition(r.currentLeader.leaderId, r.currentLeader.leaderEpoch);
+    const s = this.state;
+    if (s.name !== 'Follower' || s.inflight === null || s.inflight.correlationId !== m.correlationId || m.source !== s.leaderId) return;
+    s.inflight = null;
+    if (r.errorCode !== RaftError.NONE || r.partitionErrorCode !== RaftError.NONE) {
+      s.nextFetchAt = this.now + this.config.retryBackoffMs;
+      return;
+    }
+    if (r.divergingEpoch !== null) {
+      // Truncate to where our log and the leader's can still agree (KafkaMetadataLog.truncateToEndOffset):
+      // no further than the leader's end of that epoch, and no further than our own end of it.
+      const local = this.log.endOffsetForEpoch(r.divergingEpoch.epoch);
+      const to = Math.min(r.divergingEpoch.offset, local.offset, this.log.endOffset);
+      if (to < this.hw) throw new RaftInvariantError(`node ${this.config.nodeId}: truncation to ${to} below the high watermark ${this.hw}`);
+      this.log.truncateTo(to);
+      this.out.push({ type: 'truncate', offset: to });
+    } else if (r.records.length > 0) {
+      const baseOffset = this.log.endOffset;
+      this.log.append(r.records);
+      this.log.flush();
+      this.out.push({ type: 'append', baseOffset, records: r.records });
+      this.out.push({ type: 'flush', endOffset: this.log.endOffset });
+    }
+    s.fetchDeadline = this.now + this.config.fetchTimeoutMs;
+    // Our whole log now matches the leader's, so its high watermark holds for our prefix.
+    const hw = Math.min(r.highWatermark, this.log.endOffset);
+    if (r.divergingEpoch === null && hw > this.hw) this.setHighWatermark(hw);
+    this.sendFetch(s);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Validation and sending
+
+  /** hasValidClusterId: a request without a cluster id is accepted (older senders), another id is not. */
+  private validClusterId(clusterId: string | null): boolean {
+    return clusterId === null || clusterId === this.config.clusterId;
+  }
+
+  private validateVoterOnlyRequest(remoteId: number, requestEpoch: number): number {
+    if (requestEpoch < this.state.epoch) return RaftError.FENCED_LEADER_EPOCH;
+    if (remoteId < 0) return RaftError.INVALID_REQUEST;
+    if (!this.isVoter(remoteId)) return RaftError.INCONSISTENT_VOTER_SET;
+    return RaftError.NONE;
+  }
+
+  private validateLeaderOnlyRequest(requestEpoch: number): number {
+    if (requestEpoch < this.state.epoch) return RaftError.FENCED_LEADER_EPOCH;
+    if (requestEpoch > this.state.epoch) return RaftError.UNKNOWN_LEADER_EPOCH;
+    if (this.state.name !== 'Leader') return RaftError.NOT_LEADER_OR_FOLLOWER;
+    return RaftError.NONE;
+  }
+
+  private send(destination: number, body: RaftBody): number {
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = (this.nextCorrelationId + 1) | 0;
+    this.out.push({ type: 'send', message: { source: this.config.nodeId, destination, correlationId, body } });
+    return correlationId;
+  }
+
+  private reply(request: RaftMessage, body: RaftBody): void {
+    this.out.push({ type: 'send', message: { source: this.config.nodeId, destination: request.source, correlationId: request.correlationId, body } });
+  }
+}

@@ -1,0 +1,379 @@
+/**
+ * The Raft core's rules one by one (KIP-595, as Kafka's KafkaRaftClient applies them): vote granting and
+ * its persistence, the errors for bad input (stale epochs, non-voters, another cluster), fetch validation
+ * and divergence, the high-watermark rule, restarts from quorum-state, timeouts; plus the quorum-state file
+ * format, controller.quorum.voters parsing, and the core's purity (no clock, timers, randomness or I/O).
+ * The simulation (raft-simulation.test.ts) checks the same rules in combination.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseQuorumVoters, QuorumConfigError, quorumConfig, type QuorumConfig } from '../../src/controller/raft/config.js';
+import { RaftLog, type RaftRecord } from '../../src/controller/raft/log.js';
+import { RaftError, type FetchRequest, type FetchResponse, type RaftBody, type RaftMessage, type VoteRequest, type VoteResponse } from '../../src/controller/raft/messages.js';
+import { decodeQuorumState, encodeQuorumState, QuorumStateFormatError, type QuorumStateData } from '../../src/controller/raft/quorum-state.js';
+import { RaftCore, type RaftEffect } from '../../src/controller/raft/raft-core.js';
+import { SeededRandom } from '../../src/controller/raft/random.js';
+
+const CLUSTER = 'test-cluster';
+
+function core(opts: { nodeId?: number; voters?: number[]; state?: QuorumStateData | null; log?: RaftRecord[]; now?: number; config?: Partial<QuorumConfig> } = {}): RaftCore {
+  const config = quorumConfig({ nodeId: opts.nodeId ?? 1, clusterId: CLUSTER, voters: opts.voters ?? [1, 2, 3], ...opts.config });
+  return new RaftCore(config, opts.state ?? null, opts.log ?? [], opts.now ?? 0, new SeededRandom(42));
+}
+
+function data(epoch: number, text: string): RaftRecord {
+  return { epoch, value: { kind: 'data', data: new TextEncoder().encode(text) } };
+}
+
+function sent(effects: RaftEffect[]): RaftMessage[] {
+  return effects.flatMap((e) => (e.type === 'send' ? [e.message] : []));
+}
+
+function msg<B extends RaftBody>(source: number, destination: number, body: B, correlationId = 7): RaftMessage<B> {
+  return { source, destination, correlationId, body };
+}
+
+function vote(candidateId: number, candidateEpoch: number, lastOffsetEpoch = 0, lastOffset = 0, clusterId: string | null = CLUSTER): VoteRequest {
+  return { kind: 'VoteRequest', clusterId, candidateEpoch, candidateId, lastOffsetEpoch, lastOffset };
+}
+
+function fetch(replicaId: number, currentLeaderEpoch: number, fetchOffset: number, lastFetchedEpoch: number, clusterId: string | null = CLUSTER): FetchRequest {
+  return { kind: 'FetchRequest', clusterId, replicaId, maxWaitMs: 0, currentLeaderEpoch, fetchOffset, lastFetchedEpoch };
+}
+
+function onlyReply<B extends RaftBody>(effects: RaftEffect[]): B {
+  const out = sent(effects);
+  expect(out).toHaveLength(1);
+  return out[0]!.body as B;
+}
+
+/** A 3-voter node 1 made leader of epoch 1 by node 2's vote. */
+function leaderOfEpoch1(log: RaftRecord[] = []): RaftCore {
+  const c = core({ state: { leaderId: -1, leaderEpoch: 0, votedId: -1 }, log });
+  c.drain();
+  c.tick(5000); // election timeout: candidate of epoch 1
+  expect(c.stateName).toBe('Candidate');
+  c.handle(5001, msg<VoteResponse>(2, 1, { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: c.epoch, voteGranted: true }));
+  expect(c.stateName).toBe('Leader');
+  return c;
+}
+
+describe('elections', () => {
+  it('a single voter elects itself at once, appends LeaderChange and commits it', () => {
+    const c = core({ voters: [1] });
+    const effects = c.drain();
+    expect(c.stateName).toBe('Leader');
+    expect(c.epoch).toBe(1);
+    expect(effects.map((e) => e.type)).toEqual(['persist-quorum-state', 'persist-quorum-state', 'append', 'flush', 'high-watermark']);
+    expect(c.record(0)?.value).toEqual({ kind: 'leader-change', leaderId: 1, voters: [1], grantingVoters: [1] });
+    expect(c.highWatermark).toBe(1);
+    const p = c.propose(10, new Uint8Array([1]));
+    expect(p.result).toEqual({ ok: true, offset: 1, epoch: 1 });
+    c.tick(10 + 25); // append.linger.ms, then flush
+    expect(c.highWatermark).toBe(2);
+  });
+
+  it('the election timeout is controller.quorum.election.timeout.ms plus a random part below it', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const c = new RaftCore(quorumConfig({ nodeId: 1, clusterId: CLUSTER, voters: [1, 2, 3] }), null, [], 0, new SeededRandom(seed));
+      const t = c.nextWakeupMs();
+      expect(t).toBeGreaterThanOrEqual(1000);
+      expect(t).toBeLessThan(2000);
+    }
+  });
+
+  it('a candidate persists its own vote before asking, and becomes leader on a majority', () => {
+    const c = core();
+    c.drain();
+    const effects = c.tick(2000);
+    expect(c.stateName).toBe('Candidate');
+    expect(effects[0]).toEqual({ type: 'persist-quorum-state', state: { leaderId: -1, leaderEpoch: 1, votedId: 1 } });
+    const votes = sent(effects);
+    expect(votes.map((m) => m.destination).sort()).toEqual([2, 3]);
+    expect(votes[0]!.body).toMatchObject({ kind: 'VoteRequest', candidateEpoch: 1, candidateId: 1, lastOffset: 0, lastOffsetEpoch: 0 });
+    const after = c.handle(2001, msg<VoteResponse>(2, 1, { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: 1, voteGranted: true }, votes[0]!.correlationId));
+    expect(c.stateName).toBe('Leader');
+    expect(after[0]).toEqual({ type: 'persist-quorum-state', state: { leaderId: 1, leaderEpoch: 1, votedId: 1 } });
+    expect(sent(after).filter((m) => m.body.kind === 'BeginQuorumEpochRequest').map((m) => m.destination).sort()).toEqual([2, 3]);
+  });
+
+  it('a vote is persisted before the granting answer is sent, and given once per epoch', () => {
+    const c = core();
+    c.drain();
+    const effects = c.handle(1, msg(2, 1, vote(2, 3)));
+    expect(effects.map((e) => e.type)).toEqual(['persist-quorum-state', 'persist-quorum-state', 'send']);
+    expect(effects[1]).toEqual({ type: 'persist-quorum-state', state: { leaderId: -1, leaderEpoch: 3, votedId: 2 } });
+    expect((effects[2] as { message: RaftMessage<VoteResponse> }).message.body).toMatchObject({ voteGranted: true, leaderEpoch: 3, partitionErrorCode: 0 });
+    // The same candidate again (a duplicate): granted again; another candidate in epoch 3: refused.
+    expect(onlyReply<VoteResponse>(c.handle(2, msg(2, 1, vote(2, 3)))).voteGranted).toBe(true);
+    expect(onlyReply<VoteResponse>(c.handle(3, msg(3, 1, vote(3, 3)))).voteGranted).toBe(false);
+  });
+
+  it('a vote survives a restart: quorum-state with votedId makes a Voted node that refuses others', () => {
+    const c = core({ state: { leaderId: -1, leaderEpoch: 3, votedId: 2 } });
+    c.drain();
+    expect(c.stateName).toBe('Voted');
+    expect(onlyReply<VoteResponse>(c.handle(1, msg(3, 1, vote(3, 3)))).voteGranted).toBe(false);
+    expect(onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(2, 3)))).voteGranted).toBe(true);
+  });
+
+  it('no vote for a candidate whose log is behind ours (last epoch, then end offset)', () => {
+    const log = [data(1, 'a'), data(2, 'b'), data(2, 'c')];
+    const c = core({ log, state: { leaderId: -1, leaderEpoch: 2, votedId: -1 } });
+    c.drain();
+    expect(onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(2, 3, 1, 10)))).voteGranted).toBe(false); // older last epoch
+    expect(onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(2, 4, 2, 2)))).voteGranted).toBe(false); // same epoch, shorter
+    expect(onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(2, 5, 2, 3)))).voteGranted).toBe(true); // equal
+  });
+
+  it('a leader that restarts never leads its epoch again: it resigns and announces EndQuorumEpoch', () => {
+    const c = core({ state: { leaderId: 1, leaderEpoch: 4, votedId: 1 } });
+    const effects = c.drain();
+    expect(c.stateName).toBe('Resigned');
+    expect(c.epoch).toBe(4);
+    expect(sent(effects).map((m) => m.body.kind)).toEqual(['EndQuorumEpochRequest', 'EndQuorumEpochRequest']);
+    expect(onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(2, 4)))).voteGranted).toBe(false);
+    c.tick(c.nextWakeupMs());
+    expect(c.stateName).toBe('Candidate');
+    expect(c.epoch).toBe(5);
+  });
+
+  it('a follower without a successful Fetch for controller.quorum.fetch.timeout.ms stands for election', () => {
+    const c = core({ state: { leaderId: 2, leaderEpoch: 4, votedId: -1 } });
+    const effects = c.drain();
+    expect(c.stateName).toBe('Follower');
+    expect(sent(effects)[0]!.body).toMatchObject({ kind: 'FetchRequest', currentLeaderEpoch: 4, fetchOffset: 0, lastFetchedEpoch: 0, replicaId: 1 });
+    c.tick(1999);
+    expect(c.stateName).toBe('Follower');
+    c.tick(2000);
+    expect(c.stateName).toBe('Candidate');
+    expect(c.epoch).toBe(5);
+  });
+
+  it('a higher epoch in any message moves the node to it; a Vote with a higher epoch unseats a leader', () => {
+    const c = leaderOfEpoch1();
+    const reply = onlyReply<VoteResponse>(c.handle(10, msg(3, 1, vote(3, 7, 1, 100))));
+    expect(c.stateName).toBe('Voted');
+    expect(c.epoch).toBe(7);
+    expect(reply.voteGranted).toBe(true);
+  });
+});
+
+describe('bad input gets Kafka errors', () => {
+  it('Vote: stale epoch FENCED_LEADER_EPOCH, non-voter INCONSISTENT_VOTER_SET, other cluster INCONSISTENT_CLUSTER_ID, no id INVALID_REQUEST', () => {
+    const c = core({ state: { leaderId: -1, leaderEpoch: 5, votedId: -1 } });
+    c.drain();
+    const stale = onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(2, 4))));
+    expect(stale).toMatchObject({ errorCode: 0, partitionErrorCode: RaftError.FENCED_LEADER_EPOCH, leaderEpoch: 5, voteGranted: false });
+    const stranger = onlyReply<VoteResponse>(c.handle(1, msg(9, 1, vote(9, 6))));
+    expect(stranger).toMatchObject({ partitionErrorCode: RaftError.INCONSISTENT_VOTER_SET, voteGranted: false });
+    const foreign = onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(2, 6, 0, 0, 'other-cluster'))));
+    expect(foreign).toMatchObject({ errorCode: RaftError.INCONSISTENT_CLUSTER_ID, voteGranted: false });
+    const noId = onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(-1, 6))));
+    expect(noId).toMatchObject({ partitionErrorCode: RaftError.INVALID_REQUEST, voteGranted: false });
+    // None of them changed the node's epoch or vote.
+    expect(c.quorumState).toEqual({ leaderId: -1, leaderEpoch: 5, votedId: -1 });
+  });
+
+  it('BeginQuorumEpoch and EndQuorumEpoch: stale epoch, non-voter leader, other cluster', () => {
+    const c = core({ state: { leaderId: -1, leaderEpoch: 5, votedId: -1 } });
+    c.drain();
+    const begin = (leaderId: number, leaderEpoch: number, clusterId: string | null = CLUSTER): RaftBody =>
+      sent(c.handle(1, msg(leaderId, 1, { kind: 'BeginQuorumEpochRequest', clusterId, leaderId, leaderEpoch }))).find((m) => m.body.kind === 'BeginQuorumEpochResponse')!.body;
+    expect(begin(2, 4)).toMatchObject({ partitionErrorCode: RaftError.FENCED_LEADER_EPOCH, leaderEpoch: 5 });
+    expect(begin(9, 6)).toMatchObject({ partitionErrorCode: RaftError.INCONSISTENT_VOTER_SET });
+    expect(begin(2, 6, 'x')).toMatchObject({ errorCode: RaftError.INCONSISTENT_CLUSTER_ID });
+    expect(c.stateName).toBe('Unattached');
+    const end = onlyReply(c.handle(1, msg(9, 1, { kind: 'EndQuorumEpochRequest', clusterId: CLUSTER, leaderId: 9, leaderEpoch: 6, preferredSuccessors: [1] })));
+    expect(end).toMatchObject({ partitionErrorCode: RaftError.INCONSISTENT_VOTER_SET });
+    expect(begin(2, 6)).toMatchObject({ errorCode: 0, partitionErrorCode: 0, leaderId: 2, leaderEpoch: 6 });
+    expect(c.stateName).toBe('Follower');
+  });
+
+  it('Fetch: stale epoch FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH, to a non-leader NOT_LEADER_OR_FOLLOWER, other cluster, bad offsets', () => {
+    const c = leaderOfEpoch1();
+    const f = (req: FetchRequest): FetchResponse => onlyReply<FetchResponse>(c.handle(10, msg(req.replicaId, 1, req)));
+    expect(f(fetch(2, 0, 0, 0))).toMatchObject({ partitionErrorCode: RaftError.FENCED_LEADER_EPOCH, currentLeader: { leaderId: 1, leaderEpoch: 1 } });
+    expect(f(fetch(2, 2, 0, 0))).toMatchObject({ partitionErrorCode: RaftError.UNKNOWN_LEADER_EPOCH });
+    expect(f(fetch(2, 1, 0, 0, 'x'))).toMatchObject({ errorCode: RaftError.INCONSISTENT_CLUSTER_ID, records: [] });
+    expect(f(fetch(2, 1, -1, 0))).toMatchObject({ errorCode: RaftError.INVALID_REQUEST });
+    expect(f(fetch(2, 1, 0, 2))).toMatchObject({ errorCode: RaftError.INVALID_REQUEST }); // lastFetchedEpoch > currentLeaderEpoch
+    const follower = core({ nodeId: 2, state: { leaderId: 1, leaderEpoch: 1, votedId: -1 } });
+    follower.drain();
+    expect(onlyReply<FetchResponse>(follower.handle(1, msg(3, 2, fetch(3, 1, 0, 0))))).toMatchObject({
+      partitionErrorCode: RaftError.NOT_LEADER_OR_FOLLOWER,
+      currentLeader: { leaderId: 1, leaderEpoch: 1 },
+    });
+  });
+
+  it('a Fetch from an observer (not a voter) is served, as in Kafka, but does not count toward the high watermark', () => {
+    const c = leaderOfEpoch1();
+    const r = onlyReply<FetchResponse>(c.handle(10, msg(9, 1, fetch(9, 1, 0, 0))));
+    expect(r.partitionErrorCode).toBe(0);
+    expect(r.records).toHaveLength(1);
+    c.handle(11, msg(9, 1, fetch(9, 1, 1, 1)));
+    expect(c.highWatermark).toBe(0);
+  });
+});
+
+describe('replication', () => {
+  it('the high watermark needs a majority, and a record of the leader\'s own epoch (LeaderChange) committed first', () => {
+    // Node 1 holds three records of epoch 1 from an earlier leader; it becomes leader of epoch 2.
+    const c = core({ log: [data(1, 'a'), data(1, 'b'), data(1, 'c')], state: { leaderId: -1, leaderEpoch: 1, votedId: -1 } });
+    c.drain();
+    c.tick(5000);
+    c.handle(5001, msg<VoteResponse>(2, 1, { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: 2, voteGranted: true }));
+    expect(c.stateName).toBe('Leader');
+    expect(c.record(3)?.value.kind).toBe('leader-change');
+    // Node 2 has the three old records: a majority holds offsets 0-2, but nothing of epoch 2 yet.
+    c.handle(5002, msg(2, 1, fetch(2, 2, 3, 1)));
+    expect(c.highWatermark).toBe(0);
+    // Once node 2 has the LeaderChange too, everything up to it commits at once.
+    c.handle(5003, msg(2, 1, fetch(2, 2, 4, 2)));
+    expect(c.highWatermark).toBe(4);
+  });
+
+  it('a follower whose log diverges gets DivergingEpoch and truncates, never below its high watermark', () => {
+    // Leader: epochs 1 (offsets 0-1), 3 (2-..). Follower has epoch 2 records at 2-3 from a leader that lost.
+    const c = core({ log: [data(1, 'a'), data(1, 'b'), data(3, 'x')], state: { leaderId: -1, leaderEpoch: 3, votedId: -1 } });
+    c.drain();
+    c.tick(5000);
+    c.handle(5001, msg<VoteResponse>(2, 1, { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: 4, voteGranted: true }));
+    const r = onlyReply<FetchResponse>(c.handle(5002, msg(3, 1, fetch(3, 4, 4, 2))));
+    expect(r.divergingEpoch).toEqual({ epoch: 1, offset: 2 });
+    expect(r.records).toEqual([]);
+
+    const follower = core({ nodeId: 3, log: [data(1, 'a'), data(1, 'b'), data(2, 'y'), data(2, 'z')], state: { leaderId: 1, leaderEpoch: 4, votedId: -1 } });
+    const start = follower.drain();
+    const req = sent(start)[0]!;
+    expect(req.body).toMatchObject({ fetchOffset: 4, lastFetchedEpoch: 2 });
+    const effects = follower.handle(10, { source: 1, destination: 3, correlationId: req.correlationId, body: r });
+    expect(effects[0]).toEqual({ type: 'truncate', offset: 2 });
+    expect(follower.logEndOffset).toBe(2);
+    expect(sent(effects)[0]!.body).toMatchObject({ fetchOffset: 2, lastFetchedEpoch: 1 });
+  });
+
+  it('a follower appends, flushes, then fetches again; it commits only what the leader committed and it holds', () => {
+    const f = core({ nodeId: 2, state: { leaderId: 1, leaderEpoch: 1, votedId: -1 } });
+    const req = sent(f.drain())[0]!;
+    const body: FetchResponse = {
+      kind: 'FetchResponse',
+      errorCode: 0,
+      partitionErrorCode: 0,
+      highWatermark: 5,
+      currentLeader: { leaderId: 1, leaderEpoch: 1 },
+      divergingEpoch: null,
+      records: [data(1, 'a'), data(1, 'b')],
+    };
+    const effects = f.handle(1, { source: 1, destination: 2, correlationId: req.correlationId, body });
+    expect(effects.map((e) => e.type)).toEqual(['append', 'flush', 'high-watermark', 'send']);
+    expect(f.highWatermark).toBe(2);
+    // A duplicate of that response (same correlation id) is ignored: nothing is appended twice.
+    expect(f.handle(2, { source: 1, destination: 2, correlationId: req.correlationId, body })).toEqual([]);
+    expect(f.logEndOffset).toBe(2);
+  });
+
+  it('the leader holds an empty Fetch up to its max wait and answers it when a record arrives', () => {
+    const c = leaderOfEpoch1();
+    const parked = c.handle(10, msg(2, 1, { ...fetch(2, 1, 1, 1), maxWaitMs: 500 }));
+    expect(sent(parked)).toEqual([]);
+    const p = c.propose(20, new Uint8Array([7]));
+    const answer = sent(p.effects).find((m) => m.destination === 2)!;
+    expect((answer.body as FetchResponse).records).toHaveLength(1);
+  });
+
+  it('check quorum: a leader that hears no Fetch from a majority for 1.5 x fetch timeout resigns', () => {
+    const c = leaderOfEpoch1();
+    const t0 = 5001;
+    c.tick(t0 + 2999);
+    expect(c.stateName).toBe('Leader');
+    const effects = c.tick(t0 + 3000);
+    expect(c.stateName).toBe('Resigned');
+    expect(sent(effects).filter((m) => m.body.kind === 'EndQuorumEpochRequest')).toHaveLength(2);
+  });
+
+  it('a non-leader refuses proposals and names the leader', () => {
+    const f = core({ nodeId: 2, state: { leaderId: 1, leaderEpoch: 3, votedId: -1 } });
+    f.drain();
+    expect(f.propose(1, new Uint8Array()).result).toEqual({ ok: false, errorCode: RaftError.NOT_LEADER_OR_FOLLOWER, leaderId: 1, leaderEpoch: 3 });
+  });
+});
+
+describe('the log view', () => {
+  it('endOffsetForEpoch and validateOffsetAndEpoch follow Kafka\'s leader-epoch cache', () => {
+    const log = new RaftLog([data(1, 'a'), data(1, 'b'), data(3, 'c'), data(5, 'd')]);
+    expect(log.endOffsetForEpoch(0)).toEqual({ epoch: 0, offset: 0 });
+    expect(log.endOffsetForEpoch(1)).toEqual({ epoch: 1, offset: 2 });
+    expect(log.endOffsetForEpoch(2)).toEqual({ epoch: 1, offset: 2 });
+    expect(log.endOffsetForEpoch(3)).toEqual({ epoch: 3, offset: 3 });
+    expect(log.endOffsetForEpoch(5)).toEqual({ epoch: 5, offset: 4 });
+    expect(log.endOffsetForEpoch(9)).toEqual({ epoch: 5, offset: 4 });
+    expect(log.validateOffsetAndEpoch(0, 0)).toEqual({ valid: true });
+    expect(log.validateOffsetAndEpoch(2, 1)).toEqual({ valid: true });
+    expect(log.validateOffsetAndEpoch(3, 1)).toEqual({ valid: false, diverging: { epoch: 1, offset: 2 } });
+    expect(log.validateOffsetAndEpoch(3, 2)).toEqual({ valid: false, diverging: { epoch: 1, offset: 2 } });
+    expect(log.validateOffsetAndEpoch(4, 5)).toEqual({ valid: true });
+    expect(log.validateOffsetAndEpoch(5, 5)).toEqual({ valid: false, diverging: { epoch: 5, offset: 4 } });
+    log.truncateTo(2);
+    expect(log.lastEpoch).toBe(1);
+    expect(log.endOffset).toBe(2);
+  });
+});
+
+describe('quorum-state file', () => {
+  it('is written in Kafka\'s format (QuorumStateData v0 JSON plus data_version)', () => {
+    expect(encodeQuorumState({ leaderId: 2, leaderEpoch: 7, votedId: -1 }, [1, 2, 3])).toBe(
+      '{"leaderId":2,"leaderEpoch":7,"votedId":-1,"appliedOffset":0,"currentVoters":[{"voterId":1},{"voterId":2},{"voterId":3}],"data_version":0}',
+    );
+  });
+
+  it('reads what Kafka writes, version 0 and 1', () => {
+    expect(decodeQuorumState('{"clusterId":"","leaderId":1,"leaderEpoch":5,"votedId":-1,"appliedOffset":0,"currentVoters":[{"voterId":1}],"data_version":0}\n')).toEqual({
+      leaderId: 1,
+      leaderEpoch: 5,
+      votedId: -1,
+    });
+    expect(decodeQuorumState('{"leaderId":-1,"leaderEpoch":3,"votedId":2,"votedDirectoryId":"AAAAAAAAAAAAAAAAAAAAAA","data_version":1}')).toEqual({ leaderId: -1, leaderEpoch: 3, votedId: 2 });
+  });
+
+  it('refuses a damaged file with the reason, as Kafka does', () => {
+    expect(() => decodeQuorumState('{"leaderId":1')).toThrow(QuorumStateFormatError);
+    expect(() => decodeQuorumState('{"leaderId":1,"leaderEpoch":5,"votedId":-1}')).toThrow(/does not have data_version/);
+    expect(() => decodeQuorumState('{"leaderId":1,"leaderEpoch":5,"votedId":-1,"data_version":2}')).toThrow(/data_version \(2\) is not within/);
+    expect(() => decodeQuorumState('{"leaderId":"1","leaderEpoch":5,"votedId":-1,"data_version":0}')).toThrow(/leaderId is not an int32/);
+    expect(() => decodeQuorumState('[1]')).toThrow(/is not an object node/);
+  });
+});
+
+describe('controller.quorum.voters', () => {
+  it('parses id@host:port entries, IPv6 in brackets', () => {
+    expect(parseQuorumVoters('1@127.0.0.1:19091, 2@localhost:19092,3@[::1]:19093')).toEqual([
+      { id: 1, host: '127.0.0.1', port: 19091 },
+      { id: 2, host: 'localhost', port: 19092 },
+      { id: 3, host: '::1', port: 19093 },
+    ]);
+  });
+
+  it('refuses malformed entries and duplicate ids; a node must be one of the voters', () => {
+    expect(() => parseQuorumVoters('1@host')).toThrow(QuorumConfigError);
+    expect(() => parseQuorumVoters('x@host:1')).toThrow(/not of the form/);
+    expect(() => parseQuorumVoters('1@a:1,1@b:2')).toThrow(/Duplicate voter id 1/);
+    expect(() => parseQuorumVoters('1@a:70000')).toThrow(/Invalid port/);
+    expect(() => quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [1, 2, 3] })).toThrow(/not one of the voters/);
+  });
+});
+
+describe('purity', () => {
+  it('the core reads no clock, sets no timers, draws no unseeded randomness and does no I/O', () => {
+    const dir = resolve(__dirname, '../../src/controller/raft');
+    const offenders: string[] = [];
+    for (const f of readdirSync(dir)) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      for (const banned of ['Date.now', 'new Date', 'setTimeout', 'setInterval', 'setImmediate', 'Math.random', 'performance.now', "from 'node:", 'process.']) {
+        if (text.includes(banned)) offenders.push(`${f}: ${banned}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});

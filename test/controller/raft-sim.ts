@@ -1,0 +1,615 @@
+/**
+ * Deterministic simulation of a Raft quorum (the harness of raft-simulation.test.ts), in the manner of
+ * Kafka's RaftEventSimulationTest: N RaftCores driven by one event queue, a seeded fake clock, an in-memory
+ * network that delays, drops, duplicates and reorders messages and can be partitioned, and in-memory disks
+ * whose unflushed tail a crash may tear off. A run is a pure function of its seed.
+ *
+ * A run has a chaos phase (faults, crashes, client proposals) and a liveness phase (everything healed: a
+ * leader must be elected and every proposal committed within a bound). Checked after every step:
+ * - at most one leader per epoch;
+ * - a node's persisted epoch never goes back, and it never changes its vote within an epoch;
+ * - every node applies the same committed records in the same order, and a committed record never changes
+ *   (one global committed sequence; each application is compared with it);
+ * - a node that becomes leader holds every committed record (so none can disappear);
+ * - a node's high watermark never goes back within an incarnation.
+ */
+import { type QuorumConfig, quorumConfig } from '../../src/controller/raft/config.js';
+import type { RaftRecord } from '../../src/controller/raft/log.js';
+import type { RaftMessage } from '../../src/controller/raft/messages.js';
+import type { QuorumStateData } from '../../src/controller/raft/quorum-state.js';
+import { RaftCore, type RaftEffect } from '../../src/controller/raft/raft-core.js';
+import { SeededRandom, type Random } from '../../src/controller/raft/random.js';
+
+export type CoreFactory = (config: QuorumConfig, persisted: QuorumStateData | null, log: readonly RaftRecord[], now: number, random: Random) => RaftCore;
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly voters: number;
+  /** Simulated length of the chaos phase. */
+  readonly chaosMs?: number;
+  /** Bound for the liveness phase: a leader and every proposal committed within it. */
+  readonly livenessMs?: number;
+  readonly factory?: CoreFactory;
+}
+
+export interface SimStats {
+  events: number;
+  messages: number;
+  crashes: number;
+  tornWrites: number;
+  partitions: number;
+  elections: number;
+  committed: number;
+  proposals: number;
+  /** Simulated ms from the heal to a leader with every proposal committed. */
+  convergenceMs: number;
+}
+
+export class SimFailure extends Error {
+  override readonly name = 'SimFailure';
+}
+
+interface Disk {
+  quorumState: QuorumStateData | null;
+  /** The log as the OS sees it; records below `flushed` are on the platter. */
+  log: RaftRecord[];
+  flushed: number;
+}
+
+interface Node {
+  readonly id: number;
+  core: RaftCore | null;
+  readonly disk: Disk;
+  incarnation: number;
+  /** Records applied (committed) in this incarnation, in order. */
+  applied: number;
+  hw: number;
+  wakeAt: number;
+  /** A pending crash that cuts the node's next step after this many effects. */
+  crashMidStep: number | null;
+}
+
+type Event =
+  | { kind: 'deliver'; message: RaftMessage }
+  | { kind: 'tick'; node: number; at: number }
+  | { kind: 'restart'; node: number }
+  | { kind: 'chaos' }
+  | { kind: 'propose' }
+  | { kind: 'heal-partition'; id: number };
+
+/** A binary heap of events by (time, insertion order), so equal times run in a fixed order. */
+class EventQueue {
+  private heap: { at: number; seq: number; event: Event }[] = [];
+  private seq = 0;
+
+  push(at: number, event: Event): void {
+    const h = this.heap;
+    h.push({ at, seq: this.seq++, event });
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.less(h[p]!, h[i]!)) break;
+      [h[p], h[i]] = [h[i]!, h[p]!];
+      i = p;
+    }
+  }
+
+  pop(): { at: number; event: Event } | undefined {
+    const h = this.heap;
+    if (h.length === 0) return undefined;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i]!, h[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private less(a: { at: number; seq: number }, b: { at: number; seq: number }): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+function describeRecord(r: RaftRecord | undefined): string {
+  if (r === undefined) return 'none';
+  return r.value.kind === 'data' ? `${textDecoder.decode(r.value.data)}@e${r.epoch}` : `LeaderChange(${r.value.leaderId})@e${r.epoch}`;
+}
+
+function sameRecord(a: RaftRecord, b: RaftRecord): boolean {
+  if (a.epoch !== b.epoch || a.value.kind !== b.value.kind) return false;
+  if (a.value.kind === 'data' && b.value.kind === 'data') return Buffer.from(a.value.data).equals(Buffer.from(b.value.data));
+  if (a.value.kind === 'leader-change' && b.value.kind === 'leader-change') return a.value.leaderId === b.value.leaderId;
+  return false;
+}
+
+export class RaftSimulation {
+  readonly stats: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: -1 };
+  private readonly rng: SeededRandom;
+  private readonly queue = new EventQueue();
+  private readonly nodes: Node[] = [];
+  private readonly ids: number[];
+  private now = 0;
+  private readonly factory: CoreFactory;
+
+  // Faults
+  private chaos = true;
+  private dropRate: number;
+  private dupRate: number;
+  private maxDelayMs: number;
+  /** Fetch responses capped at a few records in some runs, as Kafka's byte limits cut them, so that a
+   * follower can hold an older epoch's records without the new leader's LeaderChange after them. */
+  private readonly fetchMaxRecords: number;
+  private readonly appendLingerMs: number;
+  /** Directed links cut, "a>b", each with the partition ids that cut it. */
+  private readonly cut = new Map<string, Set<number>>();
+  private nextPartitionId = 0;
+
+  // Checker state
+  private readonly committed: RaftRecord[] = [];
+  private readonly leaderOfEpoch = new Map<number, number>();
+  private readonly lastPersisted = new Map<number, QuorumStateData>();
+  /** The last events, formatted only when a check fails (formatting each one would dominate the run time). */
+  private readonly trace: (string | (() => string))[] = [];
+
+  // The client
+  private nextValue = 0;
+  private readonly unsent: string[] = [];
+  /** Values appended by some leader, waiting to be seen committed at their offset (or lost and re-sent). */
+  private readonly accepted = new Map<string, { offset: number; epoch: number }>();
+  private readonly done = new Set<string>();
+
+  constructor(readonly options: SimOptions) {
+    this.rng = new SeededRandom(options.seed);
+    this.factory = options.factory ?? ((c, p, l, n, r) => new RaftCore(c, p, l, n, r));
+    this.ids = Array.from({ length: options.voters }, (_, i) => i + 1);
+    // Each seed draws its own fault intensity, so some runs are calm and some are rough.
+    this.dropRate = this.rng.next() * 0.2;
+    this.dupRate = this.rng.next() * 0.1;
+    this.maxDelayMs = 1 + this.rng.nextInt(60);
+    this.fetchMaxRecords = [1, 2, 4, 256][this.rng.nextInt(4)]!;
+    this.appendLingerMs = [0, 25][this.rng.nextInt(2)]!;
+    for (const id of this.ids) {
+      this.nodes.push({ id, core: null, disk: { quorumState: null, log: [], flushed: 0 }, incarnation: 0, applied: 0, hw: 0, wakeAt: Infinity, crashMidStep: null });
+    }
+  }
+
+  /** Runs the whole scenario; throws SimFailure with a trace when a check fails. */
+  run(): SimStats {
+    const chaosMs = this.options.chaosMs ?? 10_000;
+    const livenessMs = this.options.livenessMs ?? 15_000;
+    try {
+      for (const n of this.nodes) this.start(n);
+      this.queue.push(this.rng.nextInt(500), { kind: 'chaos' });
+      this.queue.push(this.rng.nextInt(200), { kind: 'propose' });
+      this.runUntil(chaosMs);
+      this.heal();
+      const healedAt = this.now;
+      const deadline = healedAt + livenessMs;
+      // A last proposal made after the heal must commit too.
+      this.unsent.push(`v${this.nextValue++}`);
+      while (this.now < deadline) {
+        this.runUntil(Math.min(deadline, this.now + 100));
+        if (this.converged()) {
+          this.stats.convergenceMs = this.now - healedAt;
+          break;
+        }
+      }
+      if (this.stats.convergenceMs < 0) {
+        const states = this.nodes.map((n) => `${n.id}:${n.core?.stateName ?? 'down'}(e${n.core?.epoch},hw${n.core?.highWatermark},leo${n.core?.logEndOffset})`).join(' ');
+        this.fail(`no convergence within ${livenessMs} ms of the heal: ${states}; unsent ${this.unsent.length}, uncommitted ${this.accepted.size}`);
+      }
+      this.finalChecks();
+      this.stats.committed = this.committed.length;
+      return this.stats;
+    } catch (e) {
+      if (e instanceof SimFailure) throw e;
+      throw new SimFailure(`${(e as Error).stack ?? String(e)}\n--- last events ---\n${this.traceText()}`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Event loop
+
+  private runUntil(until: number): void {
+    for (;;) {
+      const next = this.queue.pop();
+      if (next === undefined) return;
+      if (next.at > until) {
+        this.queue.push(next.at, next.event);
+        this.now = until;
+        return;
+      }
+      this.now = next.at;
+      this.stats.events++;
+      if (this.stats.events > 2_000_000) this.fail('event budget exhausted (a message storm?)');
+      this.dispatch(next.event);
+    }
+  }
+
+  private dispatch(e: Event): void {
+    switch (e.kind) {
+      case 'deliver': {
+        const n = this.node(e.message.destination);
+        if (n.core === null || this.isCut(e.message.source, e.message.destination)) return;
+        const at = this.now;
+        this.note(() => `${at} deliver ${e.message.source}->${e.message.destination} #${e.message.correlationId} ${summarize(e.message)}`);
+        this.step(n, () => n.core!.handle(this.now, e.message));
+        return;
+      }
+      case 'tick': {
+        const n = this.node(e.node);
+        if (n.core === null || n.wakeAt !== e.at) return;
+        n.wakeAt = Infinity;
+        this.step(n, () => n.core!.tick(this.now));
+        return;
+      }
+      case 'restart':
+        this.start(this.node(e.node));
+        return;
+      case 'chaos':
+        if (!this.chaos) return;
+        this.injectFault();
+        this.queue.push(this.now + 200 + this.rng.nextInt(1500), { kind: 'chaos' });
+        return;
+      case 'propose':
+        this.propose();
+        if (this.chaos || this.unsent.length > 0 || this.accepted.size > 0) this.queue.push(this.now + 20 + this.rng.nextInt(200), { kind: 'propose' });
+        return;
+      case 'heal-partition':
+        for (const [link, ids] of this.cut) {
+          ids.delete(e.id);
+          if (ids.size === 0) this.cut.delete(link);
+        }
+        return;
+    }
+  }
+
+  private node(id: number): Node {
+    return this.nodes[id - 1]!;
+  }
+
+  /** Runs one input of a node's core and performs its effects, in order; a pending crash cuts them short. */
+  private step(n: Node, input: () => RaftEffect[]): void {
+    const before = n.core!.stateName;
+    const effects = input();
+    let limit = effects.length;
+    const crash = n.crashMidStep !== null;
+    if (crash) limit = Math.min(limit, n.crashMidStep!);
+    for (let i = 0; i < limit; i++) this.perform(n, effects[i]!);
+    if (crash) {
+      this.note(`${this.now} node ${n.id} crashes after ${limit} of ${effects.length} effects`);
+      this.crash(n);
+      return;
+    }
+    this.checkAfterStep(n, before);
+    this.scheduleWake(n);
+  }
+
+  private scheduleWake(n: Node): void {
+    if (n.core === null) return;
+    const at = Math.max(this.now, n.core.nextWakeupMs());
+    if (at === Infinity || at === n.wakeAt) return;
+    n.wakeAt = at;
+    this.queue.push(at, { kind: 'tick', node: n.id, at });
+  }
+
+  private perform(n: Node, e: RaftEffect): void {
+    const d = n.disk;
+    switch (e.type) {
+      case 'persist-quorum-state': {
+        const prev = this.lastPersisted.get(n.id);
+        if (prev && e.state.leaderEpoch < prev.leaderEpoch) this.fail(`node ${n.id} persisted epoch ${e.state.leaderEpoch} after ${prev.leaderEpoch}`);
+        if (prev && e.state.leaderEpoch === prev.leaderEpoch && prev.votedId >= 0 && e.state.votedId !== prev.votedId) {
+          this.fail(`node ${n.id} changed its vote in epoch ${prev.leaderEpoch} from ${prev.votedId} to ${e.state.votedId}`);
+        }
+        this.lastPersisted.set(n.id, e.state);
+        d.quorumState = e.state;
+        return;
+      }
+      case 'append':
+        if (e.baseOffset !== d.log.length) this.fail(`node ${n.id} appends at ${e.baseOffset} but its log ends at ${d.log.length}`);
+        d.log.push(...e.records);
+        return;
+      case 'truncate':
+        d.log.length = Math.min(d.log.length, e.offset);
+        d.flushed = Math.min(d.flushed, e.offset);
+        return;
+      case 'flush':
+        d.flushed = Math.max(d.flushed, Math.min(e.endOffset, d.log.length));
+        return;
+      case 'send':
+        this.send(e.message);
+        return;
+      case 'high-watermark':
+        if (e.offset < n.hw) this.fail(`node ${n.id} high watermark went back from ${n.hw} to ${e.offset}`);
+        n.hw = e.offset;
+        this.apply(n, e.offset);
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Nodes: start, crash, restart
+
+  private start(n: Node): void {
+    n.incarnation++;
+    n.applied = 0;
+    n.hw = 0;
+    n.crashMidStep = null;
+    n.wakeAt = Infinity;
+    const config = quorumConfig({ nodeId: n.id, clusterId: 'sim-cluster', voters: this.ids, fetchMaxRecords: this.fetchMaxRecords, appendLingerMs: this.appendLingerMs });
+    const random = new SeededRandom((this.options.seed * 7919 + n.id * 104729 + n.incarnation * 1299709) >>> 0);
+    const core = this.factory(config, n.disk.quorumState, n.disk.log.slice(0, n.disk.flushed), this.now, random);
+    n.disk.log.length = n.disk.flushed;
+    n.core = core;
+    this.note(`${this.now} node ${n.id} starts (incarnation ${n.incarnation}) as ${core.stateName} e${core.epoch}, log ${n.disk.log.length}`);
+    this.step(n, () => core.drain());
+  }
+
+  private crash(n: Node): void {
+    this.stats.crashes++;
+    const d = n.disk;
+    // The OS kept some prefix of what was never fsynced: a torn last write loses the rest.
+    const unflushed = d.log.length - d.flushed;
+    if (unflushed > 0) {
+      const kept = this.rng.nextInt(unflushed + 1);
+      if (kept < unflushed) this.stats.tornWrites++;
+      d.flushed += kept;
+    }
+    d.log.length = d.flushed;
+    n.core = null;
+    n.crashMidStep = null;
+    n.wakeAt = Infinity;
+    // Its connections are gone: whatever was in flight to it is lost (dropped at delivery, as core === null).
+    if (this.chaos) this.queue.push(this.now + 100 + this.rng.nextInt(3000), { kind: 'restart', node: n.id });
+    else this.queue.push(this.now, { kind: 'restart', node: n.id });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Network
+
+  private isCut(from: number, to: number): boolean {
+    return this.cut.has(`${from}>${to}`);
+  }
+
+  private send(m: RaftMessage): void {
+    this.stats.messages++;
+    if (this.isCut(m.source, m.destination)) return;
+    if (this.chaos && this.rng.chance(this.dropRate)) return;
+    this.queue.push(this.now + this.rng.nextInt(this.maxDelayMs + 1), { kind: 'deliver', message: m });
+    if (this.chaos && this.rng.chance(this.dupRate)) this.queue.push(this.now + this.rng.nextInt(this.maxDelayMs * 3 + 1), { kind: 'deliver', message: m });
+  }
+
+  private injectFault(): void {
+    const r = this.rng.nextInt(10);
+    const victim = this.ids[this.rng.nextInt(this.ids.length)]!;
+    const n = this.node(victim);
+    if (r < 3) {
+      if (n.core === null) return;
+      if (this.rng.chance(0.5)) {
+        // Crash in the middle of the node's next step: part of its effects done, the rest (and its sends) lost.
+        n.crashMidStep = this.rng.nextInt(4);
+      } else {
+        this.note(`${this.now} node ${victim} crashes`);
+        this.crash(n);
+      }
+    } else if (r < 4) {
+      // Crash the leader, if there is one, since that is where elections and truncation get exercised.
+      const leader = this.nodes.find((x) => x.core?.stateName === 'Leader');
+      if (leader) {
+        this.note(`${this.now} leader ${leader.id} crashes`);
+        this.crash(leader);
+      }
+    } else if (r < 7) {
+      this.stats.partitions++;
+      const id = this.nextPartitionId++;
+      const links: string[] = [];
+      const kind = this.rng.nextInt(3);
+      if (kind === 0) {
+        // Isolate one node.
+        for (const o of this.ids) if (o !== victim) links.push(`${victim}>${o}`, `${o}>${victim}`);
+      } else if (kind === 1) {
+        // Split into two random groups.
+        const side = new Map(this.ids.map((i) => [i, this.rng.chance(0.5)]));
+        for (const a of this.ids) for (const b of this.ids) if (side.get(a) !== side.get(b)) links.push(`${a}>${b}`);
+      } else {
+        // One-way: the victim can send but not receive (or the reverse).
+        const inbound = this.rng.chance(0.5);
+        for (const o of this.ids) if (o !== victim) links.push(inbound ? `${o}>${victim}` : `${victim}>${o}`);
+      }
+      for (const l of links) {
+        let s = this.cut.get(l);
+        if (!s) this.cut.set(l, (s = new Set()));
+        s.add(id);
+      }
+      this.note(`${this.now} partition #${id}: ${links.join(' ')}`);
+      this.queue.push(this.now + 200 + this.rng.nextInt(4000), { kind: 'heal-partition', id });
+    } else if (r < 8 && n.core?.stateName === 'Leader') {
+      // A graceful resignation (controlled shutdown of the active controller).
+      this.step(n, () => n.core!.resign(this.now));
+    }
+  }
+
+  private heal(): void {
+    this.chaos = false;
+    this.cut.clear();
+    this.note(`${this.now} heal`);
+    for (const n of this.nodes) {
+      n.crashMidStep = null;
+      if (n.core === null) this.queue.push(this.now, { kind: 'restart', node: n.id });
+    }
+    this.queue.push(this.now, { kind: 'propose' });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // The client
+
+  private propose(): void {
+    if (this.chaos && this.rng.chance(0.7)) this.unsent.push(`v${this.nextValue++}`);
+    if (this.unsent.length === 0) return;
+    // Like a client: ask some node; if it is not the leader, follow its hint once.
+    let n: Node | undefined = this.node(this.ids[this.rng.nextInt(this.ids.length)]!);
+    for (let hop = 0; hop < 2 && n?.core != null; hop++) {
+      const core: RaftCore = n.core;
+      const value = this.unsent[0]!;
+      const node: Node = n;
+      let result: ReturnType<RaftCore['propose']>['result'] | undefined;
+      this.step(node, () => {
+        const r = core.propose(this.now, textEncoder.encode(value));
+        result = r.result;
+        return r.effects;
+      });
+      if (result === undefined) return;
+      if (result.ok) {
+        this.stats.proposals++;
+        this.unsent.shift();
+        this.accepted.set(value, { offset: result.offset, epoch: result.epoch });
+        this.settle();
+        return;
+      }
+      n = result.leaderId >= 1 ? this.node(result.leaderId) : undefined;
+    }
+  }
+
+  /** Values whose offset got committed: done if it is theirs, sent again if another record won it. */
+  private settle(): void {
+    const last = this.committed[this.committed.length - 1];
+    for (const [value, { offset, epoch }] of this.accepted) {
+      const c = this.committed[offset];
+      if (c === undefined) {
+        // Epochs never decrease along the log: once a record of a later epoch is committed before our
+        // offset, our record (of an earlier epoch) can never be committed. The client sends it again.
+        if (last !== undefined && last.epoch > epoch) {
+          this.accepted.delete(value);
+          this.unsent.push(value);
+        }
+        continue;
+      }
+      this.accepted.delete(value);
+      if (c.value.kind === 'data' && textDecoder.decode(c.value.data) === value) this.done.add(value);
+      else this.unsent.push(value);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Checks
+
+  private apply(n: Node, hw: number): void {
+    const log = n.disk.log;
+    while (n.applied < hw) {
+      const offset = n.applied;
+      const r = log[offset];
+      if (r === undefined) this.fail(`node ${n.id} committed offset ${offset} that is not in its log (end ${log.length})`);
+      const c = this.committed[offset];
+      if (c === undefined) {
+        if (offset !== this.committed.length) this.fail(`committed sequence has a gap at ${offset}`);
+        this.committed.push(r!);
+      } else if (!sameRecord(c, r!)) {
+        this.fail(`node ${n.id} applies ${describeRecord(r)} at offset ${offset}, where ${describeRecord(c)} was committed`);
+      }
+      n.applied++;
+    }
+    this.settle();
+  }
+
+  private checkAfterStep(n: Node, before: string): void {
+    const core = n.core;
+    if (core === null || core.stateName !== 'Leader') return;
+    const prev = this.leaderOfEpoch.get(core.epoch);
+    if (prev !== undefined && prev !== n.id) this.fail(`two leaders in epoch ${core.epoch}: ${prev} and ${n.id}`);
+    if (before === 'Leader') return;
+    this.stats.elections++;
+    this.leaderOfEpoch.set(core.epoch, n.id);
+    this.note(`${this.now} node ${n.id} leads epoch ${core.epoch} (log ${core.logEndOffset}, committed ${this.committed.length})`);
+    // Leader completeness: a new leader holds every committed record, or one could disappear.
+    for (let i = 0; i < this.committed.length; i++) {
+      const r = core.record(i);
+      if (r === undefined || !sameRecord(r, this.committed[i]!)) {
+        this.fail(`new leader ${n.id} of epoch ${core.epoch} lacks committed offset ${i} (${describeRecord(this.committed[i])}; it has ${describeRecord(r)})`);
+      }
+    }
+  }
+
+  private converged(): boolean {
+    if (this.unsent.length > 0 || this.accepted.size > 0) return false;
+    const leader = this.nodes.find((x) => x.core?.stateName === 'Leader');
+    if (!leader) return false;
+    const end = leader.core!.logEndOffset;
+    return this.nodes.every((x) => x.core !== null && x.core.epoch === leader.core!.epoch && x.core.highWatermark === end);
+  }
+
+  private finalChecks(): void {
+    const expected = this.nextValue;
+    if (this.done.size !== expected) this.fail(`${expected - this.done.size} of ${expected} proposals never committed`);
+    for (const n of this.nodes) {
+      if (n.applied !== this.committed.length) this.fail(`node ${n.id} applied ${n.applied} of ${this.committed.length} committed records`);
+    }
+    // Every value committed exactly once.
+    const seen = new Set<string>();
+    for (const r of this.committed) {
+      if (r.value.kind !== 'data') continue;
+      const v = textDecoder.decode(r.value.data);
+      if (seen.has(v)) this.fail(`value ${v} committed twice`);
+      seen.add(v);
+    }
+  }
+
+  private note(line: string | (() => string)): void {
+    this.trace.push(line);
+    if (this.trace.length > 80) this.trace.shift();
+  }
+
+  private traceText(): string {
+    return this.trace.map((t) => (typeof t === 'string' ? t : t())).join('\n');
+  }
+
+  private fail(message: string): never {
+    throw new SimFailure(`seed ${this.options.seed}, ${this.options.voters} voters, t=${this.now} ms: ${message}\n--- last events ---\n${this.traceText()}`);
+  }
+}
+
+function summarize(m: RaftMessage): string {
+  const b = m.body;
+  switch (b.kind) {
+    case 'VoteRequest':
+      return `Vote(e${b.candidateEpoch}, last ${b.lastOffset}@e${b.lastOffsetEpoch})`;
+    case 'VoteResponse':
+      return `VoteResp(${b.voteGranted ? 'granted' : 'rejected'}, e${b.leaderEpoch}, err ${b.errorCode}/${b.partitionErrorCode})`;
+    case 'BeginQuorumEpochRequest':
+      return `BeginQuorumEpoch(e${b.leaderEpoch})`;
+    case 'BeginQuorumEpochResponse':
+      return `BeginResp(e${b.leaderEpoch}, err ${b.partitionErrorCode})`;
+    case 'EndQuorumEpochRequest':
+      return `EndQuorumEpoch(e${b.leaderEpoch}, [${b.preferredSuccessors.join(',')}])`;
+    case 'EndQuorumEpochResponse':
+      return `EndResp(e${b.leaderEpoch})`;
+    case 'FetchRequest':
+      return `Fetch(e${b.currentLeaderEpoch}, ${b.fetchOffset}@e${b.lastFetchedEpoch})`;
+    case 'FetchResponse':
+      return `FetchResp(e${b.currentLeader.leaderEpoch}, hw ${b.highWatermark}, ${b.divergingEpoch ? `diverging ${b.divergingEpoch.offset}@e${b.divergingEpoch.epoch}` : `${b.records.length} records`}, err ${b.errorCode}/${b.partitionErrorCode})`;
+  }
+}
+
+/** Runs one seed; returns the failure message, or null. */
+export function runSeed(options: SimOptions): { failure: string | null; stats: SimStats | null } {
+  const sim = new RaftSimulation(options);
+  try {
+    return { failure: null, stats: sim.run() };
+  } catch (e) {
+    return { failure: (e as Error).message, stats: null };
+  }
+}
