@@ -39,8 +39,8 @@ export function createLogger(level: string, format: LogFormat = 'json'): Logger 
 /** The one line logged once a broker is up (the per-partition lines are at debug). */
 export function startedSummary(broker: Broker, listeners: readonly string[], logDirs: string): string {
   let partitions = 0;
-  for (const t of broker.topics.values()) partitions += t.partitions.length;
-  const topics = broker.topics.size;
+  for (const t of broker.image.topics()) partitions += t.partitions.length;
+  const topics = broker.image.topicCount;
   return `Samsa broker started: ${topics} topic${topics === 1 ? '' : 's'}, ${partitions} partition${partitions === 1 ? '' : 's'}, listening on ${listeners.join(', ')}, log.dirs ${logDirs}`;
 }
 

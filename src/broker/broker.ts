@@ -1,10 +1,16 @@
 /**
- * The single-node broker's services: topics and their partitions, the logs behind them, and the purgatory
- * that long-polling fetches wait in.
+ * The broker: the metadata image (metadata-image.ts) and the replica manager (replica-manager.ts) wired
+ * together, plus the services beside them (group coordinator, producer ids, log cleaner, retention).
  *
- * Topic metadata (name, topic id, partition count, config overrides) is kept in `<log.dirs>/samsa-topics.json`,
- * rewritten atomically (temp file + rename) on every change. It stands in for the KRaft metadata log
- * until the controller issue lands; partition directories follow Kafka's layout (`<topic>-<partition>`).
+ * Request handlers read `image` (immutable, swapped whole on every change) and ask `replicaManager` for
+ * the partitions led here; they never touch storage. The admin operations here (create/delete topics,
+ * grow partitions, change configs) play the controller's part on a single node: validate, open the
+ * replicas the change needs, publish the new image, persist it. With the KRaft quorum they become "send to
+ * the controller, apply the committed records" (../shared/design/cluster.md A.11).
+ *
+ * The image's topics (name, topic id, partition count, config overrides) are kept in
+ * `<log.dirs>/samsa-topics.json`, rewritten atomically (temp file + rename) on every change, standing in
+ * for the KRaft metadata log; partition directories follow Kafka's layout (`<topic>-<partition>`).
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,9 +25,10 @@ import { ensureMetaProperties } from '../../storage/meta-properties.js';
 import { parseKafkaUuidString, randomTopicId } from '../../storage/kafka-uuid.js';
 import { lockLogDirs, type LogDirLock } from '../../storage/log-dir-lock.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
-import { Partition, type PartitionSettings } from './partition.js';
+import type { Partition, PartitionSettings } from './partition.js';
 import { ProducerIdManager } from './producer-ids.js';
-import { Purgatory } from './purgatory.js';
+import { MetadataImage, localPartition, type TopicImage } from './metadata-image.js';
+import { ReplicaManager } from './replica-manager.js';
 import { topicLogSettings, validateTopicConfigs } from './topic-config.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { startGroupCoordinator } from '../group/start.js';
@@ -29,14 +36,6 @@ import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
 import { TopicError } from './topic-error.js';
 import { DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
-
-export interface TopicState {
-  readonly name: string;
-  readonly topicId: string;
-  numPartitions: number;
-  readonly configs: Map<string, string>;
-  readonly partitions: Partition[];
-}
 
 interface PersistedTopic {
   name: string;
@@ -114,30 +113,29 @@ export function collidingTopic(name: string, existing: Iterable<string>): string
 export { TopicError };
 
 export class Broker implements OffsetsTopicHost {
-  readonly topics = new Map<string, TopicState>();
-  readonly topicsById = new Map<string, TopicState>();
-  readonly purgatory = new Purgatory();
+  private current: MetadataImage;
+  readonly replicaManager: ReplicaManager;
   /** The ApiVersions list, set from the handler registry at start. */
   advertisedApis: { apiKey: number; minVersion: number; maxVersion: number }[] = [];
-  /** The address clients are told to connect to, resolved once the listener is bound. */
-  advertised: { host: string; port: number } = { host: '127.0.0.1', port: 9092 };
   /** The classic consumer group coordinator (src/group), started once the topics are loaded. */
   groupCoordinator!: GroupCoordinator;
   /** InitProducerId's producer ids and transactional ids (KIP-98), loaded at start. */
   producerIds!: ProducerIdManager;
   private readonly logManager: LogManager;
   private metadataWrite: Promise<void> = Promise.resolve();
-  /**
-   * Topics being created: not visible (not in `topics`) until their partitions are open and
-   * samsa-topics.json names them, so nothing is acknowledged into a topic a crash would forget.
-   */
-  private readonly creatingTopics = new Map<string, Promise<TopicState>>();
-  /** Created topics whose partitions are open, being written to samsa-topics.json. */
-  private readonly committingTopics = new Set<TopicState>();
-  /** CreatePartitions in progress: the new partition count, written before the new partitions are visible. */
-  private readonly growingPartitions = new Map<string, number>();
   /** Bumped whenever topic configs or dynamic broker configs change: partitions re-resolve their settings. */
   private configGeneration = 0;
+  private readonly appendSettingsCache = new Map<string, { generation: number; settings: PartitionSettings }>();
+  /**
+   * Topics being created: not in the image until their partitions are open and samsa-topics.json names
+   * them, so nothing is acknowledged into a topic a crash would forget (KIP-631's order: a topic exists
+   * once its record is durable). A second create of the same name is TOPIC_ALREADY_EXISTS.
+   */
+  private readonly creatingTopics = new Map<string, Promise<TopicImage>>();
+  /** Created topics whose partitions are open, being written to samsa-topics.json. */
+  private readonly committingTopics = new Set<TopicImage>();
+  /** CreatePartitions in progress: the new partition count, written before the new partitions are visible. */
+  private readonly growingPartitions = new Map<string, number>();
   /** CreatePartitions runs one at a time: each reads the partition count it grows. */
   private partitionChanges: Promise<unknown> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -153,6 +151,20 @@ export class Broker implements OffsetsTopicHost {
     readonly dynamicConfig: DynamicBrokerConfig,
   ) {
     this.logManager = new LogManager(config.logDirList, { logger: logger.child({ component: 'storage' }) });
+    this.current = MetadataImage.EMPTY.withCluster(config.clusterId, config.nodeId).withBroker({ nodeId: config.nodeId, host: '127.0.0.1', port: 9092, rack: null });
+    this.replicaManager = new ReplicaManager({
+      nodeId: config.nodeId,
+      logManager: this.logManager,
+      logger,
+      image: () => this.current,
+      logConfigFor: (configs) => this.logConfigFor(configs),
+      appendSettings: (topicId) => this.appendSettings(topicId),
+      producerStateOptions: {
+        logger: logger.child({ component: 'producer-state' }),
+        producerIdExpirationMs: Number(config.props.get('producer.id.expiration.ms') ?? 86400000),
+        producerIdExpirationCheckIntervalMs: Number(config.props.get('producer.id.expiration.check.interval.ms') ?? 600000),
+      },
+    });
   }
 
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
@@ -216,6 +228,22 @@ export class Broker implements OffsetsTopicHost {
     return this.config.nodeId;
   }
 
+  /** The current metadata image: read it once per request for a consistent view. */
+  get image(): MetadataImage {
+    return this.current;
+  }
+
+  /** The address clients are told to connect to (this node's registration in the image). */
+  get advertised(): { host: string; port: number } {
+    const self = this.current.brokers.get(this.nodeId)!;
+    return { host: self.host, port: self.port };
+  }
+
+  /** Set once the listener is bound (its port may have been 0). */
+  set advertised(address: { host: string; port: number }) {
+    this.current = this.current.withBroker({ nodeId: this.nodeId, host: address.host, port: address.port, rack: null });
+  }
+
   private get metadataPath(): string {
     return join(this.config.logDirs, 'samsa-topics.json');
   }
@@ -233,30 +261,37 @@ export class Broker implements OffsetsTopicHost {
       const t = byName.get(topic);
       return t !== undefined && partition < t.numPartitions ? t.topicId : null;
     });
+    let image = this.current;
     for (const t of persisted) {
-      const state: TopicState = { name: t.name, topicId: t.topicId, numPartitions: t.numPartitions, configs: new Map(Object.entries(t.configs)), partitions: [] };
-      for (let p = 0; p < t.numPartitions; p++) state.partitions.push(await this.openPartition(state, p));
-      this.topics.set(t.name, state);
-      this.topicsById.set(t.topicId, state);
+      const topic = this.topicImage(t.name, t.topicId, t.numPartitions, new Map(Object.entries(t.configs)));
+      for (const p of topic.partitions) await this.replicaManager.becomeLeader(topic, p);
+      image = image.withTopic(topic);
     }
-    this.logger.debug({ topics: this.topics.size }, 'topics loaded');
+    this.current = image;
+    this.logger.debug({ topics: image.topicCount }, 'topics loaded');
+  }
+
+  /** A topic as a single node registers it: this node the only replica and leader of every partition. */
+  private topicImage(name: string, topicId: string, numPartitions: number, configs: ReadonlyMap<string, string>): TopicImage {
+    return { name, topicId, configs, partitions: Array.from({ length: numPartitions }, (_, p) => localPartition(this.nodeId, p)) };
   }
 
   /**
-   * Rewrites samsa-topics.json: the visible topics plus those being created (partitions open, not yet
-   * visible), with any partition count being grown. The text is built when the write's turn comes, so a
+   * Rewrites samsa-topics.json: the image's topics plus those being created (partitions open, not yet in
+   * the image), with any partition count being grown. The text is built when the write's turn comes, so a
    * write never drops a topic that another one made durable meanwhile.
    */
   private persistTopics(): Promise<void> {
     const path = this.metadataPath;
     // fsynced and renamed into place (directory fsynced): a topic acknowledged to a client survives a power loss.
     const run = this.metadataWrite.then(() => {
-      const all = new Map(this.topics);
+      const all = new Map<string, TopicImage>();
+      for (const t of this.current.topics()) all.set(t.name, t);
       for (const t of this.committingTopics) all.set(t.name, t);
       const data: PersistedTopic[] = [...all.values()].map((t) => ({
         name: t.name,
         topicId: t.topicId,
-        numPartitions: this.growingPartitions.get(t.name) ?? t.numPartitions,
+        numPartitions: this.growingPartitions.get(t.name) ?? t.partitions.length,
         configs: Object.fromEntries(t.configs),
       }));
       return writeFileAtomic(path, JSON.stringify(data, null, 2), this.config.logDirs);
@@ -266,9 +301,24 @@ export class Broker implements OffsetsTopicHost {
   }
 
   /** The topic `name` once it is durable, waiting for a creation in progress; undefined if there is none. */
-  async awaitTopic(name: string): Promise<TopicState | undefined> {
+  async awaitTopic(name: string): Promise<TopicImage | undefined> {
     await this.creatingTopics.get(name)?.catch(() => undefined);
-    return this.topics.get(name);
+    return this.current.topic(name);
+  }
+
+  /** max.message.bytes and message.timestamp.type of a topic, resolved once per config change, not per append. */
+  private appendSettings(topicId: string): PartitionSettings {
+    const cached = this.appendSettingsCache.get(topicId);
+    if (cached && cached.generation === this.configGeneration) return cached.settings;
+    const s = topicLogSettings(this.config, this.current.topicById(topicId)?.configs ?? new Map());
+    const settings: PartitionSettings = {
+      maxMessageBytes: s.maxMessageBytes,
+      messageTimestampType: s.messageTimestampType,
+      timestampBeforeMaxMs: s.timestampBeforeMaxMs,
+      timestampAfterMaxMs: s.timestampAfterMaxMs,
+    };
+    this.appendSettingsCache.set(topicId, { generation: this.configGeneration, settings });
+    return settings;
   }
 
   logConfigFor(configs: ReadonlyMap<string, string>): LogConfig {
@@ -294,61 +344,29 @@ export class Broker implements OffsetsTopicHost {
     };
   }
 
-  private async openPartition(topic: TopicState, partition: number): Promise<Partition> {
-    const log = await this.logManager.getOrCreate(topic.name, partition, this.logConfigFor(topic.configs), topic.topicId);
-    let settingsGeneration = -1;
-    let settings: PartitionSettings = { maxMessageBytes: 0, messageTimestampType: 'CreateTime', timestampBeforeMaxMs: Infinity, timestampAfterMaxMs: Infinity };
-    const created = new Partition(
-      topic.name,
-      topic.topicId,
-      partition,
-      log,
-      (p) => this.purgatory.notify(p.key),
-      () => {
-        // Resolved once per config change, not per append (every topic config with its synonyms).
-        if (settingsGeneration !== this.configGeneration) {
-          const s = topicLogSettings(this.config, topic.configs);
-          settings = {
-            maxMessageBytes: s.maxMessageBytes,
-            messageTimestampType: s.messageTimestampType,
-            timestampBeforeMaxMs: s.timestampBeforeMaxMs,
-            timestampAfterMaxMs: s.timestampAfterMaxMs,
-          };
-          settingsGeneration = this.configGeneration;
-        }
-        return settings;
-      },
-      {
-        logger: this.logger.child({ component: 'producer-state' }),
-        producerIdExpirationMs: Number(this.config.props.get('producer.id.expiration.ms') ?? 86400000),
-        producerIdExpirationCheckIntervalMs: Number(this.config.props.get('producer.id.expiration.check.interval.ms') ?? 600000),
-      },
-    );
-    await created.producers.load();
-    return created;
-  }
-
+  /** The replica of a partition hosted here, by topic name in the current image (tools, tests, the cleaner). */
   getPartition(topic: string, partition: number): Partition | undefined {
-    return this.topics.get(topic)?.partitions[partition];
+    const t = this.current.topic(topic);
+    return t ? this.replicaManager.hostedPartition(t.topicId, partition) : undefined;
   }
 
   topicPartitionCount(name: string): number | undefined {
-    return this.topics.get(name)?.numPartitions;
+    return this.current.topic(name)?.partitions.length;
   }
 
   leaderPartition(name: string, index: number): Partition | undefined {
-    return this.getPartition(name, index);
+    return this.replicaManager.leaderFor(name, index).partition;
   }
 
   /**
    * Creates a topic; numPartitions / replicationFactor of -1 mean the broker defaults (KIP-464).
    * Throws TopicError with Kafka's code on a bad request.
    */
-  async createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly = false): Promise<TopicState | null> {
+  async createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly = false): Promise<TopicImage | null> {
     const nameError = topicNameError(name);
     if (nameError) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
-    if (this.topics.has(name) || this.creatingTopics.has(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
-    const colliding = collidingTopic(name, [...this.topics.keys(), ...this.creatingTopics.keys()]);
+    if (this.current.topic(name) || this.creatingTopics.has(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    const colliding = collidingTopic(name, [...[...this.current.topics()].map((t) => t.name), ...this.creatingTopics.keys()]);
     if (colliding !== null) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${colliding}`);
     const partitions = numPartitions === -1 ? this.config.numPartitions : numPartitions;
     const replicas = replicationFactor === -1 ? this.config.defaultReplicationFactor : replicationFactor;
@@ -363,8 +381,7 @@ export class Broker implements OffsetsTopicHost {
       throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
     }
     if (validateOnly) return null;
-    const state: TopicState = { name, topicId: randomTopicId(), numPartitions: partitions, configs: new Map(configs), partitions: [] };
-    const creation = this.createDurably(state).catch((err: unknown) => {
+    const creation = this.createDurably(this.topicImage(name, randomTopicId(), partitions, new Map(configs))).catch((err: unknown) => {
       throw this.asTopicError(err, `creating topic ${name}`);
     });
     this.creatingTopics.set(name, creation);
@@ -376,33 +393,30 @@ export class Broker implements OffsetsTopicHost {
   }
 
   /**
-   * Opens the partitions of a new topic, writes samsa-topics.json, and only then makes the topic visible
-   * (KIP-631's order: a topic exists once its record is durable). On failure the opened partition
-   * directories are moved aside and removed, and the topic never existed.
+   * Opens the replicas of a new topic, writes samsa-topics.json, and only then publishes the topic in the
+   * image: a client never sees a partition that is not open, nor one a crash would forget. On failure the
+   * opened partitions are deleted, and the topic never existed.
    */
-  private async createDurably(state: TopicState): Promise<TopicState> {
-    const partitions: Partition[] = [];
+  private async createDurably(topic: TopicImage): Promise<TopicImage> {
     try {
-      for (let p = 0; p < state.numPartitions; p++) partitions.push(await this.openPartition(state, p));
-      this.committingTopics.add(state);
+      for (const p of topic.partitions) await this.replicaManager.becomeLeader(topic, p);
+      this.committingTopics.add(topic);
       try {
         await this.persistTopics();
       } finally {
-        this.committingTopics.delete(state);
+        this.committingTopics.delete(topic);
       }
     } catch (err) {
-      for (let p = 0; p < state.numPartitions; p++) {
-        // Only logs this creation opened: a directory it refused (another topic id) is not its to remove.
-        if (!this.logManager.get(state.name, p)) continue;
-        await this.logManager.delete(state.name, p).catch((e: unknown) => this.logger.warn({ topic: state.name, partition: p, err: e }, 'removing a partition of a failed topic creation failed'));
+      for (const p of topic.partitions) {
+        await this.replicaManager
+          .stopReplica(topic.topicId, p.partition, true)
+          .catch((e: unknown) => this.logger.warn({ topic: topic.name, partition: p.partition, err: e }, 'removing a partition of a failed topic creation failed'));
       }
       throw err;
     }
-    state.partitions.push(...partitions);
-    this.topics.set(state.name, state);
-    this.topicsById.set(state.topicId, state);
-    this.logger.info({ topic: state.name, partitions: state.numPartitions, topicId: state.topicId }, 'topic created');
-    return state;
+    this.current = this.current.withTopic(topic);
+    this.logger.info({ topic: topic.name, partitions: topic.partitions.length, topicId: topic.topicId }, 'topic created');
+    return topic;
   }
 
   /**
@@ -420,9 +434,9 @@ export class Broker implements OffsetsTopicHost {
   }
 
   /** Metadata/Produce auto-creation of an unknown topic (auto.create.topics.enable). */
-  async autoCreateTopic(name: string): Promise<TopicState | null> {
+  async autoCreateTopic(name: string): Promise<TopicImage | null> {
     if (!this.config.autoCreateTopicsEnable || topicNameError(name) !== null) return null;
-    const existing = this.topics.get(name);
+    const existing = this.current.topic(name);
     if (existing) return existing;
     try {
       return await this.createTopic(name, -1, -1, new Map());
@@ -448,7 +462,7 @@ export class Broker implements OffsetsTopicHost {
   }
 
   private async createPartitionsNow(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): Promise<void> {
-    const state = this.topics.get(name);
+    const state = this.current.topic(name);
     if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
     const current = state.partitions.length;
     if (count === current) throw new TopicError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
@@ -478,20 +492,23 @@ export class Broker implements OffsetsTopicHost {
       }
     }
     if (validateOnly) return;
-    // The new partitions become visible only once samsa-topics.json has the new count.
-    const added: Partition[] = [];
+    // The new partitions are published only once samsa-topics.json has the new count.
+    const added = Array.from({ length: count - current }, (_, i) => localPartition(this.nodeId, current + i));
+    const grown: TopicImage = { ...state, partitions: [...state.partitions, ...added] };
+    const gone = (): boolean => this.current.topicById(state.topicId) === undefined;
     const removeAdded = async (): Promise<void> => {
-      for (let p = current; p < count; p++) {
-        if (!this.logManager.get(name, p)) continue;
-        await this.logManager.delete(name, p).catch((e: unknown) => this.logger.warn({ topic: name, partition: p, err: e }, 'removing a partition of a failed CreatePartitions failed'));
+      for (const p of added) {
+        await this.replicaManager
+          .stopReplica(state.topicId, p.partition, true)
+          .catch((e: unknown) => this.logger.warn({ topic: name, partition: p.partition, err: e }, 'removing a partition of a failed CreatePartitions failed'));
       }
     };
     try {
-      for (let p = current; p < count; p++) {
-        if (this.topics.get(name) !== state) break; // deleted meanwhile
-        added.push(await this.openPartition(state, p));
+      for (const p of added) {
+        if (gone()) break; // deleted meanwhile
+        await this.replicaManager.becomeLeader(grown, p);
       }
-      if (this.topics.get(name) !== state) {
+      if (gone()) {
         await removeAdded();
         return;
       }
@@ -505,13 +522,13 @@ export class Broker implements OffsetsTopicHost {
       await removeAdded();
       throw err;
     }
-    if (this.topics.get(name) !== state) {
+    if (gone()) {
       await removeAdded();
       return;
     }
-    state.partitions.push(...added);
-    state.numPartitions = state.partitions.length;
-    this.logger.info({ topic: name, from: current, partitions: state.partitions.length }, 'partitions created');
+    // Configs may have changed meanwhile: keep the image's, add the partitions.
+    this.current = this.current.withTopic({ ...this.current.topicById(state.topicId)!, partitions: grown.partitions });
+    this.logger.info({ topic: name, from: current, partitions: count }, 'partitions created');
   }
 
   /**
@@ -528,14 +545,13 @@ export class Broker implements OffsetsTopicHost {
     } catch (err) {
       throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
     }
-    const state = this.topics.get(name);
+    const state = this.current.topic(name);
     if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
     if (validateOnly) return;
-    state.configs.clear();
-    for (const [k, v] of overrides) state.configs.set(k, v);
+    const changed: TopicImage = { ...state, configs: new Map(overrides) };
+    this.current = this.current.withTopic(changed);
     this.configGeneration++;
-    const logConfig = this.logConfigFor(state.configs);
-    for (const p of state.partitions) p.log.config = { ...logConfig };
+    this.replicaManager.applyLogConfig(this.current.topicById(state.topicId)!);
     await this.persistTopics();
     this.logger.info({ topic: name, configs: Object.fromEntries(overrides) }, 'topic configs changed');
   }
@@ -554,10 +570,7 @@ export class Broker implements OffsetsTopicHost {
     } finally {
       this.configGeneration++;
     }
-    for (const t of this.topics.values()) {
-      const logConfig = this.logConfigFor(t.configs);
-      for (const p of t.partitions) p.log.config = { ...logConfig };
-    }
+    for (const t of this.current.topics()) this.replicaManager.applyLogConfig(t);
     // Passwords are logged as Kafka prints them: [hidden].
     const shown = Object.fromEntries([...values].map(([k, v]) => [k, isSensitiveConfig(k) ? '[hidden]' : v]));
     this.logger.info({ configLevel: level, configs: shown }, 'dynamic broker configs changed');
@@ -565,52 +578,39 @@ export class Broker implements OffsetsTopicHost {
 
   async deleteTopic(name: string): Promise<void> {
     if (!this.config.deleteTopicEnable) throw new TopicError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
-    const state = this.topics.get(name);
+    const state = this.current.topic(name);
     if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
-    this.topics.delete(name);
-    this.topicsById.delete(state.topicId);
+    // Out of the image first: from here requests answer UNKNOWN_TOPIC_OR_PARTITION, then the replicas go.
+    this.current = this.current.withoutTopic(state.topicId);
     // Waiting fetches see the topic gone and answer UNKNOWN_TOPIC_OR_PARTITION now, not after max.wait.ms.
-    for (const p of state.partitions) this.purgatory.notify(p.key);
+    for (const p of state.partitions) this.replicaManager.purgatory.notify(`${name}-${p.partition}`);
     try {
       await this.persistTopics();
     } catch (err) {
       // Not durably deleted: the topic stays, as when Kafka's controller cannot commit the deletion.
-      this.topics.set(name, state);
-      this.topicsById.set(state.topicId, state);
+      this.current = this.current.withTopic(state);
       throw this.asTopicError(err, `deleting topic ${name}`);
     }
+    this.appendSettingsCache.delete(state.topicId);
     // Each directory is renamed `<topic>-<p>.<uuid>-delete` before it is removed; a crash before the rename
     // leaves a directory that the next start moves aside as stray (moveAsideStrayLogs), never reopens.
-    for (const p of state.partitions) {
-      await this.logManager.delete(p.topic, p.partition);
-      this.purgatory.notify(p.key);
-    }
+    for (const p of state.partitions) await this.replicaManager.stopReplica(state.topicId, p.partition, true);
     await this.groupCoordinator?.onTopicDeleted(name);
     this.logger.info({ topic: name }, 'topic deleted');
   }
 
   async applyRetention(): Promise<void> {
-    for (const t of this.topics.values()) {
-      for (const p of t.partitions) {
-        try {
-          await p.log.applyRetention();
-        } catch (err) {
-          this.logger.warn({ partition: p.key, err }, 'retention failed');
-        }
-      }
-    }
+    await this.replicaManager.applyRetention();
   }
 
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.logCleaner?.stop();
-    this.purgatory.completeAll();
+    this.replicaManager.purgatory.completeAll();
     await this.groupCoordinator?.shutdown();
     await this.metadataWrite;
     // Producer state snapshots at the log ends, so the next start reads no log.
-    for (const t of this.topics.values()) {
-      for (const p of t.partitions) await p.close().catch((err: unknown) => this.logger.warn({ partition: p.key, err }, 'closing producer state failed'));
-    }
+    await this.replicaManager.shutdown();
     await this.logManager.closeAll();
     await Promise.all(this.locks.map((l) => l.release()));
   }

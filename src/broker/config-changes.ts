@@ -124,7 +124,7 @@ export async function alterResource(
       if (resourceName === '') return failure(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
       const nameError = topicNameError(resourceName);
       if (nameError !== null) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
-      const next = compute(broker.topics.get(resourceName)?.configs ?? new Map<string, string>());
+      const next = compute(broker.image.topic(resourceName)?.configs ?? new Map<string, string>());
       if (!(next instanceof Map)) return next;
       await broker.setTopicConfigs(resourceName, next, validateOnly);
       return CONFIG_OK;

@@ -1,5 +1,7 @@
 /**
- * One partition hosted on this node, as its leader.
+ * One partition replica hosted on this node (Kafka's Partition), created and given its role by the
+ * replica manager (replica-manager.ts): `makeLeader` sets the leader epoch, replicas and ISR from the
+ * metadata image's registration.
  *
  * Single node: the ISR is this node alone, so the high watermark (HW) is the log end offset once an append
  * has reached the log, and acks=all completes with acks=1. The last stable offset equals the HW (no
@@ -23,6 +25,7 @@ import { validateBatchRecords, type RecordError } from '../../protocol/records/v
 import { ErrorCode } from '../../protocol/errors.js';
 import { hasCompactPolicy, hasDeletePolicy } from '../../storage/log-config.js';
 import { PartitionProducerState, type AppendingBatch, type ProducerStateOptions } from './partition-producer-state.js';
+import type { PartitionRegistration } from './metadata-image.js';
 
 export interface AppendResult {
   errorCode: number;
@@ -47,7 +50,10 @@ const RECENT_APPENDS = 4096;
 const EMPTY = Buffer.alloc(0);
 
 export class Partition {
-  leaderEpoch = 0;
+  private epoch = -1;
+  private leader = false;
+  /** The assigned replicas and the in-sync ones, from the image's registration (makeLeader). */
+  private assignment: { replicas: readonly number[]; isr: readonly number[] } = { replicas: [], isr: [] };
   private appendedBytes = 0;
   /** Ring of (lastOffset + 1, cumulative bytes after that batch), oldest first. */
   private readonly recentEnds: { nextOffset: number; bytes: number }[] = [];
@@ -64,9 +70,41 @@ export class Partition {
     producerStateOptions: ProducerStateOptions = {},
   ) {
     this.producers = new PartitionProducerState(log, producerStateOptions);
-    // Kafka's Partition.makeLeader: the leader's epoch starts at the log end offset, recorded before any
-    // append, so OffsetForLeaderEpoch answers for an empty partition too (KIP-101).
-    if (log.leaderEpochCache.latestEpoch() < this.leaderEpoch) log.leaderEpochCache.assign(this.leaderEpoch, log.logEndOffset);
+  }
+
+  /** The current leader epoch (-1 before the partition gets a role). */
+  get leaderEpoch(): number {
+    return this.epoch;
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  get replicas(): readonly number[] {
+    return this.assignment.replicas;
+  }
+
+  get isr(): readonly number[] {
+    return this.assignment.isr;
+  }
+
+  /**
+   * Kafka's Partition.makeLeader: takes the registration's epoch, replicas and ISR. A new epoch starts at
+   * the log end offset, recorded before any append, so OffsetForLeaderEpoch answers for an empty partition
+   * too (KIP-101).
+   */
+  makeLeader(registration: PartitionRegistration): void {
+    if (registration.leaderEpoch < this.epoch) return; // a stale registration
+    this.epoch = registration.leaderEpoch;
+    this.assignment = { replicas: registration.replicas, isr: registration.isr };
+    this.leader = true;
+    if (this.log.leaderEpochCache.latestEpoch() < this.epoch) this.log.leaderEpochCache.assign(this.epoch, this.log.logEndOffset);
+  }
+
+  /** No longer led here (deleted or reassigned): requests looking it up are refused. */
+  resign(): void {
+    this.leader = false;
   }
 
   get key(): string {

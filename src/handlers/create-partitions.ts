@@ -28,7 +28,7 @@ export const createPartitionsHandler = defineHandler(CreatePartitions, {
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     let added = 0;
     for (const t of req.topics) {
-      const current = ctx.broker.topics.get(t.name)?.partitions.length;
+      const current = ctx.broker.image.topic(t.name)?.partitions.length;
       if ((counts.get(t.name) ?? 0) === 1 && current !== undefined && t.count > current) added += t.count - current;
     }
     const overCap = added > MAX_PARTITIONS_PER_BATCH;
@@ -41,7 +41,7 @@ export const createPartitionsHandler = defineHandler(CreatePartitions, {
         results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' });
         continue;
       }
-      const current = ctx.broker.topics.get(t.name)?.partitions.length;
+      const current = ctx.broker.image.topic(t.name)?.partitions.length;
       if (overCap && current !== undefined && t.count > current) {
         results.push({ name: t.name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' });
         continue;

@@ -65,7 +65,7 @@ export const createTopicsHandler = defineHandler(CreateTopics, {
         topics.push({
           ...base,
           topicId: state?.topicId ?? NULL_UUID,
-          numPartitions: state?.numPartitions ?? (numPartitions === -1 ? broker.config.numPartitions : numPartitions),
+          numPartitions: state?.partitions.length ?? (numPartitions === -1 ? broker.config.numPartitions : numPartitions),
           replicationFactor: replicationFactor === -1 ? broker.config.defaultReplicationFactor : replicationFactor,
           configs: TOPIC_CONFIGS.map((def) => {
             const r = resolveTopicConfig(broker.config, configs, def.name)!;

@@ -21,11 +21,10 @@ export const deleteRecordsHandler = defineHandler(DeleteRecords, {
     const broker = ctx.broker;
     const topics = await Promise.all(
       req.topics.map(async (t) => {
-        const state = broker.topics.get(t.name);
         const partitions = await Promise.all(
           t.partitions.map(async (p) => {
-            const partition = state?.partitions[p.partitionIndex];
-            if (!partition) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number };
+            const { partition, errorCode } = broker.replicaManager.leaderFor(t.name, p.partitionIndex);
+            if (!partition) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode };
             try {
               const r = await partition.deleteRecordsBefore(Number(p.offset));
               return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(r.lowWatermark), errorCode: r.errorCode };

@@ -27,16 +27,16 @@ export const deleteTopicsHandler = defineHandler(DeleteTopics, {
       let name = w.name;
       let topicId = w.topicId;
       if (name === null || name === '') {
-        const state = broker.topicsById.get(w.topicId);
+        const state = broker.image.topicById(w.topicId);
         if (!state) {
           responses.push({ name: null, topicId: w.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' });
           continue;
         }
         name = state.name;
       } else {
-        topicId = broker.topics.get(name)?.topicId ?? NULL_UUID;
+        topicId = broker.image.topic(name)?.topicId ?? NULL_UUID;
       }
-      if (isInternalTopic(name) && broker.topics.has(name)) {
+      if (isInternalTopic(name) && broker.image.topic(name) !== undefined) {
         responses.push({ name, topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic ${name} is a kafka internal topic and is not allowed to be marked for deletion.` });
         continue;
       }

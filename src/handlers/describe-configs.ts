@@ -68,7 +68,7 @@ export const describeConfigsHandler = defineHandler(DescribeConfigs, {
       const base = { errorCode: ErrorCode.NONE as number, errorMessage: null as string | null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] as object[] };
       const keys = res.configurationKeys;
       if (res.resourceType === RESOURCE_TOPIC) {
-        const topic = broker.topics.get(res.resourceName);
+        const topic = broker.image.topic(res.resourceName);
         if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist` };
         const names = keys === null ? TOPIC_CONFIGS.map((c) => c.name) : keys.filter((k) => TOPIC_CONFIG_BY_NAME.has(k));
         return {

@@ -10,12 +10,14 @@
  * - currentLeaderEpoch (v9+, KIP-320): older than ours is FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH.
  * - A topic deleted while the fetch waits or reads: its partitions are UNKNOWN_TOPIC_OR_PARTITION, and
  *   DeleteTopics wakes the waiting fetch at once (Kafka completes delayed fetches of a removed replica).
+ * - Partitions come from the replica manager: UNKNOWN_TOPIC_OR_PARTITION when the metadata image has no
+ *   such partition, NOT_LEADER_OR_FOLLOWER when it has but this node does not lead it.
  * - read_uncommitted answers abortedTransactions null; read_committed an empty list (no aborted ones).
  */
 import { Fetch } from '../../protocol/messages/fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { Partition } from '../broker/partition.js';
-import { leaseFetchBuffers, type FetchBufferLease } from '../broker/fetch-buffers.js';
+import type { FetchBufferLease } from '../broker/fetch-buffers.js';
 import { defineHandler } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -24,6 +26,8 @@ interface Wanted {
   topic: string;
   partitionIndex: number;
   partition: Partition | undefined;
+  /** Why there is no partition: UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER. */
+  lookupError: number;
   fetchOffset: number;
   partitionMaxBytes: number;
   currentLeaderEpoch: number;
@@ -33,15 +37,16 @@ export const fetchHandler = defineHandler(Fetch, {
   minVersion: 4,
   maxVersion: 12,
   async handle(ctx, req) {
-    const broker = ctx.broker;
+    const replicas = ctx.broker.replicaManager;
     const wanted: Wanted[] = [];
     for (const t of req.topics) {
-      const state = broker.topics.get(t.topic);
       for (const p of t.partitions) {
+        const lookup = replicas.leaderFor(t.topic, p.partition);
         wanted.push({
           topic: t.topic,
           partitionIndex: p.partition,
-          partition: state?.partitions[p.partition],
+          partition: lookup.partition,
+          lookupError: lookup.errorCode,
           fetchOffset: Number(p.fetchOffset),
           partitionMaxBytes: p.partitionMaxBytes,
           currentLeaderEpoch: p.currentLeaderEpoch,
@@ -50,10 +55,15 @@ export const fetchHandler = defineHandler(Fetch, {
     }
 
     // A partition whose topic is deleted (or deleted and re-created) while this fetch waits or reads is
-    // UNKNOWN_TOPIC_OR_PARTITION, as in Kafka once the replica is gone; DeleteTopics wakes waiting fetches.
-    const live = (w: Wanted): boolean => w.partition !== undefined && broker.getPartition(w.topic, w.partitionIndex) === w.partition;
+    // UNKNOWN_TOPIC_OR_PARTITION, as in Kafka once the replica is gone (NOT_LEADER_OR_FOLLOWER if it is
+    // still in the image but no longer led here); DeleteTopics wakes waiting fetches.
+    const live = (w: Wanted): boolean => w.partition !== undefined && replicas.leaderFor(w.topic, w.partitionIndex).partition === w.partition;
     const precheck = (w: Wanted): number => {
-      if (!w.partition || !live(w)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      if (!w.partition) return w.lookupError;
+      if (!live(w)) {
+        const now = replicas.leaderFor(w.topic, w.partitionIndex);
+        return now.partition ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : now.errorCode;
+      }
       if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < w.partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
       if (w.currentLeaderEpoch > w.partition.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
       if (w.fetchOffset < w.partition.logStartOffset || w.fetchOffset > w.partition.logEndOffset) return ErrorCode.OFFSET_OUT_OF_RANGE;
@@ -72,7 +82,7 @@ export const fetchHandler = defineHandler(Fetch, {
         return false;
       };
       const keys = wanted.map((w) => `${w.topic}-${w.partitionIndex}`);
-      await broker.purgatory.wait(keys, req.maxWaitMs, enough);
+      await replicas.purgatory.wait(keys, req.maxWaitMs, enough);
     }
 
     let budget = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
@@ -83,7 +93,7 @@ export const fetchHandler = defineHandler(Fetch, {
     // File reads go into pooled buffers, reused once the response that carried them is written.
     let lease: FetchBufferLease | undefined;
     if (ctx.afterResponseSent) {
-      const l = (lease = leaseFetchBuffers());
+      const l = (lease = replicas.leaseFetchBuffers());
       ctx.afterResponseSent(() => l.release());
     }
     for (const w of wanted) {
@@ -102,15 +112,15 @@ export const fetchHandler = defineHandler(Fetch, {
           returnedAny = true;
         }
       }
-      const p = w.partition;
+      const p = errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? undefined : w.partition;
       let entry = byTopic.get(w.topic);
       if (!entry) byTopic.set(w.topic, (entry = { topic: w.topic, partitions: [] }));
       entry.partitions.push({
         partitionIndex: w.partitionIndex,
         errorCode,
-        highWatermark: BigInt(p && errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? p.highWatermark : -1),
-        lastStableOffset: BigInt(p && errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? p.lastStableOffset : -1),
-        logStartOffset: BigInt(p && errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? p.logStartOffset : -1),
+        highWatermark: BigInt(p ? p.highWatermark : -1),
+        lastStableOffset: BigInt(p ? p.lastStableOffset : -1),
+        logStartOffset: BigInt(p ? p.logStartOffset : -1),
         abortedTransactions: readCommitted ? [] : null,
         preferredReadReplica: -1,
         records,

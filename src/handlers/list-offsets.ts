@@ -24,12 +24,11 @@ export const listOffsetsHandler = defineHandler(ListOffsets, {
     const epochOf = (epoch: number): number => (ctx.apiVersion >= 4 ? epoch : -1);
     const topics = await Promise.all(
       req.topics.map(async (t) => {
-        const state = broker.topics.get(t.name);
         const partitions = await Promise.all(
           t.partitions.map(async (p) => {
             const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number, oldStyleOffsets: [] as bigint[], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
-            const partition = state?.partitions[p.partitionIndex];
-            if (!partition) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            const { partition, errorCode } = broker.replicaManager.leaderFor(t.name, p.partitionIndex);
+            if (!partition) return { ...out, errorCode };
             if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch) return { ...out, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
             if (p.currentLeaderEpoch > partition.leaderEpoch) return { ...out, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
             const ts = Number(p.timestamp);

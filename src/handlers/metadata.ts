@@ -13,7 +13,8 @@
 import { Metadata } from '../../protocol/messages/metadata.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { NULL_UUID } from '../../protocol/primitives.js';
-import { TopicError, topicNameError, type TopicState } from '../broker/broker.js';
+import { TopicError, topicNameError } from '../broker/broker.js';
+import type { TopicImage } from '../broker/metadata-image.js';
 import { isInternalTopic } from '../broker/internal-topics.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS } from '../broker/authorized-operations.js';
 import { defineHandler } from './types.js';
@@ -24,6 +25,7 @@ export const metadataHandler = defineHandler(Metadata, {
   maxVersion: 12,
   async handle(ctx, req) {
     const broker = ctx.broker;
+    const image = broker.image;
     const version = ctx.apiVersion;
     const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
     const allowAutoCreate = version >= 4 ? req.allowAutoTopicCreation : true;
@@ -38,7 +40,7 @@ export const metadataHandler = defineHandler(Metadata, {
       partitions: { errorCode: number; partitionIndex: number; leaderId: number; leaderEpoch: number; replicaNodes: number[]; isrNodes: number[]; offlineReplicas: number[] }[];
       topicAuthorizedOperations: number;
     };
-    const describe = (t: TopicState): TopicOut => ({
+    const describe = (t: TopicImage): TopicOut => ({
       errorCode: ErrorCode.NONE,
       name: t.name,
       topicId: t.topicId,
@@ -46,10 +48,10 @@ export const metadataHandler = defineHandler(Metadata, {
       partitions: t.partitions.map((p) => ({
         errorCode: ErrorCode.NONE,
         partitionIndex: p.partition,
-        leaderId: broker.nodeId,
+        leaderId: p.leader,
         leaderEpoch: p.leaderEpoch,
-        replicaNodes: [broker.nodeId],
-        isrNodes: [broker.nodeId],
+        replicaNodes: [...p.replicas],
+        isrNodes: [...p.isr],
         offlineReplicas: [],
       })),
       topicAuthorizedOperations: topicOperations,
@@ -60,16 +62,16 @@ export const metadataHandler = defineHandler(Metadata, {
 
     const topics: TopicOut[] = [];
     if (allTopics) {
-      for (const t of broker.topics.values()) topics.push(describe(t));
+      for (const t of image.topics()) topics.push(describe(t));
     } else {
       for (const requested of req.topics ?? []) {
         if (requested.name === null || requested.name === undefined) {
-          const byId = broker.topicsById.get(requested.topicId);
+          const byId = image.topicById(requested.topicId);
           topics.push(byId ? describe(byId) : missing(null, requested.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
           continue;
         }
         const name = requested.name;
-        let state = broker.topics.get(name);
+        let state = image.topic(name);
         if (!state) {
           if (topicNameError(name) !== null) {
             topics.push(missing(name, NULL_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
@@ -94,9 +96,9 @@ export const metadataHandler = defineHandler(Metadata, {
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
-      clusterId: broker.config.clusterId,
-      controllerId: broker.nodeId,
+      brokers: [...image.brokers.values()].map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      clusterId: image.clusterId,
+      controllerId: image.controllerId,
       topics,
       clusterAuthorizedOperations: clusterOperations,
     };

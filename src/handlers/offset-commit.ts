@@ -28,10 +28,10 @@ export const offsetCommitHandler = defineHandler(OffsetCommit, {
     const offsets = [];
     for (let ti = 0; ti < req.topics.length; ti++) {
       const t = req.topics[ti]!;
-      const state = broker.topics.get(t.name);
+      const state = broker.image.topic(t.name);
       for (let pi = 0; pi < t.partitions.length; pi++) {
         const p = t.partitions[pi]!;
-        if (!state || p.partitionIndex < 0 || p.partitionIndex >= state.numPartitions) {
+        if (!state || p.partitionIndex < 0 || p.partitionIndex >= state.partitions.length) {
           results[ti]!.partitions[pi]!.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }

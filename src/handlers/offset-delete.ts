@@ -20,9 +20,9 @@ export const offsetDeleteHandler = defineHandler(OffsetDelete, {
     const known: { topic: number; partition: number }[] = [];
     const wanted: { topic: string; partition: number }[] = [];
     req.topics.forEach((t, ti) => {
-      const state = broker.topics.get(t.name);
+      const state = broker.image.topic(t.name);
       t.partitions.forEach((p, pi) => {
-        if (!state || p.partitionIndex < 0 || p.partitionIndex >= state.numPartitions) {
+        if (!state || p.partitionIndex < 0 || p.partitionIndex >= state.partitions.length) {
           results[ti]!.partitions[pi]!.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           return;
         }

@@ -26,12 +26,11 @@ export const offsetForLeaderEpochHandler = defineHandler(OffsetForLeaderEpoch, {
   async handle(ctx, req) {
     const broker = ctx.broker;
     const topics = req.topics.map((t) => {
-      const state = broker.topics.get(t.topic);
       return {
         topic: t.topic,
         partitions: t.partitions.map((p) => {
-          const partition = state?.partitions[p.partition];
-          if (!partition) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number, partition: p.partition, leaderEpoch: -1, endOffset: -1n };
+          const { partition, errorCode } = broker.replicaManager.leaderFor(t.topic, p.partition);
+          if (!partition) return { errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1n };
           const r = partition.lastOffsetForLeaderEpoch(p.currentLeaderEpoch, p.leaderEpoch);
           return { errorCode: r.errorCode, partition: p.partition, leaderEpoch: r.leaderEpoch, endOffset: BigInt(r.endOffset) };
         }),

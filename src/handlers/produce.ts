@@ -6,8 +6,10 @@
  * - acks must be -1, 0 or 1 (INVALID_REQUIRED_ACKS otherwise). acks=0 gets no response; if any partition
  *   failed, the connection is closed instead, as Kafka does, so the client learns of it.
  * - Single node: acks=all completes as soon as the append does (the ISR is this node).
- * - Produce never auto-creates topics; an unknown topic or partition is UNKNOWN_TOPIC_OR_PARTITION, also
- *   when the topic is deleted while the append is in flight (Kafka answers so once the partition is gone).
+ * - Produce never auto-creates topics; a topic or partition missing from the metadata image is
+ *   UNKNOWN_TOPIC_OR_PARTITION, one whose leader is not this node NOT_LEADER_OR_FOLLOWER (the replica
+ *   manager's leaderFor); UNKNOWN_TOPIC_OR_PARTITION also when the topic is deleted while the append is
+ *   in flight (Kafka answers so once the partition is gone).
  * - Internal topics (__consumer_offsets, ...) are written by the coordinators only: a client's produce is
  *   INVALID_TOPIC_EXCEPTION with no message (ReplicaManager's "Cannot append to internal topic" exception
  *   is built with hasCustomErrorMessage = false, so Kafka keeps the text off the wire).
@@ -47,13 +49,12 @@ export const produceHandler = defineHandler(Produce, {
     const acksValid = req.acks === -1 || req.acks === 0 || req.acks === 1;
     const responses = await Promise.all(
       req.topicData.map(async (topic) => {
-        const state = broker.topics.get(topic.name);
         const partitionResponses = await Promise.all(
           topic.partitionData.map(async (pd): Promise<PartitionOutcome> => {
             if (version < 3) return failed(pd.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported');
             if (!acksValid) return failed(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
-            const partition = state?.partitions[pd.index];
-            if (!partition) return failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+            const { partition, errorCode, errorMessage } = broker.replicaManager.leaderFor(topic.name, pd.index);
+            if (!partition) return failed(pd.index, errorCode, errorMessage);
             if (pd.records === null || pd.records.length === 0) return failed(pd.index, ErrorCode.INVALID_RECORD, 'no records');
             if (isInternalTopic(topic.name)) return failed(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION);
             try {

@@ -54,7 +54,7 @@ async function produce(name: string, partition: number, count: number, size = 10
 }
 
 function overrides(name: string): Record<string, string> {
-  return Object.fromEntries(broker.broker.topics.get(name)!.configs);
+  return Object.fromEntries(broker.broker.image.topic(name)!.configs);
 }
 
 describe('ApiVersions', () => {
@@ -109,9 +109,9 @@ describe('CreatePartitions', () => {
     expect(await create('cp-assign', 2, [[nodeId + 1]])).toMatchObject({ errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `The manual partition assignment includes broker ${nodeId + 1}, but no such broker is registered.` });
     expect(await create('cp-assign', 2, [[nodeId, nodeId]])).toMatchObject({ errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `The manual partition assignment includes the broker ${nodeId} more than once.` });
     expect(await create('cp-assign', 2, [[]])).toMatchObject({ errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'The manual partition assignment includes an empty replica list.' });
-    expect(broker.broker.topics.get('cp-assign')!.partitions.length).toBe(1);
+    expect(broker.broker.image.topic('cp-assign')!.partitions.length).toBe(1);
     expect(await create('cp-assign', 2, [[nodeId]])).toMatchObject({ errorCode: ErrorCode.NONE });
-    expect(broker.broker.topics.get('cp-assign')!.partitions.length).toBe(2);
+    expect(broker.broker.image.topic('cp-assign')!.partitions.length).toBe(2);
   });
 
   it('UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist', async () => {
@@ -121,7 +121,7 @@ describe('CreatePartitions', () => {
   it('POLICY_VIOLATION for more than 10,000 new partitions in one request (a hostile count opens no logs)', async () => {
     await topic('cp-huge', 1);
     expect(await create('cp-huge', 2147483647)).toEqual({ name: 'cp-huge', errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' });
-    expect(broker.broker.topics.get('cp-huge')!.partitions.length).toBe(1);
+    expect(broker.broker.image.topic('cp-huge')!.partitions.length).toBe(1);
   });
 
   it('POLICY_VIOLATION for every growing topic when the request adds more than 10,000 partitions in all', async () => {
@@ -132,8 +132,8 @@ describe('CreatePartitions', () => {
       ['cp-sum-a', ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
       ['cp-sum-b', ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
     ]);
-    expect(broker.broker.topics.get('cp-sum-a')!.partitions.length).toBe(1);
-    expect(broker.broker.topics.get('cp-sum-b')!.partitions.length).toBe(1);
+    expect(broker.broker.image.topic('cp-sum-a')!.partitions.length).toBe(1);
+    expect(broker.broker.image.topic('cp-sum-b')!.partitions.length).toBe(1);
   });
 
   it('INVALID_REQUEST for a topic named twice, once in the answer; the other topics proceed', async () => {
@@ -148,14 +148,14 @@ describe('CreatePartitions', () => {
       { name: 'cp-twice', errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' },
       { name: 'cp-once', errorCode: ErrorCode.NONE, errorMessage: null },
     ]);
-    expect(broker.broker.topics.get('cp-twice')!.partitions.length).toBe(1);
+    expect(broker.broker.image.topic('cp-twice')!.partitions.length).toBe(1);
   });
 
   it('validateOnly checks and creates nothing', async () => {
     await topic('cp-validate', 1);
     expect(await create('cp-validate', 5, null, true)).toMatchObject({ errorCode: ErrorCode.NONE });
     expect(await create('cp-validate', 1, null, true)).toMatchObject({ errorCode: ErrorCode.INVALID_PARTITIONS });
-    expect(broker.broker.topics.get('cp-validate')!.partitions.length).toBe(1);
+    expect(broker.broker.image.topic('cp-validate')!.partitions.length).toBe(1);
   });
 });
 
@@ -168,8 +168,8 @@ describe('CreateTopics partition cap', () => {
       ['ct-huge', ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
       ['ct-small', ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.'],
     ]);
-    expect(broker.broker.topics.has('ct-huge')).toBe(false);
-    expect(broker.broker.topics.has('ct-small')).toBe(false);
+    expect((broker.broker.image.topic('ct-huge') !== undefined)).toBe(false);
+    expect((broker.broker.image.topic('ct-small') !== undefined)).toBe(false);
   });
 
   it('the cap is on the sum over the request\'s topics (two of 6,000), also with validateOnly', async () => {
@@ -177,7 +177,7 @@ describe('CreateTopics partition cap', () => {
       const res = await c.request(CreateTopics, 5, { topics: [topicSpec('ct-sum-a', 6000), topicSpec('ct-sum-b', 6000)], timeoutMs: 5000, validateOnly });
       expect(res.topics.map((t) => t.errorCode)).toEqual([ErrorCode.POLICY_VIOLATION, ErrorCode.POLICY_VIOLATION]);
     }
-    expect(broker.broker.topics.has('ct-sum-a')).toBe(false);
+    expect((broker.broker.image.topic('ct-sum-a') !== undefined)).toBe(false);
   });
 
   it('exactly 10,000 in all is within the cap (validateOnly, so no logs are opened)', async () => {
@@ -655,7 +655,7 @@ describe('OffsetForLeaderEpoch', () => {
     await topic('ofle-history');
     const partition = broker.broker.getPartition('ofle-history', 0)!;
     await produce('ofle-history', 0, 4); // epoch 0: offsets 0-3
-    partition.leaderEpoch = 2; // as after two leader changes
+    partition.makeLeader({ partition: 0, replicas: [nodeId], isr: [nodeId], leader: nodeId, leaderEpoch: 2, partitionEpoch: 2 }); // as after two leader changes
     await produce('ofle-history', 0, 3); // epoch 2: offsets 4-6
     expect(await ask(4, 'ofle-history', [0, 1, 2].map((leaderEpoch) => ({ partition: 0, currentLeaderEpoch: 2, leaderEpoch })))).toEqual([
       { errorCode: ErrorCode.NONE, partition: 0, leaderEpoch: 0, endOffset: 4n },

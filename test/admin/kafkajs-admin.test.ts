@@ -79,9 +79,9 @@ describe('kafkajs admin: partitions, cluster, records', () => {
     await expect(admin.createPartitions({ topicPartitions: [{ topic: 'grow-errors', count: 2 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
     await expect(admin.createPartitions({ topicPartitions: [{ topic: 'grow-errors', count: 4, assignments: [[99]] }] })).rejects.toMatchObject({ type: 'INVALID_REPLICA_ASSIGNMENT' });
     await admin.createPartitions({ validateOnly: true, topicPartitions: [{ topic: 'grow-errors', count: 6 }] });
-    expect(broker.broker.topics.get('grow-errors')!.partitions.length).toBe(3);
+    expect(broker.broker.image.topic('grow-errors')!.partitions.length).toBe(3);
     await admin.createPartitions({ topicPartitions: [{ topic: 'grow-errors', count: 4, assignments: [[broker.broker.nodeId]] }] });
-    expect(broker.broker.topics.get('grow-errors')!.partitions.length).toBe(4);
+    expect(broker.broker.image.topic('grow-errors')!.partitions.length).toBe(4);
   });
 
   it('deleteTopicRecords moves the low watermark; fetchTopicOffsets reports it; -1 deletes up to the high watermark', async () => {

@@ -41,7 +41,7 @@ async function batch(count = 1, size = 10): Promise<Buffer> {
 async function ensureOffsetsTopic(): Promise<void> {
   const res = await c.request(FindCoordinator, 3, { key: 'g-internal', keyType: 0 });
   expect(res.errorCode).toBe(ErrorCode.NONE);
-  expect(broker.broker.topics.has('__consumer_offsets')).toBe(true);
+  expect((broker.broker.image.topic('__consumer_offsets') !== undefined)).toBe(true);
 }
 
 describe('internal topics', () => {
@@ -80,22 +80,22 @@ describe('internal topics', () => {
   for (const version of [1, 5, 6]) {
     it(`DeleteTopics v${version} of __consumer_offsets is refused and the topic (and its offsets) stay`, async () => {
       await ensureOffsetsTopic();
-      const topicId = broker.broker.topics.get('__consumer_offsets')!.topicId;
+      const topicId = broker.broker.image.topic('__consumer_offsets')!.topicId;
       const body = version >= 6 ? { topics: [{ name: '__consumer_offsets', topicId: NULL_UUID }], timeoutMs: 5000 } : { topicNames: ['__consumer_offsets'], timeoutMs: 5000 };
       const res = await c.request(DeleteTopics, version, body);
       const r = res.responses[0]!;
       expect(r.errorCode).toBe(ErrorCode.INVALID_REQUEST);
       if (version >= 5) expect(r.errorMessage).toBe('Topic __consumer_offsets is a kafka internal topic and is not allowed to be marked for deletion.');
-      expect(broker.broker.topics.get('__consumer_offsets')?.topicId).toBe(topicId);
+      expect(broker.broker.image.topic('__consumer_offsets')?.topicId).toBe(topicId);
     });
   }
 
   it('DeleteTopics v6 by topic id of __consumer_offsets is refused too', async () => {
     await ensureOffsetsTopic();
-    const topicId = broker.broker.topics.get('__consumer_offsets')!.topicId;
+    const topicId = broker.broker.image.topic('__consumer_offsets')!.topicId;
     const res = await c.request(DeleteTopics, 6, { topics: [{ name: null, topicId }], timeoutMs: 5000 });
     expect(res.responses[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
-    expect(broker.broker.topics.get('__consumer_offsets')?.topicId).toBe(topicId);
+    expect(broker.broker.image.topic('__consumer_offsets')?.topicId).toBe(topicId);
   });
 });
 
@@ -112,7 +112,7 @@ describe('races with DeleteTopics', () => {
     });
     // The fetch is parked in the purgatory before the topic goes.
     const deadline = Date.now() + 10_000;
-    while (broker.broker.purgatory.size === 0) {
+    while (broker.broker.replicaManager.purgatory.size === 0) {
       if (Date.now() > deadline) throw new Error('the fetch never waited in the purgatory');
       await new Promise((r) => setImmediate(r));
     }
@@ -125,7 +125,7 @@ describe('races with DeleteTopics', () => {
     const parts = res.responses[0]!.partitions;
     expect(parts.map((p) => p.errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
     expect(parts.map((p) => p.highWatermark)).toEqual([-1n, -1n]);
-    expect(broker.broker.purgatory.size).toBe(0);
+    expect(broker.broker.replicaManager.purgatory.size).toBe(0);
     expect(fetcher.closed).toBe(false);
     fetcher.close();
   });

@@ -92,8 +92,8 @@ describe('FindCoordinator', () => {
     const bad = await c.request(FindCoordinator, 3, { key: 'x', keyType: 7 });
     expect(bad.errorCode).toBe(ErrorCode.INVALID_REQUEST);
     // The first group lookup created the offsets topic, compacted, with offsets.topic.num.partitions.
-    const t = broker.broker.topics.get('__consumer_offsets')!;
-    expect(t.numPartitions).toBe(2);
+    const t = broker.broker.image.topic('__consumer_offsets')!;
+    expect(t.partitions.length).toBe(2);
     expect(t.configs.get('cleanup.policy')).toBe('compact');
   });
 });

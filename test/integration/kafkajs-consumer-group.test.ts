@@ -260,8 +260,8 @@ describe('committed offsets across a restart', () => {
       await c1.disconnect();
 
       b = await b.restart();
-      const offsetsTopic = b.broker.topics.get('__consumer_offsets')!;
-      expect(offsetsTopic.numPartitions).toBe(3);
+      const offsetsTopic = b.broker.image.topic('__consumer_offsets')!;
+      expect(offsetsTopic.partitions.length).toBe(3);
       expect(offsetsTopic.configs.get('cleanup.policy')).toBe('compact');
       expect(await committedTotal(b, 'restart-group')).toBe(before.length);
 

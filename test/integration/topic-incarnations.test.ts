@@ -68,7 +68,7 @@ describe('partition.metadata and meta.properties', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'formats', numPartitions: 2 }] });
     await admin.disconnect();
-    const topicId = b.broker.topics.get('formats')!.topicId;
+    const topicId = b.broker.image.topic('formats')!.topicId;
     for (const p of [0, 1]) {
       expect(await readFile(join(dir, `formats-${p}`, 'partition.metadata'), 'utf8')).toBe(`version: 0\ntopic_id: ${toKafkaUuidString(topicId)}\n`);
     }
@@ -112,7 +112,7 @@ describe('a deleted topic', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'reborn', numPartitions: 1 }] });
     await produce(b, 'reborn', ['old-1', 'old-2', 'old-3']);
-    const oldId = b.broker.topics.get('reborn')!.topicId;
+    const oldId = b.broker.image.topic('reborn')!.topicId;
     await b.stop();
     // The state a crash leaves: the deletion is in samsa-topics.json, the directory is still there, and an
     // earlier deletion's `-delete` directory was not removed either.
@@ -128,7 +128,7 @@ describe('a deleted topic', () => {
     await writeFile(join(dir, 'reborn-0.0123456789abcdef0123456789abcdef-delete', '00000000000000000000.log'), 'old');
 
     b = await broker(dir);
-    expect(b.broker.topics.has('reborn')).toBe(false);
+    expect((b.broker.image.topic('reborn') !== undefined)).toBe(false);
     const entries = await readdir(dir);
     expect(entries.filter((e) => e.endsWith('-delete'))).toEqual([]);
     const strays = entries.filter((e) => /^reborn-0\.[0-9a-f]{32}-stray$/.test(e));
@@ -153,12 +153,12 @@ describe('a deleted topic', () => {
     const dir = await tempDir();
     let b = await broker(dir);
     await produce(b, 'twice', ['live-1']);
-    const liveId = b.broker.topics.get('twice')!.topicId;
+    const liveId = b.broker.image.topic('twice')!.topicId;
     await b.stop();
     // Partition 0 of the live topic is replaced by a directory written for another topic id.
     await writeFile(join(dir, 'twice-0', 'partition.metadata'), 'version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAQ\n');
     b = await broker(dir);
-    expect(b.broker.topics.get('twice')!.topicId).toBe(liveId);
+    expect(b.broker.image.topic('twice')!.topicId).toBe(liveId);
     expect((await readdir(dir)).filter((e) => e.startsWith('twice-0.') && e.endsWith('-stray'))).toHaveLength(1);
     expect((await readPartition(b.port, 'twice', 0)).records).toEqual([]);
     expect(await readFile(join(dir, 'twice-0', 'partition.metadata'), 'utf8')).toBe(`version: 0\ntopic_id: ${toKafkaUuidString(liveId)}\n`);

@@ -1,0 +1,171 @@
+/**
+ * The replica manager (Kafka's ReplicaManager): the partitions this node hosts, keyed by topic id, and the
+ * purgatory their delayed operations wait in.
+ *
+ * - Roles come from the metadata image (metadata-image.ts): `becomeLeader` opens the partition's log (or
+ *   keeps the open one) and makes it leader at the registration's leader epoch and ISR (Kafka's
+ *   Partition.makeLeader); `becomeFollower` is the seam where the replica fetcher will plug in
+ *   (../shared/design/cluster.md A.6) and refuses on a single node.
+ * - Request handlers never reach a partition or its storage but through here: `leaderFor` answers the
+ *   partition led here, or UNKNOWN_TOPIC_OR_PARTITION when the image has no such partition and
+ *   NOT_LEADER_OR_FOLLOWER when it has, but this node is not its leader (Kafka's getPartitionOrError).
+ * - Fetch reads go into pooled buffers (fetch-buffers.ts) released after the response is written.
+ */
+import type { Logger } from 'pino';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { LogManager } from '../../storage/log-manager.js';
+import type { LogConfig } from '../../storage/log-config.js';
+import { leaseFetchBuffers, type FetchBufferLease } from './fetch-buffers.js';
+import type { MetadataImage, PartitionRegistration, TopicImage } from './metadata-image.js';
+import { Partition, type PartitionSettings } from './partition.js';
+import type { ProducerStateOptions } from './partition-producer-state.js';
+import { Purgatory } from './purgatory.js';
+
+export type LeaderLookup = { readonly partition: Partition; readonly errorCode: 0; readonly errorMessage: null } | { readonly partition: undefined; readonly errorCode: number; readonly errorMessage: string };
+
+export interface ReplicaManagerOptions {
+  readonly nodeId: number;
+  readonly logManager: LogManager;
+  readonly logger: Logger;
+  /** The current metadata image (the broker swaps it on every change). */
+  readonly image: () => MetadataImage;
+  /** The log config of a topic with these overrides. */
+  readonly logConfigFor: (configs: ReadonlyMap<string, string>) => LogConfig;
+  /** Produce-path settings of a topic (max.message.bytes, message.timestamp.type), cheap to call per append. */
+  readonly appendSettings: (topicId: string) => PartitionSettings;
+  readonly producerStateOptions: ProducerStateOptions;
+}
+
+/** Thrown by `becomeFollower` until replication exists. */
+export class ReplicationNotSupportedError extends Error {
+  override readonly name = 'ReplicationNotSupportedError';
+}
+
+export class ReplicaManager {
+  /** Delayed fetches (and, from the HW on, delayed produces) wait here, keyed by `<topic>-<partition>`. */
+  readonly purgatory = new Purgatory();
+  private readonly hosted = new Map<string, Map<number, Partition>>();
+
+  constructor(private readonly options: ReplicaManagerOptions) {}
+
+  get nodeId(): number {
+    return this.options.nodeId;
+  }
+
+  /** The hosted replica of a partition, whatever its role (tools, tests, the log cleaner). */
+  hostedPartition(topicId: string, index: number): Partition | undefined {
+    return this.hosted.get(topicId)?.get(index);
+  }
+
+  /** Every hosted replica. */
+  *partitions(): IterableIterator<Partition> {
+    for (const byIndex of this.hosted.values()) yield* byIndex.values();
+  }
+
+  /**
+   * The partition for a client request that must go to the leader (Produce, Fetch, ListOffsets,
+   * DeleteRecords, OffsetForLeaderEpoch), by the current image.
+   */
+  leaderFor(topic: string, index: number): LeaderLookup {
+    const image = this.options.image();
+    const t = image.topic(topic);
+    const registration = t?.partitions[index];
+    if (!t || !registration) return { partition: undefined, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
+    const partition = this.hosted.get(t.topicId)?.get(index);
+    if (registration.leader !== this.nodeId || !partition || !partition.isLeader) {
+      return { partition: undefined, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: `Leader not local for partition ${topic}-${index} on broker ${this.nodeId}` };
+    }
+    return { partition, errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  /**
+   * Makes this node the partition's leader at the registration's epoch and ISR, opening its log if it is
+   * not hosted yet (Kafka's ReplicaManager.applyLocalLeadersDelta + Partition.makeLeader).
+   */
+  async becomeLeader(topic: TopicImage, registration: PartitionRegistration): Promise<Partition> {
+    if (registration.leader !== this.nodeId) throw new Error(`becomeLeader for ${topic.name}-${registration.partition}, whose leader is ${registration.leader}`);
+    let partition = this.hosted.get(topic.topicId)?.get(registration.partition);
+    if (!partition) {
+      partition = await this.open(topic, registration.partition);
+      let byIndex = this.hosted.get(topic.topicId);
+      if (!byIndex) this.hosted.set(topic.topicId, (byIndex = new Map()));
+      byIndex.set(registration.partition, partition);
+    }
+    partition.makeLeader(registration);
+    return partition;
+  }
+
+  /**
+   * Makes this node a follower of the partition (Kafka's applyLocalFollowersDelta: truncate to the
+   * diverging point and start a replica fetcher). Replication is not built yet: a single node is the
+   * leader of everything, so this refuses.
+   */
+  becomeFollower(topic: TopicImage, registration: PartitionRegistration): Promise<Partition> {
+    return Promise.reject(new ReplicationNotSupportedError(`cannot follow ${topic.name}-${registration.partition} (leader ${registration.leader}): replication is not supported on a single node`));
+  }
+
+  /**
+   * Stops hosting a partition (Kafka's stopReplicas): waiters on it are woken to see it gone, its producer
+   * state is closed and, with `deleteLog`, its log and directory are deleted.
+   */
+  async stopReplica(topicId: string, index: number, deleteLog: boolean): Promise<void> {
+    const byIndex = this.hosted.get(topicId);
+    const partition = byIndex?.get(index);
+    if (!byIndex || !partition) return;
+    byIndex.delete(index);
+    if (byIndex.size === 0) this.hosted.delete(topicId);
+    partition.resign();
+    if (deleteLog) await this.options.logManager.delete(partition.topic, partition.partition);
+    else await partition.close().catch((err: unknown) => this.options.logger.warn({ partition: partition.key, err }, 'closing producer state failed'));
+    this.purgatory.notify(partition.key);
+  }
+
+  /** Applies a topic's (new) log config to its hosted partitions. */
+  applyLogConfig(topic: TopicImage): void {
+    const byIndex = this.hosted.get(topic.topicId);
+    if (!byIndex) return;
+    const config = this.options.logConfigFor(topic.configs);
+    for (const p of byIndex.values()) p.log.config = { ...config };
+  }
+
+  /** Pooled buffers for one fetch response's reads; the caller releases them once the response is written. */
+  leaseFetchBuffers(): FetchBufferLease {
+    return leaseFetchBuffers();
+  }
+
+  /** Time- and size-based retention over every hosted log (log.retention.check.interval.ms). */
+  async applyRetention(): Promise<void> {
+    for (const p of [...this.partitions()]) {
+      try {
+        await p.log.applyRetention();
+      } catch (err) {
+        this.options.logger.warn({ partition: p.key, err }, 'retention failed');
+      }
+    }
+  }
+
+  /** Shutdown: every waiter completes, every partition writes its producer state snapshot. */
+  async shutdown(): Promise<void> {
+    this.purgatory.completeAll();
+    for (const p of this.partitions()) {
+      await p.close().catch((err: unknown) => this.options.logger.warn({ partition: p.key, err }, 'closing producer state failed'));
+    }
+  }
+
+  private async open(topic: TopicImage, index: number): Promise<Partition> {
+    // The log manager checks (or writes) partition.metadata: another topic id's directory is refused.
+    const log = await this.options.logManager.getOrCreate(topic.name, index, this.options.logConfigFor(topic.configs), topic.topicId);
+    const topicId = topic.topicId;
+    const created = new Partition(
+      topic.name,
+      topicId,
+      index,
+      log,
+      (p) => this.purgatory.notify(p.key),
+      () => this.options.appendSettings(topicId),
+      this.options.producerStateOptions,
+    );
+    await created.producers.load();
+    return created;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The metadata image and the replica manager below the wire: the image is immutable and replaced whole;
+ * the replica manager tells a partition missing from the image (UNKNOWN_TOPIC_OR_PARTITION) from one the
+ * image has but this node does not lead (NOT_LEADER_OR_FOLLOWER), and refuses to become a follower.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../protocol/errors.js';
+import { LogManager } from '../../storage/log-manager.js';
+import { defaultLogConfig } from '../../storage/log-config.js';
+import { MetadataImage, localPartition, type TopicImage } from '../../src/broker/metadata-image.js';
+import { ReplicaManager, ReplicationNotSupportedError } from '../../src/broker/replica-manager.js';
+import { randomTopicId } from '../../storage/kafka-uuid.js';
+
+const NODE = 1;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(): Promise<{ rm: ReplicaManager; publish: (image: MetadataImage) => void; image: () => MetadataImage }> {
+  const dir = await mkdtemp(join(tmpdir(), 'samsa-replica-manager-'));
+  const logger = pino({ level: 'silent' });
+  const logManager = new LogManager(dir, { logger });
+  let image = MetadataImage.EMPTY.withCluster('c', NODE).withBroker({ nodeId: NODE, host: '127.0.0.1', port: 9092, rack: null });
+  const rm_ = new ReplicaManager({
+    nodeId: NODE,
+    logManager,
+    logger,
+    image: () => image,
+    logConfigFor: () => ({ ...defaultLogConfig }),
+    appendSettings: () => ({ maxMessageBytes: 1048588, messageTimestampType: 'CreateTime', timestampBeforeMaxMs: Infinity, timestampAfterMaxMs: Infinity }),
+    producerStateOptions: { logger },
+  });
+  cleanups.push(async () => {
+    await rm_.shutdown();
+    await logManager.closeAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { rm: rm_, publish: (next) => (image = next), image: () => image };
+}
+
+const ids = new Map<string, string>();
+const topic = (name: string, partitions: TopicImage['partitions']): TopicImage => {
+  if (!ids.has(name)) ids.set(name, randomTopicId());
+  return { name, topicId: ids.get(name)!, partitions, configs: new Map() };
+};
+
+describe('metadata image', () => {
+  it('is immutable: changes build a new image and leave the old one as it was', () => {
+    const before = MetadataImage.EMPTY.withCluster('c', NODE);
+    const after = before.withTopic(topic('t', [localPartition(NODE, 0)]));
+    expect(before.topic('t')).toBeUndefined();
+    expect(after.topic('t')!.partitions).toHaveLength(1);
+    expect(after.topicById(after.topic('t')!.topicId)).toBe(after.topic('t'));
+    const t = after.topic('t')!;
+    expect(() => (t.partitions as unknown as unknown[]).push(localPartition(NODE, 1))).toThrow(TypeError);
+    expect(() => (t.configs as Map<string, string>).set('retention.ms', '1')).toThrow(TypeError);
+    expect(() => ((t.partitions[0]!.isr as number[])[0] = 7)).toThrow(TypeError);
+    expect(after.withoutTopic(t.topicId).topic('t')).toBeUndefined();
+    expect(after.topic('t')).toBe(t);
+  });
+});
+
+describe('replica manager', () => {
+  it('answers UNKNOWN_TOPIC_OR_PARTITION for what the image lacks and NOT_LEADER_OR_FOLLOWER for what another node leads', async () => {
+    const { rm, publish, image } = await setup();
+    const led = topic('led', [localPartition(NODE, 0)]);
+    const elsewhere = topic('elsewhere', [{ partition: 0, replicas: [2, NODE], isr: [2, NODE], leader: 2, leaderEpoch: 3, partitionEpoch: 3 }]);
+    expect(rm.leaderFor('led', 0)).toMatchObject({ partition: undefined, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+
+    await rm.becomeLeader(led, led.partitions[0]!);
+    // Opened but not yet in the image: still unknown to clients.
+    expect(rm.leaderFor('led', 0).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    publish(image().withTopic(led).withTopic(elsewhere));
+    const found = rm.leaderFor('led', 0);
+    expect(found.errorCode).toBe(ErrorCode.NONE);
+    expect(found.partition!.leaderEpoch).toBe(0);
+    expect(found.partition!.isr).toEqual([NODE]);
+
+    expect(rm.leaderFor('led', 1).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(rm.leaderFor('elsewhere', 0)).toMatchObject({ partition: undefined, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: 'Leader not local for partition elsewhere-0 on broker 1' });
+    await expect(rm.becomeFollower(elsewhere, elsewhere.partitions[0]!)).rejects.toBeInstanceOf(ReplicationNotSupportedError);
+
+    // Leadership moves away in a new image: the hosted replica is no longer served.
+    publish(image().withTopic({ ...led, partitions: [{ ...led.partitions[0]!, leader: 2, leaderEpoch: 1 }] }));
+    expect(rm.leaderFor('led', 0).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+
+    // Stopped and deleted: gone from the replica manager too.
+    publish(image().withoutTopic(led.topicId));
+    await rm.stopReplica(led.topicId, 0, true);
+    expect(rm.hostedPartition(led.topicId, 0)).toBeUndefined();
+    expect(rm.leaderFor('led', 0).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
+  it('a higher leader epoch starts a new epoch at the log end offset; a stale registration is ignored', async () => {
+    const { rm } = await setup();
+    const t = topic('epochs', [localPartition(NODE, 0)]);
+    const p = await rm.becomeLeader(t, t.partitions[0]!);
+    await rm.becomeLeader(t, { ...t.partitions[0]!, leaderEpoch: 4 });
+    expect(p.leaderEpoch).toBe(4);
+    expect(p.log.leaderEpochCache.latestEpoch()).toBe(4);
+    await rm.becomeLeader(t, { ...t.partitions[0]!, leaderEpoch: 2 });
+    expect(p.leaderEpoch).toBe(4);
+  });
+});
