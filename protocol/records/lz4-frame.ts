@@ -19,10 +19,12 @@
  * frames back to back. The block decoder is our own and bounds-checked: output never exceeds `maxBytes`
  * and a malformed block is a ProtocolError, never an out-of-range read or write.
  *
- * Block compression uses the pure-JS compressor of the `lz4` package (lz4/lib/binding.js); its native
- * addon is not used because npm does not run its build script.
+ * The block compressor is our own too (compressBlock): a greedy single-pass matcher over a hash of 4-byte
+ * sequences, the scheme of liblz4's fast mode. Its output is plain LZ4 block format, which every decoder
+ * reads (the lz4 CLI decodes our frames in test/protocol/records/compression.test.ts). Owning it removes
+ * the `lz4` package, whose install script builds a native addon with node-gyp (python, make, a C++
+ * compiler) that Samsa never loaded.
  */
-import lz4Block from 'lz4/lib/binding.js';
 import { ProtocolError } from '../primitives.js';
 import { xxhash32 } from './xxhash32.js';
 
@@ -209,28 +211,96 @@ function decodeFrame(data: Buffer, pos: number, out: Output): number {
   return pos;
 }
 
+// LZ4 block format rules for the last sequences (lz4_Block_format.md, "End of block conditions").
+const MIN_MATCH = 4;
+/** The last 5 bytes of a block are always literals. */
+const LAST_LITERALS = 5;
+/** The last match must start at least 12 bytes before the end of the block. */
+const MFLIMIT = 12;
+const MAX_OFFSET = 65535;
+const HASH_LOG = 14;
+const hashTable = new Int32Array(1 << HASH_LOG);
+
+/** Writes a length's continuation bytes (after the 15 in the token's nibble); returns the new position. */
+function writeLengthTail(dst: Buffer, d: number, rest: number): number {
+  while (rest >= 255) {
+    dst[d++] = 255;
+    rest -= 255;
+  }
+  dst[d++] = rest;
+  return d;
+}
+
+/**
+ * Compresses `src[s0, s1)` as one independent LZ4 block into `dst`. Returns the compressed length, or -1
+ * if it would not fit in `dst` (the caller then stores the block uncompressed).
+ */
+export function compressBlock(src: Buffer, s0: number, s1: number, dst: Buffer): number {
+  let d = 0;
+  let anchor = s0;
+  if (s1 - s0 > MFLIMIT) {
+    hashTable.fill(-1);
+    const matchEndLimit = s1 - LAST_LITERALS;
+    const lastMatchStart = s1 - MFLIMIT;
+    let i = s0;
+    while (i < lastMatchStart) {
+      const seq = src.readUInt32LE(i);
+      const h = Math.imul(seq, 2654435761) >>> (32 - HASH_LOG);
+      const ref = hashTable[h]!;
+      hashTable[h] = i;
+      if (ref < s0 || i - ref > MAX_OFFSET || src.readUInt32LE(ref) !== seq) {
+        i++;
+        continue;
+      }
+      let len = MIN_MATCH;
+      while (i + len < matchEndLimit && src[ref + len] === src[i + len]) len++;
+      const literals = i - anchor;
+      // Token, literal length bytes, literals, offset, match length bytes: checked before any is written.
+      if (d + 1 + literals + ((literals / 255) | 0) + 1 + 2 + (((len - MIN_MATCH) / 255) | 0) + 1 > dst.length) return -1;
+      const tokenAt = d++;
+      if (literals >= 15) d = writeLengthTail(dst, d, literals - 15);
+      src.copy(dst, d, anchor, i);
+      d += literals;
+      const offset = i - ref;
+      dst[d++] = offset & 0xff;
+      dst[d++] = offset >>> 8;
+      const matchRest = len - MIN_MATCH;
+      if (matchRest >= 15) d = writeLengthTail(dst, d, matchRest - 15);
+      dst[tokenAt] = (Math.min(literals, 15) << 4) | Math.min(matchRest, 15);
+      i += len;
+      anchor = i;
+    }
+  }
+  const literals = s1 - anchor;
+  if (d + 1 + literals + ((literals / 255) | 0) + 1 > dst.length) return -1;
+  dst[d++] = Math.min(literals, 15) << 4;
+  if (literals >= 15) d = writeLengthTail(dst, d, literals - 15);
+  src.copy(dst, d, anchor, s1);
+  return d + literals;
+}
+
 /** One LZ4 frame, as the Java client writes it: independent 64 KiB blocks, no checksums but the descriptor's. */
 export function lz4CompressFrame(data: Buffer): Buffer {
   const blocks = Math.max(1, Math.ceil(data.length / WRITE_BLOCK_SIZE));
-  const bound = 7 + blocks * (4 + lz4Block.compressBound(Math.min(data.length, WRITE_BLOCK_SIZE))) + 4;
+  // A block that does not shrink is stored uncompressed, so no block takes more than its own size.
+  const bound = 7 + blocks * 4 + data.length + 4;
   const out = Buffer.allocUnsafe(bound);
   out.writeUInt32LE(MAGIC, 0);
   out[4] = 0x60; // version 01, block independence
   out[5] = 0x40; // 64 KiB blocks
   out[6] = (xxhash32(out, 4, 6) >>> 8) & 0xff;
   let pos = 7;
-  const scratch = Buffer.allocUnsafe(lz4Block.compressBound(WRITE_BLOCK_SIZE));
   for (let start = 0; start < data.length; start += WRITE_BLOCK_SIZE) {
-    const block = data.subarray(start, Math.min(start + WRITE_BLOCK_SIZE, data.length));
-    const n = lz4Block.compress(block, scratch, 0, scratch.length);
-    if (n > 0 && n < block.length) {
+    const end = Math.min(start + WRITE_BLOCK_SIZE, data.length);
+    // Compressed straight into the frame, limited to one byte less than the block itself.
+    const n = compressBlock(data, start, end, out.subarray(pos + 4, pos + 4 + (end - start) - 1));
+    if (n > 0) {
       out.writeUInt32LE(n, pos);
-      scratch.copy(out, pos + 4, 0, n);
       pos += 4 + n;
     } else {
-      out.writeUInt32LE((block.length | BLOCK_UNCOMPRESSED) >>> 0, pos);
-      block.copy(out, pos + 4);
-      pos += 4 + block.length;
+      out.writeUInt32LE(((end - start) | BLOCK_UNCOMPRESSED) >>> 0, pos);
+      data.copy(out, pos + 4, start, end);
+      pos += 4 + (end - start);
     }
   }
   out.writeUInt32LE(0, pos);
