@@ -3,9 +3,10 @@
  * `schemaType` means AVRO, as in Confluent's Schema constructor.
  */
 import { parseAvro } from './avro.js';
+import { parseJsonSchema } from './json-schema.js';
 import { SchemaParseError, type ParsedSchema, type ResolvedReference, type SchemaType } from './parsed-schema.js';
 
-export const SCHEMA_TYPES: readonly SchemaType[] = ['AVRO'];
+export const SCHEMA_TYPES: readonly SchemaType[] = ['JSON', 'AVRO'];
 
 export function isSchemaType(s: string): s is SchemaType {
   return (SCHEMA_TYPES as readonly string[]).includes(s);
@@ -15,6 +16,8 @@ export function parseSchema(schemaType: SchemaType, schema: string, references: 
   switch (schemaType) {
     case 'AVRO':
       return parseAvro(schema, references);
+    case 'JSON':
+      return parseJsonSchema(schema, references);
     default:
       throw new SchemaParseError(`Schema type ${schemaType} is not supported by this registry`);
   }

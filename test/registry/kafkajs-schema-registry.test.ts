@@ -84,4 +84,14 @@ describe('@kafkajs/confluent-schema-registry with kafkajs through Samsa', () => 
     );
     expect((await call(b.url, 'GET', `/subjects/${subject}/versions`)).body).toEqual([1, 2]);
   });
+
+  it('registers, encodes and decodes a JSON Schema record', async () => {
+    const registry = new SchemaRegistry({ host: b.url });
+    const schema = { type: 'object', properties: { id: { type: 'integer' }, nome: { type: 'string' } }, required: ['id'], additionalProperties: false };
+    const { id } = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify(schema) }, { subject: 'users-json-value' });
+    const encoded = await registry.encode(id, { id: 3, nome: 'Bea' });
+    expect(encoded.readUInt32BE(1)).toBe(id);
+    expect(JSON.parse(encoded.subarray(5).toString())).toEqual({ id: 3, nome: 'Bea' });
+    expect(await new SchemaRegistry({ host: b.url }).decode(encoded)).toEqual({ id: 3, nome: 'Bea' });
+  });
 });
