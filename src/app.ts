@@ -71,7 +71,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   const advertised = config.advertisedListeners[0]!;
   broker.advertised = { host: advertised.host === '0.0.0.0' || advertised.host === '' ? '127.0.0.1' : advertised.host, port: advertised.port === 0 ? port : advertised.port };
   const bound = `${listener.name}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${port}`;
-  logger.info({ host: listener.host, port, nodeId: config.nodeId, logDirs: config.logDirList.join(',') }, startedSummary(broker, [bound], config.logDirList.join(',')));
+  logger.info({ nodeId: config.nodeId, port }, startedSummary(broker, [bound], config.logDirList.join(',')));
   let registry: RunningRegistry | null;
   try {
     registry = await startSchemaRegistry(broker, config.props, config.clusterId, config.protocolTrace, logger);
