@@ -12,6 +12,11 @@ import { CreateTopics } from './messages/create-topics.js';
 import { DeleteGroups } from './messages/delete-groups.js';
 import { DeleteRecords } from './messages/delete-records.js';
 import { DeleteTopics } from './messages/delete-topics.js';
+import { BeginQuorumEpoch } from './messages/begin-quorum-epoch.js';
+import { DescribeQuorum } from './messages/describe-quorum.js';
+import { EndQuorumEpoch } from './messages/end-quorum-epoch.js';
+import { FetchSnapshot } from './messages/fetch-snapshot.js';
+import { Vote } from './messages/vote.js';
 import { DescribeCluster } from './messages/describe-cluster.js';
 import { DescribeConfigs } from './messages/describe-configs.js';
 import { DescribeGroups } from './messages/describe-groups.js';
@@ -42,6 +47,7 @@ export const ALL_APIS: readonly ApiMessages[] = [
   AddPartitionsToTxn,
   AlterConfigs,
   ApiVersions,
+  BeginQuorumEpoch,
   CreatePartitions,
   CreateTopics,
   DeleteGroups,
@@ -50,8 +56,11 @@ export const ALL_APIS: readonly ApiMessages[] = [
   DescribeCluster,
   DescribeConfigs,
   DescribeGroups,
+  DescribeQuorum,
+  EndQuorumEpoch,
   EndTxn,
   Fetch,
+  FetchSnapshot,
   FindCoordinator,
   Heartbeat,
   IncrementalAlterConfigs,
@@ -70,6 +79,7 @@ export const ALL_APIS: readonly ApiMessages[] = [
   SaslHandshake,
   SyncGroup,
   TxnOffsetCommit,
+  Vote,
   WriteTxnMarkers,
 ].sort((a, b) => a.apiKey - b.apiKey);
 
