@@ -7,10 +7,10 @@
  * Decompression is bounded: output above `maxBytes` (default 64 MiB) is refused with a ProtocolError
  * before or while it is produced, never after allocating it all. Corrupt input is a ProtocolError too.
  *
- * `decompressTo` streams instead of returning the output: gzip and zstd hand each decoded piece to a sink
- * and keep none of it, so scanning a batch (record validation) costs one piece of memory however large the
- * output; snappy and lz4 output is bounded by `maxBytes` and by their format (at most about 21x and 255x
- * the input) and is scanned whole.
+ * `decompressTo` streams instead of returning the output: gzip, zstd and lz4 hand each decoded piece to a
+ * sink and keep none of it (lz4 keeps 64 KiB of history; a frame with a content checksum is decoded whole),
+ * so scanning a batch (record validation) costs one piece of memory however large the output; snappy
+ * output is bounded by `maxBytes` and by its format (at most about 21x the input) and is scanned whole.
  *
  * gzip's async path runs on libuv's thread pool; the other codecs are synchronous JS/WASM, so their async
  * forms only defer the work. Code that decompresses a lot (compaction) belongs in a worker thread.
@@ -19,7 +19,7 @@ import { createGunzip, gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { ProtocolError } from '../primitives.js';
 import { Compression } from './batch.js';
-import { lz4CompressFrame, lz4DecompressFrames } from './lz4-frame.js';
+import { lz4CompressFrame, lz4DecompressFrames, lz4DecompressTo } from './lz4-frame.js';
 import { snappyCompressRaw, snappyCompressXerial, snappyDecompress } from './snappy.js';
 import { loadZstd, zstdCompress, zstdCompressSync, zstdDecompress, zstdDecompressTo } from './zstd.js';
 
@@ -154,8 +154,10 @@ export function decompressTo(codec: number, data: Buffer, maxBytes: number, sink
     case Compression.ZSTD:
       zstdDecompressTo(data, maxBytes, sink);
       return;
-    case Compression.SNAPPY:
     case Compression.LZ4:
+      lz4DecompressTo(data, maxBytes, sink);
+      return;
+    case Compression.SNAPPY:
       sink(decompressSync(codec, data, maxBytes));
       return;
     default:

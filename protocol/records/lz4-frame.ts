@@ -279,6 +279,130 @@ export function compressBlock(src: Buffer, s0: number, s1: number, dst: Buffer):
   return d + literals;
 }
 
+/** LZ4 match offsets are 16-bit: a dependent block never reaches further back than this. */
+const LZ4_HISTORY = 64 << 10;
+
+/**
+ * lz4DecompressFrames as a stream: each block's output goes to `sink` (a view valid only during the call)
+ * as soon as it is decoded, and only the last 64 KiB are kept as history for dependent blocks, so memory
+ * is one block plus 64 KiB however large the content. Output past `maxBytes` stops with a ProtocolError;
+ * an error thrown by `sink` stops decoding and is rethrown unchanged. A frame with a content checksum needs
+ * all its content to check it: such input is decoded whole (bounded by `maxBytes`) and handed over at once.
+ */
+export function lz4DecompressTo(data: Buffer, maxBytes: number, sink: (piece: Uint8Array) => void): void {
+  if (needsWholeContent(data)) {
+    sink(lz4DecompressFrames(data, maxBytes));
+    return;
+  }
+  let window: Buffer | null = null;
+  let total = 0;
+  let pos = 0;
+  let frames = 0;
+  while (pos < data.length) {
+    if (data.length - pos < 4) fail('truncated frame magic');
+    const magic = data.readUInt32LE(pos);
+    if ((magic & 0xfffffff0) === SKIPPABLE_MAGIC) {
+      if (data.length - pos < 8) fail('truncated skippable frame');
+      const skip = data.readUInt32LE(pos + 4);
+      if (skip > data.length - pos - 8) fail('truncated skippable frame');
+      pos += 8 + skip;
+      continue;
+    }
+    if (magic !== MAGIC) fail(`invalid frame magic 0x${magic.toString(16)}`);
+    pos += 4;
+    if (data.length - pos < 3) fail('truncated frame descriptor');
+    const descriptorStart = pos;
+    const flg = data[pos]!;
+    const bd = data[pos + 1]!;
+    pos += 2;
+    if (flg >>> 6 !== 1) fail(`unsupported frame version ${flg >>> 6}`);
+    if (flg & 0x02 || bd & 0x8f) fail('reserved descriptor bits set');
+    if (flg & 0x01) fail('preset dictionaries are not supported');
+    const blockIndependence = (flg & 0x20) !== 0;
+    const blockChecksum = (flg & 0x10) !== 0;
+    const blockMaxSize = BLOCK_MAX_SIZES[(bd >>> 4) & 7];
+    if (blockMaxSize === undefined) fail(`invalid block max size ${(bd >>> 4) & 7}`);
+    let contentSize = -1;
+    if (flg & 0x08) {
+      if (data.length - pos < 9) fail('truncated content size');
+      const hi = data.readUInt32LE(pos + 4);
+      const lo = data.readUInt32LE(pos);
+      if (hi > 0 || lo > maxBytes - total) fail(`content size exceeds the ${maxBytes}-byte limit`);
+      contentSize = lo;
+      pos += 8;
+    }
+    if (data.length - pos < 1) fail('truncated frame descriptor');
+    if (((xxhash32(data, descriptorStart, pos) >>> 8) & 0xff) !== data[pos]) fail('frame descriptor checksum mismatch');
+    pos++;
+    const history = blockIndependence ? 0 : LZ4_HISTORY;
+    if (window === null || window.length < history + blockMaxSize) window = Buffer.allocUnsafe(history + blockMaxSize);
+    let kept = 0; // history bytes at the start of `window` (dependent blocks only)
+    let frameTotal = 0;
+    for (;;) {
+      if (data.length - pos < 4) fail('truncated block size');
+      const word = data.readUInt32LE(pos);
+      pos += 4;
+      if (word === 0) break; // end mark
+      const stored = (word & BLOCK_UNCOMPRESSED) !== 0;
+      const size = word & 0x7fffffff;
+      if (size > blockMaxSize) fail(`block of ${size} bytes exceeds the frame's ${blockMaxSize}-byte maximum`);
+      if (size > data.length - pos) fail('truncated block');
+      if (blockChecksum) {
+        if (data.length - pos - size < 4) fail('truncated block checksum');
+        if (xxhash32(data, pos, pos + size) !== data.readUInt32LE(pos + size)) fail('block checksum mismatch');
+      }
+      let produced: number;
+      if (stored) {
+        if (size > maxBytes - total) fail(`output exceeds the ${maxBytes}-byte limit`);
+        data.copy(window, kept, pos, pos + size);
+        produced = size;
+      } else {
+        const room = Math.min(blockMaxSize, maxBytes - total);
+        const overflow = room < blockMaxSize ? `output exceeds the ${maxBytes}-byte limit` : `block decodes to more than ${blockMaxSize} bytes`;
+        produced = decodeBlock(data, pos, pos + size, window, kept, kept + room, 0, overflow) - kept;
+      }
+      total += produced;
+      frameTotal += produced;
+      sink(window.subarray(kept, kept + produced));
+      if (history > 0) {
+        const end = kept + produced;
+        kept = Math.min(end, LZ4_HISTORY);
+        window.copyWithin(0, end - kept, end);
+      }
+      pos += size + (blockChecksum ? 4 : 0);
+    }
+    if (contentSize >= 0 && frameTotal !== contentSize) fail(`frame declares ${contentSize} content bytes, holds ${frameTotal}`);
+    frames++;
+  }
+  if (frames === 0) fail('no frame');
+}
+
+/** Whether some frame of `data` carries a content checksum (or the frames cannot be walked: let the whole-content path say why). */
+function needsWholeContent(data: Buffer): boolean {
+  let pos = 0;
+  while (pos < data.length) {
+    if (data.length - pos < 8) return true;
+    const magic = data.readUInt32LE(pos);
+    if ((magic & 0xfffffff0) === SKIPPABLE_MAGIC) {
+      pos += 8 + data.readUInt32LE(pos + 4);
+      continue;
+    }
+    if (magic !== MAGIC) return true;
+    const flg = data[pos + 4]!;
+    if (flg & 0x04) return true;
+    pos += 4 + 2 + (flg & 0x08 ? 8 : 0) + 1;
+    const blockChecksum = (flg & 0x10) !== 0;
+    for (;;) {
+      if (data.length - pos < 4) return true;
+      const word = data.readUInt32LE(pos);
+      pos += 4;
+      if (word === 0) break;
+      pos += (word & 0x7fffffff) + (blockChecksum ? 4 : 0);
+    }
+  }
+  return false;
+}
+
 /** One LZ4 frame, as the Java client writes it: independent 64 KiB blocks, no checksums but the descriptor's. */
 export function lz4CompressFrame(data: Buffer): Buffer {
   const blocks = Math.max(1, Math.ceil(data.length / WRITE_BLOCK_SIZE));

@@ -3,6 +3,7 @@
  * CRC so that only the record checks can refuse it; decompression bombs for gzip, zstd, lz4 and snappy;
  * and the scanner fed in pieces of every size agreeing with the whole-buffer scan.
  */
+import { execFileSync } from 'node:child_process';
 import { createGzip } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { ErrorCode } from '../../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, Compression, LOG_OVERHEAD, Offsets, readBatchHeader, writeBatchCrc } from '../../../protocol/records/batch.js';
 import { compressSync, decompressTo, loadCodecs } from '../../../protocol/records/compression.js';
 import { buildBatch, type RecordInput } from '../../../protocol/records/record.js';
+import { lz4CompressFrame, lz4DecompressFrames, lz4DecompressTo } from '../../../protocol/records/lz4-frame.js';
 import { RecordsScanner, validateBatchRecords, type RecordValidationOptions, type RecordValidationResult } from '../../../protocol/records/validate.js';
 
 const NOW = 1_700_000_000_000;
@@ -360,6 +362,20 @@ describe('decompression bombs are refused without being inflated', () => {
       expectInvalid(await validate(storedBatch(compressSync(codec, zeros), codec)), ErrorCode.INVALID_RECORD, /Invalid record size/);
     }
   });
+  it('lz4: 1 GiB of zeros in independent 64 KiB blocks (about 4.5 MiB compressed), decoded 64 KiB at a time', async () => {
+    const bomb = lz4Bomb(GiB);
+    let fed = 0;
+    let largest = 0;
+    expect(() =>
+      decompressTo(Compression.LZ4, bomb, 4 << 20, (piece) => {
+        fed += piece.length;
+        largest = Math.max(largest, piece.length);
+      }),
+    ).toThrow(/exceeds the 4194304-byte limit/);
+    expect(fed).toBeLessThanOrEqual(4 << 20);
+    expect(largest).toBeLessThanOrEqual(64 * 1024);
+    expectInvalid(await validate(storedBatch(bomb, Compression.LZ4)), ErrorCode.CORRUPT_MESSAGE, /exceeds the 67108864-byte limit/);
+  });
   it('lz4 and snappy: over a lowered limit', async () => {
     for (const codec of [Compression.LZ4, Compression.SNAPPY]) {
       const content = Buffer.concat([bombPrefix(8 << 20), Buffer.alloc((8 << 20) + 1)]);
@@ -370,6 +386,28 @@ describe('decompression bombs are refused without being inflated', () => {
   });
 });
 
+/**
+ * An lz4 frame of independent 64 KiB blocks: the first holds the record header of a `valueLength`-byte
+ * zero value, the others zeros only (one compressed block repeated).
+ */
+function lz4Bomb(valueLength: number): Buffer {
+  const block = (content: Buffer): Buffer => {
+    const frame = lz4CompressFrame(content); // magic, FLG, BD, HC, one block (size word + bytes), end mark
+    return frame.subarray(7, frame.length - 4);
+  };
+  const chunk = 64 * 1024;
+  const prefix = bombPrefix(valueLength);
+  const total = prefix.length + valueLength + 1;
+  const first = block(Buffer.concat([prefix, Buffer.alloc(chunk - prefix.length)]));
+  const zeros = block(Buffer.alloc(chunk));
+  const parts = [lz4CompressFrame(Buffer.alloc(0)).subarray(0, 7), first];
+  let left = total - chunk;
+  for (; left >= chunk; left -= chunk) parts.push(zeros);
+  if (left > 0) parts.push(block(Buffer.alloc(left)));
+  parts.push(Buffer.alloc(4));
+  return Buffer.concat(parts);
+}
+
 /** A one-record batch whose records section is `stored` as is (already compressed with `codec`). */
 function storedBatch(stored: Buffer, codec: number): Buffer {
   const b = batchOf(Buffer.alloc(0), { recordCount: 1 });
@@ -379,6 +417,50 @@ function storedBatch(stored: Buffer, codec: number): Buffer {
   writeBatchCrc(buf, 0);
   return buf;
 }
+
+describe('lz4 as a stream', () => {
+  const payload = (n: number): Buffer => {
+    const b = Buffer.alloc(n);
+    let seed = 7;
+    for (let i = 0; i < n; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      b[i] = i % 3 === 0 ? seed & 0xff : 0x61 + (i % 7); // compressible, with matches across blocks
+    }
+    return b;
+  };
+  const streamed = (frame: Buffer, limit: number): Buffer => {
+    const pieces: Buffer[] = [];
+    lz4DecompressTo(frame, limit, (p) => pieces.push(Buffer.from(p)));
+    return Buffer.concat(pieces);
+  };
+  it('gives what the whole-frame decoder gives, for our (Java-shaped) frames', () => {
+    for (const n of [0, 1, 1000, 65536, 65537, 300_000]) {
+      const data = payload(n);
+      const frame = lz4CompressFrame(data);
+      expect(streamed(frame, 1 << 20).equals(lz4DecompressFrames(frame, 1 << 20))).toBe(true);
+      expect(streamed(frame, 1 << 20).equals(data)).toBe(true);
+    }
+  });
+  it('dependent blocks (lz4 CLI -BD, 64 KiB blocks, no content checksum) keep 64 KiB of history', () => {
+    const data = Buffer.concat([payload(200_000), payload(200_000)]);
+    const frame = execFileSync('lz4', ['-q', '-c', '-BD', '-B4', '--no-frame-crc'], { input: data, maxBuffer: 1 << 26 });
+    expect(frame[4]! & 0x20).toBe(0); // dependent blocks
+    expect(frame[4]! & 0x04).toBe(0); // no content checksum: streamed
+    expect(streamed(frame, 1 << 20).equals(data)).toBe(true);
+    expect(() => streamed(frame, 100_000)).toThrow(/exceeds the 100000-byte limit/);
+  });
+  it('a frame with a content checksum is decoded whole, and checked', () => {
+    const data = payload(150_000);
+    const frame = execFileSync('lz4', ['-q', '-c', '-BD', '-B4'], { input: data, maxBuffer: 1 << 26 });
+    expect(frame[4]! & 0x04).toBe(4);
+    const pieces: number[] = [];
+    lz4DecompressTo(frame, 1 << 20, (p) => pieces.push(p.length));
+    expect(pieces).toEqual([data.length]);
+    const bad = Buffer.from(frame);
+    bad[bad.length - 1]! ^= 0xff;
+    expect(() => lz4DecompressTo(bad, 1 << 20, () => undefined)).toThrow(/checksum/);
+  });
+});
 
 describe('pieces of any size', () => {
   it('scanning in pieces gives the same outcome as scanning the whole section', () => {
