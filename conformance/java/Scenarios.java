@@ -7,6 +7,7 @@ import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
@@ -238,6 +239,42 @@ public class Scenarios {
         for (int i = 0; i < 2000; i++) check(("v" + i).equals(s(got.get(i).value())), "record", i, s(got.get(i).value()));
     }
 
+    static Throwable failureOf(Future<RecordMetadata> f) {
+        try {
+            f.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (InterruptedException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    /** KIP-467: a keyless record in a batch for a compacted topic fails with its own message, the rest of the batch as its companions. */
+    static void recordErrors() throws Exception {
+        String topic = "java-record-errors-" + uid();
+        try (Admin a = admin()) {
+            a.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get();
+        }
+        try (KafkaProducer<byte[], byte[]> p = producer("linger.ms", 60000)) {
+            Future<RecordMetadata> first = p.send(new ProducerRecord<>(topic, 0, b("k1"), b("v1")));
+            Future<RecordMetadata> keyless = p.send(new ProducerRecord<>(topic, 0, null, b("no key")));
+            Future<RecordMetadata> last = p.send(new ProducerRecord<>(topic, 0, b("k3"), b("v3")));
+            p.flush();
+            Throwable e = failureOf(keyless);
+            check(e instanceof InvalidRecordException && e.getMessage().contains("Compacted topic cannot accept message without key in topic partition " + topic + "-0"), e);
+            for (Future<RecordMetadata> f : List.of(first, last)) {
+                Throwable o = failureOf(f);
+                check(o != null && o.getMessage().contains("part of a batch which had one more more invalid records"), o);
+            }
+        }
+        try (KafkaProducer<byte[], byte[]> p = producer()) {
+            sendAll(p, List.of(new ProducerRecord<>(topic, 0, b("k"), b("v"))));
+        }
+        List<ConsumerRecord<byte[], byte[]>> got = readBack(topic, 0, 1);
+        check(got.get(0).offset() == 0 && "v".equals(s(got.get(0).value())), got.get(0));
+    }
+
     static void headersNulls() throws Exception {
         String topic = "java-headers-" + uid();
         List<Header> h = List.of(new RecordHeader("h1", b("one")), new RecordHeader("h2", new byte[0]), new RecordHeader("h1", b("again")), new RecordHeader("n", null));
@@ -313,6 +350,7 @@ public class Scenarios {
             case "describe-configs": describeConfigs(); break;
             case "idempotent-produce": idempotent(); break;
             case "headers-null-key-value": headersNulls(); break;
+            case "record-errors": recordErrors(); break;
             case "large-message": large(); break;
             case "consume-from-timestamp": fromTimestamp(); break;
             default: throw new IllegalArgumentException("unknown scenario " + args[1]);

@@ -165,7 +165,7 @@ for v in "${VERSIONS[@]}"; do
     check "$v/compression-$codec" compression "$v" "$codec"
   done
   for s in keyed-partitioning group-commit-resume describe-configs idempotent-produce headers-null-key-value \
-      large-message consume-from-timestamp; do
+      record-errors large-message consume-from-timestamp; do
     check "$v/$s" scenario "$v" "$s"
   done
   check "$v/kafka-topics" tools_topics "$v"
