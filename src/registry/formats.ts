@@ -4,9 +4,10 @@
  */
 import { parseAvro } from './avro.js';
 import { parseJsonSchema } from './json-schema.js';
+import { parseProtobuf } from './protobuf.js';
 import { SchemaParseError, type ParsedSchema, type ResolvedReference, type SchemaType } from './parsed-schema.js';
 
-export const SCHEMA_TYPES: readonly SchemaType[] = ['JSON', 'AVRO'];
+export const SCHEMA_TYPES: readonly SchemaType[] = ['JSON', 'PROTOBUF', 'AVRO'];
 
 export function isSchemaType(s: string): s is SchemaType {
   return (SCHEMA_TYPES as readonly string[]).includes(s);
@@ -18,6 +19,8 @@ export function parseSchema(schemaType: SchemaType, schema: string, references: 
       return parseAvro(schema, references);
     case 'JSON':
       return parseJsonSchema(schema, references);
+    case 'PROTOBUF':
+      return parseProtobuf(schema, references);
     default:
       throw new SchemaParseError(`Schema type ${schemaType} is not supported by this registry`);
   }

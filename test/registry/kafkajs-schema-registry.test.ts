@@ -94,4 +94,13 @@ describe('@kafkajs/confluent-schema-registry with kafkajs through Samsa', () => 
     expect(JSON.parse(encoded.subarray(5).toString())).toEqual({ id: 3, nome: 'Bea' });
     expect(await new SchemaRegistry({ host: b.url }).decode(encoded)).toEqual({ id: 3, nome: 'Bea' });
   });
+
+  it('registers, encodes and decodes a Protobuf record', async () => {
+    const registry = new SchemaRegistry({ host: b.url });
+    const schema = 'syntax = "proto3";\npackage com.example;\n\nmessage User {\n  int32 id = 1;\n  string nome = 2;\n}\n';
+    const { id } = await registry.register({ type: SchemaType.PROTOBUF, schema }, { subject: 'users-proto-value' });
+    const encoded = await registry.encode(id, { id: 5, nome: 'Caio' });
+    expect(encoded.readUInt32BE(1)).toBe(id);
+    expect(await new SchemaRegistry({ host: b.url }).decode(encoded)).toMatchObject({ id: 5, nome: 'Caio' });
+  });
 });

@@ -1,0 +1,397 @@
+/**
+ * Protobuf schemas in the registry (`schemaType: "PROTOBUF"`): `.proto` text, as Confluent stores it.
+ *
+ * - Parsing is protobufjs's. The schema and its references (each under its import path, e.g.
+ *   `"references": [{"name": "other.proto", ...}]` for `import "other.proto";`) are parsed into one root and
+ *   every type must resolve. The well-known types `google/protobuf/{any,duration,empty,field_mask,struct,
+ *   timestamp,wrappers}.proto` are built in, so schemas may import them without a reference, as with
+ *   Confluent.
+ * - The canonical string is the file printed again from its parse tree in the layout of Wire's
+ *   ProtoFileElement.toSchema (which Confluent stores): `syntax`, `package`, imports, options, then each
+ *   type, two-space indented, fields as `label type name = tag [options];`. Formatting and comments do not
+ *   change a schema's identity.
+ * - Compatibility is Confluent's protobuf SchemaDiff (original = old, update = new): messages and enums by
+ *   name, fields by tag, scalar kinds grouped as in the proto3 guide's "updating a message" (int32, int64,
+ *   uint32, uint64, bool and enums interchangeable; sint32/sint64; fixed32/sfixed32; fixed64/sfixed64;
+ *   string/bytes), oneofs; a pair is compatible when every difference is in Confluent's COMPATIBLE_CHANGES.
+ *   Messages read as Confluent's `Difference{fullPath='#/User/2', type=FIELD_KIND_CHANGED}`.
+ */
+import protobuf from 'protobufjs';
+import { SchemaParseError, type Difference, type ParsedSchema, type ResolvedReference } from './parsed-schema.js';
+
+const COMPATIBLE = new Set([
+  'MESSAGE_ADDED', 'MESSAGE_MOVED', 'ENUM_ADDED', 'ENUM_REMOVED', 'ENUM_CONST_ADDED', 'ENUM_CONST_CHANGED', 'ENUM_CONST_REMOVED',
+  'FIELD_ADDED', 'FIELD_REMOVED', 'FIELD_NAME_CHANGED', 'FIELD_STRING_OR_BYTES_LABEL_CHANGED', 'ONEOF_ADDED', 'ONEOF_REMOVED', 'ONEOF_FIELD_ADDED',
+]);
+
+const SCALARS = new Set(['double', 'float', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64', 'bool', 'string', 'bytes']);
+
+function scalarKind(type: string): string {
+  switch (type) {
+    case 'int32':
+    case 'int64':
+    case 'uint32':
+    case 'uint64':
+    case 'bool':
+      return 'GENERAL_NUMBER';
+    case 'sint32':
+    case 'sint64':
+      return 'SIGNED_NUMBER';
+    case 'string':
+    case 'bytes':
+      return 'STRING_OR_BYTES';
+    case 'fixed32':
+    case 'sfixed32':
+      return 'FIXED32';
+    case 'fixed64':
+    case 'sfixed64':
+      return 'FIXED64';
+    default:
+      return type.toUpperCase();
+  }
+}
+
+type Nested = protobuf.ReflectionObject;
+const isType = (o: Nested): o is protobuf.Type => o instanceof protobuf.Type;
+const isEnum = (o: Nested): o is protobuf.Enum => o instanceof protobuf.Enum;
+
+/** A proto3 `optional` field sits in a synthetic oneof named `_field`; Wire and Confluent see a plain field. */
+function realOneof(f: protobuf.Field): protobuf.OneOf | null {
+  return f.partOf && f.options?.proto3_optional !== true ? f.partOf : null;
+}
+
+// ---------------------------------------------------------------- printing (Wire's layout)
+
+function optionValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return String(v);
+}
+
+function fieldOptions(f: protobuf.Field): string {
+  const entries = Object.entries(f.options ?? {}).filter(([k]) => k !== 'proto3_optional');
+  return entries.length === 0 ? '' : ` [${entries.map(([k, v]) => `${k} = ${optionValue(v)}`).join(', ')}]`;
+}
+
+function fieldLine(f: protobuf.Field, proto3: boolean): string {
+  if (f instanceof protobuf.MapField) return `map<${f.keyType}, ${f.type}> ${f.name} = ${f.id}${fieldOptions(f)};`;
+  let label = '';
+  if (f.rule === 'repeated') label = 'repeated ';
+  else if (f.rule === 'required') label = 'required ';
+  else if (f.options?.proto3_optional === true || (!proto3 && !f.partOf)) label = 'optional ';
+  return `${label}${f.type} ${f.name} = ${f.id}${fieldOptions(f)};`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l === '' ? l : `  ${l}`))
+    .join('\n');
+}
+
+function printEnum(e: protobuf.Enum): string {
+  const lines = Object.entries(e.options ?? {}).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
+  for (const [name, value] of Object.entries(e.values)) lines.push(`${name} = ${value};`);
+  return `enum ${e.name} {\n${indent(lines.join('\n'))}\n}`;
+}
+
+function printType(t: protobuf.Type, proto3: boolean): string {
+  const sections: string[] = [];
+  const options = Object.entries(t.options ?? {}).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
+  if (options.length > 0) sections.push(options.join('\n'));
+  const reserved = (t.reserved ?? []).map((r) => (typeof r === 'string' ? JSON.stringify(r) : r[0] === r[1] ? String(r[0]) : `${r[0]} to ${r[1] === 536870911 ? 'max' : r[1]}`));
+  if (reserved.length > 0) sections.push(`reserved ${reserved.join(', ')};`);
+  const plain = t.fieldsArray.filter((f) => realOneof(f) === null).map((f) => fieldLine(f, proto3));
+  if (plain.length > 0) sections.push(plain.join('\n'));
+  for (const o of t.oneofsArray) {
+    if (o.fieldsArray.every((f) => f.options?.proto3_optional === true)) continue;
+    sections.push(`oneof ${o.name} {\n${indent(o.fieldsArray.map((f) => fieldLine(f, true)).join('\n'))}\n}`);
+  }
+  for (const n of t.nestedArray) {
+    if (isType(n)) sections.push(printType(n, proto3));
+    else if (isEnum(n)) sections.push(printEnum(n));
+  }
+  return sections.length === 0 ? `message ${t.name} {}` : `message ${t.name} {\n${indent(sections.join('\n\n'))}\n}`;
+}
+
+interface FileInfo {
+  readonly syntax: string | null;
+  readonly packageName: string | null;
+  readonly imports: readonly string[];
+  readonly types: readonly Nested[];
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+function printFile(f: FileInfo): string {
+  const blocks: string[] = [];
+  const head: string[] = [];
+  if (f.syntax !== null) head.push(`syntax = "${f.syntax}";`);
+  if (f.packageName !== null) head.push(`package ${f.packageName};`);
+  if (head.length > 0) blocks.push(head.join('\n'));
+  if (f.imports.length > 0) blocks.push(f.imports.map((i) => `import "${i}";`).join('\n'));
+  const options = Object.entries(f.options).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
+  if (options.length > 0) blocks.push(options.join('\n'));
+  const proto3 = f.syntax === 'proto3';
+  for (const t of f.types) {
+    if (isType(t)) blocks.push(printType(t, proto3));
+    else if (isEnum(t)) blocks.push(printEnum(t));
+  }
+  return `${blocks.join('\n\n')}\n`;
+}
+
+// ---------------------------------------------------------------- compatibility (Confluent's SchemaDiff)
+
+class Diff {
+  readonly differences: { type: string; path: string }[] = [];
+  private path: string[] = ['#'];
+  private readonly inProgress = new Set<protobuf.Type>();
+
+  constructor(
+    private readonly originalPackage: string,
+    private readonly updatePackage: string,
+  ) {}
+
+  get compatible(): boolean {
+    return this.differences.every((d) => COMPATIBLE.has(d.type));
+  }
+
+  private add(type: string): void {
+    this.differences.push({ type, path: this.path.join('/') });
+  }
+
+  private at(part: string, f: () => void): void {
+    this.path.push(part);
+    try {
+      f();
+    } finally {
+      this.path.pop();
+    }
+  }
+
+  file(o: FileInfo, u: FileInfo): void {
+    if (o.packageName !== u.packageName) this.add('PACKAGE_CHANGED');
+    this.typeElements(o.types, u.types);
+  }
+
+  private typeElements(original: readonly Nested[], update: readonly Nested[]): void {
+    const index = (list: readonly Nested[]): { messages: Map<string, [protobuf.Type, number]>; enums: Map<string, protobuf.Enum> } => {
+      const messages = new Map<string, [protobuf.Type, number]>();
+      const enums = new Map<string, protobuf.Enum>();
+      let i = 0;
+      for (const n of list) {
+        // Map entry types are not declared types in protobufjs; nothing to skip here.
+        if (isType(n)) messages.set(n.name, [n, i++]);
+        else if (isEnum(n)) enums.set(n.name, n);
+      }
+      return { messages, enums };
+    };
+    const o = index(original);
+    const u = index(update);
+    for (const name of new Set([...o.messages.keys(), ...u.messages.keys()])) {
+      this.at(name, () => {
+        const om = o.messages.get(name);
+        const um = u.messages.get(name);
+        if (!um) return this.add('MESSAGE_REMOVED');
+        if (!om) return this.add('MESSAGE_ADDED');
+        this.message(om[0], um[0]);
+        // Reordering is compatible: message indexes in records refer to the schema of their own id.
+        if (om[1] !== um[1]) this.add('MESSAGE_MOVED');
+      });
+    }
+    for (const name of new Set([...o.enums.keys(), ...u.enums.keys()])) {
+      this.at(name, () => {
+        const oe = o.enums.get(name);
+        const ue = u.enums.get(name);
+        if (!ue) return this.add('ENUM_REMOVED');
+        if (!oe) return this.add('ENUM_ADDED');
+        const byNumber = (e: protobuf.Enum): Map<number, string> => new Map(Object.entries(e.values).map(([k, v]) => [v, k]));
+        const on = byNumber(oe);
+        const un = byNumber(ue);
+        for (const n of new Set([...on.keys(), ...un.keys()])) {
+          this.at(String(n), () => {
+            if (!un.has(n)) this.add('ENUM_CONST_REMOVED');
+            else if (!on.has(n)) this.add('ENUM_CONST_ADDED');
+            else if (on.get(n) !== un.get(n)) this.add('ENUM_CONST_CHANGED');
+          });
+        }
+      });
+    }
+  }
+
+  private message(original: protobuf.Type, update: protobuf.Type): void {
+    if (this.inProgress.has(original)) return;
+    this.inProgress.add(original);
+    try {
+      const topLevel = (t: protobuf.Type): Map<number, protobuf.Field> => new Map(t.fieldsArray.filter((f) => realOneof(f) === null).map((f) => [f.id, f]));
+      const originalByTag = topLevel(original);
+      const updateByTag = topLevel(update);
+      const oneofs = (t: protobuf.Type): Map<string, protobuf.OneOf> => new Map(t.oneofsArray.filter((o) => o.fieldsArray.some((f) => realOneof(f) === o)).map((o) => [o.name, o]));
+      const originalOneofs = oneofs(original);
+      const updateOneofs = oneofs(update);
+      const originalOneofTags = new Set([...originalOneofs.values()].flatMap((o) => o.fieldsArray.map((f) => f.id)));
+      for (const oneof of updateOneofs.values()) {
+        this.at(oneof.name, () => {
+          let moved = 0;
+          let existing = 0;
+          for (const f of oneof.fieldsArray) {
+            if (originalByTag.delete(f.id)) moved++;
+            else if (originalOneofTags.has(f.id)) existing++;
+          }
+          if (moved > 1) this.add('MULTIPLE_FIELDS_MOVED_TO_ONEOF');
+          else if (moved === 1 && existing > 0) this.add('FIELD_MOVED_TO_EXISTING_ONEOF');
+        });
+      }
+      for (const name of new Set([...originalOneofs.keys(), ...updateOneofs.keys()])) {
+        this.at(name, () => {
+          const oo = originalOneofs.get(name);
+          const uo = updateOneofs.get(name);
+          if (!uo) return this.add('ONEOF_REMOVED');
+          if (!oo) return this.add('ONEOF_ADDED');
+          const of = new Map(oo.fieldsArray.map((f) => [f.id, f]));
+          const uf = new Map(uo.fieldsArray.map((f) => [f.id, f]));
+          for (const tag of new Set([...of.keys(), ...uf.keys()])) {
+            this.at(String(tag), () => {
+              const a = of.get(tag);
+              const b = uf.get(tag);
+              if (!b) return this.add('ONEOF_FIELD_REMOVED');
+              if (!a) return this.add('ONEOF_FIELD_ADDED');
+              this.field(a, b);
+            });
+          }
+        });
+      }
+      for (const tag of new Set([...originalByTag.keys(), ...updateByTag.keys()])) {
+        this.at(String(tag), () => {
+          const a = originalByTag.get(tag);
+          const b = updateByTag.get(tag);
+          if (!b) return this.add(a!.rule === 'required' ? 'REQUIRED_FIELD_REMOVED' : 'FIELD_REMOVED');
+          if (!a) return this.add(b.rule === 'required' ? 'REQUIRED_FIELD_ADDED' : 'FIELD_ADDED');
+          this.field(a, b);
+        });
+      }
+      this.typeElements(original.nestedArray, update.nestedArray);
+    } finally {
+      this.inProgress.delete(original);
+    }
+  }
+
+  private kind(f: protobuf.Field): 'SCALAR' | 'MAP' | 'MESSAGE' {
+    if (f.map) return 'MAP';
+    if (SCALARS.has(f.type)) return 'SCALAR';
+    f.resolve();
+    return f.resolvedType instanceof protobuf.Enum ? 'SCALAR' : 'MESSAGE';
+  }
+
+  private field(original: protobuf.Field, update: protobuf.Field): void {
+    if (original.name !== update.name) this.add('FIELD_NAME_CHANGED');
+    const ok = this.kind(original);
+    const uk = this.kind(update);
+    if (ok !== uk) return this.add('FIELD_KIND_CHANGED');
+    if (ok === 'SCALAR') {
+      const sk = (f: protobuf.Field): string => (SCALARS.has(f.type) ? scalarKind(f.type) : 'GENERAL_NUMBER');
+      if (sk(original) !== sk(update)) return this.add('FIELD_SCALAR_KIND_CHANGED');
+      if ((original.rule === 'repeated') !== (update.rule === 'repeated')) {
+        this.add(sk(original) === 'STRING_OR_BYTES' ? 'FIELD_STRING_OR_BYTES_LABEL_CHANGED' : 'FIELD_NUMERIC_LABEL_CHANGED');
+      }
+      return;
+    }
+    if (ok === 'MAP' && original instanceof protobuf.MapField && update instanceof protobuf.MapField) {
+      const om = original;
+      const um = update;
+      if (scalarKind(om.keyType) !== scalarKind(um.keyType)) return this.add('FIELD_SCALAR_KIND_CHANGED');
+      const valueOnly = (f: protobuf.MapField): protobuf.Field => {
+        const v = new protobuf.Field(f.name, f.id, f.type);
+        v.parent = f.parent;
+        return v;
+      };
+      return this.field(valueOnly(om), valueOnly(um));
+    }
+    original.resolve();
+    update.resolve();
+    const ot = original.resolvedType as protobuf.Type;
+    const ut = update.resolvedType as protobuf.Type;
+    const local = (t: protobuf.Type, pkg: string): string => {
+      const full = t.fullName.replace(/^\./, '');
+      return pkg !== '' && full.startsWith(`${pkg}.`) ? full.slice(pkg.length + 1) : full;
+    };
+    if (local(ot, this.originalPackage) !== local(ut, this.updatePackage)) return this.add('FIELD_NAMED_TYPE_CHANGED');
+    const sub = new Diff(this.originalPackage, this.updatePackage);
+    sub.path = [...this.path];
+    for (const t of this.inProgress) sub.inProgress.add(t);
+    sub.message(ot, ut);
+    this.differences.push(...sub.differences);
+    if (!sub.compatible) this.add('FIELD_NAMED_TYPE_CHANGED');
+  }
+}
+
+export class ProtobufSchema implements ParsedSchema {
+  readonly schemaType = 'PROTOBUF' as const;
+  constructor(
+    readonly canonical: string,
+    private readonly file: FileInfo,
+  ) {}
+
+  isBackwardCompatible(writer: ParsedSchema): Difference[] {
+    if (!(writer instanceof ProtobufSchema)) return [() => 'Incompatible because of different schema type'];
+    const diff = new Diff(writer.file.packageName ?? '', this.file.packageName ?? '');
+    diff.file(writer.file, this.file);
+    return diff.differences.filter((d) => !COMPATIBLE.has(d.type)).map((d) => () => `Difference{fullPath='${d.path}', type=${d.type}}`);
+  }
+}
+
+const PARSE_OPTIONS = { keepCase: true, alternateCommentMode: true };
+
+function syntaxOf(text: string): string | null {
+  // The parser keeps no `syntax`; read it from the text without its comments.
+  const m = /^\s*syntax\s*=\s*["'](proto[23])["']\s*;/m.exec(text.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ''));
+  return m ? m[1]! : null;
+}
+
+function parseInto(text: string, root: protobuf.Root, what: string): protobuf.IParserResult {
+  try {
+    return protobuf.parse(text, root, PARSE_OPTIONS);
+  } catch (err) {
+    throw new SchemaParseError(`${what}: ${(err as Error).message}`);
+  }
+}
+
+export function parseProtobuf(schema: string, references: readonly ResolvedReference[] = []): ProtobufSchema {
+  // One root holding the references, the built-in well-known types and the schema, so every type resolves.
+  const root = new protobuf.Root();
+  const provided = new Set<string>();
+  for (const ref of references) {
+    if (ref.schemaType !== 'PROTOBUF') throw new SchemaParseError(`reference ${ref.name} is a ${ref.schemaType} schema, not PROTOBUF`);
+    parseInto(ref.schema, root, `Invalid referenced schema ${ref.name}`);
+    provided.add(ref.name);
+  }
+  // The schema alone, for its own package, imports, options and types in declaration order.
+  const own = parseInto(schema, new protobuf.Root(), 'Invalid schema');
+  for (const imp of [...(own.imports ?? []), ...(own.weakImports ?? [])]) {
+    if (provided.has(imp)) continue;
+    const builtIn = protobuf.common.get(imp) as protobuf.INamespace | null;
+    if (builtIn?.nested) root.addJSON(builtIn.nested);
+    else throw new SchemaParseError(`import "${imp}" is neither a reference nor a built-in file`);
+  }
+  const parsed = parseInto(schema, root, 'Invalid schema');
+  try {
+    root.resolveAll();
+  } catch (err) {
+    throw new SchemaParseError((err as Error).message);
+  }
+  const pkg = parsed.package ?? null;
+  const ownNs = pkg === null ? own.root : own.root.lookup(pkg);
+  const fullNs = pkg === null ? root : root.lookup(pkg);
+  if (!(ownNs instanceof protobuf.Namespace) || !(fullNs instanceof protobuf.Namespace)) throw new SchemaParseError(`package ${pkg} not found`);
+  // The printed file comes from the schema's own tree; the diff uses the resolved one (field types known).
+  const ownTypes = ownNs.nestedArray.filter((n) => isType(n) || isEnum(n));
+  const info = (types: readonly Nested[], options: Record<string, unknown>): FileInfo => ({
+    syntax: syntaxOf(schema),
+    packageName: pkg,
+    imports: [...(own.imports ?? [])],
+    types,
+    options,
+  });
+  const canonical = printFile(info(ownTypes, { ...(ownNs.options ?? {}) }));
+  const resolvedTypes = ownTypes.map((t) => fullNs.get(t.name)).filter((t): t is Nested => t !== null);
+  return new ProtobufSchema(canonical, info(resolvedTypes, { ...(ownNs.options ?? {}) }));
+}
