@@ -34,7 +34,7 @@ import type { GroupCoordinator } from '../group/coordinator.js';
 import { startGroupCoordinator } from '../group/start.js';
 import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
 import { TopicError } from './topic-error.js';
-import { DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
+import { brokerPropertyValue, DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
 
 interface PersistedTopic {
@@ -161,7 +161,7 @@ export class Broker implements OffsetsTopicHost {
       appendSettings: (topicId) => this.appendSettings(topicId),
       producerStateOptions: {
         logger: logger.child({ component: 'producer-state' }),
-        producerIdExpirationMs: Number(config.props.get('producer.id.expiration.ms') ?? 86400000),
+        producerIdExpirationMs: Number(brokerPropertyValue(config, 'producer.id.expiration.ms') ?? 86400000),
         producerIdExpirationCheckIntervalMs: Number(config.props.get('producer.id.expiration.check.interval.ms') ?? 600000),
       },
     });
@@ -199,7 +199,7 @@ export class Broker implements OffsetsTopicHost {
     broker.retentionTimer.unref();
     if ((config.props.get('log.cleaner.enable') ?? 'true') === 'true') {
       const number = (name: string, fallback: number): number => {
-        const n = Number(config.props.get(name) ?? fallback);
+        const n = Number(brokerPropertyValue(broker.config, name) ?? fallback);
         return Number.isFinite(n) && n < Number.MAX_SAFE_INTEGER ? n : Infinity;
       };
       broker.logCleaner = new LogCleaner(broker.logManager, {

@@ -32,7 +32,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LogDirFailureError } from '../../storage/errors.js';
 import { writeFileAtomic } from '../../storage/file-util.js';
-import { parseProperty, type DynamicBrokerConfigLayers } from '../config.js';
+import { BROKER_PROPERTIES, parseProperty, type BrokerConfig, type DynamicBrokerConfigLayers } from '../config.js';
 import { DYNAMIC_SECURITY_CONFIGS, isPerBrokerOnly, KEPT_DYNAMIC_CONFIGS, LISTENER_PREFIXED, type KafkaConfigDef } from '../kafka-broker-configs.js';
 import { TOPIC_CONFIGS, validateConfigValue, type TopicConfigDef } from './topic-config.js';
 
@@ -44,6 +44,18 @@ export const DYNAMIC_BROKER_CONFIGS: ReadonlyMap<string, TopicConfigDef> = new M
 );
 
 export type DynamicConfigLevel = 'perBroker' | 'clusterDefault';
+
+/**
+ * Dynamic in Kafka (LogCleaner.RECONFIGURABLE_CONFIGS, DynamicProducerStateManagerConfig) and used by
+ * Samsa, which reads them when the log cleaner starts and when a partition opens: a change takes effect
+ * at the next start (Kafka applies it at once).
+ */
+export const DYNAMIC_AT_START: ReadonlySet<string> = new Set(['log.cleaner.backoff.ms', 'log.cleaner.io.max.bytes.per.second', 'log.cleaner.dedupe.buffer.size', 'producer.id.expiration.ms']);
+
+/** A broker property's value with its dynamic layers on top: this node's, the cluster default, then static. */
+export function brokerPropertyValue(config: BrokerConfig, name: string): string | undefined {
+  return config.dynamic?.perBroker.get(name) ?? config.dynamic?.clusterDefault.get(name) ?? config.props.get(name);
+}
 
 interface Persisted {
   perBroker?: Record<string, string>;
@@ -61,7 +73,7 @@ function scalaSet(names: readonly string[]): string {
  */
 export function dynamicBrokerConfigsProblem(values: ReadonlyMap<string, string>, level: DynamicConfigLevel = 'perBroker'): string | null {
   const names = [...values.keys()];
-  const nonDynamic = names.filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k) && !KEPT_DYNAMIC_CONFIGS.has(k) && !DYNAMIC_SECURITY_CONFIGS.has(k) && !LISTENER_PREFIXED.test(k));
+  const nonDynamic = names.filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k) && !DYNAMIC_AT_START.has(k) && !KEPT_DYNAMIC_CONFIGS.has(k) && !DYNAMIC_SECURITY_CONFIGS.has(k) && !LISTENER_PREFIXED.test(k));
   if (nonDynamic.length > 0) return `Cannot update these configs dynamically: ${scalaSet(nonDynamic)}`;
   const unprefixedSecurity = names.filter((k) => DYNAMIC_SECURITY_CONFIGS.has(k));
   if (unprefixedSecurity.length > 0) return `These security configs can be dynamically updated only per-listener using the listener prefix: ${scalaSet(unprefixedSecurity)}`;
@@ -69,6 +81,7 @@ export function dynamicBrokerConfigsProblem(values: ReadonlyMap<string, string>,
     const topicSynonym = DYNAMIC_BROKER_CONFIGS.get(name);
     try {
       if (topicSynonym) validateConfigValue(topicSynonym, name, value);
+      else if (DYNAMIC_AT_START.has(name)) parseProperty(BROKER_PROPERTIES.find((p) => p.name === name)!, value);
       else {
         // A listener-prefixed name is checked as its base config (validateConfigTypes).
         const kept = KEPT_DYNAMIC_CONFIGS.get(LISTENER_PREFIXED.exec(name)?.[1] ?? name);

@@ -449,6 +449,10 @@ describe('Kafka\'s other dynamic broker configs (kept and described, not applied
       errorCode: ErrorCode.INVALID_REQUEST,
       errorMessage: 'Invalid value many for configuration num.io.threads: Not a number of type INT',
     });
+    expect(await iac('', [{ name: 'producer.id.expiration.ms', configOperation: SET, value: '0' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: 'Invalid value 0 for configuration producer.id.expiration.ms: Value must be at least 1',
+    });
     expect(await iac(String(nodeId), [{ name: 'num.io.threads', configOperation: SET, value: '0' }])).toMatchObject({
       errorCode: ErrorCode.INVALID_REQUEST,
       errorMessage: 'Invalid value 0 for configuration num.io.threads: Value must be at least 1',
@@ -483,7 +487,7 @@ describe('dynamic broker configs across a restart', () => {
       validateOnly: false,
     });
     expect(r.responses.map((x) => x.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
-    const kept = await c.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: String(nodeId), configs: [{ name: 'message.max.bytes', configOperation: SET, value: '400' }, { name: 'num.network.threads', configOperation: SET, value: '5' }] }], validateOnly: false });
+    const kept = await c.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: String(nodeId), configs: [{ name: 'message.max.bytes', configOperation: SET, value: '400' }, { name: 'num.network.threads', configOperation: SET, value: '5' }, { name: 'log.cleaner.backoff.ms', configOperation: SET, value: '777' }] }], validateOnly: false });
     expect(kept.responses[0]!.errorCode).toBe(ErrorCode.NONE);
     c.close();
     broker = await broker.restart();
@@ -492,6 +496,8 @@ describe('dynamic broker configs across a restart', () => {
     expect(await produce('dyn-restart', 0, 1, 600)).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     const afterRestart = await c.request(DescribeConfigs, 4, { resources: [{ resourceType: BROKER, resourceName: String(nodeId), configurationKeys: ['num.network.threads'] }], includeSynonyms: false, includeDocumentation: false });
     expect(afterRestart.results[0]!.configs[0]).toMatchObject({ value: '5', configSource: 2 });
+    // log.cleaner.backoff.ms is dynamic in Kafka and used by Samsa's cleaner, which reads it when it starts.
+    expect((broker.broker.logCleaner as unknown as { backoffMs: number }).backoffMs).toBe(777);
     const cleared = await c.request(AlterConfigs, 2, {
       resources: [{ resourceType: BROKER, resourceName: '', configs: [] }, { resourceType: BROKER, resourceName: String(nodeId), configs: [] }],
       validateOnly: false,

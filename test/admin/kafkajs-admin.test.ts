@@ -184,4 +184,17 @@ describe('kafkajs admin: configs', () => {
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: id, configEntries: [] }] });
     expect(await describeTopicConfig('cfg-broker', 'retention.ms')).toMatchObject({ value: '604800000', configSource: 5 });
   });
+
+  it('broker configs Kafka changes at runtime beyond the topic defaults (SASL, thread pools) are accepted and described with their source', async () => {
+    const id = String(broker.broker.nodeId);
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: id, configEntries: [{ name: 'sasl.kerberos.min.time.before.relogin', value: '60001' }, { name: 'num.io.threads', value: '9' }] }],
+    });
+    const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.BROKER, name: id, configNames: ['sasl.kerberos.min.time.before.relogin', 'num.io.threads'] }], includeSynonyms: false });
+    const entries = Object.fromEntries(described.resources[0]!.configEntries.map((e) => [e.configName, e]));
+    expect(entries['sasl.kerberos.min.time.before.relogin']).toMatchObject({ configValue: '60001', readOnly: false, configSource: 2 });
+    expect(entries['num.io.threads']).toMatchObject({ configValue: '9', readOnly: false, configSource: 2 });
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: id, configEntries: [] }] });
+  });
 });
