@@ -1,14 +1,16 @@
 /**
  * The `samsa` command line: `samsa start` runs a broker; `samsa dump-log <file...>` prints log directory
- * files (dump-log.ts); more commands join as their issues land.
+ * files (dump-log.ts); `topic`, `group`, `produce`, `consume` and `cluster` talk the Kafka protocol to a
+ * running broker (client-commands.ts, exit codes documented there and in README.md "CLI").
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { createLogger, startBroker, type LogFormat, type RunningBroker } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { LogDirFailureError } from '../../storage/errors.js';
 import { ListenerError } from '../server/server.js';
 import { RegistryConfigError } from '../registry/start.js';
+import { applyExitOverride, registerClientCommands, usageStatus } from './client-commands.js';
 
 /** How long a shutdown may take before the process gives up on it and exits with status 1. */
 const SHUTDOWN_DEADLINE_MS = 30_000;
@@ -120,5 +122,26 @@ async function runCli(): Promise<void> {
       flush();
     });
 
-  await program.parseAsync(process.argv);
+  // Added last: their global options (-b, --json, --timeout) are declared on the program itself.
+  registerClientCommands(program, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, signal: interruptSignal() }, (code) => {
+    process.exitCode = code;
+  });
+  // Usage errors exit with 2 (ExitCode.USAGE), as getopt-style tools do, not commander's default 1.
+  applyExitOverride(program);
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(usageStatus(err));
+    throw err;
+  }
+}
+
+/** Aborted on the first SIGINT or SIGTERM seen by a client command (a running `consume` stops and commits). */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  if (process.argv.slice(2).includes('consume')) {
+    process.once('SIGINT', () => controller.abort());
+    process.once('SIGTERM', () => controller.abort());
+  }
+  return controller.signal;
 }

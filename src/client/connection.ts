@@ -1,0 +1,160 @@
+/**
+ * One client connection to a Kafka broker (Samsa or Apache Kafka), built on our own protocol codecs: frames
+ * requests, pipelines them by correlation id, and negotiates each API's version from the broker's
+ * ApiVersions answer (KIP-35): the highest version both sides know, capped where the caller's code only
+ * speaks older field layouts.
+ */
+import { connect, type Socket } from 'node:net';
+import { ApiVersions } from '../../protocol/messages/api-versions.js';
+import { readResponseHeader, responseHeaderVersion, writeRequestHeader } from '../../protocol/headers.js';
+import { Reader, Writer } from '../../protocol/primitives.js';
+import { type ApiMessages, type MessageDecl, type MessageInput, type MessageValue } from '../../protocol/schema.js';
+
+/** The broker could not be reached, closed the connection, or did not answer in time. */
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+}
+
+/** The broker and this client share no version of an API this command needs. */
+export class UnsupportedApiError extends Error {
+  override readonly name = 'UnsupportedApiError';
+}
+
+interface Pending {
+  correlationId: number;
+  resolve: (frame: Buffer) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** The largest response frame accepted: a fetch answer is bounded by the request's maxBytes, well below. */
+const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+
+export class BrokerConnection {
+  private chunks: Buffer[] = [];
+  private bufferedBytes = 0;
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelationId = 1;
+  private closedReason: string | null = null;
+  private versions = new Map<number, { min: number; max: number }>();
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly address: string,
+    private readonly clientId: string,
+    private readonly timeoutMs: number,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.fail(`connection to ${address} closed`));
+    socket.on('error', (err) => this.fail(`connection to ${address} failed: ${err.message}`));
+  }
+
+  static async open(host: string, port: number, opts: { clientId: string; timeoutMs: number }): Promise<BrokerConnection> {
+    const address = `${host}:${port}`;
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host, port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new ConnectionError(`could not connect to ${address} within ${opts.timeoutMs} ms`));
+      }, opts.timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new ConnectionError(`could not connect to ${address}: ${err.message}`));
+      });
+    });
+    socket.setNoDelay(true);
+    const conn = new BrokerConnection(socket, address, opts.clientId, opts.timeoutMs);
+    // ApiVersions v0 is understood by every broker since 0.10 and answered with header v0 at any version
+    // (KIP-511), so v3 works too; a broker older than v3 answers UNSUPPORTED_VERSION with its own range.
+    let res = await conn.send(ApiVersions, 3, { clientSoftwareName: 'samsa-cli', clientSoftwareVersion: '0.1.0' });
+    if (res.errorCode === 35) res = await conn.send(ApiVersions, 0, {});
+    if (res.errorCode !== 0) throw new ConnectionError(`${address} answered ApiVersions with error ${res.errorCode}`);
+    for (const k of res.apiKeys) conn.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+    return conn;
+  }
+
+  /** The version to use for `api`: the highest both sides support, at most `cap`. */
+  versionFor<Req extends MessageDecl, Res extends MessageDecl>(api: ApiMessages<Req, Res>, cap?: number): number {
+    const broker = this.versions.get(api.apiKey);
+    const ours = api.request.validVersions;
+    if (broker === undefined) throw new UnsupportedApiError(`${this.address} does not support ${api.name}`);
+    const max = Math.min(broker.max, ours.max, cap ?? Number.MAX_SAFE_INTEGER);
+    const min = Math.max(broker.min, ours.min);
+    if (max < min) throw new UnsupportedApiError(`${this.address} supports ${api.name} v${broker.min}-${broker.max}, this client v${ours.min}-${Math.min(ours.max, cap ?? ours.max)}`);
+    return max;
+  }
+
+  /** Sends at the negotiated version (see versionFor) and returns the decoded response with that version. */
+  async request<Req extends MessageDecl, Res extends MessageDecl>(
+    api: ApiMessages<Req, Res>,
+    body: MessageInput<Req>,
+    cap?: number,
+  ): Promise<{ version: number; response: MessageValue<Res> }> {
+    const version = this.versionFor(api, cap);
+    return { version, response: await this.send(api, version, body) };
+  }
+
+  async send<Req extends MessageDecl, Res extends MessageDecl>(api: ApiMessages<Req, Res>, version: number, body: MessageInput<Req>): Promise<MessageValue<Res>> {
+    if (this.closedReason !== null) throw new ConnectionError(this.closedReason);
+    const correlationId = this.nextCorrelationId++;
+    const w = new Writer();
+    w.int32(0);
+    writeRequestHeader(w, { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: this.clientId }, api.request.isFlexible(version));
+    api.request.encode(w, body, version);
+    const frame = w.toBuffer();
+    frame.writeInt32BE(frame.length - 4, 0);
+    const response = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new ConnectionError(`${this.address} did not answer ${api.name} within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.pending.set(correlationId, { correlationId, resolve, reject, timer });
+      this.socket.write(frame);
+    });
+    const r = new Reader(response);
+    readResponseHeader(r, responseHeaderVersion(api.apiKey, api.response.isFlexible(version)));
+    return api.response.decode(r, version);
+  }
+
+  close(): void {
+    this.fail('connection closed by the client');
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bufferedBytes += chunk.length;
+    let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bufferedBytes);
+    while (buf.length >= 4) {
+      const size = buf.readInt32BE(0);
+      if (size < 4 || size > MAX_FRAME_BYTES) {
+        this.fail(`${this.address} sent a frame of ${size} bytes`);
+        this.socket.destroy();
+        return;
+      }
+      if (buf.length < 4 + size) break;
+      const frame = buf.subarray(4, 4 + size);
+      buf = buf.subarray(4 + size);
+      const p = this.pending.get(frame.readInt32BE(0));
+      if (p === undefined) continue; // the answer to a request that already timed out
+      this.pending.delete(p.correlationId);
+      clearTimeout(p.timer);
+      p.resolve(frame);
+    }
+    this.chunks = buf.length > 0 ? [buf] : [];
+    this.bufferedBytes = buf.length;
+  }
+
+  private fail(reason: string): void {
+    if (this.closedReason === null) this.closedReason = reason;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new ConnectionError(reason));
+    }
+    this.pending.clear();
+  }
+}
