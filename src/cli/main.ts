@@ -79,11 +79,12 @@ async function runCli(): Promise<void> {
       // the broker as soon as it is up.
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
-      // Run by npm (`npx samsa start`, `npm exec`, a script without exec), there is a shell between npm and
-      // this process: a SIGTERM to npm ends npm and that shell, and this process would be left holding the
-      // port. Being re-parented means whoever started it is gone, so stop. Only under npm: a broker started
-      // with `nohup ... &` outlives its shell on purpose.
-      if (process.env.npm_lifecycle_event !== undefined) {
+      // Run by `npx samsa start` / `npm exec`, there is a shell between npm and this process: a SIGTERM to
+      // npm ends npm and that shell, and this process would be left holding the port. Being re-parented
+      // means whoever started it is gone, so stop. Only for npm exec and npm start (npm_command, npm 7+):
+      // a broker started with `nohup ... &`, or put in the background by a script that `npm run` or
+      // `npm test` runs, may outlive its shell on purpose.
+      if (process.env.npm_command === 'exec' || process.env.npm_command === 'start') {
         const parent = process.ppid;
         setInterval(() => {
           if (process.ppid !== parent) stop('parent process exited');

@@ -208,13 +208,32 @@ describe('stopping', () => {
     // As under `npx samsa start`, a shell stands between npm and the broker, and killing npm and the shell
     // leaves the broker re-parented.
     const port = await freePort();
-    const shell = track(run('sh', ['-c', `"${process.execPath}" bin/samsa.js ${startArgs(port, await tempDir()).join(' ')}; true`], { npm_lifecycle_event: 'npx' }));
+    const shell = track(run('sh', ['-c', `"${process.execPath}" bin/samsa.js ${startArgs(port, await tempDir()).join(' ')}; true`], { npm_command: 'exec', npm_lifecycle_event: 'npx' }));
     await shell.waitFor(isStarted, 'the started line');
     const broker = descendants(shell.proc.pid!);
     expect(broker.length).toBe(1);
     shell.proc.kill('SIGKILL');
     await until(() => !alive(broker[0]!), `the orphaned broker (pid ${broker[0]}) to exit`);
     expect(await canConnect(port)).toBe(false);
+  });
+
+  it('a broker not run by npm exec or npm start keeps running when its shell exits', async () => {
+    const port = await freePort();
+    const shell = track(run('sh', ['-c', `"${process.execPath}" bin/samsa.js ${startArgs(port, await tempDir()).join(' ')}; true`], { npm_command: 'run' }));
+    await shell.waitFor(isStarted, 'the started line');
+    const broker = descendants(shell.proc.pid!);
+    expect(broker.length).toBe(1);
+    shell.proc.kill('SIGKILL');
+    // Re-parented and still serving after several of the 500 ms checks an npm-run broker would make.
+    await until(() => readFileSync(`/proc/${broker[0]}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] !== String(shell.proc.pid), 're-parenting');
+    const deadline = Date.now() + 2_000;
+    while (Date.now() < deadline) {
+      expect(alive(broker[0]!)).toBe(true);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await canConnect(port)).toBe(true);
+    process.kill(broker[0]!, 'SIGTERM');
+    await until(() => !alive(broker[0]!), 'the broker to stop on SIGTERM');
   });
 
   it('exits promptly after "stopped" with a consumer group member connected and fetching', async () => {
