@@ -365,10 +365,11 @@ class CompatibilityChecker {
   }
 
   private checkFields(reader: Extract<AvroNode, { kind: 'record' }>, writer: Extract<AvroNode, { kind: 'record' }>): Incompatibility[] {
+    const writerFields = new Map(writer.fields.map((f) => [f.name, f]));
     return this.at('fields', () =>
       reader.fields.flatMap((field) =>
         this.at(String(field.pos), () => {
-          const writerField = writer.fields.find((f) => f.name === field.name) ?? field.aliases.map((a) => writer.fields.find((f) => f.name === a)).find((f) => f !== undefined);
+          const writerField = writerFields.get(field.name) ?? field.aliases.map((a) => writerFields.get(a)).find((f) => f !== undefined);
           if (writerField) return this.at('type', () => this.check(field.type, writerField.type));
           // A reader field the writer does not have is filled from its default.
           return field.hasDefault ? [] : [this.incompatible('READER_FIELD_MISSING_DEFAULT_VALUE', field.name)];

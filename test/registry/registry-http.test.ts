@@ -330,6 +330,18 @@ describe('mode', () => {
   });
 });
 
+describe('parse cache', () => {
+  it('parses a schema text once while it is recent, and keeps at most 256 texts', () => {
+    const registry = b.registry!.registry;
+    const req = (n: number) => ({ schema: JSON.stringify(record(`P${n}`, [{ name: 'x', type: 'int' }])), schemaType: 'AVRO' as const, references: [] });
+    const first = registry.parse(req(0));
+    expect(registry.parse(req(0))).toBe(first);
+    for (let n = 1; n <= 256; n++) registry.parse(req(n));
+    // 256 newer texts pushed the first one out: it is parsed again.
+    expect(registry.parse(req(0))).not.toBe(first);
+  });
+});
+
 describe('storage', () => {
   it('writes Confluent\'s key and value JSON to the compacted _schemas topic', async () => {
     await post('/subjects/store-value/versions', avro(userV1()));
