@@ -67,9 +67,13 @@ export class LogDirLock {
         try {
           await fh.writeFile(content);
           await fh.sync();
-        } finally {
+        } catch (err) {
+          // A full disk: no half-written lock is left to puzzle the next start.
           await fh.close();
+          await unlink(path).catch(() => undefined);
+          throw err;
         }
+        await fh.close();
         heldHere.add(key);
         return new LogDirLock(logDir, key);
       } catch (err) {

@@ -184,14 +184,17 @@ export class LogManager {
             `Tried to assign topic ID ${toKafkaUuidString(topicId)} to log for topic partition ${key},but log already contained topic ID ${written.topicId}`,
           );
         }
+        const existed = await fileExists(dir);
         const log = await Log.open(dir, config, { logger: this.logger, now: this.options.now });
         this.logs.set(key, log);
         if (topicId !== undefined && written?.topicId !== toKafkaUuidString(topicId)) {
           try {
             await writePartitionMetadataFile(dir, toKafkaUuidString(topicId));
           } catch (err) {
+            // A directory this call created holds nothing yet: it goes (e.g. a full disk), an older one stays.
             this.logs.delete(key);
-            await log.close({ cleanShutdown: false });
+            if (existed) await log.close({ cleanShutdown: false });
+            else await log.delete().catch((e: unknown) => this.logger.warn({ err: e, log: key }, 'removing a new partition directory failed'));
             throw err;
           }
         }

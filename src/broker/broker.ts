@@ -168,21 +168,27 @@ export class Broker implements OffsetsTopicHost {
   }
 
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
+    // A full or failing disk while loading: one clear reason instead of an uncaught ENOSPC.
+    const asLoadFailure = (err: unknown): unknown => {
+      const code = err instanceof LogDirFailureError ? null : ioErrorCode(err);
+      if (code === null) return err;
+      const path = (err as NodeJS.ErrnoException).path;
+      const dirs = config.logDirs.split(',').map((d) => d.trim());
+      const logDir = (path && dirs.find((d) => path.startsWith(d))) || dirs[0]!;
+      return logDirLoadFailure(err as NodeJS.ErrnoException, logDir, 'loading the log directory');
+    };
     // Before reading anything: a second process on the same log dirs must not touch them (Kafka's .lock).
-    const locks = await lockLogDirs(config.logDirList);
+    let locks: LogDirLock[];
+    try {
+      locks = await lockLogDirs(config.logDirs);
+    } catch (err) {
+      throw asLoadFailure(err);
+    }
     try {
       return await Broker.startLocked(config, logger, locks);
     } catch (err) {
       await Promise.all(locks.map((l) => l.release()));
-      // A full or failing disk while loading: one clear reason instead of an uncaught ENOSPC.
-      const code = err instanceof LogDirFailureError ? null : ioErrorCode(err);
-      if (code !== null) {
-        const path = (err as NodeJS.ErrnoException).path;
-        const dirs = config.logDirs.split(',').map((d) => d.trim());
-        const logDir = (path && dirs.find((d) => path.startsWith(d))) || dirs[0]!;
-        throw logDirLoadFailure(err as NodeJS.ErrnoException, logDir, 'loading the log directory');
-      }
-      throw err;
+      throw asLoadFailure(err);
     }
   }
 
@@ -552,7 +558,9 @@ export class Broker implements OffsetsTopicHost {
     this.current = this.current.withTopic(changed);
     this.configGeneration++;
     this.replicaManager.applyLogConfig(this.current.topicById(state.topicId)!);
-    await this.persistTopics();
+    await this.persistTopics().catch((err: unknown) => {
+      throw this.asTopicError(err, `changing the configs of ${name}`);
+    });
     this.logger.info({ topic: name, configs: Object.fromEntries(overrides) }, 'topic configs changed');
   }
 
@@ -566,7 +574,9 @@ export class Broker implements OffsetsTopicHost {
     if (problem !== null) throw new TopicError(ErrorCode.INVALID_REQUEST, problem);
     if (validateOnly) return;
     try {
-      await this.dynamicConfig.set(level, values);
+      await this.dynamicConfig.set(level, values).catch((err: unknown) => {
+        throw this.asTopicError(err, 'changing dynamic broker configs');
+      });
     } finally {
       this.configGeneration++;
     }
