@@ -2,6 +2,7 @@
  * Small helpers over fs/promises shared by the storage files: v2 batch header field offsets, exact int64
  * reads as JS numbers, full positional reads and writes, directory fsync and atomic text-file replacement.
  */
+import { randomBytes } from 'node:crypto';
 import { writeSync, writevSync } from 'node:fs';
 import { constants, type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 
@@ -146,4 +147,18 @@ export async function fileExists(path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+}
+
+/**
+ * The name a partition directory `<topic>-<partition>` is renamed to before deletion (`-delete`) or when
+ * moved aside (`-stray`): `<topic>-<partition>.<uuid without dashes><suffix>`, the topic cut short so the
+ * name stays within 255 bytes (Kafka's LocalLog.logDirNameWithSuffixCappedLength; a 249-character topic
+ * would otherwise fail with ENAMETOOLONG).
+ */
+export function partitionDirNameWithSuffix(dirName: string, suffix: '-delete' | '-stray'): string {
+  const uid = randomBytes(16).toString('hex');
+  const dash = dirName.lastIndexOf('-');
+  const topic = dash > 0 ? dirName.slice(0, dash) : dirName;
+  const rest = `${dash > 0 ? dirName.slice(dash) : ''}.${uid}${suffix}`;
+  return `${topic.slice(0, Math.max(0, Math.min(topic.length, 255 - Buffer.byteLength(rest))))}${rest}`;
 }

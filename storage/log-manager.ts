@@ -7,11 +7,10 @@
  * fewest partitions (Kafka's placement rule). Logs are opened a few at a time (Kafka's
  * num.recovery.threads.per.data.dir).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { fileExists, fsyncDir } from './file-util.js';
+import { fileExists, fsyncDir, partitionDirNameWithSuffix } from './file-util.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
 import { InconsistentTopicIdError, LogDirFailureError } from './errors.js';
 import { parseKafkaUuidString, toKafkaUuidString } from './kafka-uuid.js';
@@ -138,7 +137,7 @@ export class LogManager {
           throw new LogDirFailureError(`Malformed partition.metadata file ${join(dir, 'partition.metadata')}: topic_id ${written.topicId} is not a Kafka Uuid`, join(dir, 'partition.metadata'));
         }
         if (expected !== null && (writtenId === null || writtenId === expected.toLowerCase())) continue;
-        const stray = `${dir}.${randomBytes(16).toString('hex')}-stray`;
+        const stray = join(logDir, partitionDirNameWithSuffix(entry.name, '-stray'));
         await rename(dir, stray);
         changed = true;
         moved.push(stray);
@@ -241,7 +240,7 @@ export class LogManager {
     else {
       for (const logDir of this.logDirs) {
         // Kafka's order: renamed `<dir>.<uuid>-delete` first (a crash then leaves nothing to reopen), then removed.
-        const doomed = `${join(logDir, key)}.${randomBytes(16).toString('hex')}-delete`;
+        const doomed = join(logDir, partitionDirNameWithSuffix(key, '-delete'));
         try {
           await rename(join(logDir, key), doomed);
         } catch (err) {

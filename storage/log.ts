@@ -35,7 +35,6 @@
  * concurrently; they see only batches whose write completed. Deleted segments are renamed `.deleted` and
  * unlinked after file.delete.delay.ms, so a read in flight keeps a valid file handle.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -45,6 +44,7 @@ import {
   fileExists,
   fsyncDir,
   LAST_OFFSET_DELTA_POS,
+  partitionDirNameWithSuffix,
   PARTITION_LEADER_EPOCH_POS,
   readInt64,
   unlinkIfExists,
@@ -986,7 +986,7 @@ export class Log {
     const run = async (): Promise<void> => {
       this.stopTimers();
       await this.closeFiles();
-      const doomed = `${this.dir}.${randomBytes(16).toString('hex')}-delete`;
+      const doomed = join(dirname(this.dir), partitionDirNameWithSuffix(basename(this.dir), '-delete'));
       try {
         await rename(this.dir, doomed);
         await fsyncDir(dirname(this.dir));

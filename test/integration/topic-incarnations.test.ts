@@ -175,6 +175,30 @@ describe('a deleted topic', () => {
   });
 });
 
+describe('the longest topic names (249 characters)', () => {
+  it('are deleted and moved aside as stray within the 255-byte file name limit', async () => {
+    const dir = await tempDir();
+    let b = await broker(dir);
+    const long = 'l'.repeat(249);
+    const other = `${'m'.repeat(248)}x`;
+    await produce(b, long, ['a']);
+    await produce(b, other, ['b']);
+    const admin = kafka(b).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [long] });
+    await admin.disconnect();
+    expect((await readdir(dir)).filter((e) => e.startsWith('lll'))).toEqual([]);
+    await b.stop();
+    // The topic metadata loses `other` (as after a crash right after its deletion was saved).
+    await writeFile(join(dir, 'samsa-topics.json'), '[]');
+    b = await broker(dir);
+    const strays = (await readdir(dir)).filter((e) => e.startsWith('mmm'));
+    expect(strays).toHaveLength(1);
+    expect(strays[0]).toMatch(/^m+-0\.[0-9a-f]{32}-stray$/);
+    expect(Buffer.byteLength(strays[0]!)).toBeLessThanOrEqual(255);
+  });
+});
+
 describe('LogManager.getOrCreate with a topic id', () => {
   it('refuses (INCONSISTENT_TOPIC_ID) a directory written for another topic id and leaves it alone', async () => {
     const dir = await tempDir();
