@@ -186,7 +186,8 @@ export function parseProperty(def: PropertyDef, raw: string): string {
   }
   if (def.validValues) {
     const entries = def.type === 'list' ? value.split(/\s*,\s*/).filter((e) => e !== '') : [value];
-    for (const e of entries) if (!def.validValues.includes(e)) throw invalid(def.name, value, `String must be one of: ${def.validValues.join(', ')}`);
+    // ValidList checks each entry with ValidString, whose message names the entry, not the whole list.
+    for (const e of entries) if (!def.validValues.includes(e)) throw invalid(def.name, e, `String must be one of: ${def.validValues.join(', ')}`);
   }
   return value;
 }

@@ -53,7 +53,7 @@ describe('typed properties', () => {
     expect(refused({ 'auto.create.topics.enable': 'yes' })).toBe('Invalid value yes for configuration auto.create.topics.enable: Expected value to be either true or false');
     expect(build({ 'auto.create.topics.enable': 'FALSE' }).autoCreateTopicsEnable).toBe(false);
     expect(refused({ 'log.cleaner.io.max.bytes.per.second': 'fast' })).toBe('Invalid value fast for configuration log.cleaner.io.max.bytes.per.second: Not a number of type DOUBLE');
-    expect(refused({ 'log.cleanup.policy': 'delete,archive' })).toBe('Invalid value delete,archive for configuration log.cleanup.policy: String must be one of: compact, delete');
+    expect(refused({ 'log.cleanup.policy': 'delete,archive' })).toBe('Invalid value archive for configuration log.cleanup.policy: String must be one of: compact, delete');
     expect(refused({ 'log.message.timestamp.type': 'BrokerTime' })).toBe('Invalid value BrokerTime for configuration log.message.timestamp.type: String must be one of: CreateTime, LogAppendTime');
   });
 
