@@ -8,6 +8,13 @@ if ! python3 -c 'import confluent_kafka' 2>/dev/null; then
   python3 -m pip install -q confluent-kafka >"$CONF_CACHE/confluent-kafka-install.log" 2>&1 \
     || install_failed confluent-kafka-python "$CONF_CACHE/confluent-kafka-install.log"
 fi
+# The Schema Registry serializers' dependencies (fastavro, jsonschema, protobuf, ...): the package's extras.
+if ! python3 -c 'import fastavro, jsonschema, google.protobuf, cachetools' 2>/dev/null; then
+  echo "installing confluent-kafka[avro,json,protobuf,schemaregistry] from PyPI"
+  v="$(python3 -c 'import confluent_kafka as c; print(c.version()[0])')"
+  python3 -m pip install -q "confluent-kafka[avro,json,protobuf,schemaregistry]==$v" >"$CONF_CACHE/confluent-kafka-extras-install.log" 2>&1 \
+    || install_failed confluent-kafka-python "$CONF_CACHE/confluent-kafka-extras-install.log"
+fi
 python3 -c 'import confluent_kafka as c; print("confluent-kafka", c.version()[0], "librdkafka", c.libversion()[0])'
 trap samsa_cleanup EXIT
 samsa_start || install_failed confluent-kafka-python "$SAMSA_LOG"
@@ -17,6 +24,10 @@ for s in metadata create-describe-delete-topic compression-none compression-gzip
     delivery-callback acks-0 acks-1 acks-all admin-partitions-configs group-members-range \
     group-members-cooperative-sticky group-manual-commit; do
   check "$s" timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" "$s"
+done
+# The built-in Schema Registry (at $REGISTRY_URL, from lib.sh) with the stock serializers: registry.py.
+for s in sr-avro-roundtrip sr-avro-evolution sr-json-roundtrip; do
+  check "$s" timeout 120 python3 "$DIR/registry.py" "$BOOTSTRAP" "$REGISTRY_URL" "$s"
 done
 # group-offsets-restart (SIGTERM) and group-offsets-restart-crash (SIGKILL): commit, restart the broker, check.
 # The restart runs at top level (not inside `check`, a subshell) because samsa_restart changes SAMSA_PID; the
