@@ -34,8 +34,8 @@ function msg<B extends RaftBody>(source: number, destination: number, body: B, c
   return { source, destination, correlationId, body };
 }
 
-function vote(candidateId: number, candidateEpoch: number, lastOffsetEpoch = 0, lastOffset = 0, clusterId: string | null = CLUSTER): VoteRequest {
-  return { kind: 'VoteRequest', clusterId, candidateEpoch, candidateId, lastOffsetEpoch, lastOffset };
+function vote(candidateId: number, candidateEpoch: number, lastOffsetEpoch = 0, lastOffset = 0, clusterId: string | null = CLUSTER, preVote = false): VoteRequest {
+  return { kind: 'VoteRequest', clusterId, candidateEpoch, candidateId, lastOffsetEpoch, lastOffset, preVote };
 }
 
 function fetch(replicaId: number, currentLeaderEpoch: number, fetchOffset: number, lastFetchedEpoch: number, clusterId: string | null = CLUSTER): FetchRequest {
@@ -48,14 +48,36 @@ function onlyReply<B extends RaftBody>(effects: RaftEffect[]): B {
   return out[0]!.body as B;
 }
 
+/** Node `from`'s answer to a (pre-)vote request, matched to it by correlation id. */
+function answer(c: RaftCore, now: number, req: RaftMessage, granted = true): RaftEffect[] {
+  const b = req.body as VoteRequest;
+  const body: VoteResponse = { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: b.preVote ? b.candidateEpoch - 1 : b.candidateEpoch, voteGranted: granted };
+  return c.handle(now, { source: req.destination, destination: req.source, correlationId: req.correlationId, body });
+}
+
+/** Election timeout at `now` (Prospective), node 2 says yes to the pre-vote: the Candidate's effects. */
+function standForElection(c: RaftCore, now: number): RaftEffect[] {
+  const pre = sent(c.tick(now)).find((m) => m.destination === 2 && m.body.kind === 'VoteRequest')!;
+  expect(c.stateName).toBe('Prospective');
+  expect(pre.body).toMatchObject({ preVote: true, candidateEpoch: c.epoch + 1 });
+  const effects = answer(c, now, pre);
+  expect(c.stateName).toBe('Candidate');
+  return effects;
+}
+
+/** Stands for election at `now` and wins with node 2's vote. */
+function elect(c: RaftCore, now: number): RaftEffect[] {
+  const vote = sent(standForElection(c, now)).find((m) => m.destination === 2 && m.body.kind === 'VoteRequest')!;
+  const effects = answer(c, now + 1, vote);
+  expect(c.stateName).toBe('Leader');
+  return effects;
+}
+
 /** A 3-voter node 1 made leader of epoch 1 by node 2's vote. */
 function leaderOfEpoch1(log: RaftRecord[] = []): RaftCore {
   const c = core({ state: { leaderId: -1, leaderEpoch: 0, votedId: -1 }, log });
   c.drain();
-  c.tick(5000); // election timeout: candidate of epoch 1
-  expect(c.stateName).toBe('Candidate');
-  c.handle(5001, msg<VoteResponse>(2, 1, { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: c.epoch, voteGranted: true }));
-  expect(c.stateName).toBe('Leader');
+  elect(c, 5000);
   return c;
 }
 
@@ -86,13 +108,12 @@ describe('elections', () => {
   it('a candidate persists its own vote before asking, and becomes leader on a majority', () => {
     const c = core();
     c.drain();
-    const effects = c.tick(2000);
-    expect(c.stateName).toBe('Candidate');
+    const effects = standForElection(c, 2000);
     expect(effects[0]).toEqual({ type: 'persist-quorum-state', state: { leaderId: -1, leaderEpoch: 1, votedId: 1 } });
     const votes = sent(effects);
     expect(votes.map((m) => m.destination).sort()).toEqual([2, 3]);
-    expect(votes[0]!.body).toMatchObject({ kind: 'VoteRequest', candidateEpoch: 1, candidateId: 1, lastOffset: 0, lastOffsetEpoch: 0 });
-    const after = c.handle(2001, msg<VoteResponse>(2, 1, { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: 1, voteGranted: true }, votes[0]!.correlationId));
+    expect(votes[0]!.body).toMatchObject({ kind: 'VoteRequest', candidateEpoch: 1, candidateId: 1, lastOffset: 0, lastOffsetEpoch: 0, preVote: false });
+    const after = answer(c, 2001, votes[0]!);
     expect(c.stateName).toBe('Leader');
     expect(after[0]).toEqual({ type: 'persist-quorum-state', state: { leaderId: 1, leaderEpoch: 1, votedId: 1 } });
     expect(sent(after).filter((m) => m.body.kind === 'BeginQuorumEpochRequest').map((m) => m.destination).sort()).toEqual([2, 3]);
@@ -134,8 +155,7 @@ describe('elections', () => {
     expect(c.epoch).toBe(4);
     expect(sent(effects).map((m) => m.body.kind)).toEqual(['EndQuorumEpochRequest', 'EndQuorumEpochRequest']);
     expect(onlyReply<VoteResponse>(c.handle(1, msg(2, 1, vote(2, 4)))).voteGranted).toBe(false);
-    c.tick(c.nextWakeupMs());
-    expect(c.stateName).toBe('Candidate');
+    standForElection(c, c.nextWakeupMs());
     expect(c.epoch).toBe(5);
   });
 
@@ -146,8 +166,7 @@ describe('elections', () => {
     expect(sent(effects)[0]!.body).toMatchObject({ kind: 'FetchRequest', currentLeaderEpoch: 4, fetchOffset: 0, lastFetchedEpoch: 0, replicaId: 1 });
     c.tick(1999);
     expect(c.stateName).toBe('Follower');
-    c.tick(2000);
-    expect(c.stateName).toBe('Candidate');
+    standForElection(c, 2000);
     expect(c.epoch).toBe(5);
   });
 
@@ -157,6 +176,53 @@ describe('elections', () => {
     expect(c.stateName).toBe('Voted');
     expect(c.epoch).toBe(7);
     expect(reply.voteGranted).toBe(true);
+  });
+});
+
+describe('pre-vote (KIP-996)', () => {
+  it('a pre-vote changes nothing on the voter: no epoch change, nothing persisted', () => {
+    const c = core({ state: { leaderId: -1, leaderEpoch: 5, votedId: -1 } });
+    c.drain();
+    const effects = c.handle(1, msg(2, 1, vote(2, 6, 0, 0, CLUSTER, true)));
+    expect(effects.map((e) => e.type)).toEqual(['send']);
+    expect((effects[0] as { message: RaftMessage<VoteResponse> }).message.body).toMatchObject({ voteGranted: true, leaderEpoch: 5 });
+    expect(c.epoch).toBe(5);
+    expect(c.stateName).toBe('Unattached');
+  });
+
+  it('a follower that fetched from its leader refuses pre-votes, until the leader steps down', () => {
+    const f = core({ nodeId: 2, state: { leaderId: 1, leaderEpoch: 3, votedId: -1 } });
+    const req = sent(f.drain())[0]!;
+    const ok: FetchResponse = { kind: 'FetchResponse', errorCode: 0, partitionErrorCode: 0, highWatermark: 0, currentLeader: { leaderId: 1, leaderEpoch: 3 }, divergingEpoch: null, records: [] };
+    const next = sent(f.handle(1, { source: 1, destination: 2, correlationId: req.correlationId, body: ok }))[0]!;
+    expect(onlyReply<VoteResponse>(f.handle(2, msg(3, 2, vote(3, 4, 0, 0, CLUSTER, true)))).voteGranted).toBe(false);
+    // The leader answers that it no longer leads epoch 3 (it restarted and resigned).
+    f.handle(3, { source: 1, destination: 2, correlationId: next.correlationId, body: { ...ok, partitionErrorCode: RaftError.NOT_LEADER_OR_FOLLOWER } });
+    expect(onlyReply<VoteResponse>(f.handle(4, msg(3, 2, vote(3, 4, 0, 0, CLUSTER, true)))).voteGranted).toBe(true);
+    expect(f.epoch).toBe(3);
+  });
+
+  it('a prospective node refused by a majority keeps its epoch: a node cut off cannot inflate epochs', () => {
+    const c = core({ state: { leaderId: 2, leaderEpoch: 7, votedId: -1 } });
+    c.drain();
+    for (let round = 0; round < 5; round++) {
+      const pres = sent(c.tick(c.nextWakeupMs())).filter((m) => m.body.kind === 'VoteRequest');
+      expect(c.stateName).toBe('Prospective');
+      for (const p of pres) answer(c, c.nextWakeupMs() - 1, p, false);
+      expect(c.epoch).toBe(7);
+      expect(c.quorumState.leaderEpoch).toBe(7);
+    }
+  });
+
+  it('a yes to a pre-vote is not a vote: a Candidate counts only answers to its own vote requests', () => {
+    const c = core();
+    c.drain();
+    const pres = sent(c.tick(2000)).filter((m) => m.body.kind === 'VoteRequest');
+    answer(c, 2000, pres[0]!); // node 2's pre-vote yes: Candidate of epoch 1
+    expect(c.stateName).toBe('Candidate');
+    // Node 3's pre-vote yes arrives late, claiming epoch 1: it must not elect us.
+    c.handle(2001, { source: 3, destination: 1, correlationId: pres[1]!.correlationId, body: { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: 1, voteGranted: true } });
+    expect(c.stateName).toBe('Candidate');
   });
 });
 
@@ -222,9 +288,7 @@ describe('replication', () => {
     // Node 1 holds three records of epoch 1 from an earlier leader; it becomes leader of epoch 2.
     const c = core({ log: [data(1, 'a'), data(1, 'b'), data(1, 'c')], state: { leaderId: -1, leaderEpoch: 1, votedId: -1 } });
     c.drain();
-    c.tick(5000);
-    c.handle(5001, msg<VoteResponse>(2, 1, { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: 2, voteGranted: true }));
-    expect(c.stateName).toBe('Leader');
+    elect(c, 5000);
     expect(c.record(3)?.value.kind).toBe('leader-change');
     // Node 2 has the three old records: a majority holds offsets 0-2, but nothing of epoch 2 yet.
     c.handle(5002, msg(2, 1, fetch(2, 2, 3, 1)));
@@ -238,8 +302,7 @@ describe('replication', () => {
     // Leader: epochs 1 (offsets 0-1), 3 (2-..). Follower has epoch 2 records at 2-3 from a leader that lost.
     const c = core({ log: [data(1, 'a'), data(1, 'b'), data(3, 'x')], state: { leaderId: -1, leaderEpoch: 3, votedId: -1 } });
     c.drain();
-    c.tick(5000);
-    c.handle(5001, msg<VoteResponse>(2, 1, { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: -1, leaderEpoch: 4, voteGranted: true }));
+    elect(c, 5000);
     const r = onlyReply<FetchResponse>(c.handle(5002, msg(3, 1, fetch(3, 4, 4, 2))));
     expect(r.divergingEpoch).toEqual({ epoch: 1, offset: 2 });
     expect(r.records).toEqual([]);

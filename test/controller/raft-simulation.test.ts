@@ -1,5 +1,5 @@
 /**
- * Deterministic simulation of the Raft quorum (issue 11 acceptance): 3 and 5 voters over a faulty network
+ * Deterministic simulation of the Raft quorum (issue 11 acceptance), pre-vote included: 3 and 5 voters over a faulty network
  * (delay, drop, duplicate, reorder, partitions, one-way links), crashes with restarts from the persisted
  * state (torn unflushed tails, crashes in the middle of a step), graceful resignations and client
  * proposals; then everything healed, and a leader with every proposal committed required within 15
@@ -110,8 +110,8 @@ function firstCatchingSeed(factory: CoreFactory, voters: number, seeds: number[]
 describe('the simulation catches broken cores', () => {
   const cases: { name: string; factory: CoreFactory; voters: number; known: number; search: number; expect: RegExp }[] = [
     { name: 'votes without the log up-to-date check', factory: (c, p, l, n, r) => new NoLogUpToDateCheck(c, p, l, n, r), voters: 3, known: 1, search: 50, expect: /lacks committed offset|applies .* where .* was committed/ },
-    { name: 'commits without a record of the current epoch', factory: (c, p, l, n, r) => new NoCurrentEpochCommitRule(c, p, l, n, r), voters: 5, known: 266, search: 600, expect: /lacks committed offset|applies .* where .* was committed/ },
-    { name: 'answers votes it never persisted', factory: (c, p, l, n, r) => new VoteNotPersisted(c, p, l, n, r), voters: 3, known: 249, search: 700, expect: /two leaders in epoch|changed its vote/ },
+    { name: 'commits without a record of the current epoch', factory: (c, p, l, n, r) => new NoCurrentEpochCommitRule(c, p, l, n, r), voters: 5, known: 924, search: 1000, expect: /lacks committed offset|applies .* where .* was committed/ },
+    { name: 'answers votes it never persisted', factory: (c, p, l, n, r) => new VoteNotPersisted(c, p, l, n, r), voters: 3, known: 62, search: 700, expect: /two leaders in epoch|changed its vote/ },
   ];
   for (const c of cases) {
     it(`${c.name} (${c.voters} voters)`, () => {

@@ -51,10 +51,16 @@ function plain(rs: readonly RaftRecord[]): unknown[] {
 
 describe('core messages through the wire', () => {
   it('Vote v0-2', () => {
-    const req = { kind: 'VoteRequest', clusterId: 'c1', candidateEpoch: 7, candidateId: 2, lastOffsetEpoch: 6, lastOffset: 123 } as const;
+    const req = { kind: 'VoteRequest', clusterId: 'c1', candidateEpoch: 7, candidateId: 2, lastOffsetEpoch: 6, lastOffset: 123, preVote: false } as const;
     const res = { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 74, leaderId: 3, leaderEpoch: 8, voteGranted: false } as const;
     for (let v = 0; v <= 2; v++) {
       expect(wire.voteRequestFromWire(roundTrip(Vote, 'request', wire.voteRequestToWire(req, 1), v))).toEqual({ ok: true, request: req });
+      if (v >= 2) {
+        const pre = { ...req, preVote: true };
+        expect(wire.voteRequestFromWire(roundTrip(Vote, 'request', wire.voteRequestToWire(pre, 1), v))).toEqual({ ok: true, request: pre });
+      } else {
+        expect(() => roundTrip(Vote, 'request', wire.voteRequestToWire({ ...req, preVote: true }, 1), v)).toThrow(ProtocolError);
+      }
       expect(wire.voteResponseFromWire(roundTrip(Vote, 'response', wire.voteResponseToWire(res), v))).toEqual(res);
       const clusterError = { ...res, errorCode: 104, partitionErrorCode: 0, leaderId: -1, leaderEpoch: -1 };
       expect(wire.voteResponseFromWire(roundTrip(Vote, 'response', wire.voteResponseToWire(clusterError), v))).toEqual(clusterError);
@@ -86,12 +92,10 @@ describe('core messages through the wire', () => {
     }
   });
 
-  it('a request for another partition, a pre-vote, or a Fetch below v12 gets INVALID_REQUEST', () => {
-    const vote = wire.voteRequestToWire({ kind: 'VoteRequest', clusterId: 'c1', candidateEpoch: 1, candidateId: 2, lastOffsetEpoch: 0, lastOffset: 0 }, 1);
+  it('a request for another partition, or a Fetch below v12, gets INVALID_REQUEST', () => {
+    const vote = wire.voteRequestToWire({ kind: 'VoteRequest', clusterId: 'c1', candidateEpoch: 1, candidateId: 2, lastOffsetEpoch: 0, lastOffset: 0, preVote: false }, 1);
     const decoded = roundTrip(Vote, 'request', { ...vote, topics: [{ ...vote.topics![0]!, topicName: 'other' }] }, 1) as wire.WireVoteRequest;
     expect(wire.voteRequestFromWire(decoded)).toMatchObject({ ok: false, response: { errorCode: 42 } });
-    const pre = roundTrip(Vote, 'request', { ...vote, topics: [{ ...vote.topics![0]!, partitions: [{ ...vote.topics![0]!.partitions![0]!, preVote: true }] }] }, 2) as wire.WireVoteRequest;
-    expect(wire.voteRequestFromWire(pre)).toMatchObject({ ok: false, response: { errorCode: 42 } });
     const begin = wire.beginQuorumEpochRequestToWire({ kind: 'BeginQuorumEpochRequest', clusterId: null, leaderId: 2, leaderEpoch: 1 }, 1);
     const p1 = roundTrip(BeginQuorumEpoch, 'request', { ...begin, topics: [{ ...begin.topics![0]!, partitions: [{ ...begin.topics![0]!.partitions![0]!, partitionIndex: 1 }] }] }, 1) as wire.WireBeginQuorumEpochRequest;
     expect(wire.beginQuorumEpochRequestFromWire(p1)).toMatchObject({ ok: false, response: { errorCode: 42 } });
@@ -154,7 +158,7 @@ describe('three cores over the wire', () => {
     const cores = new Map(voters.map((id) => [id, new RaftCore(quorumConfig({ nodeId: id, clusterId: 'wire', voters, appendLingerMs: 0 }), null, [], 0, new SeededRandom(id))]));
     let now = 0;
     const queue: RaftMessage[] = [];
-    const versions: Record<string, number> = { Vote: 1, BeginQuorumEpoch: 1, EndQuorumEpoch: 1, Fetch: 15 };
+    const versions: Record<string, number> = { Vote: 2, BeginQuorumEpoch: 1, EndQuorumEpoch: 1, Fetch: 15 };
     /** What the receiving node gets: the message as decoded from the bytes of its wire form. */
     const throughBytes = (m: RaftMessage): RaftMessage => {
       const b = m.body;

@@ -27,6 +27,8 @@ export interface VoteRequest {
   readonly candidateId: number;
   readonly lastOffsetEpoch: number;
   readonly lastOffset: number;
+  /** KIP-996: a non-binding poll for epoch candidateEpoch; the voter neither changes epoch nor persists. */
+  readonly preVote: boolean;
 }
 export interface VoteResponse {
   readonly kind: 'VoteResponse';

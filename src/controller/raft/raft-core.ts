@@ -15,21 +15,29 @@
  *   (start)       otherwise                                          Unattached(E)
  *   any           message with epoch E' > E, leader L known          Follower(E', L)
  *   any           message with epoch E' > E, no leader               Unattached(E')
- *   Unattached,   message with epoch E naming leader L               Follower(E, L)
- *    Voted,
+ *   Unattached,   message with epoch E naming leader L (unless L     Follower(E, L)
+ *    Voted,        is known to have stepped down in E)
+ *    Prospective,
  *    Candidate
  *   Unattached    Vote(E) granted: candidate's log >= ours           Voted(E, C)
- *   Unattached,   election timeout (random in [T, 2T))               Candidate(E+1), votes for itself
+ *   Unattached,   election timeout (random in [T, 2T))               Prospective(E): pre-votes for E+1
  *    Voted
+ *   Prospective   pre-vote yes from a majority                       Candidate(E+1), votes for itself
+ *   Prospective   election timeout                                   Prospective(E), a new round
+ *   Prospective   Vote(E) granted (no vote nor leader known in E)    Voted(E, C)
  *   Candidate     votes from a majority                              Leader(E)
- *   Candidate     majority rejected, or election timeout             (backoff) -> Candidate(E+1)
- *   Follower      no successful Fetch for fetch.timeout.ms           Candidate(E+1)
+ *   Candidate     majority rejected, or election timeout             (backoff) -> Prospective(E)
+ *   Follower      no successful Fetch for fetch.timeout.ms           Prospective(E)
  *   Follower      EndQuorumEpoch from its leader                     fetch timeout shortened by rank
  *   Leader        no Fetch from a majority for 1.5 x fetch timeout   Resigned(E)   (check quorum)
  *   Leader        resign() (graceful shutdown)                       Resigned(E)
- *   Resigned      election timeout                                   Candidate(E+1)
+ *   Resigned      election timeout                                   Prospective(E)
+ *   (a single voter skips Prospective: nobody to ask)
  *
  * Rules (Kafka's, cited where they live there):
+ * - Pre-vote (KIP-996): a Prospective node polls the voters for epoch E+1 without changing or persisting
+ *   anything; a voter says yes if the candidate's log is up to date and it has no live leader (a follower
+ *   that has fetched from its leader in this epoch says no until that leader steps down).
  * - One vote per epoch, persisted before the granting response is sent; a vote only for a candidate whose
  *   (LastOffsetEpoch, LastOffset) is >= ours (UnattachedState.canGrantVote, isLogUpToDate).
  * - A new leader appends a LeaderChange control record at the start of its epoch (LeaderState
@@ -78,7 +86,7 @@ export type RaftEffect =
   /** Records below offset are committed: apply them to the state machine above, in order. */
   | { readonly type: 'high-watermark'; readonly offset: number };
 
-export type RaftStateName = 'Unattached' | 'Voted' | 'Candidate' | 'Leader' | 'Follower' | 'Resigned';
+export type RaftStateName = 'Unattached' | 'Voted' | 'Prospective' | 'Candidate' | 'Leader' | 'Follower' | 'Resigned';
 
 /** A safety rule the core would break (e.g. truncating committed records): a bug, never bad input. */
 export class RaftInvariantError extends Error {
@@ -105,12 +113,26 @@ type State =
   | { readonly name: 'Unattached'; readonly epoch: number; electionDeadline: number }
   | { readonly name: 'Voted'; readonly epoch: number; readonly votedId: number; electionDeadline: number }
   | {
+      /** KIP-996: polling the voters (a non-binding pre-vote) before bumping the epoch. */
+      readonly name: 'Prospective';
+      readonly epoch: number;
+      readonly retries: number;
+      readonly granted: Set<number>;
+      readonly rejected: Set<number>;
+      readonly outstanding: Map<number, Outstanding>;
+      /** Correlation ids of the pre-votes sent in this state: only their answers count. */
+      readonly sent: Set<number>;
+      electionDeadline: number;
+    }
+  | {
       readonly name: 'Candidate';
       readonly epoch: number;
       readonly retries: number;
       readonly granted: Set<number>;
       readonly rejected: Set<number>;
       readonly outstanding: Map<number, Outstanding>;
+      /** Correlation ids of the votes asked in this state: only their answers count (not a pre-vote's). */
+      readonly sent: Set<number>;
       electionDeadline: number;
       backoffUntil: number | null;
     }
@@ -131,6 +153,8 @@ type State =
       fetchDeadline: number;
       inflight: Outstanding | null;
       nextFetchAt: number;
+      /** A successful Fetch from the leader in this epoch: from then on it refuses pre-votes (KIP-996). */
+      fetchedFromLeader: boolean;
     }
   | {
       readonly name: 'Resigned';
@@ -150,6 +174,11 @@ export class RaftCore {
   private hw = 0;
   private out: RaftEffect[] = [];
   private orphanedFetches: RaftMessage<FetchRequest>[] = [];
+  /**
+   * A leader known to have stepped down in its epoch (it sent EndQuorumEpoch, or answered our Fetch with
+   * NOT_LEADER_OR_FOLLOWER): hearsay naming it as that epoch's leader no longer sends us back to it.
+   */
+  private resignedLeader: { leaderId: number; epoch: number } | null = null;
   private nextCorrelationId: number;
   private now: number;
 
@@ -245,11 +274,15 @@ export class RaftCore {
     switch (s.name) {
       case 'Unattached':
       case 'Voted':
-        if (now >= s.electionDeadline) this.toCandidate();
+        if (now >= s.electionDeadline) this.toProspective();
+        break;
+      case 'Prospective':
+        if (now >= s.electionDeadline) this.toProspective();
+        else this.resendVotes(s);
         break;
       case 'Candidate':
         if (s.backoffUntil !== null) {
-          if (now >= s.backoffUntil) this.toCandidate();
+          if (now >= s.backoffUntil) this.toProspective();
         } else if (now >= s.electionDeadline) {
           s.backoffUntil = now + this.binaryExponentialElectionBackoffMs(s.retries);
         } else {
@@ -261,7 +294,7 @@ export class RaftCore {
         break;
       case 'Follower':
         if (now >= s.fetchDeadline) {
-          this.toCandidate();
+          this.toProspective();
         } else if (s.inflight !== null && now >= s.inflight.sentAt + this.config.requestTimeoutMs) {
           this.sendFetch(s);
         } else if (s.inflight === null && now >= s.nextFetchAt) {
@@ -269,7 +302,7 @@ export class RaftCore {
         }
         break;
       case 'Resigned':
-        if (now >= s.electionDeadline) this.toCandidate();
+        if (now >= s.electionDeadline) this.toProspective();
         else this.sendEndQuorumEpoch(s, false);
         break;
     }
@@ -311,6 +344,8 @@ export class RaftCore {
       case 'Unattached':
       case 'Voted':
         return s.electionDeadline;
+      case 'Prospective':
+        return Math.min(s.electionDeadline, outstandingDue(s.outstanding));
       case 'Candidate':
         return s.backoffUntil ?? Math.min(s.electionDeadline, outstandingDue(s.outstanding));
       case 'Leader': {
@@ -397,7 +432,8 @@ export class RaftCore {
       if (leaderId >= 0 && leaderId !== this.config.nodeId) this.toFollower(epoch, leaderId);
       else this.toUnattached(epoch);
     } else if (epoch === this.state.epoch && leaderId >= 0 && leaderId !== this.config.nodeId && !this.hasLeader()) {
-      this.toFollower(epoch, leaderId);
+      const gone = this.resignedLeader !== null && this.resignedLeader.leaderId === leaderId && this.resignedLeader.epoch === epoch;
+      if (!gone) this.toFollower(epoch, leaderId);
     }
   }
 
@@ -418,7 +454,7 @@ export class RaftCore {
     // were each higher-epoch Vote to restart it, a candidate that cannot win (a shorter log) would keep
     // the others from ever standing.
     const electionDeadline =
-      prev !== undefined && (prev.name === 'Unattached' || prev.name === 'Voted' || prev.name === 'Candidate') ? prev.electionDeadline : this.now + this.randomElectionTimeoutMs();
+      prev !== undefined && (prev.name === 'Unattached' || prev.name === 'Voted' || prev.name === 'Prospective' || prev.name === 'Candidate') ? prev.electionDeadline : this.now + this.randomElectionTimeoutMs();
     this.leave();
     this.persist({ leaderId: -1, leaderEpoch: epoch, votedId: -1 });
     this.state = { name: 'Unattached', epoch, electionDeadline };
@@ -439,7 +475,7 @@ export class RaftCore {
   }
 
   private setFollowerState(epoch: number, leaderId: number): void {
-    const s: State = { name: 'Follower', epoch, leaderId, fetchDeadline: this.now + this.config.fetchTimeoutMs, inflight: null, nextFetchAt: this.now };
+    const s: State = { name: 'Follower', epoch, leaderId, fetchDeadline: this.now + this.config.fetchTimeoutMs, inflight: null, nextFetchAt: this.now, fetchedFromLeader: false };
     this.state = s;
     this.sendFetch(s);
   }
@@ -452,14 +488,39 @@ export class RaftCore {
       granted: new Set([this.config.nodeId]),
       rejected: new Set(),
       outstanding: new Map(),
+      sent: new Set(),
       electionDeadline: this.now + this.randomElectionTimeoutMs(),
       backoffUntil: null,
     };
   }
 
+  /**
+   * KIP-996 pre-vote: before bumping the epoch, ask the voters whether they would vote. Nothing is
+   * persisted and the epoch stays; a majority of yeses makes a Candidate. A voter that still hears from
+   * its leader says no, so a node cut off from the quorum cannot unseat a healthy leader on its return.
+   */
+  private toProspective(): void {
+    const prev = this.state;
+    if (this.isSingleVoter()) return this.toCandidate();
+    const retries = prev.name === 'Candidate' || prev.name === 'Prospective' ? prev.retries : 0;
+    this.leave();
+    const s: State = {
+      name: 'Prospective',
+      epoch: prev.epoch,
+      retries,
+      granted: new Set([this.config.nodeId]),
+      rejected: new Set(),
+      outstanding: new Map(),
+      sent: new Set(),
+      electionDeadline: this.now + this.randomElectionTimeoutMs(),
+    };
+    this.state = s;
+    for (const v of this.config.voters) if (v !== this.config.nodeId) this.sendVote(s, v);
+  }
+
   private toCandidate(): void {
     const prev = this.state;
-    const retries = prev.name === 'Candidate' ? prev.retries + 1 : 1;
+    const retries = prev.name === 'Candidate' || prev.name === 'Prospective' ? prev.retries + 1 : 1;
     const epoch = prev.epoch + 1;
     this.leave();
     this.persist({ leaderId: -1, leaderEpoch: epoch, votedId: this.config.nodeId });
@@ -539,19 +600,23 @@ export class RaftCore {
     for (const v of this.config.voters) if (v !== this.config.nodeId) this.sendVote(s, v);
   }
 
-  private sendVote(s: State & { name: 'Candidate' }, voter: number): void {
+  private sendVote(s: State & { name: 'Candidate' | 'Prospective' }, voter: number): void {
+    const preVote = s.name === 'Prospective';
     const correlationId = this.send(voter, {
       kind: 'VoteRequest',
       clusterId: this.config.clusterId,
-      candidateEpoch: s.epoch,
+      // A pre-vote names the epoch the election would be held in.
+      candidateEpoch: preVote ? s.epoch + 1 : s.epoch,
       candidateId: this.config.nodeId,
       lastOffsetEpoch: this.log.lastEpoch,
       lastOffset: this.log.endOffset,
+      preVote,
     });
     s.outstanding.set(voter, { correlationId, sentAt: this.now });
+    s.sent.add(correlationId);
   }
 
-  private resendVotes(s: State & { name: 'Candidate' }): void {
+  private resendVotes(s: State & { name: 'Candidate' | 'Prospective' }): void {
     for (const [voter, o] of s.outstanding) if (this.now >= o.sentAt + this.config.requestTimeoutMs) this.sendVote(s, voter);
   }
 
@@ -562,6 +627,10 @@ export class RaftCore {
     if (!this.validClusterId(r.clusterId)) return reply(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE, false);
     const err = this.validateVoterOnlyRequest(r.candidateId, r.candidateEpoch);
     if (err !== RaftError.NONE) return reply(RaftError.NONE, err, false);
+    if (r.preVote) {
+      // Non-binding: no epoch change, nothing persisted (KIP-996).
+      return reply(RaftError.NONE, RaftError.NONE, this.canGrantPreVote() && this.candidateLogIsUpToDate(r.lastOffsetEpoch, r.lastOffset));
+    }
     if (r.candidateEpoch > this.state.epoch) this.toUnattached(r.candidateEpoch);
     const s = this.state;
     let granted = false;
@@ -570,8 +639,32 @@ export class RaftCore {
       if (granted) this.toVoted(s.epoch, r.candidateId);
     } else if (s.name === 'Voted') {
       granted = s.votedId === r.candidateId;
+    } else if (s.name === 'Prospective') {
+      // A Prospective node stays in the epoch where it may have voted or known a leader: the record decides.
+      const p = this.persisted;
+      if (p.leaderEpoch === s.epoch && p.leaderId < 0 && (p.votedId < 0 || p.votedId === r.candidateId)) {
+        granted = this.candidateLogIsUpToDate(r.lastOffsetEpoch, r.lastOffset);
+        if (granted) this.toVoted(s.epoch, r.candidateId);
+      }
     }
     reply(RaftError.NONE, RaftError.NONE, granted);
+  }
+
+  /** KIP-996: who may say yes to a pre-vote. A follower that has fetched from its leader in this epoch may not. */
+  private canGrantPreVote(): boolean {
+    const s = this.state;
+    switch (s.name) {
+      case 'Unattached':
+      case 'Voted':
+      case 'Prospective':
+      case 'Candidate':
+        return true;
+      case 'Follower':
+        return !s.fetchedFromLeader;
+      case 'Leader':
+      case 'Resigned':
+        return false;
+    }
   }
 
   private onVoteResponse(m: RaftMessage<VoteResponse>): void {
@@ -579,11 +672,20 @@ export class RaftCore {
     if (r.errorCode !== RaftError.NONE) return this.retryLater(m.source);
     this.maybeTransition(r.leaderId, r.leaderEpoch);
     const s = this.state;
-    if (s.name !== 'Candidate' || r.leaderEpoch !== s.epoch) return;
+    if (s.name !== 'Candidate' && s.name !== 'Prospective') return;
+    // Only answers to requests of this very state count: a pre-vote's yes is no vote, and a vote from an
+    // earlier epoch's candidacy is none in this one.
+    if (!s.sent.has(m.correlationId)) return;
+    if (s.name === 'Candidate' && r.leaderEpoch !== s.epoch) return;
     if (r.partitionErrorCode !== RaftError.NONE) return this.retryLater(m.source);
-    // Counted by voter, not by request: a voter answers one way in an epoch, so duplicates and answers to
-    // an earlier attempt count the same.
     s.outstanding.delete(m.source);
+    if (s.name === 'Prospective') {
+      if (r.voteGranted) s.granted.add(m.source);
+      else s.rejected.add(m.source);
+      // A majority of yeses: stand for election. A majority of noes: wait out the election timeout.
+      if (s.granted.size >= Math.floor(this.config.voters.length / 2) + 1) this.toCandidate();
+      return;
+    }
     if (r.voteGranted) s.granted.add(m.source);
     else s.rejected.add(m.source);
     const majority = Math.floor(this.config.voters.length / 2) + 1;
@@ -663,8 +765,11 @@ export class RaftCore {
     const err = this.validateVoterOnlyRequest(r.leaderId, r.leaderEpoch);
     if (err !== RaftError.NONE) return reply(RaftError.NONE, err);
     this.maybeTransition(r.leaderId, r.leaderEpoch);
+    if (r.leaderEpoch === this.state.epoch) this.resignedLeader = { leaderId: r.leaderId, epoch: r.leaderEpoch };
     const s = this.state;
     if (s.name === 'Follower' && s.epoch === r.leaderEpoch && s.leaderId === r.leaderId) {
+      // Its leader is going: pre-votes are welcome again.
+      s.fetchedFromLeader = false;
       // The best-placed successor stands at once, the next ones after growing delays, so that the most
       // up-to-date voter usually wins (KafkaRaftClient.endEpochElectionBackoff).
       const rank = r.preferredSuccessors.indexOf(this.config.nodeId);
@@ -817,6 +922,11 @@ export class RaftCore {
     if (s.name !== 'Follower' || s.inflight === null || s.inflight.correlationId !== m.correlationId || m.source !== s.leaderId) return;
     s.inflight = null;
     if (r.errorCode !== RaftError.NONE || r.partitionErrorCode !== RaftError.NONE) {
+      if (r.partitionErrorCode === RaftError.NOT_LEADER_OR_FOLLOWER && r.currentLeader.leaderEpoch === s.epoch) {
+        // Our leader says it no longer leads this epoch (it resigned, or restarted): stop vouching for it.
+        this.resignedLeader = { leaderId: s.leaderId, epoch: s.epoch };
+        s.fetchedFromLeader = false;
+      }
       s.nextFetchAt = this.now + this.config.retryBackoffMs;
       return;
     }
@@ -836,6 +946,7 @@ export class RaftCore {
       this.out.push({ type: 'flush', endOffset: this.log.endOffset });
     }
     s.fetchDeadline = this.now + this.config.fetchTimeoutMs;
+    s.fetchedFromLeader = true;
     // Our whole log now matches the leader's, so its high watermark holds for our prefix.
     const hw = Math.min(r.highWatermark, this.log.endOffset);
     if (r.divergingEpoch === null && hw > this.hw) this.setHighWatermark(hw);

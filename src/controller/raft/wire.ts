@@ -2,7 +2,8 @@
  * The codec adapter between Kafka's wire messages (protocol/messages: vote.ts, begin-quorum-epoch.ts,
  * end-quorum-epoch.ts, fetch.ts) and the core's messages (messages.ts). The wire forms carry topics and
  * partitions; the quorum has exactly one, `__cluster_metadata-0`, and a request naming anything else gets
- * INVALID_REQUEST as a top-level error, as KafkaRaftClient answers (hasValidTopicPartition).
+ * INVALID_REQUEST as a top-level error, as KafkaRaftClient answers (hasValidTopicPartition). Pre-votes
+ * (KIP-996) travel as Vote v2 with PreVote set.
  *
  * Records travel as Kafka record batches: each run of same-epoch entries is one batch whose
  * partitionLeaderEpoch is that epoch, an entry being one record with a null key (the value is the metadata
@@ -66,21 +67,21 @@ function int64(v: bigint, what: string): number {
 // ---------------------------------------------------------------------------------------------------
 // Vote
 
+/** A pre-vote needs Vote v2: encoding one at v0-1 is refused by the encoder (PreVote is not ignorable). */
 export function voteRequestToWire(m: VoteRequest, voterId: number): In<typeof WireVoteRequestCodec> {
   return {
     clusterId: m.clusterId,
     voterId,
-    topics: [{ topicName: METADATA_TOPIC_NAME, partitions: [{ partitionIndex: METADATA_PARTITION, replicaEpoch: m.candidateEpoch, replicaId: m.candidateId, lastOffsetEpoch: m.lastOffsetEpoch, lastOffset: BigInt(m.lastOffset), preVote: false }] }],
+    topics: [{ topicName: METADATA_TOPIC_NAME, partitions: [{ partitionIndex: METADATA_PARTITION, replicaEpoch: m.candidateEpoch, replicaId: m.candidateId, lastOffsetEpoch: m.lastOffsetEpoch, lastOffset: BigInt(m.lastOffset), preVote: m.preVote }] }],
   };
 }
 
 export function voteRequestFromWire(w: WireVoteRequest): FromWire<VoteRequest, VoteResponse> {
   const p = onlyPartition(w.topics, (x) => x.partitionIndex);
-  // Pre-vote (v2, KIP-996) is not implemented: a PreVote request must not be taken for a real vote.
-  if (p === null || p.preVote) return { ok: false, response: { kind: 'VoteResponse', errorCode: RaftError.INVALID_REQUEST, partitionErrorCode: 0, leaderId: -1, leaderEpoch: -1, voteGranted: false } };
+  if (p === null) return { ok: false, response: { kind: 'VoteResponse', errorCode: RaftError.INVALID_REQUEST, partitionErrorCode: 0, leaderId: -1, leaderEpoch: -1, voteGranted: false } };
   return {
     ok: true,
-    request: { kind: 'VoteRequest', clusterId: w.clusterId, candidateEpoch: p.replicaEpoch, candidateId: p.replicaId, lastOffsetEpoch: p.lastOffsetEpoch, lastOffset: int64(p.lastOffset, 'LastOffset') },
+    request: { kind: 'VoteRequest', clusterId: w.clusterId, candidateEpoch: p.replicaEpoch, candidateId: p.replicaId, lastOffsetEpoch: p.lastOffsetEpoch, lastOffset: int64(p.lastOffset, 'LastOffset'), preVote: p.preVote },
   };
 }
 
