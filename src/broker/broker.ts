@@ -173,14 +173,15 @@ export class Broker implements OffsetsTopicHost {
       const code = err instanceof LogDirFailureError ? null : ioErrorCode(err);
       if (code === null) return err;
       const path = (err as NodeJS.ErrnoException).path;
-      const dirs = config.logDirs.split(',').map((d) => d.trim());
+      const dirs = config.logDirList;
       const logDir = (path && dirs.find((d) => path.startsWith(d))) || dirs[0]!;
       return logDirLoadFailure(err as NodeJS.ErrnoException, logDir, 'loading the log directory');
     };
     // Before reading anything: a second process on the same log dirs must not touch them (Kafka's .lock).
     let locks: LogDirLock[];
     try {
-      locks = await lockLogDirs(config.logDirs);
+      // Every entry of log.dirs (config.logDirs is only the first, where the metadata files live).
+      locks = await lockLogDirs(config.logDirList);
     } catch (err) {
       throw asLoadFailure(err);
     }

@@ -99,6 +99,8 @@ describe('several log.dirs', () => {
       const partitionsIn = async (dir: string) => (await readdir(dir)).filter((n) => n.startsWith('spread-')).length;
       expect(await partitionsIn(a)).toBe(2);
       expect(await partitionsIn(b)).toBe(2);
+      // Each directory is held with Kafka's .lock and marked with meta.properties, not only the first.
+      for (const dir of [a, b]) expect(await readdir(dir)).toEqual(expect.arrayContaining(['.lock', 'meta.properties']));
       broker = await broker.restart();
       c = await RawClient.connect(broker.port);
       for (let p = 0; p < 4; p++) expect(broker.broker.getPartition('spread', p)!.logEndOffset).toBe(1);
