@@ -321,8 +321,16 @@ export class Log {
       const text = await readFile(join(this.dir, LOG_START_OFFSET_FILE), 'utf8');
       const lines = text.split('\n');
       const v = Number(lines[1]);
-      if (lines[0] === '0' && Number.isSafeInteger(v) && v >= 0) persistedStart = v;
-      else this.logger.warn({ text }, 'ignoring malformed log-start-offset file');
+      if (lines[0] === '0' && lines[1] !== '' && Number.isSafeInteger(v) && v >= 0) persistedStart = v;
+      else {
+        // Written atomically, so only outside damage makes it unreadable. Ignoring it would serve again
+        // the records DeleteRecords removed; Kafka fails the log dir on a corrupt checkpoint, so does this.
+        const path = join(this.dir, LOG_START_OFFSET_FILE);
+        throw new LogDirFailureError(
+          `Malformed ${LOG_START_OFFSET_FILE} file ${path}: expected "0" and an offset; refusing to start rather than serve records deleted below the log start offset again. Restore it, or remove it to start the log at its first segment.`,
+          path,
+        );
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
