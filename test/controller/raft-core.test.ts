@@ -356,6 +356,35 @@ describe('replication', () => {
     expect(sent(effects).filter((m) => m.body.kind === 'EndQuorumEpochRequest')).toHaveLength(2);
   });
 
+  it('DescribeQuorum view: voters with end offsets, fetch and caught-up times (KIP-836), observers; none on a non-leader', () => {
+    const follower = core({ nodeId: 2, state: { leaderId: 1, leaderEpoch: 1, votedId: -1 } });
+    expect(follower.describeQuorum(0)).toBeNull();
+    const c = leaderOfEpoch1();
+    expect(c.describeQuorum(5001)).toEqual({
+      leaderId: 1,
+      leaderEpoch: 1,
+      highWatermark: 0,
+      currentVoters: [
+        { replicaId: 1, logEndOffset: 1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: 5001 },
+        { replicaId: 2, logEndOffset: -1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 },
+        { replicaId: 3, logEndOffset: -1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 },
+      ],
+      observers: [],
+    });
+    c.handle(6000, msg(2, 1, fetch(2, 1, 1, 1))); // at the leader's end: caught up now
+    c.propose(6100, new Uint8Array([1]));
+    c.handle(6200, msg(3, 1, fetch(3, 1, 1, 1))); // behind the end (2)
+    c.handle(6300, msg(3, 1, fetch(3, 1, 2, 1))); // at the end
+    c.handle(6400, msg(9, 1, fetch(9, 1, 0, 0))); // an observer, behind
+    const d = c.describeQuorum(6500)!;
+    expect(d.highWatermark).toBe(1);
+    expect(d.currentVoters.slice(1)).toEqual([
+      { replicaId: 2, logEndOffset: 1, lastFetchTimestamp: 6000, lastCaughtUpTimestamp: 6000 },
+      { replicaId: 3, logEndOffset: 2, lastFetchTimestamp: 6300, lastCaughtUpTimestamp: 6300 },
+    ]);
+    expect(d.observers).toEqual([{ replicaId: 9, logEndOffset: 0, lastFetchTimestamp: 6400, lastCaughtUpTimestamp: -1 }]);
+  });
+
   it('a non-leader refuses proposals and names the leader', () => {
     const f = core({ nodeId: 2, state: { leaderId: 1, leaderEpoch: 3, votedId: -1 } });
     f.drain();

@@ -101,7 +101,29 @@ interface Outstanding {
 interface ReplicaState {
   /** The end offset the replica's last valid Fetch claimed (-1: none yet in this epoch). */
   endOffset: number;
+  /** For check quorum: the last Fetch, or the start of the epoch. */
   lastFetchMs: number;
+  /** For DescribeQuorum (KIP-836): -1 until the replica fetches in this epoch. */
+  lastFetchTimestamp: number;
+  lastCaughtUpTimestamp: number;
+  /** The leader's log end offset when the previous Fetch arrived. */
+  leaderEndAtLastFetch: number;
+}
+
+/** One replica as DescribeQuorum reports it (DescribeQuorumResponse ReplicaState). */
+export interface QuorumReplicaState {
+  readonly replicaId: number;
+  readonly logEndOffset: number;
+  readonly lastFetchTimestamp: number;
+  readonly lastCaughtUpTimestamp: number;
+}
+
+export interface QuorumDescription {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly highWatermark: number;
+  readonly currentVoters: readonly QuorumReplicaState[];
+  readonly observers: readonly QuorumReplicaState[];
 }
 
 interface ParkedFetch {
@@ -141,6 +163,8 @@ type State =
       readonly epoch: number;
       readonly epochStartOffset: number;
       readonly replicas: Map<number, ReplicaState>;
+      /** Non-voters that fetched in this epoch (brokers, later). */
+      readonly observers: Map<number, ReplicaState>;
       readonly beginAcked: Set<number>;
       readonly outstanding: Map<number, Outstanding>;
       readonly parked: Map<number, ParkedFetch>;
@@ -389,6 +413,32 @@ export class RaftCore {
     return this.log.get(offset);
   }
 
+  /**
+   * What DescribeQuorum answers (KIP-595, KIP-836), or null when this node is not the leader (Kafka then
+   * answers NOT_LEADER_OR_FOLLOWER). The leader reports itself with its log end offset, no fetch time and
+   * `now` as caught-up time; others with -1 where nothing is known yet in this epoch.
+   */
+  describeQuorum(now: number): QuorumDescription | null {
+    const s = this.state;
+    if (s.name !== 'Leader') return null;
+    const view = (replicaId: number, r: ReplicaState): QuorumReplicaState => ({
+      replicaId,
+      logEndOffset: r.endOffset,
+      lastFetchTimestamp: r.lastFetchTimestamp,
+      lastCaughtUpTimestamp: r.lastCaughtUpTimestamp,
+    });
+    const voters = this.config.voters.map((id) =>
+      id === this.config.nodeId ? { replicaId: id, logEndOffset: this.log.endOffset, lastFetchTimestamp: -1, lastCaughtUpTimestamp: now } : view(id, s.replicas.get(id)!),
+    );
+    return {
+      leaderId: this.config.nodeId,
+      leaderEpoch: s.epoch,
+      highWatermark: this.hw,
+      currentVoters: voters,
+      observers: [...s.observers.entries()].sort((a, b) => a[0] - b[0]).map(([id, r]) => view(id, r)),
+    };
+  }
+
   // ------------------------------------------------------------------------------------------------
   // Overridable decisions: the simulation's checker test breaks them on purpose to show it catches it.
 
@@ -534,12 +584,13 @@ export class RaftCore {
     const epoch = candidate.epoch;
     this.persist({ leaderId: this.config.nodeId, leaderEpoch: epoch, votedId: this.config.nodeId });
     const replicas = new Map<number, ReplicaState>();
-    for (const v of this.config.voters) if (v !== this.config.nodeId) replicas.set(v, { endOffset: -1, lastFetchMs: this.now });
+    for (const v of this.config.voters) if (v !== this.config.nodeId) replicas.set(v, newReplicaState(this.now));
     const s: State & { name: 'Leader' } = {
       name: 'Leader',
       epoch,
       epochStartOffset: this.log.endOffset,
       replicas,
+      observers: new Map(),
       beginAcked: new Set(),
       outstanding: new Map(),
       parked: new Map(),
@@ -857,9 +908,15 @@ export class RaftCore {
     const s = this.state as State & { name: 'Leader' };
     const validation = this.log.validateOffsetAndEpoch(r.fetchOffset, r.lastFetchedEpoch);
     if (!validation.valid) return this.reply(m, this.fetchResponse(RaftError.NONE, RaftError.NONE, validation.diverging, []));
-    const replica = s.replicas.get(r.replicaId);
-    if (replica !== undefined) {
+    let replica = s.replicas.get(r.replicaId);
+    if (replica === undefined && r.replicaId >= 0) {
+      replica = s.observers.get(r.replicaId);
+      if (replica === undefined) s.observers.set(r.replicaId, (replica = newReplicaState(this.now)));
+      updateFetchTimes(replica, r.fetchOffset, this.log.endOffset, this.now);
+      replica.endOffset = Math.max(replica.endOffset, r.fetchOffset);
+    } else if (replica !== undefined) {
       // Its log matches ours up to FetchOffset and it flushed before asking: those records are replicated.
+      updateFetchTimes(replica, r.fetchOffset, this.log.endOffset, this.now);
       replica.endOffset = Math.max(replica.endOffset, r.fetchOffset);
       replica.lastFetchMs = this.now;
       s.beginAcked.add(r.replicaId);
@@ -985,4 +1042,20 @@ export class RaftCore {
   private reply(request: RaftMessage, body: RaftBody): void {
     this.out.push({ type: 'send', message: { source: this.config.nodeId, destination: request.source, correlationId: request.correlationId, body } });
   }
+}
+
+function newReplicaState(now: number): ReplicaState {
+  return { endOffset: -1, lastFetchMs: now, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1, leaderEndAtLastFetch: -1 };
+}
+
+/**
+ * Kafka's ReplicaState.updateFetchTimestamp / lastCaughtUpTimestamp: a replica that fetched at or past the
+ * leader's end offset of this moment is caught up now; one that reached the end offset the leader had at
+ * its previous fetch was caught up as of that previous fetch.
+ */
+function updateFetchTimes(r: ReplicaState, fetchOffset: number, leaderEnd: number, now: number): void {
+  if (fetchOffset >= leaderEnd) r.lastCaughtUpTimestamp = Math.max(r.lastCaughtUpTimestamp, now);
+  else if (r.leaderEndAtLastFetch >= 0 && fetchOffset >= r.leaderEndAtLastFetch) r.lastCaughtUpTimestamp = Math.max(r.lastCaughtUpTimestamp, r.lastFetchTimestamp);
+  r.lastFetchTimestamp = Math.max(r.lastFetchTimestamp, now);
+  r.leaderEndAtLastFetch = leaderEnd;
 }
