@@ -29,7 +29,7 @@ import type { Partition, PartitionSettings } from './partition.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { MetadataImage, localPartition, type TopicImage } from './metadata-image.js';
 import { ReplicaManager } from './replica-manager.js';
-import { topicLogSettings, validateTopicConfigs } from './topic-config.js';
+import { resolveTopicConfig, topicLogSettings, validateTopicConfigs } from './topic-config.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { startGroupCoordinator } from '../group/start.js';
 import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
@@ -125,7 +125,7 @@ export class Broker implements OffsetsTopicHost {
   private metadataWrite: Promise<void> = Promise.resolve();
   /** Bumped whenever topic configs or dynamic broker configs change: partitions re-resolve their settings. */
   private configGeneration = 0;
-  private readonly appendSettingsCache = new Map<string, { generation: number; settings: PartitionSettings }>();
+  private readonly appendSettingsCache = new Map<string, { topic: TopicImage; generation: number; settings: PartitionSettings }>();
   /**
    * Topics being created: not in the image until their partitions are open and samsa-topics.json names
    * them, so nothing is acknowledged into a topic a crash would forget (KIP-631's order: a topic exists
@@ -158,7 +158,7 @@ export class Broker implements OffsetsTopicHost {
       logger,
       image: () => this.current,
       logConfigFor: (configs) => this.logConfigFor(configs),
-      appendSettings: (topicId) => this.appendSettings(topicId),
+      appendSettings: (topic) => this.appendSettings(topic),
       producerStateOptions: {
         logger: logger.child({ component: 'producer-state' }),
         producerIdExpirationMs: Number(brokerPropertyValue(config, 'producer.id.expiration.ms') ?? 86400000),
@@ -314,19 +314,22 @@ export class Broker implements OffsetsTopicHost {
   }
 
   /** max.message.bytes and message.timestamp.type of a topic, resolved once per config change, not per append. */
-  private appendSettings(topicId: string): PartitionSettings {
-    const cached = this.appendSettingsCache.get(topicId);
-    if (cached && cached.generation === this.configGeneration) return cached.settings;
-    const s = topicLogSettings(this.config, this.current.topicById(topicId)?.configs ?? new Map());
+  private appendSettings(topic: TopicImage): PartitionSettings {
+    // Keyed by the image's topic object: a config change replaces it, so a stale entry is never used.
+    const cached = this.appendSettingsCache.get(topic.topicId);
+    if (cached && cached.topic === topic && cached.generation === this.configGeneration) return cached.settings;
+    const s = topicLogSettings(this.config, topic.configs);
     const settings: PartitionSettings = {
       maxMessageBytes: s.maxMessageBytes,
       messageTimestampType: s.messageTimestampType,
       timestampBeforeMaxMs: s.timestampBeforeMaxMs,
       timestampAfterMaxMs: s.timestampAfterMaxMs,
+      minInSyncReplicas: Number(resolveTopicConfig(this.config, topic.configs, 'min.insync.replicas')!.value),
     };
-    this.appendSettingsCache.set(topicId, { generation: this.configGeneration, settings });
+    this.appendSettingsCache.set(topic.topicId, { topic, generation: this.configGeneration, settings });
     return settings;
   }
+
 
   logConfigFor(configs: ReadonlyMap<string, string>): LogConfig {
     const s = topicLogSettings(this.config, configs);

@@ -3,8 +3,10 @@
  * replica manager (replica-manager.ts): `makeLeader` sets the leader epoch, replicas and ISR from the
  * metadata image's registration.
  *
- * Single node: the ISR is this node alone, so the high watermark (HW) is the log end offset once an append
- * has reached the log, and acks=all completes with acks=1. The last stable offset equals the HW (no
+ * The high watermark (HW) is state of the partition, advanced by maybeIncrementHighWatermark to the smallest
+ * log end offset of the in-sync replicas (Kafka's rule, cluster.md A.6). On a single node the ISR is this
+ * node alone, so the HW reaches the log end offset right after each append, and an acks=all produce (a
+ * delayed operation of the replica manager) completes at once. The last stable offset equals the HW (no
  * transactions yet), which librdkafka's default read_committed consumers read up to.
  *
  * For long-polling fetches the partition remembers, for its recent appends, the cumulative byte count at
@@ -35,6 +37,8 @@ export interface AppendResult {
   logStartOffset: number;
   /** KIP-467: the records that made the batch fail (Produce v8+ answers them). */
   recordErrors: RecordError[];
+  /** The offset after the appended batch (-1 on failure): acks=all waits until the HW reaches it. */
+  nextOffset: number;
 }
 
 /** The topic settings an append reads (resolved once per config change by the broker). */
@@ -44,6 +48,8 @@ export interface PartitionSettings {
   /** message.timestamp.before.max.ms / after.max.ms (KIP-937); Infinity = not checked. */
   timestampBeforeMaxMs: number;
   timestampAfterMaxMs: number;
+  /** min.insync.replicas (topic, else broker): acks=all needs this many in-sync replicas. */
+  minInSyncReplicas: number;
 }
 
 const RECENT_APPENDS = 4096;
@@ -52,6 +58,15 @@ const EMPTY = Buffer.alloc(0);
 export class Partition {
   private epoch = -1;
   private leader = false;
+  /** This node's id (set by makeLeader): its LEO is the log's, the other replicas' come from their fetches. */
+  private localNodeId = -1;
+  /**
+   * The high watermark: the offset up to which every in-sync replica has the records (Kafka's
+   * Partition.maybeIncrementLeaderHW). Consumers read below it; acks=all completes when it covers the batch.
+   */
+  private hw = 0;
+  /** The log end offsets followers reported in their fetches (none until replication exists). */
+  private readonly followerEndOffsets = new Map<number, number>();
   /** The assigned replicas and the in-sync ones, from the image's registration (makeLeader). */
   private assignment: { replicas: readonly number[]; isr: readonly number[] } = { replicas: [], isr: [] };
   private appendedBytes = 0;
@@ -94,12 +109,60 @@ export class Partition {
    * the log end offset, recorded before any append, so OffsetForLeaderEpoch answers for an empty partition
    * too (KIP-101).
    */
-  makeLeader(registration: PartitionRegistration): void {
+  makeLeader(registration: PartitionRegistration, localNodeId: number): void {
     if (registration.leaderEpoch < this.epoch) return; // a stale registration
+    const newEpoch = registration.leaderEpoch > this.epoch;
     this.epoch = registration.leaderEpoch;
+    this.localNodeId = localNodeId;
     this.assignment = { replicas: registration.replicas, isr: registration.isr };
     this.leader = true;
+    if (newEpoch) this.followerEndOffsets.clear();
     if (this.log.leaderEpochCache.latestEpoch() < this.epoch) this.log.leaderEpochCache.assign(this.epoch, this.log.logEndOffset);
+    // The HW is never below the log start offset; with the ISR at hand it may move up at once.
+    this.hw = Math.min(Math.max(this.hw, this.log.logStartOffset), this.log.logEndOffset);
+    if (this.maybeIncrementHighWatermark()) this.onAppend(this);
+  }
+
+  /**
+   * Kafka's effectiveMinIsr (since 3.7, KAFKA-15583): min.insync.replicas capped by the replica count, so
+   * a setting above the replication factor does not make the partition unwritable.
+   */
+  get effectiveMinIsr(): number {
+    return Math.min(this.settings().minInSyncReplicas, Math.max(this.assignment.replicas.length, 1));
+  }
+
+  /** Fewer in-sync replicas than the effective min.insync.replicas: acks=all is refused, the HW holds. */
+  get isUnderMinIsr(): boolean {
+    return this.leader && this.assignment.isr.length < this.effectiveMinIsr;
+  }
+
+  /**
+   * Kafka's maybeIncrementLeaderHW: the HW moves up to the smallest log end offset among the in-sync
+   * replicas (this node's is the log's), never down, and not at all while the ISR is under the effective
+   * min ISR (KAFKA-15583). A follower whose LEO is not known yet holds it. Returns whether it moved.
+   */
+  maybeIncrementHighWatermark(): boolean {
+    if (!this.leader || this.isUnderMinIsr) return false;
+    let candidate = this.log.logEndOffset;
+    for (const id of this.assignment.isr) {
+      if (id === this.localNodeId) continue;
+      const leo = this.followerEndOffsets.get(id);
+      if (leo === undefined) return false;
+      candidate = Math.min(candidate, leo);
+    }
+    if (candidate <= this.hw) return false;
+    this.hw = candidate;
+    return true;
+  }
+
+  /**
+   * A follower's log end offset, as its fetch reports it (Kafka's updateFollowerFetchState): may move
+   * the HW and so complete delayed produces. The seam the replica fetch path will call.
+   */
+  updateFollowerEndOffset(replicaId: number, logEndOffset: number): void {
+    if (!this.assignment.replicas.includes(replicaId) || replicaId === this.localNodeId) return;
+    this.followerEndOffsets.set(replicaId, logEndOffset);
+    if (this.maybeIncrementHighWatermark()) this.onAppend(this);
   }
 
   /** No longer led here (deleted or reassigned): requests looking it up are refused. */
@@ -112,7 +175,9 @@ export class Partition {
   }
 
   get highWatermark(): number {
-    return this.log.logEndOffset;
+    // Retention and DeleteRecords move the log start offset; the HW is never below it (Kafka's
+    // maybeIncrementLogStartOffset raises the HW with it).
+    return Math.max(this.hw, this.log.logStartOffset);
   }
 
   get lastStableOffset(): number {
@@ -142,6 +207,7 @@ export class Partition {
       logAppendTimeMs: -1,
       logStartOffset,
       recordErrors,
+      nextOffset: -1,
     });
     const split = splitBatches(records);
     if (!split.ok) {
@@ -208,6 +274,7 @@ export class Partition {
         logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? appended.batch.timestamp : -1,
         logStartOffset: this.log.logStartOffset,
         recordErrors: [],
+        nextOffset: appended.batch.lastOffset + 1,
       };
     }
     const result = appended.result;
@@ -220,6 +287,8 @@ export class Partition {
     }
     if (this.recentEnds.length > RECENT_APPENDS) this.recentEnds.splice(0, this.recentEnds.length - RECENT_APPENDS);
     this.appendedBytes = cumulative;
+    // Kafka's appendRecordsToLeader: the HW may move at once (the ISR may be this node alone).
+    this.maybeIncrementHighWatermark();
     this.onAppend(this);
     return {
       errorCode: ErrorCode.NONE,
@@ -228,6 +297,7 @@ export class Partition {
       logAppendTimeMs: messageTimestampType === 'LogAppendTime' ? now : -1,
       logStartOffset: this.log.logStartOffset,
       recordErrors: [],
+      nextOffset: result.lastOffset + 1,
     };
   }
 
@@ -237,11 +307,13 @@ export class Partition {
    */
   async truncateTo(offset: number): Promise<void> {
     await this.producers.rebuildAfter(() => this.log.truncateTo(offset));
+    this.hw = Math.min(this.hw, this.log.logEndOffset);
   }
 
   /** Empties the log and restarts it at `offset` (a follower far behind its leader); forgets all producers. */
   async truncateFullyAndStartAt(offset: number): Promise<void> {
     await this.producers.rebuildAfter(() => this.log.truncateFullyAndStartAt(offset), { discardSnapshots: true });
+    this.hw = this.log.logEndOffset;
   }
 
   /** Clean shutdown, before the log closes: a producer state snapshot at the end of the log. */

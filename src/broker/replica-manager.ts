@@ -9,6 +9,11 @@
  * - Request handlers never reach a partition or its storage but through here: `leaderFor` answers the
  *   partition led here, or UNKNOWN_TOPIC_OR_PARTITION when the image has no such partition and
  *   NOT_LEADER_OR_FOLLOWER when it has, but this node is not its leader (Kafka's getPartitionOrError).
+ * - Produce goes through `appendToLeader`: acks=all is refused before the append when the ISR is under
+ *   the effective min.insync.replicas (NOT_ENOUGH_REPLICAS), and otherwise is a delayed operation in the
+ *   purgatory that completes once the partition's high watermark covers the batch (REQUEST_TIMED_OUT
+ *   after the request's timeoutMs). On a single node the HW moves with each append, so it completes at
+ *   once; with replication, follower fetches move it (Partition.updateFollowerEndOffset).
  * - Fetch reads go into pooled buffers (fetch-buffers.ts) released after the response is written.
  */
 import type { Logger } from 'pino';
@@ -17,7 +22,7 @@ import type { LogManager } from '../../storage/log-manager.js';
 import type { LogConfig } from '../../storage/log-config.js';
 import { leaseFetchBuffers, type FetchBufferLease } from './fetch-buffers.js';
 import type { MetadataImage, PartitionRegistration, TopicImage } from './metadata-image.js';
-import { Partition, type PartitionSettings } from './partition.js';
+import { Partition, type AppendResult, type PartitionSettings } from './partition.js';
 import type { ProducerStateOptions } from './partition-producer-state.js';
 import { Purgatory } from './purgatory.js';
 
@@ -31,8 +36,8 @@ export interface ReplicaManagerOptions {
   readonly image: () => MetadataImage;
   /** The log config of a topic with these overrides. */
   readonly logConfigFor: (configs: ReadonlyMap<string, string>) => LogConfig;
-  /** Produce-path settings of a topic (max.message.bytes, message.timestamp.type), cheap to call per append. */
-  readonly appendSettings: (topicId: string) => PartitionSettings;
+  /** Produce-path settings of a topic (max.message.bytes, message.timestamp.type, ...), cheap to call per append. */
+  readonly appendSettings: (topic: TopicImage) => PartitionSettings;
   readonly producerStateOptions: ProducerStateOptions;
 }
 
@@ -79,6 +84,35 @@ export class ReplicaManager {
   }
 
   /**
+   * Kafka's ReplicaManager.appendRecords for one partition led here (looked up with `leaderFor`):
+   * acks -1, 0 or 1 (the handler has checked). For acks=all (-1): NOT_ENOUGH_REPLICAS before anything
+   * is written when the ISR is under the effective min ISR (Partition.appendRecordsToLeader); after the
+   * append, a delayed produce until the HW reaches the batch's end (DelayedProduce), answered
+   * REQUEST_TIMED_OUT when `timeoutMs` passes first, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank
+   * under the min ISR meanwhile (checkEnoughReplicasReachOffset), NOT_LEADER_OR_FOLLOWER when the
+   * partition stopped being led here.
+   */
+  async appendToLeader(partition: Partition, records: Buffer, requiredAcks: number, timeoutMs: number): Promise<AppendResult> {
+    const failed = (errorCode: number, errorMessage: string): AppendResult => ({ errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], nextOffset: -1 });
+    if (requiredAcks === -1 && partition.isUnderMinIsr) {
+      return failed(
+        ErrorCode.NOT_ENOUGH_REPLICAS,
+        `The size of the current ISR Set(${partition.isr.join(', ')}) is insufficient to satisfy the min.isr requirement of ${partition.effectiveMinIsr} for partition ${partition.key}`,
+      );
+    }
+    const result = await partition.appendAsLeader(records);
+    if (requiredAcks !== -1 || result.errorCode !== ErrorCode.NONE) return result;
+    const stillLeader = (): boolean => partition.isLeader && this.hostedPartition(partition.topicId, partition.partition) === partition;
+    await this.purgatory.wait([partition.key], timeoutMs, () => !stillLeader() || partition.highWatermark >= result.nextOffset);
+    if (!stillLeader()) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Leader not local for partition ${partition.key} on broker ${this.nodeId}`);
+    if (partition.highWatermark < result.nextOffset) return failed(ErrorCode.REQUEST_TIMED_OUT, `The produce to ${partition.key} was not replicated to the ISR within ${timeoutMs} ms`);
+    if (partition.isUnderMinIsr) {
+      return failed(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `The number of in-sync replicas of ${partition.key} fell below the min.isr requirement of ${partition.effectiveMinIsr} after the append`);
+    }
+    return result;
+  }
+
+  /**
    * Makes this node the partition's leader at the registration's epoch and ISR, opening its log if it is
    * not hosted yet (Kafka's ReplicaManager.applyLocalLeadersDelta + Partition.makeLeader).
    */
@@ -91,7 +125,7 @@ export class ReplicaManager {
       if (!byIndex) this.hosted.set(topic.topicId, (byIndex = new Map()));
       byIndex.set(registration.partition, partition);
     }
-    partition.makeLeader(registration);
+    partition.makeLeader(registration, this.nodeId);
     return partition;
   }
 
@@ -162,7 +196,8 @@ export class ReplicaManager {
       index,
       log,
       (p) => this.purgatory.notify(p.key),
-      () => this.options.appendSettings(topicId),
+      // The image's topic once published; until then (a topic being created) the one being opened.
+      () => this.options.appendSettings(this.options.image().topicById(topicId) ?? topic),
       this.options.producerStateOptions,
     );
     await created.producers.load();

@@ -5,7 +5,10 @@
  *   when Produce v0 is listed (KAFKA-18659).
  * - acks must be -1, 0 or 1 (INVALID_REQUIRED_ACKS otherwise). acks=0 gets no response; if any partition
  *   failed, the connection is closed instead, as Kafka does, so the client learns of it.
- * - Single node: acks=all completes as soon as the append does (the ISR is this node).
+ * - acks=all (-1) goes through the replica manager's delayed produce: it completes when the partition's
+ *   high watermark covers the batch (on a single node, as soon as the append does), REQUEST_TIMED_OUT
+ *   after timeoutMs otherwise; NOT_ENOUGH_REPLICAS before the append when the ISR is smaller than
+ *   min.insync.replicas capped by the replication factor (Kafka 3.7+'s effective min ISR, KAFKA-15583).
  * - Produce never auto-creates topics; a topic or partition missing from the metadata image is
  *   UNKNOWN_TOPIC_OR_PARTITION, one whose leader is not this node NOT_LEADER_OR_FOLLOWER (the replica
  *   manager's leaderFor); UNKNOWN_TOPIC_OR_PARTITION also when the topic is deleted while the append is
@@ -58,7 +61,7 @@ export const produceHandler = defineHandler(Produce, {
             if (pd.records === null || pd.records.length === 0) return failed(pd.index, ErrorCode.INVALID_RECORD, 'no records');
             if (isInternalTopic(topic.name)) return failed(pd.index, ErrorCode.INVALID_TOPIC_EXCEPTION);
             try {
-              const r = await partition.appendAsLeader(pd.records);
+              const r = await broker.replicaManager.appendToLeader(partition, pd.records, req.acks, req.timeoutMs);
               // The topic was deleted while the append was in flight: whatever reached its log is gone.
               if (broker.getPartition(topic.name, pd.index) !== partition) return failed(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
               if (r.errorCode !== ErrorCode.NONE) {

@@ -661,7 +661,7 @@ describe('OffsetForLeaderEpoch', () => {
     await topic('ofle-history');
     const partition = broker.broker.getPartition('ofle-history', 0)!;
     await produce('ofle-history', 0, 4); // epoch 0: offsets 0-3
-    partition.makeLeader({ partition: 0, replicas: [nodeId], isr: [nodeId], leader: nodeId, leaderEpoch: 2, partitionEpoch: 2 }); // as after two leader changes
+    partition.makeLeader({ partition: 0, replicas: [nodeId], isr: [nodeId], leader: nodeId, leaderEpoch: 2, partitionEpoch: 2 }, nodeId); // as after two leader changes
     await produce('ofle-history', 0, 3); // epoch 2: offsets 4-6
     expect(await ask(4, 'ofle-history', [0, 1, 2].map((leaderEpoch) => ({ partition: 0, currentLeaderEpoch: 2, leaderEpoch })))).toEqual([
       { errorCode: ErrorCode.NONE, partition: 0, leaderEpoch: 0, endOffset: 4n },

@@ -14,6 +14,9 @@ import { defaultLogConfig } from '../../storage/log-config.js';
 import { MetadataImage, localPartition, type TopicImage } from '../../src/broker/metadata-image.js';
 import { ReplicaManager, ReplicationNotSupportedError } from '../../src/broker/replica-manager.js';
 import { randomTopicId } from '../../storage/kafka-uuid.js';
+import { buildBatchSync } from '../../protocol/records/record.js';
+
+const batch = (value: string): Buffer => buildBatchSync([{ key: null, value: Buffer.from(value) }]);
 
 const NODE = 1;
 const cleanups: (() => Promise<void>)[] = [];
@@ -21,7 +24,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(): Promise<{ rm: ReplicaManager; publish: (image: MetadataImage) => void; image: () => MetadataImage }> {
+async function setup(minIsr = 1): Promise<{ rm: ReplicaManager; publish: (image: MetadataImage) => void; image: () => MetadataImage }> {
   const dir = await mkdtemp(join(tmpdir(), 'samsa-replica-manager-'));
   const logger = pino({ level: 'silent' });
   const logManager = new LogManager(dir, { logger });
@@ -32,7 +35,7 @@ async function setup(): Promise<{ rm: ReplicaManager; publish: (image: MetadataI
     logger,
     image: () => image,
     logConfigFor: () => ({ ...defaultLogConfig }),
-    appendSettings: () => ({ maxMessageBytes: 1048588, messageTimestampType: 'CreateTime', timestampBeforeMaxMs: Infinity, timestampAfterMaxMs: Infinity }),
+    appendSettings: () => ({ maxMessageBytes: 1048588, messageTimestampType: 'CreateTime', timestampBeforeMaxMs: Infinity, timestampAfterMaxMs: Infinity, minInSyncReplicas: minIsr }),
     producerStateOptions: { logger },
   });
   cleanups.push(async () => {
@@ -105,5 +108,61 @@ describe('replica manager', () => {
     expect(p.log.leaderEpochCache.latestEpoch()).toBe(4);
     await rm.becomeLeader(t, { ...t.partitions[0]!, leaderEpoch: 2 });
     expect(p.leaderEpoch).toBe(4);
+  });
+});
+
+describe('high watermark, acks=all and min.insync.replicas', () => {
+  it('acks=all is NOT_ENOUGH_REPLICAS before the append when the ISR is under min.insync.replicas; acks=1 is written, the HW holds', async () => {
+    const { rm, publish, image } = await setup(2);
+    // Two replicas, the follower out of sync: the ISR is this node alone, below min.insync.replicas=2.
+    const t = topic('under-min-isr', [{ partition: 0, replicas: [NODE, 2], isr: [NODE], leader: NODE, leaderEpoch: 0, partitionEpoch: 0 }]);
+    const p = await rm.becomeLeader(t, t.partitions[0]!);
+    publish(image().withTopic(t));
+    expect(p.isUnderMinIsr).toBe(true);
+    const refused = await rm.appendToLeader(p, batch('a'), -1, 1000);
+    expect(refused).toMatchObject({
+      errorCode: ErrorCode.NOT_ENOUGH_REPLICAS,
+      errorMessage: `The size of the current ISR Set(${NODE}) is insufficient to satisfy the min.isr requirement of 2 for partition under-min-isr-0`,
+    });
+    expect(p.logEndOffset).toBe(0); // nothing written
+    const written = await rm.appendToLeader(p, batch('b'), 1, 1000);
+    expect(written).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
+    expect(p.logEndOffset).toBe(1);
+    expect(p.highWatermark).toBe(0); // under min ISR the HW does not advance (KAFKA-15583)
+  });
+
+  it('min.insync.replicas above the replication factor is capped by it (Kafka 3.7+): a single replica takes acks=all', async () => {
+    const { rm, publish, image } = await setup(2);
+    const t = topic('rf1', [localPartition(NODE, 0)]);
+    const p = await rm.becomeLeader(t, t.partitions[0]!);
+    publish(image().withTopic(t));
+    expect(p.effectiveMinIsr).toBe(1);
+    expect(await rm.appendToLeader(p, batch('a'), -1, 0)).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
+    expect(p.highWatermark).toBe(1);
+  });
+
+  it('acks=all waits in the purgatory until the HW covers the batch, or answers REQUEST_TIMED_OUT', async () => {
+    const { rm, publish, image } = await setup(1);
+    const t = topic('delayed', [{ partition: 0, replicas: [NODE, 2], isr: [NODE, 2], leader: NODE, leaderEpoch: 0, partitionEpoch: 0 }]);
+    const p = await rm.becomeLeader(t, t.partitions[0]!);
+    publish(image().withTopic(t));
+    const pending = rm.appendToLeader(p, batch('a'), -1, 60_000);
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(p.logEndOffset).toBe(1);
+    expect(p.highWatermark).toBe(0); // the follower has not fetched it
+    expect(settled).toBe(false);
+    expect(rm.purgatory.size).toBe(1);
+    p.updateFollowerEndOffset(2, 1); // the follower's fetch reports it
+    expect(p.highWatermark).toBe(1);
+    expect(await pending).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
+    expect(rm.purgatory.size).toBe(0);
+
+    // No follower progress: the produce's timeout answers it.
+    expect(await rm.appendToLeader(p, batch('b'), -1, 1)).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT });
+    expect(p.highWatermark).toBe(1);
+    // acks=1 never waits.
+    expect(await rm.appendToLeader(p, batch('c'), 1, 60_000)).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 2 });
   });
 });
