@@ -89,7 +89,33 @@ def json_roundtrip():
     roundtrip(ser, JSONDeserializer(USER_JSON), values)
 
 
+def user_proto_class():
+    """The message class protoc would generate for com.example.User, built from its descriptor."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    fdp = descriptor_pb2.FileDescriptorProto(name='user.proto', package='com.example', syntax='proto3')
+    m = fdp.message_type.add(name='User')
+    m.field.add(name='id', number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_INT32, label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    m.field.add(name='nome', number=2, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING, label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName('com.example.User'))
+
+
+def protobuf_roundtrip():
+    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
+    User = user_proto_class()
+    client = SchemaRegistryClient({'url': REGISTRY})
+    ser = ProtobufSerializer(User, client, {'use.deprecated.format': False})
+    values = [User(id=i, nome=f'nome {i}') for i in range(10)]
+    topic = roundtrip(ser, ProtobufDeserializer(User, {'use.deprecated.format': False}), values)
+    latest = client.get_latest_version(f'{topic}-value')
+    assert latest.schema.schema_type == 'PROTOBUF', latest
+    assert 'message User' in latest.schema.schema_str, latest.schema.schema_str
+    print(latest.schema.schema_str)
+
+
 SCENARIOS = {
+    'sr-protobuf-roundtrip': protobuf_roundtrip,
     'sr-avro-roundtrip': avro_roundtrip,
     'sr-avro-evolution': avro_evolution,
     'sr-json-roundtrip': json_roundtrip,

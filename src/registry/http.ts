@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { badRequest, httpNotFound, invalidSchema, invalidVersion, methodNotAllowed, RegistryError, schemaNotFound } from './errors.js';
 import { isSchemaType, SCHEMA_TYPES } from './formats.js';
+import { serializedDescriptor } from './protobuf.js';
 import type { SchemaReference } from './parsed-schema.js';
 import { parseCompatibilityLevel, parseMode, type SchemaRegistry, type SchemaRequest, type VersionEntry, type VersionSpec } from './registry.js';
 
@@ -172,7 +173,9 @@ export class RegistryHttpServer {
             case undefined: {
               const out: Record<string, unknown> = {};
               if (s.schemaType !== 'AVRO') out.schemaType = s.schemaType;
-              out.schema = s.schema;
+              // format=serialized: a Protobuf schema as its base64 FileDescriptorProto, which
+              // confluent-kafka-python's ProtobufDeserializer asks for.
+              out.schema = s.schemaType === 'PROTOBUF' && q.get('format') === 'serialized' ? serializedDescriptor(s.schema) : s.schema;
               if (s.references.length > 0) out.references = s.references;
               if (flag(q, 'fetchMaxId')) out.maxId = reg.maxSchemaId;
               return { json: out };

@@ -17,7 +17,12 @@
  *   Messages read as Confluent's `Difference{fullPath='#/User/2', type=FIELD_KIND_CHANGED}`.
  */
 import protobuf from 'protobufjs';
+import * as descriptorModule from 'protobufjs/ext/descriptor.js';
+import type { IFileDescriptorProto } from 'protobufjs/ext/descriptor.js';
 import { SchemaParseError, type Difference, type ParsedSchema, type ResolvedReference } from './parsed-schema.js';
+
+// A CommonJS module whose exports object is a protobufjs Namespace: under ESM its members sit on `default`.
+const descriptorExt = (descriptorModule as unknown as { default?: typeof descriptorModule }).default ?? descriptorModule;
 
 const COMPATIBLE = new Set([
   'MESSAGE_ADDED', 'MESSAGE_MOVED', 'ENUM_ADDED', 'ENUM_REMOVED', 'ENUM_CONST_ADDED', 'ENUM_CONST_CHANGED', 'ENUM_CONST_REMOVED',
@@ -355,7 +360,65 @@ function parseInto(text: string, root: protobuf.Root, what: string): protobuf.IP
   }
 }
 
-export function parseProtobuf(schema: string, references: readonly ResolvedReference[] = []): ProtobufSchema {
+/**
+ * confluent-kafka-python registers a Protobuf schema as its base64-encoded FileDescriptorProto (what the
+ * generated code holds), and Confluent accepts that as well as `.proto` text.
+ */
+function isBase64Descriptor(text: string): boolean {
+  const t = text.trim();
+  return t.length > 0 && t.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(t);
+}
+
+/** The `.proto` text of a base64 FileDescriptorProto (Wire layout, as `canonical`). */
+function descriptorToText(base64: string): string {
+  let file: IFileDescriptorProto;
+  try {
+    // A decoded message of the descriptor's reflected type; its fields are those of IFileDescriptorProto.
+    file = descriptorExt.FileDescriptorProto.decode(Buffer.from(base64.trim(), 'base64')) as unknown as IFileDescriptorProto;
+  } catch (err) {
+    throw new SchemaParseError(`Invalid schema: neither .proto text nor a base64 FileDescriptorProto (${(err as Error).message})`);
+  }
+  let root: protobuf.Root;
+  try {
+    root = protobuf.Root.fromDescriptor({ file: [file] }, { keepCase: true });
+  } catch (err) {
+    throw new SchemaParseError(`Invalid FileDescriptorProto: ${(err as Error).message}`);
+  }
+  const pkg = file.package ? file.package : null;
+  const ns = pkg === null ? root : root.lookup(pkg);
+  if (!(ns instanceof protobuf.Namespace)) throw new SchemaParseError(`package ${pkg} not found in the descriptor`);
+  // Types given by name in the descriptor are fully qualified (".com.example.User"); as .proto text they are
+  // written without the leading dot, which resolves the same.
+  const strip = (t: protobuf.Type): void => {
+    for (const f of t.fieldsArray) {
+      if (f.type.startsWith('.')) f.type = f.type.slice(1);
+      // fromDescriptor records proto3's implicit packing as an option; the text had none.
+      if (f.options?.packed === false || (file.syntax === 'proto3' && f.options?.packed === true)) delete f.options!.packed;
+    }
+    for (const n of t.nestedArray) if (isType(n)) strip(n);
+  };
+  for (const n of ns.nestedArray) if (isType(n)) strip(n);
+  return printFile({
+    syntax: file.syntax ? file.syntax : 'proto2',
+    packageName: pkg,
+    imports: Array.isArray(file.dependency) ? file.dependency.filter((d: unknown): d is string => typeof d === 'string') : [],
+    types: ns.nestedArray.filter((n) => isType(n) || isEnum(n)),
+    options: {},
+  });
+}
+
+/** The base64 FileDescriptorProto of a stored schema: `GET /schemas/ids/{id}?format=serialized`. */
+export function serializedDescriptor(text: string): string {
+  const own = parseInto(text, new protobuf.Root(), 'Invalid schema');
+  const set = own.root.toDescriptor(syntaxOf(text) ?? 'proto2');
+  const file = set.file?.[0];
+  if (!file) throw new SchemaParseError('the schema has no types');
+  file.dependency = [...(own.imports ?? [])];
+  return Buffer.from(descriptorExt.FileDescriptorProto.encode(file).finish()).toString('base64');
+}
+
+export function parseProtobuf(schemaText: string, references: readonly ResolvedReference[] = []): ProtobufSchema {
+  const schema = isBase64Descriptor(schemaText) ? descriptorToText(schemaText) : schemaText;
   // One root holding the references, the built-in well-known types and the schema, so every type resolves.
   const root = new protobuf.Root();
   const provided = new Set<string>();

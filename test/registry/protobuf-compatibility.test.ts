@@ -6,7 +6,7 @@
  * messages removed, required fields, fields moved into oneofs).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseProtobuf } from '../../src/registry/protobuf.js';
+import { parseProtobuf, serializedDescriptor } from '../../src/registry/protobuf.js';
 import type { TestBroker } from '../helpers/broker.js';
 import { call, startRegistryBroker } from './helpers.js';
 
@@ -58,6 +58,14 @@ message User {
 }
 `);
     expect(parseProtobuf(canonical).canonical).toBe(canonical);
+  });
+
+  it('reads a base64 FileDescriptorProto (what confluent-kafka-python registers) as the same schema, and serves one back', () => {
+    const text = proto('message User {\n  int32 id = 1;\n  repeated string tags = 2;\n  E e = 3;\n}\n\nenum E {\n  E_A = 0;\n}');
+    const base64 = serializedDescriptor(text);
+    expect(base64).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
+    expect(parseProtobuf(base64).canonical).toBe(parseProtobuf(text).canonical);
+    expect(() => parseProtobuf('AAAA')).toThrow(/FileDescriptorProto|package/);
   });
 
   it('refuses text that does not parse, unknown types and imports nobody provides', () => {
@@ -170,6 +178,16 @@ describe('Protobuf through the registry', () => {
     expect((await reg('users-proto-value', 'syntax="proto3"; package com.example; message User { int32 id = 1; string nome = 2; }')).body).toEqual({ id });
     expect((await call(b.url, 'GET', `/schemas/ids/${id}`)).body).toEqual({ schemaType: 'PROTOBUF', schema: text });
     expect((await call(b.url, 'GET', '/schemas/types')).body).toEqual(['JSON', 'PROTOBUF', 'AVRO']);
+  });
+
+  it('serves a Protobuf schema as a base64 FileDescriptorProto with format=serialized', async () => {
+    const text = proto('message Serialized {\n  int64 n = 1;\n}');
+    const id = ((await reg('serialized-proto', text)).body as { id: number }).id;
+    const r = (await call(b.url, 'GET', `/schemas/ids/${id}?format=serialized`)).body as { schemaType: string; schema: string };
+    expect(r.schemaType).toBe('PROTOBUF');
+    expect(parseProtobuf(r.schema).canonical).toBe(text);
+    // Registering the descriptor form finds the same schema.
+    expect((await reg('serialized-proto', r.schema)).body).toEqual({ id });
   });
 
   it('refuses an incompatible evolution with 409 and accepts a compatible one', async () => {
