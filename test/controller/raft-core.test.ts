@@ -469,3 +469,48 @@ describe('purity', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('a small loss-free cluster', () => {
+  /** Three cores wired directly (1 ms per message), with links that can be cut. */
+  function cluster() {
+    const voters = [1, 2, 3];
+    const cores = new Map(voters.map((id) => [id, new RaftCore(quorumConfig({ nodeId: id, clusterId: CLUSTER, voters }), null, [], 0, new SeededRandom(100 + id))]));
+    const isolated = new Set<number>();
+    let now = 0;
+    let inFlight: { at: number; m: RaftMessage }[] = [];
+    const take = (effects: RaftEffect[]): void => {
+      for (const e of effects) if (e.type === 'send' && !isolated.has(e.message.source) && !isolated.has(e.message.destination)) inFlight.push({ at: now + 1, m: e.message });
+    };
+    for (const c of cores.values()) take(c.drain());
+    const runUntil = (until: number): void => {
+      while (now < until) {
+        const nextMsg = inFlight.reduce((t, x) => Math.min(t, x.at), Infinity);
+        const nextTick = Math.min(...[...cores.values()].map((c) => c.nextWakeupMs()));
+        now = Math.min(until, nextMsg, Math.max(now, nextTick));
+        const due = inFlight.filter((x) => x.at <= now);
+        inFlight = inFlight.filter((x) => x.at > now);
+        for (const { m } of due) if (!isolated.has(m.destination) && !isolated.has(m.source)) take(cores.get(m.destination)!.handle(now, m));
+        for (const c of cores.values()) if (c.nextWakeupMs() <= now) take(c.tick(now));
+      }
+    };
+    return { cores, isolated, runUntil };
+  }
+
+  it('a follower cut off for a while comes back without unseating the leader (pre-vote keeps the epoch)', () => {
+    const { cores, isolated, runUntil } = cluster();
+    runUntil(10_000);
+    const leader = [...cores.values()].find((c) => c.stateName === 'Leader')!;
+    expect(leader).toBeDefined();
+    const epoch = leader.epoch;
+    const victim = [...cores.values()].find((c) => c !== leader)!;
+    isolated.add(victim.config.nodeId);
+    runUntil(30_000);
+    expect(victim.stateName).toBe('Prospective');
+    expect(victim.epoch).toBe(epoch);
+    isolated.clear();
+    runUntil(40_000);
+    expect(leader.stateName).toBe('Leader');
+    expect([...cores.values()].map((c) => c.epoch)).toEqual([epoch, epoch, epoch]);
+    expect(victim.stateName).toBe('Follower');
+  });
+});
