@@ -29,4 +29,8 @@ for s in metadata create-describe-delete-topic compression-none compression-gzip
     idempotent-produce headers-null-key-value large-message consume-from-timestamp acks-0; do
   check "$s" timeout 120 node --import tsx conformance/kafkajs/scenarios.ts "$BOOTSTRAP" "$s"
 done
+# @kafkajs/confluent-schema-registry against the built-in Schema Registry ($REGISTRY_URL, from lib.sh).
+for s in sr-avro-roundtrip sr-avro-evolution sr-json-roundtrip sr-protobuf-roundtrip; do
+  check "$s" timeout 120 node --import tsx conformance/kafkajs/registry.ts "$BOOTSTRAP" "$REGISTRY_URL" "$s"
+done
 summary kafkajs
