@@ -125,6 +125,8 @@ export class RegistryHttpServer {
     let status = 200;
     let payload: string;
     try {
+      // A declared length over the limit is refused before any of the body is read.
+      if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw new RegistryError(413, 413, `Request body larger than ${MAX_BODY_BYTES} bytes`);
       const segments = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
       const answer = await this.route({ method, segments, query: url.searchParams, body: () => readJson(req) });
       payload = 'raw' in answer ? answer.raw : JSON.stringify(answer.json);

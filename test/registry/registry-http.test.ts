@@ -174,6 +174,23 @@ describe('errors', () => {
     expect((r.body as { error_code: number }).error_code).toBe(400);
   });
 
+  it('a body declared over 32 MiB is answered 413 before it is read, and nothing is written', async () => {
+    const { request } = await import('node:http');
+    const end = schemasEnd();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${b.url}/subjects/big-body/versions`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': String(40 * 1024 * 1024) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+      // Only the start of the declared body is sent: the answer must not wait for the rest.
+      req.write('{"schema": "');
+    });
+    expect(status).toBe(413);
+    expect(schemasEnd()).toBe(end);
+  });
+
   it('a 10 MB schema is refused (42209, larger than the topic\'s max.message.bytes) and nothing reaches _schemas', async () => {
     await post('/subjects/warm/versions', avro(userV1()));
     const end = schemasEnd();
