@@ -45,8 +45,13 @@ export interface FieldDecl {
 
 export interface MessageDecl {
   readonly name: string;
+  /** The API key, or the record type of a metadata record; -1 for a `data` spec, which has none. */
   readonly apiKey: number;
-  readonly type: 'request' | 'response';
+  /**
+   * Kafka's spec `type`: `request`/`response` for RPCs, `metadata` for the records of the KRaft metadata
+   * log (protocol/metadata/), `data` for other versioned payloads such as the KRaft control records.
+   */
+  readonly type: 'request' | 'response' | 'metadata' | 'data';
   readonly validVersions: string;
   readonly flexibleVersions: string;
   readonly fields: readonly FieldDecl[];
@@ -330,8 +335,11 @@ function compileField(decl: FieldDecl, version: number, flexible: boolean): Comp
         w.arrayLength(v.length, flexible);
         for (const e of v) writeElement(w, e);
       },
-      defaultValue: () => (decl.default === null && nullable ? null : []),
-      isDefault: (v) => (Array.isArray(v) ? v.length === 0 : v === null && decl.default === null),
+      // Kafka's default: null makes null the default and an empty array a real value (a tagged
+      // PartitionChangeRecord.isr of [] means "the ISR is now empty" and is written; null means "unchanged").
+      // A version in which the field is absent gets null too, so a decoded value re-encodes unchanged.
+      defaultValue: () => (decl.default === null ? null : []),
+      isDefault: (v) => (decl.default === null ? v === null : Array.isArray(v) && v.length === 0),
     };
   }
   if (isStruct) {

@@ -1,6 +1,6 @@
 /**
- * Apache Kafka's own message specs (common/message/*.json, packaged in the kafka-clients jar), for the
- * declarations test. The jar comes from Maven Central, is checked against Maven's published SHA-1, and is
+ * Apache Kafka's own message specs (common/message/*.json, packaged in the kafka-clients jar) and metadata
+ * record specs (common/metadata/*.json, in the kafka-metadata jar), for the declarations tests. The jar comes from Maven Central, is checked against Maven's published SHA-1, and is
  * cached in test/.cache/ (gitignored), so only the first run on a machine downloads it.
  *
  * Nothing here is optional: when the jar cannot be fetched the caller gets an Error that says why (the
@@ -18,7 +18,7 @@ import { inflateRawSync } from 'node:zlib';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TEST_CACHE_DIR = join(REPO_ROOT, 'test', '.cache');
-const MAVEN = 'https://repo1.maven.org/maven2/org/apache/kafka/kafka-clients';
+const MAVEN = 'https://repo1.maven.org/maven2/org/apache/kafka';
 
 export interface KafkaField {
   name: string;
@@ -63,11 +63,16 @@ async function fetchWithRetry(url: string, attempts = 4, timeoutMs = 60_000): Pr
 
 /** Path of kafka-clients-<version>.jar, downloading it (verified by SHA-1) when not cached. */
 export async function kafkaClientsJar(version: string): Promise<string> {
-  const dir = join(TEST_CACHE_DIR, 'kafka-clients');
-  const jar = join(dir, `kafka-clients-${version}.jar`);
+  return kafkaJar('kafka-clients', version);
+}
+
+/** Path of org.apache.kafka:<artifact>:<version>'s jar, downloading it (verified by SHA-1) when not cached. */
+export async function kafkaJar(artifact: string, version: string): Promise<string> {
+  const dir = join(TEST_CACHE_DIR, artifact);
+  const jar = join(dir, `${artifact}-${version}.jar`);
   if (existsSync(jar)) return jar;
   mkdirSync(dir, { recursive: true });
-  const url = `${MAVEN}/${version}/kafka-clients-${version}.jar`;
+  const url = `${MAVEN}/${artifact}/${version}/${artifact}-${version}.jar`;
   const [body, sha1] = await Promise.all([fetchWithRetry(url), fetchWithRetry(`${url}.sha1`)]);
   const want = sha1.toString('utf8').trim().split(/\s+/)[0]!.toLowerCase();
   const got = createHash('sha1').update(body).digest('hex');
@@ -143,11 +148,22 @@ const specCache = new Map<string, Map<string, KafkaSpec>>();
 
 /** Every message spec in kafka-clients-<version>.jar, by message name (e.g. `MetadataRequest`). */
 export async function loadKafkaSpecs(version: string): Promise<Map<string, KafkaSpec>> {
-  const cached = specCache.get(version);
+  return loadSpecsFrom('kafka-clients', version, 'common/message');
+}
+
+/** Every metadata record spec in kafka-metadata-<version>.jar (common/metadata/*.json), by name (e.g. `TopicRecord`). */
+export async function loadKafkaMetadataSpecs(version: string): Promise<Map<string, KafkaSpec>> {
+  return loadSpecsFrom('kafka-metadata', version, 'common/metadata');
+}
+
+async function loadSpecsFrom(artifact: string, version: string, folder: string): Promise<Map<string, KafkaSpec>> {
+  const cacheKey = `${artifact}:${version}`;
+  const cached = specCache.get(cacheKey);
   if (cached) return cached;
-  const jar = await kafkaClientsJar(version);
-  const entries = readZipEntries(readFileSync(jar), (n) => /^common\/message\/[A-Za-z0-9]+\.json$/.test(n));
-  if (entries.size === 0) throw new Error(`${jar} holds no common/message/*.json specs`);
+  const jar = await kafkaJar(artifact, version);
+  const pattern = new RegExp(`^${folder}/[A-Za-z0-9]+\\.json$`);
+  const entries = readZipEntries(readFileSync(jar), (n) => pattern.test(n));
+  if (entries.size === 0) throw new Error(`${jar} holds no ${folder}/*.json specs`);
   const specs = new Map<string, KafkaSpec>();
   for (const [name, body] of entries) {
     let spec: KafkaSpec;
@@ -158,6 +174,6 @@ export async function loadKafkaSpecs(version: string): Promise<Map<string, Kafka
     }
     specs.set(spec.name, spec);
   }
-  specCache.set(version, specs);
+  specCache.set(cacheKey, specs);
   return specs;
 }

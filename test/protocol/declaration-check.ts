@@ -70,7 +70,8 @@ export function checkDeclaration(ours: MessageDecl, specFor: SpecForVersion): st
     const { spec } = found;
     if (spec.name !== ours.name) report(v, `name ${ours.name}, Kafka says ${spec.name}`);
     if (spec.type !== ours.type) report(v, `type ${ours.type}, Kafka says ${spec.type}`);
-    if (spec.apiKey !== ours.apiKey) report(v, `apiKey ${ours.apiKey}, Kafka says ${spec.apiKey}`);
+    // A `data` spec (e.g. a KRaft control record) has no apiKey: ours declares -1 for it.
+    if ((spec.apiKey ?? -1) !== ours.apiKey) report(v, `apiKey ${ours.apiKey}, Kafka says ${spec.apiKey ?? 'none'}`);
     const flexible = has(ours.flexibleVersions, v);
     const kafkaFlexible = has(spec.flexibleVersions, v);
     if (flexible !== kafkaFlexible) report(v, `flexible: ours ${flexible}, Kafka ${kafkaFlexible}`);
