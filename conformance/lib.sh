@@ -96,6 +96,7 @@ samsa_launch() {
       --override "listeners=PLAINTEXT://127.0.0.1:$SAMSA_PORT" \
       --override "log.dirs=$SAMSA_DATA" \
       --override "schema.registry.listeners=$REGISTRY_URL" \
+      --override "samsa.http.listeners=${SAMSA_HTTP_URL:-}" \
       --override "samsa.protocol.trace=true" \
       --override "group.initial.rebalance.delay.ms=0" "${SAMSA_ARGS[@]}") >>"$SAMSA_LOG" 2>&1 &
   SAMSA_PID=$!

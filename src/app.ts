@@ -9,8 +9,10 @@ import { LogDirFailureError } from '../storage/errors.js';
 import type { BrokerConfig } from './config.js';
 import { HANDLERS } from './handlers/index.js';
 import { Dispatcher } from './server/dispatcher.js';
-import { Server } from './server/server.js';
+import { ListenerError, Server } from './server/server.js';
 import { startSchemaRegistry, type RunningRegistry } from './registry/start.js';
+import { BrokerMetrics } from './http/metrics.js';
+import { BrokerHttpServer, parseHttpListener } from './http/server.js';
 
 export interface RunningBroker {
   readonly broker: Broker;
@@ -18,6 +20,8 @@ export interface RunningBroker {
   readonly host: string;
   /** The built-in Schema Registry (src/registry/), null when switched off. */
   readonly registry: RunningRegistry | null;
+  /** The port of the /metrics and /health listener (samsa.http.listeners), null when switched off. */
+  readonly httpPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -46,6 +50,8 @@ export function startedSummary(broker: Broker, listeners: readonly string[], log
 
 export async function startBroker(config: BrokerConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningBroker> {
   for (const warning of config.warnings) logger.warn(warning);
+  // Checked before anything starts: a bad value is a configuration error, not a half-started broker.
+  const httpListener = parseHttpListener(config.props.get('samsa.http.listeners') ?? 'http://127.0.0.1:8080');
   let broker: Broker;
   try {
     broker = await Broker.start(config, logger);
@@ -55,6 +61,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
     throw err;
   }
   const dispatcher = new Dispatcher(broker, HANDLERS, logger, config.protocolTrace);
+  const metrics = httpListener === null ? null : new BrokerMetrics(broker);
+  dispatcher.observer = metrics;
   broker.advertisedApis = dispatcher.apiVersionsList();
   if (config.protocolCaptureDir !== '') dispatcher.captureDir = config.protocolCaptureDir;
   const server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
@@ -80,14 +88,31 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
     await broker.shutdown();
     throw err;
   }
+  let http: BrokerHttpServer | null = null;
+  let httpPort: number | null = null;
+  if (httpListener !== null && metrics !== null) {
+    http = new BrokerHttpServer(broker, metrics, logger);
+    try {
+      httpPort = await http.listen(httpListener.host, httpListener.port);
+    } catch (err) {
+      await http.close();
+      await registry?.close();
+      await server.close();
+      await broker.shutdown();
+      throw new ListenerError(`http://${httpListener.host.includes(':') ? `[${httpListener.host}]` : httpListener.host}:${httpListener.port} (samsa.http.listeners)`, (err as NodeJS.ErrnoException).code, err as Error);
+    }
+    logger.info({ port: httpPort }, `metrics at http://${httpListener.host.includes(':') ? `[${httpListener.host}]` : httpListener.host}:${httpPort}/metrics`);
+  }
   let stopping: Promise<void> | null = null;
   return {
     broker,
     port,
     host: listener.host,
     registry,
+    httpPort,
     stop: () => {
       stopping ??= (async () => {
+        await http?.close();
         await registry?.close();
         await server.close();
         await broker.shutdown();

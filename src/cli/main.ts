@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { LogDirFailureError } from '../../storage/errors.js';
 import { ListenerError } from '../server/server.js';
 import { RegistryConfigError } from '../registry/start.js';
+import { HttpConfigError } from '../http/server.js';
 import { applyExitOverride, registerClientCommands, usageStatus } from './client-commands.js';
 
 /** How long a shutdown may take before the process gives up on it and exits with status 1. */
@@ -94,7 +95,7 @@ async function runCli(): Promise<void> {
         running = await startBroker(config, logger);
       } catch (err) {
         // startBroker has closed what it opened; what is left is to say why, once, and fail.
-        if (err instanceof ListenerError || err instanceof RegistryConfigError) process.stderr.write(`samsa: ${err.message}\n`);
+        if (err instanceof ListenerError || err instanceof RegistryConfigError || err instanceof HttpConfigError) process.stderr.write(`samsa: ${err.message}\n`);
         // Already logged by the broker with the file it is about; no stack trace for an operator's problem.
         else if (!(err instanceof LogDirFailureError)) logger.fatal({ err }, 'start-up failed');
         process.exit(1);

@@ -98,15 +98,30 @@ export class BrokerConnection {
     return { version, response: await this.send(api, version, body) };
   }
 
-  async send<Req extends MessageDecl, Res extends MessageDecl>(api: ApiMessages<Req, Res>, version: number, body: MessageInput<Req>): Promise<MessageValue<Res>> {
-    if (this.closedReason !== null) throw new ConnectionError(this.closedReason);
-    const correlationId = this.nextCorrelationId++;
+  private frame<Req extends MessageDecl, Res extends MessageDecl>(api: ApiMessages<Req, Res>, version: number, body: MessageInput<Req>, correlationId: number): Buffer {
     const w = new Writer();
     w.int32(0);
     writeRequestHeader(w, { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: this.clientId }, api.request.isFlexible(version));
     api.request.encode(w, body, version);
     const frame = w.toBuffer();
     frame.writeInt32BE(frame.length - 4, 0);
+    return frame;
+  }
+
+  /**
+   * Sends a request the broker does not answer (Produce with acks=0): resolves once the bytes are handed
+   * to the socket, at the negotiated version.
+   */
+  async sendWithoutResponse<Req extends MessageDecl, Res extends MessageDecl>(api: ApiMessages<Req, Res>, body: MessageInput<Req>, cap?: number): Promise<void> {
+    if (this.closedReason !== null) throw new ConnectionError(this.closedReason);
+    const frame = this.frame(api, this.versionFor(api, cap), body, this.nextCorrelationId++);
+    await new Promise<void>((resolve, reject) => this.socket.write(frame, (err) => (err ? reject(new ConnectionError(`write to ${this.address} failed: ${err.message}`)) : resolve())));
+  }
+
+  async send<Req extends MessageDecl, Res extends MessageDecl>(api: ApiMessages<Req, Res>, version: number, body: MessageInput<Req>): Promise<MessageValue<Res>> {
+    if (this.closedReason !== null) throw new ConnectionError(this.closedReason);
+    const correlationId = this.nextCorrelationId++;
+    const frame = this.frame(api, version, body, correlationId);
     const response = await new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);

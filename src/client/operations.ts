@@ -157,11 +157,14 @@ export async function produce(
       const conn = await client.node(leader);
       const partitionData = await Promise.all(parts.map(async (p) => ({ index: p, records: await buildBatch(byPartition.get(p)!) })));
       // v3 is the first version carrying RecordBatch v2 (magic 2), and Kafka 4 accepts no older one.
-      const { response } = await conn.request(Produce, { transactionalId: null, acks: opts.acks, timeoutMs: opts.timeoutMs, topicData: [{ name: topic.name, partitionData }] });
+      const body = { transactionalId: null, acks: opts.acks, timeoutMs: opts.timeoutMs, topicData: [{ name: topic.name, partitionData }] };
       if (opts.acks === 0) {
+        // acks=0: the broker sends no response (it closes the connection if the append fails).
+        await conn.sendWithoutResponse(Produce, body);
         for (const p of parts) out.push({ partition: p, baseOffset: -1n, count: byPartition.get(p)!.length });
         return;
       }
+      const { response } = await conn.request(Produce, body);
       for (const t of response.responses) {
         for (const p of t.partitionResponses) {
           if (p.errorCode !== 0) throw brokerError(p.errorCode, `Produce ${topic.name}-${p.index}`, p.errorMessage);

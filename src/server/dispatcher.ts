@@ -19,6 +19,7 @@ import { ApiVersions } from '../../protocol/messages/api-versions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { Broker } from '../broker/broker.js';
 import type { AnyHandler } from '../handlers/types.js';
+import type { RequestObserver } from '../http/metrics.js';
 import type { Connection, FrameHandler } from './connection.js';
 
 export function traceValue(value: unknown): unknown {
@@ -39,6 +40,8 @@ export class Dispatcher implements FrameHandler {
   private readonly captured = new Set<string>();
   /** Where to save sample frames (samsa.protocol.capture.dir), or null. */
   captureDir: string | null = null;
+  /** Told of every answered request with its time (the /metrics counters), or null. */
+  observer: RequestObserver | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -66,6 +69,7 @@ export class Dispatcher implements FrameHandler {
       return null;
     }
     const codec = handler.api.request;
+    const started = this.observer === null ? 0 : performance.now();
     try {
       const r = new Reader(frame);
       const header = readRequestHeader(r, (_k, v) => codec.isFlexible(v));
@@ -79,7 +83,11 @@ export class Dispatcher implements FrameHandler {
         { broker: this.broker, header, apiVersion: header.apiVersion, connectionId: conn.id, clientAddress: conn.socket.remoteAddress, logger: this.logger, closeConnection: (reason: string) => conn.close(reason), afterResponseSent: (fn: () => void) => conn.afterResponseSent(fn) },
         request,
       );
-      if (response === null) return null;
+      // acks=0 produce answers nothing but was still served.
+      if (response === null) {
+        this.observer?.requestDone(peek.apiKey, handler.api.name, request, null, (performance.now() - started) / 1000);
+        return null;
+      }
       const w = new Writer(256);
       const flexible = handler.api.response.isFlexible(header.apiVersion);
       writeResponseHeader(w, header.correlationId, responseHeaderVersion(peek.apiKey, flexible));
@@ -88,6 +96,7 @@ export class Dispatcher implements FrameHandler {
         this.logger.info({ conn: conn.id, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, response: traceValue(response) }, 'response');
       }
       const chunks = w.toChunks();
+      this.observer?.requestDone(peek.apiKey, handler.api.name, request, response, (performance.now() - started) / 1000);
       if (captureName) this.capture(`${captureName}-response.bin`, Buffer.concat(chunks));
       return chunks;
     } catch (err) {

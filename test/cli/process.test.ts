@@ -82,7 +82,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
 }
 
 function startArgs(port: number, dataDir: string, extra: string[] = []): string[] {
-  return ['start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'group.initial.rebalance.delay.ms=0', '--override', 'samsa.schema.registry.enable=false', ...extra];
+  return ['start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'group.initial.rebalance.delay.ms=0', '--override', 'samsa.schema.registry.enable=false', '--override', 'samsa.http.listeners=', ...extra];
 }
 
 const isStarted = (l: string): boolean => l.includes('Samsa broker started');

@@ -56,7 +56,7 @@ function canConnect(port: number): Promise<boolean> {
 export async function startBrokerProcess(dataDir: string, overrides: Record<string, string> = {}, port?: number): Promise<BrokerProcess> {
   const p = port ?? (await freePort());
   const args = ['--import', 'tsx', 'src/cli/main.ts', 'start'];
-  const props: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${p}`, 'log.dirs': dataDir, 'group.initial.rebalance.delay.ms': '0', 'samsa.schema.registry.enable': 'false', ...overrides };
+  const props: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${p}`, 'log.dirs': dataDir, 'group.initial.rebalance.delay.ms': '0', 'samsa.schema.registry.enable': 'false', 'samsa.http.listeners': '', ...overrides };
   for (const [k, v] of Object.entries(props)) args.push('--override', `${k}=${v}`);
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: LogLine[] = [];
@@ -139,7 +139,7 @@ export async function startBrokerProcess(dataDir: string, overrides: Record<stri
 export async function runBrokerProcessExpectingExit(dataDir: string, overrides: Record<string, string> = {}, timeoutMs = 30_000): Promise<{ code: number | null; lines: LogLine[] }> {
   const p = await freePort();
   const args = ['--import', 'tsx', 'src/cli/main.ts', 'start'];
-  const props: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${p}`, 'log.dirs': dataDir, ...overrides };
+  const props: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${p}`, 'log.dirs': dataDir, 'samsa.http.listeners': '', ...overrides };
   for (const [k, v] of Object.entries(props)) args.push('--override', `${k}=${v}`);
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';

@@ -16,8 +16,9 @@ export interface TestBroker extends RunningBroker {
 
 export async function startTestBroker(props: Record<string, string> = {}, dataDir?: string): Promise<TestBroker> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'samsa-test-')));
-  // The Schema Registry (port 8081 by default) runs only in the tests that ask for it, on a port they give.
-  const config = buildConfig(new Map(Object.entries({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'samsa.log.level': 'silent', 'samsa.schema.registry.enable': 'false', ...props })));
+  // The Schema Registry (port 8081 by default) and the /metrics listener (8080) run only in the tests that
+  // ask for them, on a port they give.
+  const config = buildConfig(new Map(Object.entries({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'samsa.log.level': 'silent', 'samsa.schema.registry.enable': 'false', 'samsa.http.listeners': '', ...props })));
   const logger = pino({ level: process.env.SAMSA_TEST_LOG ?? 'silent' });
   const running = await startBroker(config, logger);
   const self: TestBroker = {

@@ -68,7 +68,7 @@ describe('log lines', () => {
       },
     });
     const dir = await mkdtemp(join(tmpdir(), 'samsa-logkeys-'));
-    const config = buildConfig(new Map(Object.entries({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'group.initial.rebalance.delay.ms': '0', 'samsa.schema.registry.enable': 'false' })));
+    const config = buildConfig(new Map(Object.entries({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'group.initial.rebalance.delay.ms': '0', 'samsa.schema.registry.enable': 'false', 'samsa.http.listeners': '' })));
     const running = await startBroker(config, pino({ level: 'debug', base: { name: 'samsa' } }, sink));
     try {
       const kafka = new Kafka({ brokers: [`127.0.0.1:${running.port}`], logLevel: logLevel.NOTHING });

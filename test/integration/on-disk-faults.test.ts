@@ -50,7 +50,7 @@ interface Line {
 async function startLogged(dir: string): Promise<{ lines: Line[]; result: Promise<{ stop(): Promise<void>; port: number }> }> {
   const lines: Line[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Line) });
-  const config = buildConfig(new Map(Object.entries({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'num.partitions': '1' })));
+  const config = buildConfig(new Map(Object.entries({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir, 'num.partitions': '1', 'samsa.http.listeners': '' })));
   return { lines, result: startBroker(config, logger) };
 }
 

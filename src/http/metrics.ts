@@ -1,0 +1,192 @@
+/**
+ * The broker's Prometheus metrics (prom-client), named as Kafka's metrics come out of the Prometheus JMX
+ * exporter with its example Kafka rules (prometheus/jmx_exporter example_configs/kafka-2_0_0.yml,
+ * lowercaseOutputName): `kafka.<domain><type=T, name=N>` becomes `kafka_<domain>_<t>_<n>`, a meter's Count
+ * gets `_total`. Dashboards built for Kafka read them unchanged. Consumer group offsets and lag, which Kafka
+ * brokers do not export, use the names of the widely deployed kafka_exporter (danielqsj/kafka_exporter):
+ * `kafka_consumergroup_current_offset` and `kafka_consumergroup_lag`. Request latency is a real Prometheus
+ * histogram in seconds (the JMX exporter can only turn Kafka's TotalTimeMs into quantile gauges).
+ *
+ * Counters move once per request or per partition of a request (produce: record count from each batch
+ * header, bytes from the batch size; fetch: bytes returned): never per record. Gauges (offsets, sizes,
+ * partition counts, lag) are read from the broker when scraped.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MessageValue } from '../../protocol/schema.js';
+import type { FetchResponse } from '../../protocol/messages/fetch.js';
+import type { ProduceRequest, ProduceResponse } from '../../protocol/messages/produce.js';
+import { LOG_OVERHEAD, Offsets } from '../../protocol/records/batch.js';
+import type { Broker } from '../broker/broker.js';
+
+const PRODUCE = 0;
+const FETCH = 1;
+
+/** Seconds; from 0.5 ms (a metadata answer) to 30 s (a long-poll fetch or a join waiting for a rebalance). */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+type ProduceReq = MessageValue<(typeof ProduceRequest)['decl']>;
+type ProduceRes = MessageValue<(typeof ProduceResponse)['decl']>;
+type FetchRes = MessageValue<(typeof FetchResponse)['decl']>;
+
+/** What the dispatcher reports after each request (see Dispatcher.observer). */
+export interface RequestObserver {
+  requestDone(apiKey: number, apiName: string, request: unknown, response: unknown, seconds: number): void;
+}
+
+/** Records and total bytes of the whole batches in a produce partition's `records`, from the batch headers. */
+function batchTotals(records: Buffer): { records: number; bytes: number } {
+  let pos = 0;
+  let count = 0;
+  while (pos + Offsets.recordCount + 4 <= records.length) {
+    count += records.readInt32BE(pos + Offsets.recordCount);
+    pos += LOG_OVERHEAD + records.readInt32BE(pos + Offsets.batchLength);
+  }
+  return { records: count, bytes: records.length };
+}
+
+export class BrokerMetrics implements RequestObserver {
+  readonly registry = new Registry();
+  private readonly messagesIn: Counter<'topic'>;
+  private readonly bytesIn: Counter<'topic'>;
+  private readonly bytesOut: Counter<'topic'>;
+  private readonly requests: Counter<'request'>;
+  private readonly latency: Histogram<'request'>;
+  /** Label children by topic or request name, so a request costs no label-set hashing. */
+  private readonly children = new Map<string, { inc(n?: number): void }>();
+  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
+
+  constructor(private readonly broker: Broker) {
+    const registers = [this.registry];
+    this.messagesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesin_total', help: 'Records appended to the log (BrokerTopicMetrics MessagesInPerSec), per topic.', labelNames: ['topic'], registers });
+    this.bytesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesin_total', help: 'Record batch bytes appended by producers (BrokerTopicMetrics BytesInPerSec), per topic.', labelNames: ['topic'], registers });
+    this.bytesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesout_total', help: 'Record batch bytes returned to fetchers (BrokerTopicMetrics BytesOutPerSec), per topic.', labelNames: ['topic'], registers });
+    this.requests = new Counter({ name: 'kafka_network_requestmetrics_requests_total', help: 'Requests answered (RequestMetrics RequestsPerSec), per API.', labelNames: ['request'], registers });
+    this.latency = new Histogram({ name: 'kafka_network_requestmetrics_totaltime_seconds', help: 'Time from a request read to its response ready (RequestMetrics TotalTimeMs, in seconds), per API.', labelNames: ['request'], buckets: LATENCY_BUCKETS, registers });
+
+    const partitions = (): { topic: string; partition: number; replicas: number; isr: number }[] => {
+      const out: { topic: string; partition: number; replicas: number; isr: number }[] = [];
+      for (const t of this.broker.image.topics()) for (const p of t.partitions) out.push({ topic: t.name, partition: p.partition, replicas: p.replicas.length, isr: p.isr.length });
+      return out;
+    };
+    const gauge = (name: string, help: string, value: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value());
+        },
+      });
+    };
+    const perPartition = (name: string, help: string, read: (topic: string, partition: number) => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'partition'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of broker.image.topics()) {
+            for (const p of t.partitions) {
+              const v = read(t.name, p.partition);
+              if (v !== undefined) this.set({ topic: t.name, partition: String(p.partition) }, v);
+            }
+          }
+        },
+      });
+    };
+    const local = (topic: string, partition: number) => this.broker.getPartition(topic, partition);
+
+    gauge('kafka_server_replicamanager_partitioncount', 'Partitions hosted by this broker (ReplicaManager PartitionCount).', () => partitions().length);
+    gauge('kafka_server_replicamanager_leadercount', 'Partitions led by this broker (ReplicaManager LeaderCount).', () => partitions().filter((p) => this.broker.leaderPartition(p.topic, p.partition) !== undefined).length);
+    // Single node: every replica is this broker, so the ISR is always complete and no partition is offline.
+    gauge('kafka_server_replicamanager_underreplicatedpartitions', 'Partitions whose ISR is smaller than their replica set (ReplicaManager UnderReplicatedPartitions).', () => partitions().filter((p) => p.isr < p.replicas).length);
+    gauge('kafka_controller_kafkacontroller_activecontrollercount', 'Whether this broker is the active controller (KafkaController ActiveControllerCount).', () => 1);
+    gauge('kafka_controller_kafkacontroller_offlinepartitionscount', 'Partitions without a live leader (KafkaController OfflinePartitionsCount).', () => partitions().filter((p) => local(p.topic, p.partition) === undefined).length);
+    gauge('kafka_controller_kafkacontroller_globaltopiccount', 'Topics in the cluster (KafkaController GlobalTopicCount).', () => this.broker.image.topicCount);
+    gauge('kafka_controller_kafkacontroller_globalpartitioncount', 'Partitions in the cluster (KafkaController GlobalPartitionCount).', () => partitions().length);
+    perPartition('kafka_log_log_size', 'Bytes in the partition log\'s segments (Log Size).', (t, p) => local(t, p)?.log.size);
+    perPartition('kafka_log_log_logstartoffset', 'The partition log\'s first offset (Log LogStartOffset).', (t, p) => local(t, p)?.logStartOffset);
+    perPartition('kafka_log_log_logendoffset', 'The partition log\'s end offset (Log LogEndOffset).', (t, p) => local(t, p)?.logEndOffset);
+    perPartition('kafka_cluster_partition_insyncreplicascount', 'In-sync replicas of the partition (Partition InSyncReplicasCount).', (t, p) => this.broker.image.partition(t, p)?.isr.length);
+    perPartition('kafka_cluster_partition_underreplicated', '1 when the partition\'s ISR is smaller than its replica set (Partition UnderReplicated).', () => 0);
+
+    const groupOffsets = (): { group: string; topic: string; partition: number; offset: number; lag: number }[] => {
+      const coordinator = broker.groupCoordinator;
+      if (coordinator === undefined) return [];
+      const out: { group: string; topic: string; partition: number; offset: number; lag: number }[] = [];
+      for (const g of coordinator.listGroups()) {
+        const { offsets } = coordinator.fetchOffsets(g.groupId, null);
+        for (const o of offsets) {
+          if (o.offset < 0n) continue;
+          const p = broker.getPartition(o.topic, o.partition);
+          // Lag as kafka_exporter computes it: the partition's high watermark minus the committed offset.
+          out.push({ group: g.groupId, topic: o.topic, partition: o.partition, offset: Number(o.offset), lag: p === undefined ? 0 : Math.max(0, p.highWatermark - Number(o.offset)) });
+        }
+      }
+      return out;
+    };
+    new Gauge({
+      name: 'kafka_consumergroup_current_offset',
+      help: 'Committed offset of a consumer group on a partition (kafka_exporter).',
+      labelNames: ['consumergroup', 'topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of groupOffsets()) this.set({ consumergroup: o.group, topic: o.topic, partition: String(o.partition) }, o.offset);
+      },
+    });
+    new Gauge({
+      name: 'kafka_consumergroup_lag',
+      help: 'High watermark minus the committed offset of a consumer group on a partition (kafka_exporter).',
+      labelNames: ['consumergroup', 'topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of groupOffsets()) this.set({ consumergroup: o.group, topic: o.topic, partition: String(o.partition) }, o.lag);
+      },
+    });
+    gauge('kafka_coordinator_group_groupmetadatamanager_numgroups', 'Consumer groups this broker coordinates (GroupMetadataManager NumGroups).', () => broker.groupCoordinator?.listGroups().length ?? 0);
+
+    // Node's process metrics (CPU, memory, heap, event loop lag, GC, file descriptors), prom-client's names.
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  requestDone(apiKey: number, apiName: string, request: unknown, response: unknown, seconds: number): void {
+    this.child(this.requests, 'r', apiName).inc();
+    let h = this.latencyChildren.get(apiName);
+    if (h === undefined) this.latencyChildren.set(apiName, (h = this.latency.labels(apiName)));
+    h.observe(seconds);
+    if (apiKey === PRODUCE) this.produced(request as ProduceReq, response as ProduceRes | null);
+    else if (apiKey === FETCH && response !== null) this.fetched(response as FetchRes);
+  }
+
+  private child(counter: Counter<string>, kind: string, label: string): { inc(n?: number): void } {
+    const key = `${kind}\u0000${label}`;
+    let c = this.children.get(key);
+    if (c === undefined) this.children.set(key, (c = counter.labels(label)));
+    return c;
+  }
+
+  /** Counts the partitions the broker appended: NONE in the response, or every partition under acks=0. */
+  private produced(req: ProduceReq, res: ProduceRes | null): void {
+    for (const topic of req.topicData) {
+      const answered = res?.responses.find((r) => r.name === topic.name);
+      for (const pd of topic.partitionData) {
+        if (pd.records === null) continue;
+        if (res !== null && answered?.partitionResponses.find((p) => p.index === pd.index)?.errorCode !== 0) continue;
+        const { records, bytes } = batchTotals(pd.records);
+        this.child(this.messagesIn, 'm', topic.name).inc(records);
+        this.child(this.bytesIn, 'i', topic.name).inc(bytes);
+      }
+    }
+  }
+
+  private fetched(res: FetchRes): void {
+    for (const t of res.responses) {
+      let bytes = 0;
+      for (const p of t.partitions) bytes += p.records?.length ?? 0;
+      if (bytes > 0) this.child(this.bytesOut, 'o', t.topic).inc(bytes);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The broker's own HTTP listener (`samsa.http.listeners`, default http://127.0.0.1:8080, off when empty):
+ * `GET /metrics` in Prometheus text format (metrics.ts) and `GET /health` for readiness probes. It is
+ * started after the broker has loaded its logs and opened its Kafka listener, so a 200 from /health means
+ * the broker answers clients. The Schema Registry keeps its own listener (8081), as Confluent's does.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Broker } from '../broker/broker.js';
+import type { BrokerMetrics } from './metrics.js';
+
+export class HttpConfigError extends Error {
+  override readonly name = 'HttpConfigError';
+}
+
+/** `http://host:port`, or null for an empty value (the listener is off). */
+export function parseHttpListener(value: string): { host: string; port: number } | null {
+  const v = value.trim();
+  if (v === '') return null;
+  const first = v.split(',')[0]!.trim();
+  const m = /^http:\/\/(\[[^\]]*\]|[^:/]*):(\d+)\/?$/.exec(first);
+  if (m === null || Number(m[2]) > 65535) throw new HttpConfigError(`bad samsa.http.listeners "${first}": expected http://host:port, or an empty value to switch it off`);
+  const host = m[1]!.replace(/^\[|\]$/g, '');
+  return { host: host === '' ? '0.0.0.0' : host, port: Number(m[2]) };
+}
+
+export class BrokerHttpServer {
+  private readonly server: Server;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly metrics: BrokerMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
+      } else if (path === '/metrics') {
+        const body = await this.metrics.registry.metrics();
+        res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
+      } else if (path === '/health') {
+        let partitions = 0;
+        for (const t of this.broker.image.topics()) partitions += t.partitions.length;
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(`${JSON.stringify({ status: 'UP', nodeId: this.broker.nodeId, topics: this.broker.image.topicCount, partitions })}\n`);
+      } else {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try /metrics or /health\n');
+      }
+    } catch (err) {
+      this.logger.error({ err, path }, 'http request failed');
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end('internal error\n');
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
