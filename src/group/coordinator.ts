@@ -79,8 +79,15 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
 export interface GroupStore {
   /** Appends the records of one group atomically (one batch); resolves once they are in the log. */
   write(groupId: string, records: CoordinatorRecord[]): Promise<void>;
-  /** Replays every stored record, oldest first. */
-  load(apply: (record: CoordinatorRecord) => void): Promise<void>;
+  /**
+   * Replays the stored records of one partition (every partition when not given, or when the store has
+   * none), oldest first.
+   */
+  load(apply: (record: CoordinatorRecord) => void, partition?: number): Promise<void>;
+  /** The partition of `__consumer_offsets` a group lives in; a store without partitions has one, 0. */
+  partitionFor?(groupId: string): number;
+  /** How many partitions the store has (1 when it has none). */
+  readonly partitionCount?: number;
   /** Waits for writes in flight. */
   close?(): Promise<void>;
   /** Makes the storage ready for writes (creates `__consumer_offsets`); FindCoordinator calls it. */
@@ -177,6 +184,10 @@ export class GroupCoordinator {
   private readonly pendingSync = new Map<ClassicGroup, { members: Set<string>; timer: Timer }>();
   private retentionTimer: Timer | null = null;
   private stopped = false;
+  /** The `__consumer_offsets` partitions this node coordinates, with the leader epoch it took them at. */
+  private readonly ownedPartitions = new Map<number, number>();
+  /** Partitions being loaded: their groups answer COORDINATOR_LOAD_IN_PROGRESS. */
+  private readonly loadingPartitions = new Set<number>();
 
   constructor(
     readonly config: GroupCoordinatorConfig,
@@ -185,34 +196,98 @@ export class GroupCoordinator {
     private readonly logger: Logger,
   ) {}
 
-  /** Loads the groups and offsets kept in the store and starts the offset expiration timer. */
+  /**
+   * Single node: this node leads every partition of `__consumer_offsets`, so it takes all of them
+   * (onElection at epoch 0) and starts the offset expiration timer.
+   */
   async startup(): Promise<void> {
-    const loaded = new Map<string, GroupMetadataRecord>();
-    await this.store.load((record) => this.replay(record, loaded));
-    const now = this.scheduler.now();
-    for (const [groupId, value] of loaded) {
-      const group = this.groups.get(groupId);
-      if (!group) continue;
-      this.restoreGroup(group, value, now);
-    }
+    const count = this.store.partitionCount ?? 1;
+    for (let p = 0; p < count; p++) await this.onElection(p, 0);
     this.logger.debug({ groups: this.groups.size }, 'group coordinator loaded');
     this.scheduleRetention();
+  }
+
+  /** The `__consumer_offsets` partition a group lives in. */
+  partitionFor(groupId: string): number {
+    return this.store.partitionFor?.(groupId) ?? 0;
+  }
+
+  /**
+   * This node became the leader of an `__consumer_offsets` partition (Kafka's GroupCoordinator
+   * .onElection): its groups and offsets are loaded from the log, and until then its groups answer
+   * COORDINATOR_LOAD_IN_PROGRESS. A stale epoch is ignored.
+   */
+  async onElection(partition: number, epoch: number): Promise<void> {
+    const owned = this.ownedPartitions.get(partition);
+    if (owned !== undefined && owned >= epoch) return;
+    if (this.loadingPartitions.has(partition)) return;
+    this.loadingPartitions.add(partition);
+    try {
+      const loaded = new Map<string, GroupMetadataRecord>();
+      const single = this.store.partitionFor === undefined;
+      await this.store.load((record) => {
+        // A store without partitions replays everything into partition 0.
+        if (single || this.partitionFor(record.group) === partition) this.replay(record, loaded);
+      }, single ? undefined : partition);
+      const now = this.scheduler.now();
+      for (const [groupId, value] of loaded) {
+        const group = this.groups.get(groupId);
+        if (group) this.restoreGroup(group, value, now);
+      }
+      this.ownedPartitions.set(partition, epoch);
+      this.logger.debug({ partition, epoch, groups: loaded.size }, 'offsets partition loaded');
+    } finally {
+      this.loadingPartitions.delete(partition);
+    }
+  }
+
+  /**
+   * This node is no longer the leader of an `__consumer_offsets` partition (Kafka's onResignation): its
+   * groups are dropped from memory, their timers cancelled and their waiting members answered
+   * NOT_COORDINATOR, so the clients look the coordinator up again. The log keeps everything.
+   */
+  onResignation(partition: number): void {
+    this.ownedPartitions.delete(partition);
+    let dropped = 0;
+    for (const group of [...this.groups.values()]) {
+      if (this.partitionFor(group.groupId) !== partition) continue;
+      this.unloadGroup(group);
+      this.groups.delete(group.groupId);
+      dropped++;
+    }
+    this.logger.debug({ partition, groups: dropped }, 'offsets partition unloaded');
+  }
+
+  /** Why this node cannot answer for a group now: NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, or NONE. */
+  private coordinatorError(groupId: string): number {
+    if (this.stopped) return ErrorCode.NOT_COORDINATOR;
+    const partition = this.partitionFor(groupId);
+    if (this.loadingPartitions.has(partition)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (!this.ownedPartitions.has(partition)) return ErrorCode.NOT_COORDINATOR;
+    return ErrorCode.NONE;
+  }
+
+  private unloadGroup(group: ClassicGroup): void {
+    group.joinTimer?.cancel();
+    for (const t of group.pendingMembers.values()) t.cancel();
+    for (const m of group.members.values()) {
+      m.heartbeatTimer?.cancel();
+      m.joinWaiter?.({ ...emptyJoinResult(m.memberId), errorCode: ErrorCode.NOT_COORDINATOR });
+      m.joinWaiter = null;
+      m.syncWaiter?.({ errorCode: ErrorCode.NOT_COORDINATOR, protocolType: null, protocolName: null, assignment: EMPTY });
+      m.syncWaiter = null;
+    }
+    const pending = this.pendingSync.get(group);
+    if (pending) {
+      pending.timer.cancel();
+      this.pendingSync.delete(group);
+    }
   }
 
   async shutdown(): Promise<void> {
     this.stopped = true;
     this.retentionTimer?.cancel();
-    for (const group of this.groups.values()) {
-      group.joinTimer?.cancel();
-      for (const t of group.pendingMembers.values()) t.cancel();
-      for (const m of group.members.values()) {
-        m.heartbeatTimer?.cancel();
-        m.joinWaiter?.({ ...emptyJoinResult(m.memberId), errorCode: ErrorCode.NOT_COORDINATOR });
-        m.joinWaiter = null;
-        m.syncWaiter?.({ errorCode: ErrorCode.NOT_COORDINATOR, protocolType: null, protocolName: null, assignment: EMPTY });
-        m.syncWaiter = null;
-      }
-    }
+    for (const group of this.groups.values()) this.unloadGroup(group);
     for (const p of this.pendingSync.values()) p.timer.cancel();
     this.pendingSync.clear();
     await this.store.close?.();
@@ -243,8 +318,9 @@ export class GroupCoordinator {
 
   joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
     const fail = (errorCode: number, memberId = p.memberId): Promise<JoinGroupResult> => Promise.resolve({ ...emptyJoinResult(memberId), errorCode });
-    if (this.stopped) return fail(ErrorCode.NOT_COORDINATOR);
     if (!validGroupId(p.groupId)) return fail(ErrorCode.INVALID_GROUP_ID);
+    const notHere = this.coordinatorError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere);
     if (p.sessionTimeoutMs < this.config.minSessionTimeoutMs || p.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return fail(ErrorCode.INVALID_SESSION_TIMEOUT);
     }
@@ -570,8 +646,9 @@ export class GroupCoordinator {
 
   syncGroup(p: SyncGroupParams): Promise<SyncGroupResult> {
     const fail = (errorCode: number): Promise<SyncGroupResult> => Promise.resolve({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY });
-    if (this.stopped) return fail(ErrorCode.NOT_COORDINATOR);
     if (!validGroupId(p.groupId)) return fail(ErrorCode.INVALID_GROUP_ID);
+    const notHere = this.coordinatorError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere);
     const group = this.groups.get(p.groupId);
     if (!group) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
     if (group.is(GroupState.Dead)) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -646,8 +723,9 @@ export class GroupCoordinator {
   // Heartbeat, LeaveGroup, member expiry
 
   heartbeat(p: { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null }): number {
-    if (this.stopped) return ErrorCode.NOT_COORDINATOR;
     if (!validGroupId(p.groupId)) return ErrorCode.INVALID_GROUP_ID;
+    const notHere = this.coordinatorError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const group = this.groups.get(p.groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -661,8 +739,9 @@ export class GroupCoordinator {
   }
 
   leaveGroup(groupId: string, leaving: MemberIdentity[]): { errorCode: number; members: (MemberIdentity & { errorCode: number })[] } {
-    if (this.stopped) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
     if (!validGroupId(groupId)) return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, members: [] };
     const group = this.groups.get(groupId);
     if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
     if (group.is(GroupState.Dead)) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
@@ -756,7 +835,8 @@ export class GroupCoordinator {
   /** Commits offsets; resolves with one error code per entry of p.offsets, in order. */
   async commitOffsets(p: OffsetCommitParams): Promise<number[]> {
     const all = (code: number): number[] => p.offsets.map(() => code);
-    if (this.stopped) return all(ErrorCode.NOT_COORDINATOR);
+    const notHere = this.coordinatorError(p.groupId);
+    if (notHere !== ErrorCode.NONE) return all(notHere);
     let group = this.groups.get(p.groupId);
     if (!group) {
       // Only a commit from outside group management (generation -1, no member) may create a group.
@@ -808,7 +888,8 @@ export class GroupCoordinator {
 
   /** Committed offsets of a group: the given partitions (-1 where none), or all of them (null). */
   fetchOffsets(groupId: string, partitions: { topic: string; partition: number }[] | null): { errorCode: number; offsets: FetchedOffset[] } {
-    if (this.stopped) return { errorCode: ErrorCode.NOT_COORDINATOR, offsets: [] };
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, offsets: [] };
     const group = this.groups.get(groupId);
     const none = (topic: string, partition: number): FetchedOffset => ({ topic, partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE });
     if (partitions === null) {
@@ -828,8 +909,9 @@ export class GroupCoordinator {
 
   /** OffsetDelete (KIP-496): a group-level error, and one error per partition. */
   async deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<{ errorCode: number; partitionErrors: number[] }> {
-    if (this.stopped) return { errorCode: ErrorCode.NOT_COORDINATOR, partitionErrors: [] };
     if (!validGroupId(groupId)) return { errorCode: ErrorCode.INVALID_GROUP_ID, partitionErrors: [] };
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, partitionErrors: [] };
     const group = this.groups.get(groupId);
     if (!group || group.is(GroupState.Dead)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitionErrors: [] };
     let subscribed: Set<string> | null = null;
@@ -877,7 +959,8 @@ export class GroupCoordinator {
 
   describeGroup(groupId: string): GroupDescription {
     const group = this.groups.get(groupId);
-    if (this.stopped) return { groupId, errorCode: ErrorCode.NOT_COORDINATOR, groupState: '', protocolType: '', protocolData: '', members: [] };
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return { groupId, errorCode: notHere, groupState: '', protocolType: '', protocolData: '', members: [] };
     if (!group) return { groupId, errorCode: ErrorCode.NONE, groupState: GroupState.Dead, protocolType: '', protocolData: '', members: [] };
     const stable = group.is(GroupState.Stable);
     const protocol = group.protocolName ?? '';
@@ -905,8 +988,9 @@ export class GroupCoordinator {
   }
 
   private async deleteGroup(groupId: string): Promise<number> {
-    if (this.stopped) return ErrorCode.NOT_COORDINATOR;
     if (!validGroupId(groupId)) return ErrorCode.INVALID_GROUP_ID;
+    const notHere = this.coordinatorError(groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const group = this.groups.get(groupId);
     if (!group || group.is(GroupState.Dead)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!group.is(GroupState.Empty)) return ErrorCode.NON_EMPTY_GROUP;

@@ -127,11 +127,12 @@ export class OffsetsTopicStore implements GroupStore {
     }
   }
 
-  async load(apply: (record: CoordinatorRecord) => void): Promise<void> {
+  /** Replays one partition's records (every partition's when `only` is not given), oldest first. */
+  async load(apply: (record: CoordinatorRecord) => void, only?: number): Promise<void> {
     const partitions = this.broker.topicPartitionCount(OFFSETS_TOPIC);
     if (partitions === undefined) return;
     let count = 0;
-    for (let index = 0; index < partitions; index++) {
+    for (let index = only ?? 0; index < (only === undefined ? partitions : Math.min(only + 1, partitions)); index++) {
       const partition = this.broker.leaderPartition(OFFSETS_TOPIC, index);
       if (!partition) continue;
       let offset = partition.logStartOffset;
@@ -170,7 +171,7 @@ export class OffsetsTopicStore implements GroupStore {
         if (offset <= before) break;
       }
     }
-    this.logger.info({ records: count }, `loaded ${OFFSETS_TOPIC}`);
+    this.logger.debug({ records: count, partition: only }, `loaded ${OFFSETS_TOPIC}`);
   }
 
   async close(): Promise<void> {

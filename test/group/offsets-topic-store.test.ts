@@ -1,11 +1,12 @@
 /**
  * The coordinator's records in a real broker's `__consumer_offsets`: each group's records land in the
  * partition Kafka would pick, in Kafka's formats, and a restart replays offsets, group metadata and
- * deletions.
+ * deletions; partitions are loaded and unloaded one at a time (onElection / onResignation).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { splitBatches } from '../../protocol/records/batch.js';
 import { readRecords } from '../../protocol/records/record.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { decodeCoordinatorRecord, partitionForGroup } from '../../src/group/coordinator-records.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 
@@ -62,5 +63,37 @@ describe('__consumer_offsets store', () => {
       else expect(offsets).toEqual([[BigInt(i * 10), 0, `m${i}`], [BigInt(i * 10 + 1), 0, '']]);
     }
     expect(c.listGroups().map((g) => g.groupId).sort()).toEqual(['alpha', 'delta', 'gamma', 'polygenelubricants']);
+  });
+
+  it('unloads one partition (its groups answer NOT_COORDINATOR, the others are untouched) and loads it back from the log', async () => {
+    broker = await startTestBroker({ 'offsets.topic.num.partitions': '7' });
+    await broker.broker.createTopic('t', 1, 1, new Map());
+    const c = broker.broker.groupCoordinator;
+    // 'alpha' and 'polygenelubricants' live in different partitions.
+    const moved = 'alpha';
+    const kept = 'polygenelubricants';
+    const pMoved = c.partitionFor(moved);
+    expect(pMoved).toBe(partitionForGroup(moved, 7));
+    expect(c.partitionFor(kept)).not.toBe(pMoved);
+    for (const [i, groupId] of [moved, kept].entries()) {
+      const errors = await c.commitOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: 't', partition: 0, offset: BigInt(100 + i), leaderEpoch: 0, metadata: null }] });
+      expect(errors).toEqual([ErrorCode.NONE]);
+    }
+    const offsetOf = (groupId: string) => c.fetchOffsets(groupId, [{ topic: 't', partition: 0 }]);
+
+    c.onResignation(pMoved);
+    expect(offsetOf(moved)).toEqual({ errorCode: ErrorCode.NOT_COORDINATOR, offsets: [] });
+    expect(await c.commitOffsets({ groupId: moved, generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: 't', partition: 0, offset: 7n, leaderEpoch: 0, metadata: null }] })).toEqual([ErrorCode.NOT_COORDINATOR]);
+    expect(c.heartbeat({ groupId: moved, generationId: 1, memberId: 'm', groupInstanceId: null })).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(c.describeGroup(moved).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(c.listGroups().map((g) => g.groupId)).toEqual([kept]);
+    expect(offsetOf(kept).offsets[0]!.offset).toBe(101n);
+
+    await c.onElection(pMoved, 1);
+    expect(offsetOf(moved)).toMatchObject({ errorCode: ErrorCode.NONE, offsets: [{ offset: 100n }] });
+    expect(c.listGroups().map((g) => g.groupId).sort()).toEqual([moved, kept].sort());
+    // A stale election (an older epoch) changes nothing.
+    await c.onElection(pMoved, 0);
+    expect(offsetOf(moved).offsets[0]!.offset).toBe(100n);
   });
 });
