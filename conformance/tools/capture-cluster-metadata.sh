@@ -2,7 +2,8 @@
 # Recaptures test/vectors/kafka/cluster-metadata-kafka-<v>/: a real KRaft metadata log written by Apache
 # Kafka itself (one node, process.roles=broker,controller, formatted --standalone), for the byte-level
 # tests of protocol/metadata/ (test/protocol/metadata-records-vs-kafka.test.ts decodes every record of it
-# with our declarations and re-encodes it byte for byte) and for `samsa dump-log --cluster-metadata-decoder`.
+# with our declarations and re-encodes it byte for byte), with Kafka's own kafka-dump-log.sh output for it
+# (kafka-dump-log.txt), which `samsa dump-log --cluster-metadata-decoder` must reproduce line for line.
 #
 # What the broker is made to write, so the segment holds most record types: a topic with 2 partitions
 # (TopicRecord, PartitionRecord), a topic config (ConfigRecord), an idempotent producer
@@ -75,4 +76,8 @@ kill -TERM "$PID"; wait "$PID" || true; PID=""
 OUT="$REPO_ROOT/test/vectors/kafka/cluster-metadata-kafka-$V/__cluster_metadata-0"
 rm -rf "$(dirname "$OUT")"; mkdir -p "$OUT"
 cp "$WORK/data/__cluster_metadata-0/00000000000000000000.log" "$OUT/"
-ls -l "$OUT"
+# Kafka's own kafka-dump-log.sh --cluster-metadata-decoder output for that segment (the path relative), the
+# expected output of `samsa dump-log` (test/cli/dump-log-cluster-metadata.test.ts).
+(cd "$(dirname "$OUT")" && jvm org.apache.kafka.tools.DumpLogSegments --cluster-metadata-decoder \
+  --files __cluster_metadata-0/00000000000000000000.log) >"$(dirname "$OUT")/kafka-dump-log.txt"
+ls -l "$OUT" "$(dirname "$OUT")"

@@ -9,7 +9,11 @@
  *                           "| offset: .. CreateTime: .. keySize valueSize sequence headerKeys", and with
  *                           --print-data-log its key, payload and headers. --offsets-decoder decodes
  *                           __consumer_offsets keys and values as JSON (Kafka's format: {"type","data"} /
- *                           {"version","data"}). Bytes after the last whole batch are reported.
+ *                           {"version","data"}). --cluster-metadata-decoder (implied for a file in a
+ *                           `__cluster_metadata-0` directory) decodes KRaft metadata records as
+ *                           `payload: {"type":"TOPIC_RECORD","version":0,"data":{...}}` and the KRaft control
+ *                           records (LeaderChange, KRaftVersion, KRaftVoters, SnapshotHeader/Footer) as
+ *                           Kafka's DumpLogSegments does. Bytes after the last whole batch are reported.
  *   <base>.index            "offset: O position: P" per entry (relative offsets made absolute)
  *   <base>.timeindex        "timestamp: T offset: O" per entry
  *   <base>.snapshot         producer state: one line per producer and retained batch
@@ -17,7 +21,7 @@
  * Names with a `.deleted`, `.cleaned` or `.swap` suffix are dumped as the file they were.
  */
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { Reader } from '../../protocol/primitives.js';
 import { inRange, parseVersions, type FieldDecl } from '../../protocol/schema.js';
 import {
@@ -33,6 +37,15 @@ import {
 } from '../../protocol/records/batch.js';
 import { codecName, decompress } from '../../protocol/records/compression.js';
 import { hasDeleteHorizon, iterateRecords, type Record } from '../../protocol/records/record.js';
+import {
+  ControlRecordType,
+  controlRecordType,
+  decodeControlRecordValue,
+  decodeMetadataRecord,
+  KRAFT_CONTROL_RECORDS,
+  CONTROL_RECORD_VALUE_VERSION,
+  metadataTypeName,
+} from '../../protocol/metadata/serde.js';
 import { GroupMetadataKey, GroupMetadataValue, OffsetCommitKey, OffsetCommitValue } from '../group/coordinator-records.js';
 import { ProducerStateManager } from '../broker/producer-state.js';
 
@@ -43,7 +56,12 @@ export interface DumpOptions {
   deepIteration?: boolean;
   /** Decode __consumer_offsets keys and values (implies printDataLog). */
   offsetsDecoder?: boolean;
+  /** Decode KRaft metadata records (implies printDataLog); implied for files in a __cluster_metadata-0 directory. */
+  clusterMetadataDecoder?: boolean;
 }
+
+/** The metadata log's directory: its segments hold KRaft metadata records, never anything else. */
+const CLUSTER_METADATA_DIR = '__cluster_metadata-0';
 
 type Out = (line: string) => void;
 
@@ -79,7 +97,7 @@ export async function dumpFiles(paths: readonly string[], options: DumpOptions, 
     const bytes = await readFile(path);
     switch (kind) {
       case 'log':
-        await dumpLog(path, bytes, options, out);
+        await dumpLog(path, bytes, basename(dirname(path)) === CLUSTER_METADATA_DIR ? { ...options, clusterMetadataDecoder: true } : options, out);
         break;
       case 'index':
         dumpOffsetIndex(path, bytes, out);
@@ -148,7 +166,7 @@ function sequenceOf(header: RecordBatchHeader, offset: number): number {
 }
 
 async function dumpLog(path: string, bytes: Buffer, options: DumpOptions, out: Out): Promise<void> {
-  const printData = options.printDataLog === true || options.offsetsDecoder === true;
+  const printData = options.printDataLog === true || options.offsetsDecoder === true || options.clusterMetadataDecoder === true;
   const deep = printData || options.deepIteration === true;
   out(`Log starting offset: ${baseOffsetOf(path)}`);
   let pos = 0;
@@ -178,21 +196,23 @@ async function dumpLog(path: string, bytes: Buffer, options: DumpOptions, out: O
         out(`| cannot decode the records: ${(err as Error).message}`);
         records = [];
       }
-      for (const r of records) out(recordLine(h, r, timestampType, printData, options.offsetsDecoder === true));
+      for (const r of records) out(recordLine(h, r, timestampType, printData, options));
     }
     pos += size;
   }
   if (pos < bytes.length) out(`Found ${bytes.length - pos} invalid bytes at the end of ${basename(path)}`);
 }
 
-function recordLine(h: RecordBatchHeader, r: Record, timestampType: string, printData: boolean, offsetsDecoder: boolean): string {
+function recordLine(h: RecordBatchHeader, r: Record, timestampType: string, printData: boolean, options: DumpOptions): string {
   let line =
     `| offset: ${r.offset} ${timestampType}: ${r.timestamp} keySize: ${r.key?.length ?? -1} valueSize: ${r.value?.length ?? -1} ` +
     `sequence: ${sequenceOf(h, r.offset)} headerKeys: [${r.headers.map((x) => x.key).join(',')}]`;
+  if (printData && options.clusterMetadataDecoder === true) return line + clusterMetadataText(r, isControl(h.attributes));
   if (!printData || isControl(h.attributes)) {
     if (isControl(h.attributes) && r.key && r.key.length >= 4) line += ` endTxnMarker: ${r.key.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT'}`;
     return line;
   }
+  const offsetsDecoder = options.offsetsDecoder === true;
   if (offsetsDecoder) {
     const decoded = decodeOffsetsRecord(r.key, r.value);
     if (decoded.key !== null) line += ` key: ${decoded.key}`;
@@ -252,4 +272,82 @@ export function decodeOffsetsRecord(key: Buffer | null, value: Buffer | null): {
   } catch (err) {
     return { key: `undecodable (${(err as Error).message})`, payload: value === null ? 'null' : `${value.length} bytes` };
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// __cluster_metadata (KIP-631): Kafka's DumpLogSegments with --cluster-metadata-decoder
+
+/** DumpLogSegments' label for each KRaft control record type. */
+const CONTROL_LABELS = new Map<number, string>([
+  [ControlRecordType.LEADER_CHANGE, 'LeaderChange:'],
+  [ControlRecordType.SNAPSHOT_HEADER, 'SnapshotHeader'],
+  [ControlRecordType.SNAPSHOT_FOOTER, 'SnapshotFooter'],
+  [ControlRecordType.KRAFT_VERSION, 'KRaftVersion'],
+  [ControlRecordType.KRAFT_VOTERS, 'KRaftVoters'],
+]);
+
+/** What follows the record line: ` payload: {...}` for a metadata record, ` <Label> {...}` for a control record. */
+function clusterMetadataText(r: Record, control: boolean): string {
+  try {
+    if (control) {
+      const type = controlRecordType(r.key);
+      const codec = KRAFT_CONTROL_RECORDS.get(type);
+      if (!codec) return type === ControlRecordType.COMMIT || type === ControlRecordType.ABORT ? ` endTxnMarker: ${type === 1 ? 'COMMIT' : 'ABORT'}` : ` controlType: UNKNOWN(${type})`;
+      const data = decodeControlRecordValue(type, r.value ?? Buffer.alloc(0));
+      return ` ${CONTROL_LABELS.get(type)!} ${kafkaJson(data, codec.decl.fields, CONTROL_RECORD_VALUE_VERSION)}`;
+    }
+    if (r.value === null) return ' payload: null';
+    const d = decodeMetadataRecord(r.value);
+    return ` payload: {"type":"${metadataTypeName(d.codec.decl.name)}","version":${d.version},"data":${kafkaJson(d.data, d.codec.decl.fields, d.version)}}`;
+  } catch (err) {
+    return ` payload: undecodable (${(err as Error).message})`;
+  }
+}
+
+/**
+ * A decoded message as Kafka's generated JsonConverters write it: fields in declaration order, those absent
+ * from the version left out, tagged fields only when not at their default; int64 as a JSON number (all
+ * digits), uuids in Kafka's base64url form, bytes in base64.
+ */
+export function kafkaJson(value: unknown, fields: readonly FieldDecl[], version: number): string {
+  if (value === null || typeof value !== 'object') return jsonScalar(value);
+  const obj = value as { [name: string]: unknown };
+  const parts: string[] = [];
+  for (const f of fields) {
+    if (!inRange(version, parseVersions(f.versions))) continue;
+    const v = obj[f.name];
+    if (f.tag !== undefined && inRange(version, parseVersions(f.taggedVersions ?? f.versions)) && isTaggedDefault(f, v)) continue;
+    let text: string;
+    if (v === null || v === undefined) text = 'null';
+    else if (f.fields && Array.isArray(v)) text = `[${v.map((item) => kafkaJson(item, f.fields!, version)).join(',')}]`;
+    else if (f.fields) text = kafkaJson(v, f.fields, version);
+    else if (Array.isArray(v)) text = `[${v.map((item) => jsonScalar(item, f.type.slice(2))).join(',')}]`;
+    else text = jsonScalar(v, f.type);
+    parts.push(`${JSON.stringify(f.name)}:${text}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function isTaggedDefault(f: FieldDecl, v: unknown): boolean {
+  if (f.type.startsWith('[]')) return f.default === null ? v === null : Array.isArray(v) && v.length === 0;
+  if (f.default === null) return v === null;
+  switch (f.type) {
+    case 'bool':
+      return v === (f.default === true || f.default === 'true');
+    case 'int64':
+      return v === BigInt((f.default as number | bigint | string | undefined) ?? 0);
+    case 'string':
+      return v === (typeof f.default === 'string' ? f.default : '');
+    case 'uuid':
+      return v === '00000000-0000-0000-0000-000000000000';
+    default:
+      return v === Number(f.default ?? 0);
+  }
+}
+
+function jsonScalar(v: unknown, type?: string): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (Buffer.isBuffer(v)) return JSON.stringify(v.toString('base64'));
+  if (type === 'uuid' && typeof v === 'string') return JSON.stringify(Buffer.from(v.replace(/-/g, ''), 'hex').toString('base64url'));
+  return JSON.stringify(v) ?? 'null';
 }

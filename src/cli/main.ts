@@ -110,7 +110,8 @@ async function runCli(): Promise<void> {
     .option('--print-data-log', 'print record keys, payloads and headers')
     .option('--deep-iteration', 'print one line per record (without its data)')
     .option('--offsets-decoder', 'decode __consumer_offsets keys and values as JSON')
-    .action(async (files: string[], opts: { printDataLog?: boolean; deepIteration?: boolean; offsetsDecoder?: boolean }) => {
+    .option('--cluster-metadata-decoder', 'decode KRaft metadata records as JSON (implied in a __cluster_metadata-0 directory)')
+    .action(async (files: string[], opts: { printDataLog?: boolean; deepIteration?: boolean; offsetsDecoder?: boolean; clusterMetadataDecoder?: boolean }) => {
       const { dumpFiles } = await import('./dump-log.js');
       const lines: string[] = [];
       const flush = (): void => {
