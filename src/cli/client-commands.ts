@@ -13,6 +13,7 @@ import { DescribeConfigs } from '../../protocol/messages/describe-configs.js';
 import { DescribeGroups } from '../../protocol/messages/describe-groups.js';
 import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js';
 import { ListGroups } from '../../protocol/messages/list-groups.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { Record, RecordHeader, RecordInput } from '../../protocol/records/record.js';
 import { BrokerError, KafkaClient, brokerError, type TopicInfo } from '../client/client.js';
 import { ConnectionError, UnsupportedApiError } from '../client/connection.js';
@@ -369,8 +370,12 @@ export function registerClientCommands(program: Command, io: CliIO, setExit: (co
       run(async (client, g, groups: string[]) => {
         const results: { group: string; errorCode: number; error: string | null }[] = [];
         for (const id of groups) {
-          const conn = await client.coordinator(id);
-          const { response } = await conn.request(DeleteGroups, { groupsNames: [id] });
+          const response = await client.withCoordinator(id, async (conn) => {
+            const { response: r } = await conn.request(DeleteGroups, { groupsNames: [id] });
+            const code = r.results[0]?.errorCode ?? 0;
+            if (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.NOT_COORDINATOR) throw brokerError(code, `group ${id}`);
+            return r;
+          });
           for (const r of response.results) results.push({ group: r.groupId, errorCode: r.errorCode, error: r.errorCode === 0 ? null : brokerError(r.errorCode, `group ${r.groupId}`).message });
         }
         if (g.json === true) out(`${jsonText(results)}\n`);
@@ -596,11 +601,13 @@ export interface GroupDescription {
  * a member without a commit are listed with no offset and no lag.
  */
 async function describeGroup(client: KafkaClient, groupId: string): Promise<GroupDescription> {
-  const conn = await client.coordinator(groupId);
-  const { response } = await conn.request(DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
-  const dg = response.groups[0];
-  if (dg === undefined) throw new BrokerError(-1, 'DescribeGroups answered no group');
-  if (dg.errorCode !== 0) throw brokerError(dg.errorCode, `group ${groupId}`);
+  const dg = await client.withCoordinator(groupId, async (conn) => {
+    const { response } = await conn.request(DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
+    const d = response.groups[0];
+    if (d === undefined) throw new BrokerError(-1, 'DescribeGroups answered no group');
+    if (d.errorCode !== 0) throw brokerError(d.errorCode, `group ${groupId}`);
+    return d;
+  });
   const members = dg.members.map((m) => {
     let assignment: Map<string, number[]>;
     try {

@@ -5,9 +5,11 @@
  */
 import { FindCoordinator } from '../../protocol/messages/find-coordinator.js';
 import { Metadata } from '../../protocol/messages/metadata.js';
-import { errorName } from '../../protocol/errors.js';
+import { ErrorCode, errorName } from '../../protocol/errors.js';
 import type { ApiMessages, MessageDecl, MessageInput, MessageValue } from '../../protocol/schema.js';
 import { BrokerConnection, ConnectionError } from './connection.js';
+
+const { LEADER_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR } = ErrorCode;
 
 /** The broker answered with a Kafka error code. */
 export class BrokerError extends Error {
@@ -146,17 +148,55 @@ export class KafkaClient {
     };
   }
 
-  /** One topic's metadata; a BrokerError when the topic does not exist. */
-  async topic(name: string): Promise<TopicInfo> {
-    const md = await this.metadata([name]);
-    const t = md.topics.find((x) => x.name === name);
-    if (t === undefined) throw brokerError(3, `topic ${name}`);
-    if (t.errorCode !== 0) throw brokerError(t.errorCode, `topic ${name}`);
-    return t;
+  /**
+   * Runs `fn` again while it fails with one of the transient errors `codes` (a coordinator still loading, a
+   * leader not yet elected for a new topic), as Kafka's clients do, until the client's timeout; then the
+   * last error. An unknown topic, though retriable for a client waiting on metadata, is an answer here.
+   */
+  async retrying<T>(codes: readonly number[], fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    let backoffMs = 50;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof BrokerError) || !codes.includes(err.code) || Date.now() + backoffMs > deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, backoffMs));
+      backoffMs = Math.min(backoffMs * 2, 1000);
+    }
   }
 
-  /** The group coordinator's connection (FindCoordinator, key type 0). */
-  async coordinator(group: string): Promise<BrokerConnection> {
+  /**
+   * One topic's metadata, once every partition has a leader (retried meanwhile: a topic just created on
+   * Kafka has none for a moment); a BrokerError when the topic does not exist.
+   */
+  topic(name: string): Promise<TopicInfo> {
+    return this.retrying([LEADER_NOT_AVAILABLE], async () => {
+      const md = await this.metadata([name]);
+      const t = md.topics.find((x) => x.name === name);
+      if (t === undefined) throw brokerError(3, `topic ${name}`);
+      if (t.errorCode !== 0) throw brokerError(t.errorCode, `topic ${name}`);
+      if (t.partitions.some((p) => p.leader < 0)) throw brokerError(LEADER_NOT_AVAILABLE, `topic ${name}`);
+      return t;
+    });
+  }
+
+  /** The group coordinator's connection (FindCoordinator, key type 0), retried while it is not available. */
+  coordinator(group: string): Promise<BrokerConnection> {
+    return this.retrying([COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR], () => this.findCoordinator(group));
+  }
+
+  /**
+   * Runs `fn` with the group's coordinator, again (finding the coordinator anew) while the answer is that
+   * the coordinator is loading, unavailable or another broker: Kafka answers so while __consumer_offsets is
+   * being created or its partition loaded, and after the coordinator moved.
+   */
+  withCoordinator<T>(group: string, fn: (conn: BrokerConnection) => Promise<T>): Promise<T> {
+    return this.retrying([COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR], async () => fn(await this.findCoordinator(group)));
+  }
+
+  private async findCoordinator(group: string): Promise<BrokerConnection> {
     const conn = await this.any();
     const version = conn.versionFor(FindCoordinator);
     const res = await conn.send(FindCoordinator, version, version >= 4 ? { keyType: 0, coordinatorKeys: [group] } : { key: group, keyType: 0 });

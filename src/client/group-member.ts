@@ -94,7 +94,11 @@ export class GroupMember {
   async join(): Promise<number[]> {
     this.stopHeartbeat();
     this.rebalanceNeeded = false;
-    const conn = (this.conn = await this.client.coordinator(this.group));
+    return this.client.withCoordinator(this.group, (conn) => this.joinAt(conn));
+  }
+
+  private async joinAt(conn: BrokerConnection): Promise<number[]> {
+    this.conn = conn;
     for (;;) {
       const { response: joined } = await conn.request(JoinGroup, {
         groupId: this.group,

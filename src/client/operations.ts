@@ -185,16 +185,18 @@ export interface CommittedOffset {
 
 /** A group's committed offsets (every topic), from its coordinator. Capped at v7, the last single-group layout. */
 export async function fetchCommitted(client: KafkaClient, group: string): Promise<CommittedOffset[]> {
-  const conn = await client.coordinator(group);
-  const { response } = await conn.request(OffsetFetch, { groupId: group, topics: null, requireStable: false }, 7);
-  if (response.errorCode !== 0) throw brokerError(response.errorCode, `OffsetFetch for group ${group}`);
-  const out: CommittedOffset[] = [];
-  for (const t of response.topics) {
-    for (const p of t.partitions) {
-      if (p.errorCode !== 0) throw brokerError(p.errorCode, `OffsetFetch ${group} ${t.name}-${p.partitionIndex}`);
-      if (p.committedOffset >= 0n) out.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata });
+  const out = await client.withCoordinator(group, async (conn) => {
+    const { response } = await conn.request(OffsetFetch, { groupId: group, topics: null, requireStable: false }, 7);
+    if (response.errorCode !== 0) throw brokerError(response.errorCode, `OffsetFetch for group ${group}`);
+    const found: CommittedOffset[] = [];
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0) throw brokerError(p.errorCode, `OffsetFetch ${group} ${t.name}-${p.partitionIndex}`);
+        if (p.committedOffset >= 0n) found.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata });
+      }
     }
-  }
+    return found;
+  });
   return out.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
 }
 
@@ -214,24 +216,25 @@ export async function commitOffsets(
     list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedMetadata: '', committedLeaderEpoch: -1 });
     topics.set(o.topic, list);
   }
-  const conn = await client.coordinator(group);
   // v9 is KIP-848's member-epoch form; v8 is the classic group protocol's last.
-  const { response } = await conn.request(
-    OffsetCommit,
-    {
-      groupId: group,
-      generationIdOrMemberEpoch: member?.generationId ?? -1,
-      memberId: member?.memberId ?? '',
-      groupInstanceId: null,
-      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
-    },
-    8,
-  );
-  for (const t of response.topics) {
-    for (const p of t.partitions) {
-      if (p.errorCode !== 0) throw brokerError(p.errorCode, `OffsetCommit ${group} ${t.name}-${p.partitionIndex}`);
+  await client.withCoordinator(group, async (conn) => {
+    const { response } = await conn.request(
+      OffsetCommit,
+      {
+        groupId: group,
+        generationIdOrMemberEpoch: member?.generationId ?? -1,
+        memberId: member?.memberId ?? '',
+        groupInstanceId: null,
+        topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+      },
+      8,
+    );
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0) throw brokerError(p.errorCode, `OffsetCommit ${group} ${t.name}-${p.partitionIndex}`);
+      }
     }
-  }
+  });
 }
 
 export { BrokerError };
