@@ -18,6 +18,7 @@ import type { Record, RecordHeader, RecordInput } from '../../protocol/records/r
 import { BrokerError, KafkaClient, brokerError, type TopicInfo } from '../client/client.js';
 import { ConnectionError, UnsupportedApiError } from '../client/connection.js';
 import { GroupMember, decodeAssignment } from '../client/group-member.js';
+import { avroValueEncoder } from '../client/avro-values.js';
 import { EARLIEST, LATEST, commitOffsets, fetchCommitted, fetchOnce, listOffsets, produce, type CommittedOffset } from '../client/operations.js';
 import { partitionForKey } from '../client/partitioner.js';
 
@@ -394,8 +395,18 @@ export function registerClientCommands(program: Command, io: CliIO, setExit: (co
     .option('-p, --partition <n>', 'produce to this partition (default: by key hash as Kafka, keyless round-robin per batch)')
     .option('--acks <acks>', '0, 1 or -1 (all)', '-1')
     .option('--batch-size <n>', 'records per produce request', '1000')
+    .option('--schema-registry <url>', 'encode each value (a line of Avro JSON) with a schema from this registry, in Confluent\'s wire format')
+    .option('--value-subject <subject>', 'with --schema-registry: the subject whose latest schema encodes values (default: <topic>-value)')
+    .option('--value-schema-id <id>', 'with --schema-registry: the schema id that encodes values')
     .action(
-      run(async (client, g, topicName: string, opts: { keySeparator?: string; header: string[]; partition?: string; acks: string; batchSize: string }) => {
+      run(async (client, g, topicName: string, opts: { keySeparator?: string; header: string[]; partition?: string; acks: string; batchSize: string; schemaRegistry?: string; valueSubject?: string; valueSchemaId?: string }) => {
+        if (opts.schemaRegistry === undefined && (opts.valueSubject !== undefined || opts.valueSchemaId !== undefined)) throw new UsageError('--value-subject and --value-schema-id need --schema-registry');
+        if (opts.valueSubject !== undefined && opts.valueSchemaId !== undefined) throw new UsageError('give --value-subject or --value-schema-id, not both');
+        const encoder =
+          opts.schemaRegistry === undefined
+            ? null
+            : await avroValueEncoder(opts.schemaRegistry, opts.valueSchemaId !== undefined ? { id: intArg(opts.valueSchemaId, '--value-schema-id', 1) } : { subject: opts.valueSubject ?? `${topicName}-value` });
+        let lineNumber = 0;
         const headers: RecordHeader[] = opts.header.map((h) => keyValue(h, '--header')).map(([k, v]) => ({ key: k, value: Buffer.from(v, 'utf8') }));
         const acks = Number(opts.acks);
         if (![0, 1, -1].includes(acks) || !/^-?\d$/.test(opts.acks)) throw new UsageError(`--acks must be 0, 1 or -1, not '${opts.acks}'`);
@@ -438,7 +449,8 @@ export function registerClientCommands(program: Command, io: CliIO, setExit: (co
               value = line.slice(i + opts.keySeparator.length);
             }
           }
-          pending.push({ key, value: Buffer.from(value, 'utf8'), headers });
+          lineNumber++;
+          pending.push({ key, value: encoder === null ? Buffer.from(value, 'utf8') : encoder.encode(value, lineNumber), headers });
           if (pending.length >= batchSize) await flush();
         }
         await flush();
