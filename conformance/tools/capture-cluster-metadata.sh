@@ -3,7 +3,9 @@
 # Kafka itself (one node, process.roles=broker,controller, formatted --standalone), for the byte-level
 # tests of protocol/metadata/ (test/protocol/metadata-records-vs-kafka.test.ts decodes every record of it
 # with our declarations and re-encodes it byte for byte), with Kafka's own kafka-dump-log.sh output for it
-# (kafka-dump-log.txt), which `samsa dump-log --cluster-metadata-decoder` must reproduce line for line.
+# (kafka-dump-log.txt), which `samsa dump-log --cluster-metadata-decoder` must reproduce line for line; and the
+# bootstrap snapshot `kafka-storage format --standalone` wrote (00000000000000000000-0000000000.checkpoint,
+# with kafka-dump-checkpoint.txt).
 #
 # What the broker is made to write, so the segment holds most record types: a topic with 2 partitions
 # (TopicRecord, PartitionRecord), a topic config (ConfigRecord), an idempotent producer
@@ -58,6 +60,10 @@ jvm() { timeout 120 java -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dlog
 # randomness (incarnation, topic and directory ids, timestamps) does.
 CLUSTER_ID=MkU3OEVBNTcwNTJENDM2Qg
 jvm kafka.tools.StorageTool format --standalone -t "$CLUSTER_ID" -c "$WORK/server.properties" >"$WORK/format.log" 2>&1 || { cat "$WORK/format.log"; exit 1; }
+# The bootstrap snapshot the format wrote (SnapshotHeader, KRaftVersion, KRaftVoters, the FeatureLevelRecords,
+# SnapshotFooter), kept before the broker runs.
+SNAPSHOT=00000000000000000000-0000000000.checkpoint
+cp "$WORK/data/__cluster_metadata-0/$SNAPSHOT" "$WORK/"
 java -Xmx512m -XX:+UseSerialGC -Dlog4j2.configurationFile="$WORK/log4j2.properties" -cp "$LIB/*" kafka.Kafka "$WORK/server.properties" >"$WORK/broker.log" 2>&1 &
 PID=$!
 BS="127.0.0.1:$PORT"
@@ -76,8 +82,11 @@ kill -TERM "$PID"; wait "$PID" || true; PID=""
 OUT="$REPO_ROOT/test/vectors/kafka/cluster-metadata-kafka-$V/__cluster_metadata-0"
 rm -rf "$(dirname "$OUT")"; mkdir -p "$OUT"
 cp "$WORK/data/__cluster_metadata-0/00000000000000000000.log" "$OUT/"
+cp "$WORK/$SNAPSHOT" "$OUT/" && chmod 644 "$OUT/$SNAPSHOT"
 # Kafka's own kafka-dump-log.sh --cluster-metadata-decoder output for that segment (the path relative), the
 # expected output of `samsa dump-log` (test/cli/dump-log-cluster-metadata.test.ts).
 (cd "$(dirname "$OUT")" && jvm org.apache.kafka.tools.DumpLogSegments --cluster-metadata-decoder \
   --files __cluster_metadata-0/00000000000000000000.log) >"$(dirname "$OUT")/kafka-dump-log.txt"
+(cd "$(dirname "$OUT")" && jvm org.apache.kafka.tools.DumpLogSegments --cluster-metadata-decoder \
+  --files "__cluster_metadata-0/$SNAPSHOT") >"$(dirname "$OUT")/kafka-dump-checkpoint.txt"
 ls -l "$OUT" "$(dirname "$OUT")"

@@ -18,6 +18,8 @@
  *   <base>.timeindex        "timestamp: T offset: O" per entry
  *   <base>.snapshot         producer state: one line per producer and retained batch
  *   leader-epoch-checkpoint, cleaner-offset-checkpoint   the entries of the text checkpoints
+ *   <offset>-<epoch>.checkpoint   a KRaft metadata snapshot: "Snapshot end offset: O, epoch: E", then its
+ *                           batches, decoded as with --cluster-metadata-decoder
  * Names with a `.deleted`, `.cleaned` or `.swap` suffix are dumped as the file they were.
  */
 import { readFile } from 'node:fs/promises';
@@ -67,10 +69,14 @@ type Out = (line: string) => void;
 
 const SUFFIXES = ['.deleted', '.cleaned', '.swap'];
 
+/** A KRaft snapshot: <end offset, 20 digits>-<epoch, 10 digits>.checkpoint (raft:snapshot/Snapshots.java). */
+const KRAFT_SNAPSHOT_NAME = /^(\d{20})-(\d{10})\.checkpoint$/;
+
 /** The file's kind from its name, ignoring a transient suffix. */
-export function fileKind(path: string): 'log' | 'index' | 'timeindex' | 'snapshot' | 'leader-epoch-checkpoint' | 'offset-checkpoint' | null {
+export function fileKind(path: string): 'log' | 'kraft-snapshot' | 'index' | 'timeindex' | 'snapshot' | 'leader-epoch-checkpoint' | 'offset-checkpoint' | null {
   let name = basename(path);
   for (const s of SUFFIXES) if (name.endsWith(s)) name = name.slice(0, -s.length);
+  if (KRAFT_SNAPSHOT_NAME.test(name)) return 'kraft-snapshot';
   if (name.endsWith('.log')) return 'log';
   if (name.endsWith('.index')) return 'index';
   if (name.endsWith('.timeindex')) return 'timeindex';
@@ -98,6 +104,11 @@ export async function dumpFiles(paths: readonly string[], options: DumpOptions, 
     switch (kind) {
       case 'log':
         await dumpLog(path, bytes, basename(dirname(path)) === CLUSTER_METADATA_DIR ? { ...options, clusterMetadataDecoder: true } : options, out);
+        break;
+      case 'kraft-snapshot':
+        // Batches in the log format, headed by the snapshot's id as Kafka's DumpLogSegments prints it; the
+        // records are metadata records, so the decoder is implied wherever the file is.
+        await dumpLog(path, bytes, { ...options, clusterMetadataDecoder: true }, out);
         break;
       case 'index':
         dumpOffsetIndex(path, bytes, out);
@@ -168,7 +179,8 @@ function sequenceOf(header: RecordBatchHeader, offset: number): number {
 async function dumpLog(path: string, bytes: Buffer, options: DumpOptions, out: Out): Promise<void> {
   const printData = options.printDataLog === true || options.offsetsDecoder === true || options.clusterMetadataDecoder === true;
   const deep = printData || options.deepIteration === true;
-  out(`Log starting offset: ${baseOffsetOf(path)}`);
+  const snapshotId = KRAFT_SNAPSHOT_NAME.exec(basename(path).replace(/\.(deleted|cleaned|swap)$/, ''));
+  out(snapshotId ? `Snapshot end offset: ${Number(snapshotId[1])}, epoch: ${Number(snapshotId[2])}` : `Log starting offset: ${baseOffsetOf(path)}`);
   let pos = 0;
   while (pos < bytes.length) {
     if (bytes.length - pos < BATCH_HEADER_SIZE) break;

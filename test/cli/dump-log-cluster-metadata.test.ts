@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildBatch } from '../../protocol/records/record.js';
 import { encodeMetadataRecord } from '../../protocol/metadata/serde.js';
 import { TopicRecord } from '../../protocol/metadata/topic-record.js';
-import { dumpFiles, type DumpOptions } from '../../src/cli/dump-log.js';
+import { dumpFiles, fileKind, type DumpOptions } from '../../src/cli/dump-log.js';
 import { tempDir } from '../storage/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -37,9 +37,9 @@ async function dump(path: string, options: DumpOptions): Promise<string[]> {
 }
 
 /** Kafka's output, without its first line ("Dumping <path>"), which names the file as it was given. */
-async function kafkaOutput(): Promise<string[]> {
-  const lines = (await readFile(join(VECTORS, 'kafka-dump-log.txt'), 'utf8')).replace(/\n$/, '').split('\n');
-  expect(lines[0]).toBe('Dumping __cluster_metadata-0/00000000000000000000.log');
+async function kafkaOutput(vector = 'kafka-dump-log.txt', file = '00000000000000000000.log'): Promise<string[]> {
+  const lines = (await readFile(join(VECTORS, vector), 'utf8')).replace(/\n$/, '').split('\n');
+  expect(lines[0]).toBe(`Dumping __cluster_metadata-0/${file}`);
   return lines.slice(1);
 }
 
@@ -79,6 +79,20 @@ describe('dump-log --cluster-metadata-decoder', () => {
     const lines = await dump(file, {});
     expect(lines[3]).toMatch(/^\| offset: 0 .* payload: undecodable \(Could not deserialize metadata record with frame version 0\./);
     expect(lines[4]).toMatch(/^\| offset: 1 .* payload: \{"type":"TOPIC_RECORD","version":0,"data":\{"name":"t","topicId":"AAAAAAAAAAAAAAAAAAAAAQ"\}\}$/);
+  });
+
+  it("prints a Kafka-written KRaft snapshot (.checkpoint) exactly as Kafka's kafka-dump-log.sh does, wherever it is", async () => {
+    const name = '00000000000000000000-0000000000.checkpoint';
+    expect(fileKind(`/x/${name}`)).toBe('kraft-snapshot');
+    expect(fileKind(`/x/${name}.deleted`)).toBe('kraft-snapshot');
+    expect(fileKind('/x/leader-epoch-checkpoint')).toBe('leader-epoch-checkpoint');
+    const copy = join(dir, name);
+    await copyFile(join(VECTORS, '__cluster_metadata-0', name), copy);
+    const kafka = await kafkaOutput('kafka-dump-checkpoint.txt', name);
+    expect(kafka[0]).toBe('Snapshot end offset: 0, epoch: 0');
+    expect(kafka.some((l) => l.includes(' SnapshotHeader {'))).toBe(true);
+    expect(kafka.some((l) => l.includes(' SnapshotFooter {'))).toBe(true);
+    expect((await dump(copy, {})).slice(1)).toEqual(kafka);
   });
 
   it('runs as `samsa dump-log --cluster-metadata-decoder <file>`', async () => {

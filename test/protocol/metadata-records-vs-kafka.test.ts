@@ -35,7 +35,10 @@ import { loadKafkaMetadataSpecs, loadKafkaSpecs, REPO_ROOT, type KafkaSpec } fro
 import { checkDeclaration, type SpecForVersion } from './declaration-check.js';
 
 const KAFKA = '4.4.0';
-export const KAFKA_METADATA_SEGMENT = join(REPO_ROOT, 'test', 'vectors', 'kafka', `cluster-metadata-kafka-${KAFKA}`, '__cluster_metadata-0', '00000000000000000000.log');
+const KAFKA_METADATA_DIR = join(REPO_ROOT, 'test', 'vectors', 'kafka', `cluster-metadata-kafka-${KAFKA}`, '__cluster_metadata-0');
+const KAFKA_METADATA_SEGMENT = join(KAFKA_METADATA_DIR, '00000000000000000000.log');
+/** The bootstrap snapshot `kafka-storage format --standalone` wrote. */
+const KAFKA_METADATA_SNAPSHOT = join(KAFKA_METADATA_DIR, '00000000000000000000-0000000000.checkpoint');
 
 let metadataSpecs: Map<string, KafkaSpec>;
 let clientSpecs: Map<string, KafkaSpec>;
@@ -220,6 +223,27 @@ describe(`a metadata log written by Kafka ${KAFKA}`, () => {
       expect(encodeControlRecordValue(codec, value).toString('hex'), `offset ${record.offset} ${codec.decl.name}`).toBe(record.value!.toString('hex'));
     }
     expect([...types].sort()).toEqual([2, 5, 6]); // LEADER_CHANGE, KRAFT_VERSION, KRAFT_VOTERS (formatted --standalone)
+  });
+
+  it('every record of its bootstrap snapshot re-encodes byte for byte, framed by SnapshotHeader and SnapshotFooter', () => {
+    const snapshot = readSegment(KAFKA_METADATA_SNAPSHOT);
+    const kinds: string[] = [];
+    for (const { control, record } of snapshot) {
+      if (control) {
+        const type = controlRecordType(record.key);
+        const codec = KRAFT_CONTROL_RECORDS.get(type)!;
+        kinds.push(codec.decl.name);
+        expect(encodeControlRecordValue(codec, decodeControlRecordValue(type, record.value!)).equals(record.value!), codec.decl.name).toBe(true);
+      } else {
+        const d = decodeMetadataRecord(record.value!);
+        kinds.push(d.codec.decl.name);
+        expect(encodeMetadataRecord(d.codec, d.data, d.version).equals(record.value!), d.codec.decl.name).toBe(true);
+      }
+    }
+    expect(kinds[0]).toBe('SnapshotHeaderRecord');
+    expect(kinds.at(-1)).toBe('SnapshotFooterRecord');
+    expect(kinds).toContain('VotersRecord');
+    expect(kinds).toContain('FeatureLevelRecord');
   });
 });
 
