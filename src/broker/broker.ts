@@ -36,6 +36,7 @@ import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
 import { TopicError } from './topic-error.js';
 import { brokerPropertyValue, DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
+import { systemClock, type Clock, type Timer } from '../util/clock.js';
 
 interface PersistedTopic {
   name: string;
@@ -138,7 +139,8 @@ export class Broker implements OffsetsTopicHost {
   private readonly growingPartitions = new Map<string, number>();
   /** CreatePartitions runs one at a time: each reads the partition count it grows. */
   private partitionChanges: Promise<unknown> = Promise.resolve();
-  private retentionTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: Timer | null = null;
+  private stopping = false;
   /** Compaction of cleanup.policy=compact topics (storage/log-cleaner.ts); null with log.cleaner.enable=false. */
   logCleaner: LogCleaner | null = null;
   /** The `.lock` of every log dir, held until shutdown. */
@@ -149,6 +151,8 @@ export class Broker implements OffsetsTopicHost {
     readonly logger: Logger,
     /** Dynamic broker configs (KIP-226); `config.dynamic` is its live view. */
     readonly dynamicConfig: DynamicBrokerConfig,
+    /** The one clock everything that times out runs on (src/util/clock.ts). */
+    readonly clock: Clock,
   ) {
     this.logManager = new LogManager(config.logDirList, { logger: logger.child({ component: 'storage' }) });
     this.current = MetadataImage.EMPTY.withCluster(config.clusterId, config.nodeId).withBroker({ nodeId: config.nodeId, host: '127.0.0.1', port: 9092, rack: null });
@@ -159,7 +163,9 @@ export class Broker implements OffsetsTopicHost {
       image: () => this.current,
       logConfigFor: (configs) => this.logConfigFor(configs),
       appendSettings: (topic) => this.appendSettings(topic),
+      clock,
       producerStateOptions: {
+        now: () => clock.now(),
         logger: logger.child({ component: 'producer-state' }),
         producerIdExpirationMs: Number(brokerPropertyValue(config, 'producer.id.expiration.ms') ?? 86400000),
         producerIdExpirationCheckIntervalMs: Number(config.props.get('producer.id.expiration.check.interval.ms') ?? 600000),
@@ -167,7 +173,7 @@ export class Broker implements OffsetsTopicHost {
     });
   }
 
-  static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
+  static async start(config: BrokerConfig, logger: Logger, clock: Clock = systemClock): Promise<Broker> {
     // A full or failing disk while loading: one clear reason instead of an uncaught ENOSPC.
     const asLoadFailure = (err: unknown): unknown => {
       const code = err instanceof LogDirFailureError ? null : ioErrorCode(err);
@@ -186,24 +192,23 @@ export class Broker implements OffsetsTopicHost {
       throw asLoadFailure(err);
     }
     try {
-      return await Broker.startLocked(config, logger, locks);
+      return await Broker.startLocked(config, logger, locks, clock);
     } catch (err) {
       await Promise.all(locks.map((l) => l.release()));
       throw asLoadFailure(err);
     }
   }
 
-  private static async startLocked(config: BrokerConfig, logger: Logger, locks: LogDirLock[]): Promise<Broker> {
+  private static async startLocked(config: BrokerConfig, logger: Logger, locks: LogDirLock[], clock: Clock): Promise<Broker> {
     const dynamicConfig = await DynamicBrokerConfig.load(config.logDirs);
-    const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig);
+    const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig, clock);
     broker.locks = locks;
     await broker.writeMetaProperties();
     broker.producerIds = await ProducerIdManager.load(config.logDirs);
     await broker.loadTopics();
-    broker.groupCoordinator = (await startGroupCoordinator(broker, config.props, logger)).coordinator;
+    broker.groupCoordinator = (await startGroupCoordinator(broker, config.props, logger, clock)).coordinator;
     const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
-    broker.retentionTimer = setInterval(() => void broker.applyRetention(), interval);
-    broker.retentionTimer.unref();
+    broker.scheduleRetention(interval);
     if ((config.props.get('log.cleaner.enable') ?? 'true') === 'true') {
       const number = (name: string, fallback: number): number => {
         const n = Number(brokerPropertyValue(broker.config, name) ?? fallback);
@@ -613,12 +618,23 @@ export class Broker implements OffsetsTopicHost {
     this.logger.info({ topic: name }, 'topic deleted');
   }
 
+  /** log.retention.check.interval.ms on the broker's clock; a pass never overlaps the previous one. */
+  private scheduleRetention(intervalMs: number): void {
+    if (this.stopping) return;
+    this.retentionTimer = this.clock.schedule(intervalMs, () => {
+      void this.applyRetention()
+        .catch((err: unknown) => this.logger.error({ err }, 'retention pass failed'))
+        .finally(() => this.scheduleRetention(intervalMs));
+    });
+  }
+
   async applyRetention(): Promise<void> {
     await this.replicaManager.applyRetention();
   }
 
   async shutdown(): Promise<void> {
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.stopping = true;
+    this.retentionTimer?.cancel();
     await this.logCleaner?.stop();
     this.replicaManager.purgatory.completeAll();
     await this.groupCoordinator?.shutdown();

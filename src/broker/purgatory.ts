@@ -5,17 +5,22 @@
  * wake-up is cheap and a missed one is impossible as long as the check reads current state.
  */
 
+import { systemClock, type Clock, type Timer } from '../util/clock.js';
+
 export interface Waiter {
   readonly keys: readonly string[];
   /** Returns true when the operation can complete now. */
   readonly tryComplete: () => boolean;
   readonly complete: () => void;
-  timer: NodeJS.Timeout | null;
+  timer: Timer | null;
   done: boolean;
 }
 
 export class Purgatory {
   private readonly watchers = new Map<string, Set<Waiter>>();
+
+  /** Timeouts run on the broker's clock (src/util/clock.ts): a manual clock drives them in tests. */
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** Resolves when `tryComplete` returns true (checked now and on every notify) or after timeoutMs. */
   wait(keys: readonly string[], timeoutMs: number, tryComplete: () => boolean): Promise<void> {
@@ -29,7 +34,7 @@ export class Purgatory {
         complete: () => {
           if (waiter.done) return;
           waiter.done = true;
-          if (waiter.timer) clearTimeout(waiter.timer);
+          waiter.timer?.cancel();
           for (const k of keys) {
             const set = this.watchers.get(k);
             set?.delete(waiter);
@@ -38,7 +43,7 @@ export class Purgatory {
           resolve();
         },
       };
-      waiter.timer = setTimeout(waiter.complete, timeoutMs);
+      waiter.timer = this.clock.schedule(timeoutMs, waiter.complete);
       for (const k of keys) {
         let set = this.watchers.get(k);
         if (!set) this.watchers.set(k, (set = new Set()));

@@ -25,6 +25,7 @@ import type { MetadataImage, PartitionRegistration, TopicImage } from './metadat
 import { Partition, type AppendResult, type PartitionSettings } from './partition.js';
 import type { ProducerStateOptions } from './partition-producer-state.js';
 import { Purgatory } from './purgatory.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export type LeaderLookup = { readonly partition: Partition; readonly errorCode: 0; readonly errorMessage: null } | { readonly partition: undefined; readonly errorCode: number; readonly errorMessage: string };
 
@@ -39,6 +40,8 @@ export interface ReplicaManagerOptions {
   /** Produce-path settings of a topic (max.message.bytes, message.timestamp.type, ...), cheap to call per append. */
   readonly appendSettings: (topic: TopicImage) => PartitionSettings;
   readonly producerStateOptions: ProducerStateOptions;
+  /** The broker's clock: delayed operations time out on it. */
+  readonly clock?: Clock;
 }
 
 /** Thrown by `becomeFollower` until replication exists. */
@@ -48,10 +51,12 @@ export class ReplicationNotSupportedError extends Error {
 
 export class ReplicaManager {
   /** Delayed fetches (and, from the HW on, delayed produces) wait here, keyed by `<topic>-<partition>`. */
-  readonly purgatory = new Purgatory();
+  readonly purgatory: Purgatory;
   private readonly hosted = new Map<string, Map<number, Partition>>();
 
-  constructor(private readonly options: ReplicaManagerOptions) {}
+  constructor(private readonly options: ReplicaManagerOptions) {
+    this.purgatory = new Purgatory(options.clock ?? systemClock);
+  }
 
   get nodeId(): number {
     return this.options.nodeId;

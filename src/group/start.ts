@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG, GroupCoordinator, type GroupCoordinatorConfig } from './coordinator.js';
 import { OffsetsTopicStore, type OffsetsTopicHost } from './offsets-topic-store.js';
-import { systemScheduler } from './scheduler.js';
+import { systemScheduler, type Scheduler } from './scheduler.js';
 
 function numberProp(props: ReadonlyMap<string, string>, name: string, fallback: number): number {
   const raw = props.get(name);
@@ -33,10 +33,11 @@ export async function startGroupCoordinator(
   host: OffsetsTopicHost,
   props: ReadonlyMap<string, string>,
   parentLogger: Logger,
+  clock: Scheduler = systemScheduler,
 ): Promise<{ coordinator: GroupCoordinator; store: OffsetsTopicStore }> {
   const logger = parentLogger.child({ component: 'group-coordinator' });
   const store = new OffsetsTopicStore(host, numberProp(props, 'offsets.topic.num.partitions', 50), logger);
-  const coordinator = new GroupCoordinator(groupCoordinatorConfig(props), store, systemScheduler, logger);
+  const coordinator = new GroupCoordinator(groupCoordinatorConfig(props), store, clock, logger);
   await coordinator.startup();
   return { coordinator, store };
 }

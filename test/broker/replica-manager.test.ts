@@ -15,6 +15,7 @@ import { MetadataImage, localPartition, type TopicImage } from '../../src/broker
 import { ReplicaManager, ReplicationNotSupportedError } from '../../src/broker/replica-manager.js';
 import { randomTopicId } from '../../storage/kafka-uuid.js';
 import { buildBatchSync } from '../../protocol/records/record.js';
+import { ManualClock } from '../../src/util/clock.js';
 
 const batch = (value: string): Buffer => buildBatchSync([{ key: null, value: Buffer.from(value) }]);
 
@@ -24,7 +25,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(minIsr = 1): Promise<{ rm: ReplicaManager; publish: (image: MetadataImage) => void; image: () => MetadataImage }> {
+async function setup(minIsr = 1, clock = new ManualClock()): Promise<{ rm: ReplicaManager; publish: (image: MetadataImage) => void; image: () => MetadataImage; clock: ManualClock }> {
   const dir = await mkdtemp(join(tmpdir(), 'samsa-replica-manager-'));
   const logger = pino({ level: 'silent' });
   const logManager = new LogManager(dir, { logger });
@@ -36,14 +37,15 @@ async function setup(minIsr = 1): Promise<{ rm: ReplicaManager; publish: (image:
     image: () => image,
     logConfigFor: () => ({ ...defaultLogConfig }),
     appendSettings: () => ({ maxMessageBytes: 1048588, messageTimestampType: 'CreateTime', timestampBeforeMaxMs: Infinity, timestampAfterMaxMs: Infinity, minInSyncReplicas: minIsr }),
-    producerStateOptions: { logger },
+    producerStateOptions: { logger, now: () => clock.now() },
+    clock,
   });
   cleanups.push(async () => {
     await rm_.shutdown();
     await logManager.closeAll();
     await rm(dir, { recursive: true, force: true });
   });
-  return { rm: rm_, publish: (next) => (image = next), image: () => image };
+  return { rm: rm_, publish: (next) => (image = next), image: () => image, clock };
 }
 
 const ids = new Map<string, string>();
@@ -141,8 +143,8 @@ describe('high watermark, acks=all and min.insync.replicas', () => {
     expect(p.highWatermark).toBe(1);
   });
 
-  it('acks=all waits in the purgatory until the HW covers the batch, or answers REQUEST_TIMED_OUT', async () => {
-    const { rm, publish, image } = await setup(1);
+  it('acks=all waits in the purgatory until the HW covers the batch, or answers REQUEST_TIMED_OUT (on the injected clock)', async () => {
+    const { rm, publish, image, clock } = await setup(1);
     const t = topic('delayed', [{ partition: 0, replicas: [NODE, 2], isr: [NODE, 2], leader: NODE, leaderEpoch: 0, partitionEpoch: 0 }]);
     const p = await rm.becomeLeader(t, t.partitions[0]!);
     publish(image().withTopic(t));
@@ -159,8 +161,19 @@ describe('high watermark, acks=all and min.insync.replicas', () => {
     expect(await pending).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 });
     expect(rm.purgatory.size).toBe(0);
 
-    // No follower progress: the produce's timeout answers it.
-    expect(await rm.appendToLeader(p, batch('b'), -1, 1)).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT });
+    // No follower progress: the produce's timeout answers it, exactly when the manual clock reaches it.
+    let timedOut: unknown = null;
+    const waiting = rm.appendToLeader(p, batch('b'), -1, 1000).then((r) => (timedOut = r));
+    for (let i = 0; rm.purgatory.size === 0; i++) {
+      if (i > 100_000) throw new Error('the delayed produce never reached the purgatory');
+      await new Promise((r) => setImmediate(r));
+    }
+    clock.advance(999);
+    await new Promise((r) => setImmediate(r));
+    expect(timedOut).toBeNull();
+    clock.advance(1);
+    await waiting;
+    expect(timedOut).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT });
     expect(p.highWatermark).toBe(1);
     // acks=1 never waits.
     expect(await rm.appendToLeader(p, batch('c'), 1, 60_000)).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 2 });
