@@ -8,13 +8,17 @@ DIR="$(cd "$(dirname "$0")" && pwd)"
 # The newest 3.5 and 4.0 releases whose spark-sql-kafka-0-10 and spark-avro jars Maven Central serves here
 # (3.5.8/3.5.9 lack spark-sql-kafka-0-10; 4.0.1-4.0.5 lack spark-token-provider-kafka-0-10 or spark-avro).
 VERSIONS=(${PYSPARK_VERSIONS:-3.5.7 4.0.0})
+# PYSPARK_SCENARIOS picks a subset while developing (each check starts a Spark driver: 20-40 s)
+SCENARIOS=(${PYSPARK_SCENARIOS:-batch-write-read structured-streaming avro-from_avro registry-avro-from_avro})
 command -v java >/dev/null && command -v mvn >/dev/null || {
   echo "installing Java 17 and Maven (Debian packages)"
   (apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless maven) >"$CONF_CACHE/pyspark-install.log" 2>&1 \
     || install_failed pyspark "$CONF_CACHE/pyspark-install.log"
 }
 
-# pyspark_setup V: a venv with pyspark==V and avro; spark-sql-kafka-0-10 and spark-avro V with their
+# pyspark_setup V: a venv with pyspark==V, avro and confluent-kafka with its Schema Registry Avro extras
+# (fastavro, httpx, attrs, ...: the registry-avro-from_avro producer, as in ../confluent-kafka-python);
+# spark-sql-kafka-0-10 and spark-avro V with their
 # dependencies, less the jars pyspark already ships, in $CONF_CACHE/pyspark-V-jars.
 pyspark_setup() {
   local v="$1" venv="$CONF_CACHE/pyspark-$1" jars="$CONF_CACHE/pyspark-$1-jars" scala=2.13 log="$CONF_CACHE/pyspark-install-$1.log"
@@ -22,6 +26,10 @@ pyspark_setup() {
   if ! "$venv/bin/python" -c 'import pyspark, avro' 2>/dev/null; then
     echo "installing pyspark $v and avro into $venv"
     (python3 -m venv "$venv" && "$venv/bin/pip" install -q "pyspark==$v" avro) >"$log" 2>&1 || return 1
+  fi
+  if ! "$venv/bin/python" -c 'import confluent_kafka.schema_registry.avro, fastavro' 2>/dev/null; then
+    echo "installing confluent-kafka[avro,schemaregistry] into $venv"
+    "$venv/bin/pip" install -q "confluent-kafka[avro,schemaregistry]" >>"$log" 2>&1 || return 1
   fi
   if [ ! -f "$jars/.complete" ]; then
     echo "fetching spark-sql-kafka-0-10_$scala and spark-avro_$scala $v from Maven Central into $jars"
@@ -64,7 +72,7 @@ for v in "${VERSIONS[@]}"; do
   echo "--- pyspark $v"
   samsa_start || install_failed pyspark "$SAMSA_LOG"
   JARS="$(ls "$CONF_CACHE/pyspark-$v-jars"/*.jar | paste -sd, -)"
-  for s in batch-write-read structured-streaming avro-from_avro; do
+  for s in "${SCENARIOS[@]}"; do
     check "$v/$s" timeout 300 "$CONF_CACHE/pyspark-$v/bin/python" "$DIR/scenarios.py" "$BOOTSTRAP" "$s" "$JARS"
   done
   samsa_cleanup
