@@ -47,8 +47,6 @@ export class LogManager {
   private readonly logs = new Map<string, Log>();
   private readonly opening = new Map<string, Promise<Log>>();
   private readonly logger: Logger;
-  private retentionTimer: NodeJS.Timeout | null = null;
-  private retentionRunning = false;
   /** Partition directories per log dir, for placing new partitions (loaded on first use). */
   private partitionsPerDir: Map<string, number> | null = null;
   private readonly deleteListeners: ((topic: string, partition: number) => Promise<void> | void)[] = [];
@@ -273,26 +271,6 @@ export class LogManager {
     return deleted;
   }
 
-  /** Applies retention every `intervalMs` (log.retention.check.interval.ms). */
-  startRetentionTimer(intervalMs: number): void {
-    this.stopRetentionTimer();
-    this.retentionTimer = setInterval(() => {
-      if (this.retentionRunning) return;
-      this.retentionRunning = true;
-      this.applyRetention()
-        .catch((err: unknown) => this.logger.error({ err }, 'retention pass failed'))
-        .finally(() => {
-          this.retentionRunning = false;
-        });
-    }, intervalMs);
-    this.retentionTimer.unref();
-  }
-
-  stopRetentionTimer(): void {
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
-    this.retentionTimer = null;
-  }
-
   /** fsyncs every log. */
   async flushAll(): Promise<void> {
     await Promise.all([...this.logs.values()].map((log) => log.flush()));
@@ -300,7 +278,6 @@ export class LogManager {
 
   /** Closes every log cleanly (each writes its clean-shutdown marker). */
   async closeAll(): Promise<void> {
-    this.stopRetentionTimer();
     await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
     const logs = [...this.logs.entries()];
     this.logs.clear();

@@ -37,6 +37,7 @@ import { TopicError } from './topic-error.js';
 import { brokerPropertyValue, DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
+import { SerialQueue } from '../util/serial-queue.js';
 
 interface PersistedTopic {
   name: string;
@@ -123,7 +124,8 @@ export class Broker implements OffsetsTopicHost {
   /** InitProducerId's producer ids and transactional ids (KIP-98), loaded at start. */
   producerIds!: ProducerIdManager;
   private readonly logManager: LogManager;
-  private metadataWrite: Promise<void> = Promise.resolve();
+  /** samsa-topics.json is rewritten one write at a time. */
+  private readonly metadataWrites = new SerialQueue();
   /** Bumped whenever topic configs or dynamic broker configs change: partitions re-resolve their settings. */
   private configGeneration = 0;
   private readonly appendSettingsCache = new Map<string, { topic: TopicImage; generation: number; settings: PartitionSettings }>();
@@ -138,7 +140,7 @@ export class Broker implements OffsetsTopicHost {
   /** CreatePartitions in progress: the new partition count, written before the new partitions are visible. */
   private readonly growingPartitions = new Map<string, number>();
   /** CreatePartitions runs one at a time: each reads the partition count it grows. */
-  private partitionChanges: Promise<unknown> = Promise.resolve();
+  private readonly partitionChanges = new SerialQueue();
   private retentionTimer: Timer | null = null;
   private stopping = false;
   /** Compaction of cleanup.policy=compact topics (storage/log-cleaner.ts); null with log.cleaner.enable=false. */
@@ -296,7 +298,7 @@ export class Broker implements OffsetsTopicHost {
   private persistTopics(): Promise<void> {
     const path = this.metadataPath;
     // fsynced and renamed into place (directory fsynced): a topic acknowledged to a client survives a power loss.
-    const run = this.metadataWrite.then(() => {
+    return this.metadataWrites.run(() => {
       const all = new Map<string, TopicImage>();
       for (const t of this.current.topics()) all.set(t.name, t);
       for (const t of this.committingTopics) all.set(t.name, t);
@@ -308,8 +310,6 @@ export class Broker implements OffsetsTopicHost {
       }));
       return writeFileAtomic(path, JSON.stringify(data, null, 2), this.config.logDirs);
     });
-    this.metadataWrite = run.catch(() => undefined);
-    return run;
   }
 
   /** The topic `name` once it is durable, waiting for a creation in progress; undefined if there is none. */
@@ -467,13 +467,11 @@ export class Broker implements OffsetsTopicHost {
    * name only this node, once. Nothing changes when `validateOnly`. Throws TopicError.
    */
   createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly = false): Promise<void> {
-    const run = this.partitionChanges.then(() =>
+    return this.partitionChanges.run(() =>
       this.createPartitionsNow(name, count, assignments, validateOnly).catch((err: unknown) => {
         throw this.asTopicError(err, `creating partitions of ${name}`);
       }),
     );
-    this.partitionChanges = run.catch(() => undefined);
-    return run;
   }
 
   private async createPartitionsNow(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): Promise<void> {
@@ -638,7 +636,7 @@ export class Broker implements OffsetsTopicHost {
     await this.logCleaner?.stop();
     this.replicaManager.purgatory.completeAll();
     await this.groupCoordinator?.shutdown();
-    await this.metadataWrite;
+    await this.metadataWrites.drained();
     // Producer state snapshots at the log ends, so the next start reads no log.
     await this.replicaManager.shutdown();
     await this.logManager.closeAll();

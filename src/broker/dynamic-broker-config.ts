@@ -29,6 +29,7 @@
  * metadata log.
  */
 import { readFile } from 'node:fs/promises';
+import { SerialQueue } from '../util/serial-queue.js';
 import { dirname, join } from 'node:path';
 import { LogDirFailureError } from '../../storage/errors.js';
 import { writeFileAtomic } from '../../storage/file-util.js';
@@ -117,7 +118,7 @@ export class DynamicBrokerConfig {
   private readonly clusterDefault = new Map<string, string>();
   /** The live view handed to BrokerConfig.dynamic: it changes in place. */
   readonly layers: DynamicBrokerConfigLayers = { perBroker: this.perBroker, clusterDefault: this.clusterDefault };
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writing = new SerialQueue();
 
   private constructor(private readonly dir: string) {}
 
@@ -169,8 +170,6 @@ export class DynamicBrokerConfig {
     for (const [k, v] of values) target.set(k, v);
     const text = JSON.stringify({ perBroker: Object.fromEntries(this.perBroker), clusterDefault: Object.fromEntries(this.clusterDefault) }, null, 2);
     const path = this.path;
-    const run = this.writing.then(() => writeFileAtomic(path, text, dirname(path)));
-    this.writing = run.catch(() => undefined);
-    return run;
+    return this.writing.run(() => writeFileAtomic(path, text, dirname(path)));
   }
 }

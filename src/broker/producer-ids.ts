@@ -24,6 +24,7 @@
  *                                     "lastProducerEpoch": 2, "transactionTimeoutMs": 60000 } } }
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import { SerialQueue } from '../util/serial-queue.js';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors.js';
 import { LogDirFailureError } from '../../storage/errors.js';
@@ -68,7 +69,7 @@ export class ProducerIdManager {
   private nextProducerId: number;
   private blockEnd: number;
   private readonly transactionalIds: Map<string, TransactionalIdState>;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   private constructor(
     private readonly dir: string,
@@ -117,9 +118,7 @@ export class ProducerIdManager {
 
   /** Runs state changes one at a time, in call order. */
   private serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(fn);
   }
 
   private persist(): Promise<void> {

@@ -28,6 +28,7 @@ import {
   type CoordinatorRecord,
 } from './coordinator-records.js';
 import { GroupStoreError, type GroupStore } from './coordinator.js';
+import { KeyedSerialQueue } from '../util/serial-queue.js';
 
 export { OFFSETS_TOPIC };
 
@@ -51,7 +52,8 @@ export interface OffsetsTopicHost {
 
 export class OffsetsTopicStore implements GroupStore {
   private creating: Promise<void> | null = null;
-  private readonly chains = new Map<number, Promise<unknown>>();
+  /** Appends to one partition run one at a time, in call order. */
+  private readonly chains = new KeyedSerialQueue<number>();
 
   constructor(
     private readonly broker: OffsetsTopicHost,
@@ -102,28 +104,19 @@ export class OffsetsTopicStore implements GroupStore {
     // The place in the partition's chain is taken before any await, so writes land in call order.
     const index = this.partitionFor(groupId);
     const now = Date.now();
-    const previous = this.chains.get(index) ?? Promise.resolve();
-    const append = previous
-      .catch(() => undefined)
-      .then(async () => {
-        await this.ensureTopic();
-        const partition = this.broker.leaderPartition(OFFSETS_TOPIC, index);
-        if (!partition) throw new GroupStoreError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${index} is not hosted here`);
-        const batch = await buildBatch(records.map((r) => toRecordInput(r, now)));
-        return partition.appendAsLeader(batch);
-      });
-    this.chains.set(index, append);
-    try {
-      const result = await append;
-      if (result.errorCode !== ErrorCode.NONE) {
-        const code =
-          result.errorCode === ErrorCode.MESSAGE_TOO_LARGE || result.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE
-            ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
-            : ErrorCode.COORDINATOR_NOT_AVAILABLE;
-        throw new GroupStoreError(code, `append to ${OFFSETS_TOPIC}-${index} failed: ${result.errorMessage ?? result.errorCode}`);
-      }
-    } finally {
-      if (this.chains.get(index) === append) this.chains.delete(index);
+    const result = await this.chains.run(index, async () => {
+      await this.ensureTopic();
+      const partition = this.broker.leaderPartition(OFFSETS_TOPIC, index);
+      if (!partition) throw new GroupStoreError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${index} is not hosted here`);
+      const batch = await buildBatch(records.map((r) => toRecordInput(r, now)));
+      return partition.appendAsLeader(batch);
+    });
+    if (result.errorCode !== ErrorCode.NONE) {
+      const code =
+        result.errorCode === ErrorCode.MESSAGE_TOO_LARGE || result.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE
+          ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
+          : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      throw new GroupStoreError(code, `append to ${OFFSETS_TOPIC}-${index} failed: ${result.errorMessage ?? result.errorCode}`);
     }
   }
 
@@ -175,7 +168,7 @@ export class OffsetsTopicStore implements GroupStore {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.chains.values()]);
+    await this.chains.drained();
   }
 }
 
