@@ -214,7 +214,9 @@ describe('retention end to end', () => {
     const topic = 'retained';
     const admin = client(broker).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '4096' }, { name: 'retention.ms', value: '3000' }, { name: 'file.delete.delay.ms', value: '0' }] }] });
+    // The old records are 60 s old and 'new' is current: retention.ms between the two (30 s) deletes the
+    // old segments and keeps 'new'; with 3 s, a slow machine let 'new' expire too while the test read.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '4096' }, { name: 'retention.ms', value: '30000' }, { name: 'file.delete.delay.ms', value: '0' }] }] });
     const producer = client(broker).producer();
     await producer.connect();
     const old = Date.now() - 60_000;
