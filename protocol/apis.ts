@@ -3,6 +3,13 @@
  * which versions, is the handler registry's business (src/handlers/index.ts), which drives ApiVersions.
  */
 import type { ApiMessages } from './schema.js';
+import { AllocateProducerIds } from './messages/allocate-producer-ids.js';
+import { AlterPartition } from './messages/alter-partition.js';
+import { BrokerHeartbeat } from './messages/broker-heartbeat.js';
+import { BrokerRegistration } from './messages/broker-registration.js';
+import { ControllerRegistration } from './messages/controller-registration.js';
+import { ElectLeaders } from './messages/elect-leaders.js';
+import { UnregisterBroker } from './messages/unregister-broker.js';
 import { AddOffsetsToTxn } from './messages/add-offsets-to-txn.js';
 import { AddPartitionsToTxn } from './messages/add-partitions-to-txn.js';
 import { AlterConfigs } from './messages/alter-configs.js';
@@ -45,9 +52,14 @@ import { WriteTxnMarkers } from './messages/write-txn-markers.js';
 export const ALL_APIS: readonly ApiMessages[] = [
   AddOffsetsToTxn,
   AddPartitionsToTxn,
+  AllocateProducerIds,
   AlterConfigs,
+  AlterPartition,
   ApiVersions,
   BeginQuorumEpoch,
+  BrokerHeartbeat,
+  BrokerRegistration,
+  ControllerRegistration,
   CreatePartitions,
   CreateTopics,
   DeleteGroups,
@@ -57,6 +69,7 @@ export const ALL_APIS: readonly ApiMessages[] = [
   DescribeConfigs,
   DescribeGroups,
   DescribeQuorum,
+  ElectLeaders,
   EndQuorumEpoch,
   EndTxn,
   Fetch,
@@ -79,6 +92,7 @@ export const ALL_APIS: readonly ApiMessages[] = [
   SaslHandshake,
   SyncGroup,
   TxnOffsetCommit,
+  UnregisterBroker,
   Vote,
   WriteTxnMarkers,
 ].sort((a, b) => a.apiKey - b.apiKey);
