@@ -36,17 +36,19 @@ function roundTrip<Req extends MessageDecl, Res extends MessageDecl>(a: ApiMessa
   return decoded as never;
 }
 
+/** Two proposals in epoch 3 ('a'+'bb' as one batch, then 'x'), one in epoch 4, each epoch opened by its LeaderChange. */
 const records: RaftRecord[] = [
-  { epoch: 3, value: { kind: 'leader-change', leaderId: 2, voters: [1, 2, 3], grantingVoters: [2, 3] } },
-  { epoch: 3, value: { kind: 'data', data: enc.encode('a') } },
-  { epoch: 3, value: { kind: 'data', data: enc.encode('bb') } },
-  { epoch: 4, value: { kind: 'leader-change', leaderId: 1, voters: [1, 2, 3], grantingVoters: [1, 3] } },
-  { epoch: 4, value: { kind: 'data', data: enc.encode('ccc') } },
+  { epoch: 3, value: { kind: 'leader-change', leaderId: 2, voters: [1, 2, 3], grantingVoters: [2, 3] }, appendTimeMs: 1000 },
+  { epoch: 3, value: { kind: 'data', data: enc.encode('a') }, batchContinues: true, appendTimeMs: 1000 },
+  { epoch: 3, value: { kind: 'data', data: enc.encode('bb') }, appendTimeMs: 1000 },
+  { epoch: 3, value: { kind: 'data', data: enc.encode('x') }, appendTimeMs: 1001 },
+  { epoch: 4, value: { kind: 'leader-change', leaderId: 1, voters: [1, 2, 3], grantingVoters: [1, 3] }, appendTimeMs: 1002 },
+  { epoch: 4, value: { kind: 'data', data: enc.encode('ccc') }, appendTimeMs: 1003 },
 ];
 
 /** RaftRecords with data as plain arrays, so that Buffer and Uint8Array compare equal. */
 function plain(rs: readonly RaftRecord[]): unknown[] {
-  return rs.map((r) => (r.value.kind === 'data' ? { epoch: r.epoch, data: [...r.value.data] } : r));
+  return rs.map((r) => (r.value.kind === 'data' ? { epoch: r.epoch, data: [...r.value.data], batchContinues: r.batchContinues ?? false, appendTimeMs: r.appendTimeMs } : r));
 }
 
 describe('core messages through the wire', () => {
@@ -106,16 +108,18 @@ describe('core messages through the wire', () => {
 });
 
 describe('records as Kafka record batches', () => {
-  it('a LeaderChange is a control batch (key version 0, type 2; LeaderChangeMessage v0 value), data runs share a batch per epoch', () => {
+  it('a LeaderChange is a control batch (key version 0, type 2; LeaderChangeMessage v0 value), each proposal is one batch', () => {
     const buf = wire.encodeRaftRecords(records, 20, 1000);
     const split = splitBatches(buf);
     if (!split.ok) throw new Error(split.message);
     expect(split.batches.map((b) => [b.header.baseOffset, b.header.partitionLeaderEpoch, isControl(b.header.attributes), b.header.recordCount])).toEqual([
       [20, 3, true, 1],
       [21, 3, false, 2],
-      [23, 4, true, 1],
-      [24, 4, false, 1],
+      [23, 3, false, 1],
+      [24, 4, true, 1],
+      [25, 4, false, 1],
     ]);
+    expect(split.batches.map((b) => b.header.baseTimestamp)).toEqual([1000, 1000, 1001, 1002, 1003]);
     const control = [...iterateRecords(buf.subarray(0, split.batches[0]!.size))][0]!;
     expect([...control.key!]).toEqual([0, 0, 0, 2]);
     // Version 0, leader 2, voters [1,2,3], granting [2,3] in flexible encoding (compact arrays, tagged fields).

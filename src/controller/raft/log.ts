@@ -4,6 +4,11 @@
  * the core's append/truncate/flush effects to it; on start the core is given what the log recovered.
  *
  * Offsets start at 0 (snapshots and a moving log start offset come with FetchSnapshot, later).
+ *
+ * Batches: one proposal is one record batch (Kafka's controller writes each event's records as one batch,
+ * and a batch is what the log appends, truncates and ships whole). Every record of a multi-record batch
+ * but its last carries `batchContinues`; the log never splits a batch, so a Fetch answer, a truncation and
+ * the high watermark only ever land between batches and a state machine above never sees half a proposal.
  */
 
 /** The LeaderChange control record a new leader appends at the start of its epoch (LeaderChangeMessage.json). */
@@ -26,6 +31,10 @@ export interface RaftRecord {
   /** The leader epoch the record was appended in (a record batch's partitionLeaderEpoch). */
   readonly epoch: number;
   readonly value: RaftValue;
+  /** The next record belongs to the same batch (absent: the batch ends with this record). */
+  readonly batchContinues?: boolean;
+  /** The batch's timestamp (the leader's clock when it appended), kept so every replica stores the same bytes. */
+  readonly appendTimeMs?: number;
 }
 
 export interface OffsetAndEpoch {
@@ -63,8 +72,18 @@ export class RaftLog {
     return this.records[offset];
   }
 
+  /** Up to maxRecords records from fromOffset, extended to the end of the last batch begun (batches go whole). */
   read(fromOffset: number, maxRecords: number): RaftRecord[] {
-    return this.records.slice(fromOffset, fromOffset + maxRecords);
+    let end = Math.min(this.records.length, fromOffset + maxRecords);
+    while (end < this.records.length && this.records[end - 1]?.batchContinues === true) end++;
+    return this.records.slice(fromOffset, end);
+  }
+
+  /** The largest batch boundary <= offset (offset itself when no batch straddles it). */
+  batchBoundaryAtOrBelow(offset: number): number {
+    let o = Math.min(offset, this.records.length);
+    while (o > 0 && this.records[o - 1]!.batchContinues === true) o--;
+    return o;
   }
 
   append(records: readonly RaftRecord[]): void {
@@ -76,7 +95,9 @@ export class RaftLog {
     }
   }
 
+  /** Drops every record at or above offset; a batch straddling offset goes whole (as Kafka's Log.truncateTo). */
   truncateTo(offset: number): void {
+    offset = this.batchBoundaryAtOrBelow(offset);
     if (offset >= this.records.length) return;
     this.records.length = Math.max(0, offset);
     while (this.epochs.length > 0 && this.epochs[this.epochs.length - 1]!.startOffset >= this.records.length) this.epochs.pop();

@@ -48,6 +48,8 @@
  * - High watermark (LeaderState.maybeUpdateHighWatermark): the voters' end offsets (the leader's own flushed
  *   end included) sorted descending, the one at index voters/2; it moves only forward, and only once it is
  *   above the epoch start offset: a leader exposes no record before one of its own epoch is committed.
+ * - One proposal is one record batch (propose of several values): appended, fetched, truncated and
+ *   committed whole; the high watermark and a truncation point only ever fall between batches (log.ts).
  * - Voter-only requests (Vote, BeginQuorumEpoch, EndQuorumEpoch): a stale epoch gets FENCED_LEADER_EPOCH,
  *   a sender that is not a voter INCONSISTENT_VOTER_SET; leader-only requests (Fetch): a stale epoch gets
  *   FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH, a non-leader NOT_LEADER_OR_FOLLOWER; any request
@@ -189,7 +191,7 @@ type State =
       electionDeadline: number;
     };
 
-export type ProposeResult = { readonly ok: true; readonly offset: number; readonly epoch: number } | { readonly ok: false; readonly errorCode: number; readonly leaderId: number; readonly leaderEpoch: number };
+export type ProposeResult = { readonly ok: true; readonly offset: number; readonly lastOffset: number; readonly epoch: number } | { readonly ok: false; readonly errorCode: number; readonly leaderId: number; readonly leaderEpoch: number };
 
 export class RaftCore {
   private readonly log: RaftLog;
@@ -333,20 +335,30 @@ export class RaftCore {
     return this.drain();
   }
 
-  /** A client's entry for the log: appended if this node leads, else the leader to ask. */
-  propose(now: number, data: Uint8Array): { result: ProposeResult; effects: RaftEffect[] } {
+  /**
+   * A client's entry for the log: appended if this node leads, else the leader to ask. Several values are
+   * one batch (one proposal of the state machine above): appended together, replicated whole, committed
+   * together. The result names the first and last offset.
+   */
+  propose(now: number, data: Uint8Array | readonly Uint8Array[]): { result: ProposeResult; effects: RaftEffect[] } {
     this.now = now;
     const s = this.state;
+    const values = data instanceof Uint8Array ? [data] : data;
     if (s.name !== 'Leader') {
       return { result: { ok: false, errorCode: RaftError.NOT_LEADER_OR_FOLLOWER, leaderId: this.leaderId, leaderEpoch: s.epoch }, effects: this.drain() };
     }
+    if (values.length === 0) throw new RangeError('a proposal needs at least one record');
     const offset = this.log.endOffset;
-    this.appendAsLeader(s, [{ epoch: s.epoch, value: { kind: 'data', data } }]);
+    const last = values.length - 1;
+    this.appendAsLeader(
+      s,
+      values.map((d, i): RaftRecord => (i < last ? { epoch: s.epoch, value: { kind: 'data', data: d }, batchContinues: true, appendTimeMs: now } : { epoch: s.epoch, value: { kind: 'data', data: d }, appendTimeMs: now })),
+    );
     // Kafka batches appends for append.linger.ms before flushing; the high watermark counts the leader's
     // own records only once flushed.
     if (this.config.appendLingerMs <= 0) this.flushLeader(s);
     else if (s.lingerDeadline === null) s.lingerDeadline = now + this.config.appendLingerMs;
-    return { result: { ok: true, offset, epoch: s.epoch }, effects: this.drain() };
+    return { result: { ok: true, offset, lastOffset: offset + last, epoch: s.epoch }, effects: this.drain() };
   }
 
   /** Graceful shutdown of a leader: hand over with EndQuorumEpoch (KIP-595 "Graceful shutdown"). */
@@ -598,7 +610,7 @@ export class RaftCore {
     };
     this.state = s;
     this.appendAsLeader(s, [
-      { epoch, value: { kind: 'leader-change', leaderId: this.config.nodeId, voters: this.config.voters, grantingVoters: [...candidate.granted].sort((a, b) => a - b) } },
+      { epoch, value: { kind: 'leader-change', leaderId: this.config.nodeId, voters: this.config.voters, grantingVoters: [...candidate.granted].sort((a, b) => a - b) }, appendTimeMs: this.now },
     ]);
     this.flushLeader(s);
     this.sendBeginQuorumEpoch(s, true);
@@ -885,7 +897,8 @@ export class RaftCore {
 
   private maybeAdvanceLeaderHighWatermark(s: State & { name: 'Leader' }): void {
     const offsets = [this.log.flushedEndOffset, ...[...s.replicas.values()].map((r) => r.endOffset)].sort((a, b) => b - a);
-    const candidate = offsets[Math.floor(this.config.voters.length / 2)]!;
+    // A voter's FetchOffset lies between batches unless it misbehaves; the boundary keeps a batch whole anyway.
+    const candidate = this.log.batchBoundaryAtOrBelow(offsets[Math.floor(this.config.voters.length / 2)]!);
     if (candidate > this.hw && this.mayCommit(candidate, s.epochStartOffset)) {
       this.setHighWatermark(candidate);
       this.completeParkedFetches(s);
@@ -991,11 +1004,17 @@ export class RaftCore {
       // Truncate to where our log and the leader's can still agree (KafkaMetadataLog.truncateToEndOffset):
       // no further than the leader's end of that epoch, and no further than our own end of it.
       const local = this.log.endOffsetForEpoch(r.divergingEpoch.epoch);
-      const to = Math.min(r.divergingEpoch.offset, local.offset, this.log.endOffset);
+      // A batch straddling that point goes whole (the log never keeps half a batch).
+      const to = this.log.batchBoundaryAtOrBelow(Math.min(r.divergingEpoch.offset, local.offset, this.log.endOffset));
       if (to < this.hw) throw new RaftInvariantError(`node ${this.config.nodeId}: truncation to ${to} below the high watermark ${this.hw}`);
       this.log.truncateTo(to);
       this.out.push({ type: 'truncate', offset: to });
     } else if (r.records.length > 0) {
+      if (r.records[r.records.length - 1]!.batchContinues === true) {
+        // Half a batch: never from a correct leader (batches go whole); fetch again rather than keep it.
+        s.nextFetchAt = this.now + this.config.retryBackoffMs;
+        return;
+      }
       const baseOffset = this.log.endOffset;
       this.log.append(r.records);
       this.log.flush();
@@ -1005,7 +1024,7 @@ export class RaftCore {
     s.fetchDeadline = this.now + this.config.fetchTimeoutMs;
     s.fetchedFromLeader = true;
     // Our whole log now matches the leader's, so its high watermark holds for our prefix.
-    const hw = Math.min(r.highWatermark, this.log.endOffset);
+    const hw = this.log.batchBoundaryAtOrBelow(Math.min(r.highWatermark, this.log.endOffset));
     if (r.divergingEpoch === null && hw > this.hw) this.setHighWatermark(hw);
     this.sendFetch(s);
   }

@@ -5,9 +5,8 @@
  * INVALID_REQUEST as a top-level error, as KafkaRaftClient answers (hasValidTopicPartition). Pre-votes
  * (KIP-996) travel as Vote v2 with PreVote set.
  *
- * Records travel as Kafka record batches: each run of same-epoch entries is one batch whose
- * partitionLeaderEpoch is that epoch, an entry being one record with a null key (the value is the metadata
- * record frame, once the metadata records land); a LeaderChange is a control batch holding one LEADER_CHANGE
+ * Records travel as Kafka record batches: each proposal is one batch whose partitionLeaderEpoch is its
+ * epoch, an entry being one record with a null key (the value is the metadata record frame); a LeaderChange is a control batch holding one LEADER_CHANGE
  * control record (protocol/records/control.ts), as LeaderState.appendStartOfEpochControlRecords writes it.
  */
 import type { BeginQuorumEpochRequest as WireBeginRequestCodec, BeginQuorumEpochResponse as WireBeginResponseCodec } from '../../../protocol/messages/begin-quorum-epoch.js';
@@ -262,24 +261,32 @@ export function fetchResponseFromWire(w: WireFetchResponse, version: number): Fe
 // ---------------------------------------------------------------------------------------------------
 // Records
 
-/** Entries as record batches from baseOffset: same-epoch data runs share a batch, each LeaderChange is a control batch. */
+/**
+ * Entries as record batches from baseOffset: each batch is the run of records up to one without
+ * `batchContinues` (one proposal), each LeaderChange a control batch. A batch's timestamp is its records'
+ * appendTimeMs (the leader's append time, so every replica writes the same bytes), else timestampMs.
+ */
 export function encodeRaftRecords(records: readonly RaftRecord[], baseOffset: number, timestampMs: number): Buffer {
   const batches: Buffer[] = [];
   let i = 0;
   while (i < records.length) {
     const r = records[i]!;
+    const timestamp = r.appendTimeMs ?? timestampMs;
     if (r.value.kind === 'leader-change') {
       const value = encodeLeaderChange(r.value.leaderId, r.value.voters, r.value.grantingVoters);
-      batches.push(buildBatchSync([{ key: controlRecordKey(ControlRecordType.LEADER_CHANGE), value, timestamp: timestampMs }], { baseOffset: baseOffset + i, partitionLeaderEpoch: r.epoch, isControl: true }));
+      batches.push(buildBatchSync([{ key: controlRecordKey(ControlRecordType.LEADER_CHANGE), value, timestamp }], { baseOffset: baseOffset + i, partitionLeaderEpoch: r.epoch, isControl: true }));
       i++;
       continue;
     }
     const run: RecordInput[] = [];
     const start = i;
-    while (i < records.length && records[i]!.epoch === r.epoch && records[i]!.value.kind === 'data') {
-      const v = records[i]!.value as { kind: 'data'; data: Uint8Array };
-      run.push({ key: null, value: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength), timestamp: timestampMs });
+    for (;;) {
+      const x = records[i]!;
+      if (x.value.kind !== 'data' || x.epoch !== r.epoch) throw new RangeError(`record ${baseOffset + i} continues a batch of epoch ${r.epoch} data records but is not one`);
+      const v = x.value;
+      run.push({ key: null, value: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength), timestamp });
       i++;
+      if (x.batchContinues !== true || i >= records.length) break;
     }
     batches.push(buildBatchSync(run, { baseOffset: baseOffset + start, partitionLeaderEpoch: r.epoch }));
   }
@@ -287,9 +294,9 @@ export function encodeRaftRecords(records: readonly RaftRecord[], baseOffset: nu
 }
 
 /**
- * Batches back to entries, with the offset of the first one. Bad input (a corrupt batch, a gap between
- * batches, a control record of another type, a compressed batch) is a ProtocolError: the follower drops the
- * response rather than appending anything from it.
+ * Batches back to entries, with the offset of the first one; every record of a batch but its last gets
+ * `batchContinues`. Bad input (a corrupt batch, a gap between batches, a control record of another type, a
+ * compressed batch) is a ProtocolError: the follower drops the response rather than appending anything from it.
  */
 export function decodeRaftRecords(buf: Buffer): { baseOffset: number; records: RaftRecord[] } {
   const split = splitBatches(buf);
@@ -301,6 +308,7 @@ export function decodeRaftRecords(buf: Buffer): { baseOffset: number; records: R
     if (baseOffset < 0) baseOffset = h.baseOffset;
     if (h.baseOffset !== baseOffset + records.length) throw new ProtocolError(`metadata log records: batch at offset ${h.baseOffset} does not follow offset ${baseOffset + records.length - 1}`);
     const batch = buf.subarray(b.pos, b.pos + b.size);
+    const first = records.length;
     for (const rec of iterateRecords(batch)) {
       if (isControl(h.attributes)) {
         const type = controlRecordType(rec.key);
@@ -310,11 +318,15 @@ export function decodeRaftRecords(buf: Buffer): { baseOffset: number; records: R
         records.push({
           epoch: h.partitionLeaderEpoch,
           value: { kind: 'leader-change', leaderId: m.leaderId, voters: m.voters.map((v) => v.voterId), grantingVoters: m.grantingVoters.map((v) => v.voterId) },
+          appendTimeMs: rec.timestamp,
         });
       } else {
-        records.push({ epoch: h.partitionLeaderEpoch, value: { kind: 'data', data: rec.value ?? new Uint8Array() } });
+        records.push({ epoch: h.partitionLeaderEpoch, value: { kind: 'data', data: rec.value ?? new Uint8Array() }, batchContinues: true, appendTimeMs: rec.timestamp });
       }
     }
+    if (records.length === first) throw new ProtocolError(`metadata log records: batch at offset ${h.baseOffset} holds no record`);
+    const last = records[records.length - 1]!;
+    if (last.batchContinues === true) records[records.length - 1] = { epoch: last.epoch, value: last.value, appendTimeMs: last.appendTimeMs };
   }
   return { baseOffset: Math.max(0, baseOffset), records };
 }
