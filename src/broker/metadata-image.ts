@@ -1,23 +1,49 @@
 /**
  * The metadata image: the cluster as this node knows it, as one immutable value (Kafka's MetadataImage):
  * the registered brokers, the topics by name and by id, each partition's replicas, ISR, leader and epochs,
- * and the topic config overrides.
+ * the topic config overrides, the dynamic broker configs, the finalized feature levels (metadata.version),
+ * the next producer id block, and the metadata log offset it was built up to.
  *
  * Every change builds a new image (the `with...` methods) and the broker swaps its reference to it in one
  * assignment, so a request handler that reads `broker.image` once sees one consistent state, never half of
  * a change. Today the image is built from `samsa-topics.json` and this node's registration (src/broker/
- * broker.ts); with the KRaft quorum it will be the replay of `__cluster_metadata` up to the committed
- * offset (../shared/design/cluster.md A.4, A.11). Nothing here touches storage: which replicas this node
+ * broker.ts); with the KRaft quorum it is the replay of `__cluster_metadata` up to the committed offset
+ * (metadata-replay.ts applies one record; ../shared/design/cluster.md A.4, A.11). Nothing here touches storage: which replicas this node
  * hosts, and their logs, are the replica manager's (replica-manager.ts).
  */
 
-/** A registered broker (RegisterBrokerRecord's endpoint of the client listener). */
+/** One listener of a registered broker (RegisterBrokerRecord.endPoints). */
+export interface BrokerEndpoint {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** Kafka's SecurityProtocol id: 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL. */
+  readonly securityProtocol: number;
+}
+
+/**
+ * A registered broker (RegisterBrokerRecord, then BrokerRegistrationChangeRecord / FenceBrokerRecord /
+ * UnfenceBrokerRecord). `host`/`port` are the endpoint clients are told about: the first listener the
+ * broker registered (a broker registers its client listeners only, never the CONTROLLER one); all of them
+ * are in `listeners`, so Metadata can answer with the listener a request came in on.
+ */
 export interface BrokerRegistration {
   readonly nodeId: number;
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /** The broker epoch: the metadata log offset of its RegisterBrokerRecord (KIP-631); -1 for a node not registered through the log. */
+  readonly epoch: number;
+  /** The incarnation id of the broker process (a random uuid per start); the zero uuid when unknown. */
+  readonly incarnationId: string;
+  /** A fenced broker leads nothing and is left out of Metadata's broker list (KIP-631). */
+  readonly fenced: boolean;
+  readonly inControlledShutdown: boolean;
+  readonly listeners: readonly BrokerEndpoint[];
 }
+
+/** What `withBroker` accepts: the single-node broker knows only its address; the rest defaults to an unfenced, live node. */
+export type BrokerRegistrationInput = Pick<BrokerRegistration, 'nodeId' | 'host' | 'port' | 'rack'> & Partial<BrokerRegistration>;
 
 /** One partition's assignment and leadership (PartitionRecord / PartitionChangeRecord). */
 export interface PartitionRegistration {
@@ -32,6 +58,8 @@ export interface PartitionRegistration {
   readonly leaderEpoch: number;
   /** Bumped on every change of the partition's registration (KIP-841's PartitionEpoch). */
   readonly partitionEpoch: number;
+  /** KIP-704: 0 RECOVERED (absent = 0), 1 RECOVERING after an unclean election. */
+  readonly leaderRecoveryState?: number;
 }
 
 export interface TopicImage {
@@ -42,71 +70,178 @@ export interface TopicImage {
   readonly configs: ReadonlyMap<string, string>;
 }
 
-export class MetadataImage {
-  static readonly EMPTY = new MetadataImage('', -1, new Map(), new Map(), new Map());
+/** The parts of an image; each `with...` copies it and replaces one. */
+interface ImageState {
+  readonly clusterId: string;
+  readonly controllerId: number;
+  readonly brokers: ReadonlyMap<number, BrokerRegistration>;
+  readonly byName: ReadonlyMap<string, TopicImage>;
+  readonly byId: ReadonlyMap<string, TopicImage>;
+  readonly brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  readonly features: ReadonlyMap<string, number>;
+  readonly nextProducerId: bigint;
+  readonly offset: number;
+}
 
-  private constructor(
-    readonly clusterId: string,
-    /** The node clients are told is the controller (DescribeCluster, Metadata). */
-    readonly controllerId: number,
-    readonly brokers: ReadonlyMap<number, BrokerRegistration>,
-    private readonly byName: ReadonlyMap<string, TopicImage>,
-    private readonly byId: ReadonlyMap<string, TopicImage>,
-  ) {
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+export class MetadataImage {
+  static readonly EMPTY = new MetadataImage({
+    clusterId: '',
+    controllerId: -1,
+    brokers: new Map(),
+    byName: new Map(),
+    byId: new Map(),
+    brokerConfigs: new Map(),
+    features: new Map(),
+    nextProducerId: 0n,
+    offset: -1,
+  });
+
+  private constructor(private readonly s: ImageState) {
     Object.freeze(this);
   }
 
+  get clusterId(): string {
+    return this.s.clusterId;
+  }
+
+  /** The node clients are told is the controller (DescribeCluster, Metadata). */
+  get controllerId(): number {
+    return this.s.controllerId;
+  }
+
+  get brokers(): ReadonlyMap<number, BrokerRegistration> {
+    return this.s.brokers;
+  }
+
+  /**
+   * Dynamic broker configs by resource name (ConfigRecord, resource type BROKER): '' is the cluster-wide
+   * default, '1' the overrides of node 1.
+   */
+  get brokerConfigs(): ReadonlyMap<string, ReadonlyMap<string, string>> {
+    return this.s.brokerConfigs;
+  }
+
+  /** The finalized feature levels (FeatureLevelRecord): metadata.version, kraft.version, ... */
+  get features(): ReadonlyMap<string, number> {
+    return this.s.features;
+  }
+
+  /** The finalized metadata.version level, 0 before any FeatureLevelRecord set it. */
+  get metadataVersion(): number {
+    return this.s.features.get('metadata.version') ?? 0;
+  }
+
+  /** The first producer id of the next block AllocateProducerIds hands out (ProducerIdsRecord, KIP-730). */
+  get nextProducerId(): bigint {
+    return this.s.nextProducerId;
+  }
+
+  /** The metadata log offset of the last record applied; -1 for an image built from nothing. */
+  get offset(): number {
+    return this.s.offset;
+  }
+
   topic(name: string): TopicImage | undefined {
-    return this.byName.get(name);
+    return this.s.byName.get(name);
   }
 
   topicById(topicId: string): TopicImage | undefined {
-    return this.byId.get(topicId);
+    return this.s.byId.get(topicId);
   }
 
   partition(topic: string, index: number): PartitionRegistration | undefined {
-    return this.byName.get(topic)?.partitions[index];
+    return this.s.byName.get(topic)?.partitions[index];
   }
 
   /** Every topic, in creation order. */
   topics(): IterableIterator<TopicImage> {
-    return this.byName.values();
+    return this.s.byName.values();
   }
 
   get topicCount(): number {
-    return this.byName.size;
+    return this.s.byName.size;
+  }
+
+  private with(change: Partial<ImageState>): MetadataImage {
+    return new MetadataImage({ ...this.s, ...change });
   }
 
   withCluster(clusterId: string, controllerId: number): MetadataImage {
-    return new MetadataImage(clusterId, controllerId, this.brokers, this.byName, this.byId);
+    return this.with({ clusterId, controllerId });
   }
 
-  withBroker(broker: BrokerRegistration): MetadataImage {
-    const brokers = new Map(this.brokers);
-    brokers.set(broker.nodeId, Object.freeze({ ...broker }));
-    return new MetadataImage(this.clusterId, this.controllerId, brokers, this.byName, this.byId);
+  withBroker(input: BrokerRegistrationInput): MetadataImage {
+    const listeners = input.listeners ?? [{ name: 'PLAINTEXT', host: input.host, port: input.port, securityProtocol: 0 }];
+    const broker: BrokerRegistration = Object.freeze({
+      nodeId: input.nodeId,
+      host: input.host,
+      port: input.port,
+      rack: input.rack,
+      epoch: input.epoch ?? -1,
+      incarnationId: input.incarnationId ?? ZERO_UUID,
+      fenced: input.fenced ?? false,
+      inControlledShutdown: input.inControlledShutdown ?? false,
+      listeners: Object.freeze(listeners.map((l) => Object.freeze({ ...l }))),
+    });
+    const brokers = new Map(this.s.brokers);
+    brokers.set(broker.nodeId, broker);
+    return this.with({ brokers });
+  }
+
+  withoutBroker(nodeId: number): MetadataImage {
+    if (!this.s.brokers.has(nodeId)) return this;
+    const brokers = new Map(this.s.brokers);
+    brokers.delete(nodeId);
+    return this.with({ brokers });
   }
 
   /** Adds or replaces a topic (by id; a renamed id is not a thing in Kafka). */
   withTopic(topic: TopicImage): MetadataImage {
     const frozen = freezeTopic(topic);
-    const byName = new Map(this.byName);
-    const byId = new Map(this.byId);
+    const byName = new Map(this.s.byName);
+    const byId = new Map(this.s.byId);
     const previous = byId.get(topic.topicId);
     if (previous && previous.name !== topic.name) byName.delete(previous.name);
     byName.set(topic.name, frozen);
     byId.set(topic.topicId, frozen);
-    return new MetadataImage(this.clusterId, this.controllerId, this.brokers, byName, byId);
+    return this.with({ byName, byId });
   }
 
   withoutTopic(topicId: string): MetadataImage {
-    const topic = this.byId.get(topicId);
+    const topic = this.s.byId.get(topicId);
     if (!topic) return this;
-    const byName = new Map(this.byName);
-    const byId = new Map(this.byId);
+    const byName = new Map(this.s.byName);
+    const byId = new Map(this.s.byId);
     byName.delete(topic.name);
     byId.delete(topicId);
-    return new MetadataImage(this.clusterId, this.controllerId, this.brokers, byName, byId);
+    return this.with({ byName, byId });
+  }
+
+  /** Replaces the dynamic configs of one broker resource ('' = cluster default); an empty map removes the entry. */
+  withBrokerConfigs(resourceName: string, configs: ReadonlyMap<string, string>): MetadataImage {
+    const brokerConfigs = new Map(this.s.brokerConfigs);
+    if (configs.size === 0) brokerConfigs.delete(resourceName);
+    else brokerConfigs.set(resourceName, new ReadonlyConfigMap(configs));
+    return this.with({ brokerConfigs });
+  }
+
+  /** Sets a finalized feature level; level 0 removes the feature (Kafka: "0: the feature is not supported"). */
+  withFeature(name: string, level: number): MetadataImage {
+    const features = new Map(this.s.features);
+    if (level === 0) features.delete(name);
+    else features.set(name, level);
+    return this.with({ features });
+  }
+
+  withNextProducerId(nextProducerId: bigint): MetadataImage {
+    return this.with({ nextProducerId });
+  }
+
+  /** The image as of metadata log offset `offset` (the record just applied). */
+  withOffset(offset: number): MetadataImage {
+    return this.with({ offset });
   }
 }
 
@@ -114,7 +249,7 @@ function freezeTopic(topic: TopicImage): TopicImage {
   const partitions = Object.freeze(
     topic.partitions.map((p) => Object.freeze({ ...p, replicas: Object.freeze([...p.replicas]), isr: Object.freeze([...p.isr]) })),
   );
-  return Object.freeze({ name: topic.name, topicId: topic.topicId, partitions, configs: new ReadonlyConfigMap(topic.configs) });
+  return Object.freeze({ name: topic.name, topicId: topic.topicId, partitions, configs: topic.configs instanceof ReadonlyConfigMap ? topic.configs : new ReadonlyConfigMap(topic.configs) });
 }
 
 /** A Map whose mutators throw: the image's configs cannot be changed behind its back. */
