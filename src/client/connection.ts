@@ -135,6 +135,11 @@ export class BrokerConnection {
     return api.response.decode(r, version);
   }
 
+  /** The connection failed or was closed: every further request throws ConnectionError. */
+  get isClosed(): boolean {
+    return this.closedReason !== null;
+  }
+
   close(): void {
     this.fail('connection closed by the client');
     this.socket.destroy();
