@@ -27,7 +27,7 @@ import { lockLogDirs, type LogDirLock } from '../../storage/log-dir-lock.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import type { Partition, PartitionSettings } from './partition.js';
 import { ProducerIdManager } from './producer-ids.js';
-import { MetadataImage, localPartition, type TopicImage } from './metadata-image.js';
+import { MetadataImage, localPartition, type PartitionRegistration, type TopicImage } from './metadata-image.js';
 import { ReplicaManager } from './replica-manager.js';
 import { resolveTopicConfig, topicLogSettings, validateTopicConfigs } from './topic-config.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
@@ -38,6 +38,12 @@ import { brokerPropertyValue, DynamicBrokerConfig, dynamicBrokerConfigsProblem, 
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { SerialQueue } from '../util/serial-queue.js';
+import type { ControllerChannel } from './controller-channel.js';
+import { CreateTopics } from '../../protocol/messages/create-topics.js';
+import { DeleteTopics } from '../../protocol/messages/delete-topics.js';
+import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
+import { AlterConfigs } from '../../protocol/messages/alter-configs.js';
+import { OFFSETS_TOPIC } from '../group/coordinator-records.js';
 
 interface PersistedTopic {
   name: string;
@@ -114,6 +120,22 @@ export function collidingTopic(name: string, existing: Iterable<string>): string
 
 export { TopicError };
 
+/**
+ * A broker in a KRaft cluster (issue 11): its metadata is the committed `__cluster_metadata` log replayed
+ * into images that `publishImage` applies, and every metadata change is a request to the active
+ * controller (ControllerChannel) instead of a local write of samsa-topics.json.
+ */
+export interface KRaftBrokerOptions {
+  readonly channel: ControllerChannel;
+  /** How long a forwarded admin request may take, retries included (request.timeout.ms). */
+  readonly requestTimeoutMs: number;
+}
+
+/** Two registrations that make a node do the same thing (same role, epoch, replicas and ISR). */
+function sameRegistration(a: PartitionRegistration, b: PartitionRegistration): boolean {
+  return a.leader === b.leader && a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch && a.replicas.join() === b.replicas.join() && a.isr.join() === b.isr.join();
+}
+
 export class Broker implements OffsetsTopicHost {
   private current: MetadataImage;
   readonly replicaManager: ReplicaManager;
@@ -147,6 +169,14 @@ export class Broker implements OffsetsTopicHost {
   logCleaner: LogCleaner | null = null;
   /** The `.lock` of every log dir, held until shutdown. */
   private locks: LogDirLock[] = [];
+  /** Set in a KRaft cluster: metadata comes from the quorum (publishImage), changes go to the controller. */
+  kraft: KRaftBrokerOptions | null = null;
+  /** Images are applied one at a time, in commit order. */
+  private readonly publications = new SerialQueue();
+  /** Waiters for a published image that satisfies them (forwarded admin requests). */
+  private imageWaiters = new Set<() => void>();
+  /** The client listener's address once bound (a KRaft image names it only once registered). */
+  private advertisedAddress: { host: string; port: number } | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -175,7 +205,7 @@ export class Broker implements OffsetsTopicHost {
     });
   }
 
-  static async start(config: BrokerConfig, logger: Logger, clock: Clock = systemClock): Promise<Broker> {
+  static async start(config: BrokerConfig, logger: Logger, clock: Clock = systemClock, kraft: KRaftBrokerOptions | null = null): Promise<Broker> {
     // A full or failing disk while loading: one clear reason instead of an uncaught ENOSPC.
     const asLoadFailure = (err: unknown): unknown => {
       const code = err instanceof LogDirFailureError ? null : ioErrorCode(err);
@@ -194,21 +224,25 @@ export class Broker implements OffsetsTopicHost {
       throw asLoadFailure(err);
     }
     try {
-      return await Broker.startLocked(config, logger, locks, clock);
+      return await Broker.startLocked(config, logger, locks, clock, kraft);
     } catch (err) {
       await Promise.all(locks.map((l) => l.release()));
       throw asLoadFailure(err);
     }
   }
 
-  private static async startLocked(config: BrokerConfig, logger: Logger, locks: LogDirLock[], clock: Clock): Promise<Broker> {
+  private static async startLocked(config: BrokerConfig, logger: Logger, locks: LogDirLock[], clock: Clock, kraft: KRaftBrokerOptions | null): Promise<Broker> {
     const dynamicConfig = await DynamicBrokerConfig.load(config.logDirs);
     const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig, clock);
     broker.locks = locks;
+    broker.kraft = kraft;
     await broker.writeMetaProperties();
     broker.producerIds = await ProducerIdManager.load(config.logDirs);
-    await broker.loadTopics();
-    broker.groupCoordinator = (await startGroupCoordinator(broker, config.props, logger, clock)).coordinator;
+    if (kraft === null) await broker.loadTopics();
+    else broker.current = MetadataImage.EMPTY.withCluster(config.clusterId, -1);
+    // In a cluster the coordinator takes the __consumer_offsets partitions as the images make this node
+    // their leader (publishImage); on a single node it takes all of them at once.
+    broker.groupCoordinator = (await startGroupCoordinator(broker, config.props, logger, clock, { electAll: kraft === null })).coordinator;
     const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
     broker.scheduleRetention(interval);
     if ((config.props.get('log.cleaner.enable') ?? 'true') === 'true') {
@@ -249,13 +283,109 @@ export class Broker implements OffsetsTopicHost {
 
   /** The address clients are told to connect to (this node's registration in the image). */
   get advertised(): { host: string; port: number } {
+    if (this.advertisedAddress !== null) return this.advertisedAddress;
     const self = this.current.brokers.get(this.nodeId)!;
     return { host: self.host, port: self.port };
   }
 
   /** Set once the listener is bound (its port may have been 0). */
   set advertised(address: { host: string; port: number }) {
-    this.current = this.current.withBroker({ nodeId: this.nodeId, host: address.host, port: address.port, rack: null });
+    this.advertisedAddress = { ...address };
+    if (this.kraft === null) this.current = this.current.withBroker({ nodeId: this.nodeId, host: address.host, port: address.port, rack: null });
+  }
+
+  /**
+   * Applies an image built from committed metadata records (KRaft): opens the replicas newly assigned to
+   * this node as leader or follower before the image names them, publishes it, then stops the replicas no
+   * longer assigned here (deleting their logs) and moves `__consumer_offsets` leadership into or out of
+   * the group coordinator (Kafka's BrokerMetadataPublisher: ReplicaManager.applyDelta, then the
+   * coordinators' onElection/onResignation). Images are applied one at a time, in order.
+   */
+  publishImage(next: MetadataImage): Promise<void> {
+    return this.publications.run(() => this.applyImage(next));
+  }
+
+  private async applyImage(next: MetadataImage): Promise<void> {
+    if (this.stopping) return;
+    const prev = this.current;
+    const me = this.nodeId;
+    const rm = this.replicaManager;
+    for (const topic of next.topics()) {
+      const before = prev.topicById(topic.topicId);
+      for (const reg of topic.partitions) {
+        if (!reg.replicas.includes(me)) continue;
+        const old = before?.partitions[reg.partition];
+        if (old && sameRegistration(old, reg) && rm.hostedPartition(topic.topicId, reg.partition)) continue;
+        try {
+          if (reg.leader === me) await rm.becomeLeader(topic, reg);
+          else await rm.becomeFollower(topic, reg);
+          if (!old || old.leader !== reg.leader || old.isr.join() !== reg.isr.join()) {
+            this.logger.info({ topic: topic.name, partition: reg.partition, leader: reg.leader, leaderEpoch: reg.leaderEpoch, isr: reg.isr, replicas: reg.replicas }, `${topic.name}-${reg.partition}: ${reg.leader === me ? 'leader' : `follower of ${reg.leader}`} at epoch ${reg.leaderEpoch}, ISR [${reg.isr.join(',')}]`);
+          }
+        } catch (err) {
+          // The replica stays offline on this node (Kafka marks its log dir failed); the others go on.
+          this.logger.error({ err, topic: topic.name, partition: reg.partition }, 'opening a replica failed');
+        }
+      }
+      if (before && before.configs !== topic.configs) {
+        this.configGeneration++;
+        this.replicaManager.applyLogConfig(topic);
+      }
+    }
+    this.current = next;
+    const removed: TopicImage[] = [];
+    for (const topic of prev.topics()) {
+      const after = next.topicById(topic.topicId);
+      if (!after) removed.push(topic);
+      for (const reg of topic.partitions) {
+        if (!rm.hostedPartition(topic.topicId, reg.partition)) continue;
+        const now = after?.partitions[reg.partition];
+        if (now && now.replicas.includes(me)) continue;
+        this.replicaManager.purgatory.notify(`${topic.name}-${reg.partition}`);
+        await rm.stopReplica(topic.topicId, reg.partition, true).catch((err: unknown) => this.logger.warn({ err, topic: topic.name, partition: reg.partition }, 'removing a replica failed'));
+      }
+    }
+    for (const topic of removed) {
+      this.appendSettingsCache.delete(topic.topicId);
+      await this.groupCoordinator?.onTopicDeleted(topic.name);
+      this.logger.info({ topic: topic.name }, 'topic deleted');
+    }
+    const offsetsBefore = prev.topic(OFFSETS_TOPIC);
+    const offsetsAfter = next.topic(OFFSETS_TOPIC);
+    if (this.groupCoordinator && (offsetsBefore || offsetsAfter)) {
+      const count = Math.max(offsetsBefore?.partitions.length ?? 0, offsetsAfter?.partitions.length ?? 0);
+      for (let p = 0; p < count; p++) {
+        const was = offsetsBefore?.partitions[p];
+        const is = offsetsAfter?.partitions[p];
+        const ledBefore = was?.leader === me && offsetsBefore?.topicId === offsetsAfter?.topicId;
+        const ledNow = is?.leader === me;
+        if (ledNow && (!ledBefore || was!.leaderEpoch !== is!.leaderEpoch)) {
+          void this.groupCoordinator.onElection(p, is!.leaderEpoch).catch((err: unknown) => this.logger.error({ err, partition: p }, 'loading an __consumer_offsets partition failed'));
+        } else if (!ledNow && was?.leader === me) {
+          this.groupCoordinator.onResignation(p);
+        }
+      }
+    }
+    const waiters = [...this.imageWaiters];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves once a published image satisfies `ready` (true at once if the current one does), or after timeoutMs. */
+  awaitImage(ready: (image: MetadataImage) => boolean, timeoutMs: number): Promise<boolean> {
+    if (ready(this.current)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!ready(this.current)) return;
+        finish(true);
+      };
+      const timer = this.clock.schedule(timeoutMs, () => finish(false));
+      const finish = (ok: boolean): void => {
+        this.imageWaiters.delete(check);
+        timer.cancel();
+        resolve(ok);
+      };
+      this.imageWaiters.add(check);
+    });
   }
 
   private get metadataPath(): string {
@@ -378,6 +508,7 @@ export class Broker implements OffsetsTopicHost {
    * Throws TopicError with Kafka's code on a bad request.
    */
   async createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly = false): Promise<TopicImage | null> {
+    if (this.kraft !== null) return this.createTopicThroughController(name, numPartitions, replicationFactor, configs, validateOnly);
     const nameError = topicNameError(name);
     if (nameError) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
     if (this.current.topic(name) || this.creatingTopics.has(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
@@ -405,6 +536,34 @@ export class Broker implements OffsetsTopicHost {
     } finally {
       this.creatingTopics.delete(name);
     }
+  }
+
+  /**
+   * KRaft: CreateTopics of one topic sent to the active controller (the way Kafka's broker forwards
+   * auto-creation, KIP-590); resolves with the topic once this node's image has it, so the caller can use
+   * it at once.
+   */
+  private async createTopicThroughController(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly: boolean): Promise<TopicImage | null> {
+    const { channel, requestTimeoutMs } = this.kraft!;
+    const { response } = await channel
+      .send(
+        CreateTopics,
+        {
+          topics: [{ name, numPartitions, replicationFactor, assignments: [], configs: [...configs].map(([k, v]) => ({ name: k, value: v })) }],
+          timeoutMs: requestTimeoutMs,
+          validateOnly,
+        },
+        { deadlineMs: requestTimeoutMs, notController: (r) => r.topics.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) },
+      )
+      .catch((err: unknown) => {
+        throw new TopicError(ErrorCode.REQUEST_TIMED_OUT, (err as Error).message);
+      });
+    const result = response.topics[0];
+    if (!result) throw new TopicError(ErrorCode.UNKNOWN_SERVER_ERROR, `the controller did not answer for topic ${name}`);
+    if (result.errorCode !== ErrorCode.NONE) throw new TopicError(result.errorCode, result.errorMessage ?? '');
+    if (validateOnly) return null;
+    await this.awaitImage((image) => image.topic(name) !== undefined, requestTimeoutMs);
+    return this.current.topic(name) ?? null;
   }
 
   /**
@@ -467,11 +626,28 @@ export class Broker implements OffsetsTopicHost {
    * name only this node, once. Nothing changes when `validateOnly`. Throws TopicError.
    */
   createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly = false): Promise<void> {
+    if (this.kraft !== null) return this.createPartitionsThroughController(name, count, assignments, validateOnly);
     return this.partitionChanges.run(() =>
       this.createPartitionsNow(name, count, assignments, validateOnly).catch((err: unknown) => {
         throw this.asTopicError(err, `creating partitions of ${name}`);
       }),
     );
+  }
+
+  private async createPartitionsThroughController(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): Promise<void> {
+    const { channel, requestTimeoutMs } = this.kraft!;
+    const { response } = await channel
+      .send(
+        CreatePartitions,
+        { topics: [{ name, count, assignments: assignments === null ? null : assignments.map((brokerIds) => ({ brokerIds: [...brokerIds] })) }], timeoutMs: requestTimeoutMs, validateOnly },
+        { deadlineMs: requestTimeoutMs, notController: (r) => r.results.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) },
+      )
+      .catch((err: unknown) => {
+        throw new TopicError(ErrorCode.REQUEST_TIMED_OUT, (err as Error).message);
+      });
+    const result = response.results[0];
+    if (result && result.errorCode !== ErrorCode.NONE) throw new TopicError(result.errorCode, result.errorMessage ?? '');
+    if (!validateOnly) await this.awaitImage((image) => (image.topic(name)?.partitions.length ?? 0) >= count, requestTimeoutMs);
   }
 
   private async createPartitionsNow(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): Promise<void> {
@@ -558,6 +734,7 @@ export class Broker implements OffsetsTopicHost {
     } catch (err) {
       throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
     }
+    if (this.kraft !== null) return this.setTopicConfigsThroughController(name, overrides, validateOnly);
     const state = this.current.topic(name);
     if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
     if (validateOnly) return;
@@ -569,6 +746,29 @@ export class Broker implements OffsetsTopicHost {
       throw this.asTopicError(err, `changing the configs of ${name}`);
     });
     this.logger.info({ topic: name, configs: Object.fromEntries(overrides) }, 'topic configs changed');
+  }
+
+  /** KRaft: AlterConfigs (a whole replacement of the topic's overrides) sent to the active controller. */
+  private async setTopicConfigsThroughController(name: string, overrides: ReadonlyMap<string, string>, validateOnly: boolean): Promise<void> {
+    const { channel, requestTimeoutMs } = this.kraft!;
+    const TOPIC_RESOURCE = 2;
+    const { response } = await channel
+      .send(
+        AlterConfigs,
+        { resources: [{ resourceType: TOPIC_RESOURCE, resourceName: name, configs: [...overrides].map(([k, v]) => ({ name: k, value: v })) }], validateOnly },
+        { deadlineMs: requestTimeoutMs, notController: (r) => r.responses.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) },
+      )
+      .catch((err: unknown) => {
+        throw new TopicError(ErrorCode.REQUEST_TIMED_OUT, (err as Error).message);
+      });
+    const result = response.responses[0];
+    if (result && result.errorCode !== ErrorCode.NONE) throw new TopicError(result.errorCode, result.errorMessage ?? '');
+    if (validateOnly) return;
+    const wanted = [...overrides].sort().join('\n');
+    await this.awaitImage((image) => {
+      const t = image.topic(name);
+      return t !== undefined && [...t.configs].sort().join('\n') === wanted;
+    }, requestTimeoutMs);
   }
 
   /**
@@ -594,6 +794,18 @@ export class Broker implements OffsetsTopicHost {
   }
 
   async deleteTopic(name: string): Promise<void> {
+    if (this.kraft !== null) {
+      const { channel, requestTimeoutMs } = this.kraft;
+      const { response } = await channel
+        .send(DeleteTopics, { topicNames: [name], topics: [{ name, topicId: '00000000-0000-0000-0000-000000000000' }], timeoutMs: requestTimeoutMs }, { deadlineMs: requestTimeoutMs, notController: (r) => r.responses.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) })
+        .catch((err: unknown) => {
+          throw new TopicError(ErrorCode.REQUEST_TIMED_OUT, (err as Error).message);
+        });
+      const result = response.responses[0];
+      if (result && result.errorCode !== ErrorCode.NONE) throw new TopicError(result.errorCode, result.errorMessage ?? '');
+      await this.awaitImage((image) => image.topic(name) === undefined, requestTimeoutMs);
+      return;
+    }
     if (!this.config.deleteTopicEnable) throw new TopicError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
     const state = this.current.topic(name);
     if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');

@@ -54,7 +54,7 @@ export class ControllerChannel {
   async send<Req extends MessageDecl, Res extends MessageDecl>(
     api: ApiMessages<Req, Res>,
     body: MessageInput<Req>,
-    opts: { deadlineMs: number; cap?: number; notController?: (response: MessageValue<Res>) => boolean },
+    opts: { deadlineMs: number; cap?: number; notController?: (response: MessageValue<Res>) => boolean; /** Forwarding: the client's own version, exactly. */ version?: number },
   ): Promise<{ version: number; response: MessageValue<Res>; controllerId: number }> {
     const { clock } = this.options;
     const deadline = clock.now() + opts.deadlineMs;
@@ -66,7 +66,7 @@ export class ControllerChannel {
       if (target !== null) {
         try {
           const conn = await this.connection(target);
-          const { version, response } = await conn.request(api, body, opts.cap);
+          const { version, response } = opts.version !== undefined ? { version: opts.version, response: await conn.send(api, opts.version, body) } : await conn.request(api, body, opts.cap);
           if (!opts.notController?.(response)) return { version, response, controllerId: target.id };
           lastProblem = `node ${target.id} is not the active controller`;
           this.guessAfter(target.id);

@@ -124,6 +124,20 @@ export class Partition {
   }
 
   /**
+   * Kafka's Partition.makeFollower: takes the registration's leader epoch, replicas and ISR; the replica
+   * stops answering as leader (Produce and consumer Fetch get NOT_LEADER_OR_FOLLOWER). The follower's log
+   * is filled by the replica fetcher (issue 12), which also truncates a diverging suffix by leader epoch.
+   */
+  makeFollower(registration: PartitionRegistration, localNodeId: number): void {
+    if (registration.leaderEpoch < this.epoch) return; // a stale registration
+    this.epoch = registration.leaderEpoch;
+    this.localNodeId = localNodeId;
+    this.assignment = { replicas: registration.replicas, isr: registration.isr };
+    this.leader = false;
+    this.followerEndOffsets.clear();
+  }
+
+  /**
    * Kafka's effectiveMinIsr (since 3.7, KAFKA-15583): min.insync.replicas capped by the replica count, so
    * a setting above the replication factor does not make the partition unwritable.
    */

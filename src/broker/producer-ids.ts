@@ -70,6 +70,11 @@ export class ProducerIdManager {
   private blockEnd: number;
   private readonly transactionalIds: Map<string, TransactionalIdState>;
   private readonly queue = new SerialQueue();
+  /**
+   * In a cluster, blocks come from the active controller (AllocateProducerIds, KIP-730), so ids are unique
+   * across the nodes; null on a single node, where the block is reserved in samsa-producer-ids.json.
+   */
+  blockAllocator: (() => Promise<{ start: number; length: number }>) | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -136,6 +141,11 @@ export class ProducerIdManager {
   }
 
   private async allocate(): Promise<number> {
+    if (this.nextProducerId >= this.blockEnd && this.blockAllocator !== null) {
+      const block = await this.blockAllocator();
+      this.nextProducerId = block.start;
+      this.blockEnd = block.start + block.length;
+    }
     if (this.nextProducerId >= this.blockEnd) {
       const previousEnd = this.blockEnd;
       this.blockEnd = this.nextProducerId + PRODUCER_ID_BLOCK_SIZE;

@@ -4,8 +4,8 @@
  *
  * - Roles come from the metadata image (metadata-image.ts): `becomeLeader` opens the partition's log (or
  *   keeps the open one) and makes it leader at the registration's leader epoch and ISR (Kafka's
- *   Partition.makeLeader); `becomeFollower` is the seam where the replica fetcher will plug in
- *   (../shared/design/cluster.md A.6) and refuses on a single node.
+ *   Partition.makeLeader); `becomeFollower` opens it as a follower at the registration's epoch: the seam where the replica
+ *   fetcher plugs in (../shared/design/cluster.md A.6).
  * - Request handlers never reach a partition or its storage but through here: `leaderFor` answers the
  *   partition led here, or UNKNOWN_TOPIC_OR_PARTITION when the image has no such partition and
  *   NOT_LEADER_OR_FOLLOWER when it has, but this node is not its leader (Kafka's getPartitionOrError).
@@ -42,11 +42,6 @@ export interface ReplicaManagerOptions {
   readonly producerStateOptions: ProducerStateOptions;
   /** The broker's clock: delayed operations time out on it. */
   readonly clock?: Clock;
-}
-
-/** Thrown by `becomeFollower` until replication exists. */
-export class ReplicationNotSupportedError extends Error {
-  override readonly name = 'ReplicationNotSupportedError';
 }
 
 export class ReplicaManager {
@@ -135,12 +130,23 @@ export class ReplicaManager {
   }
 
   /**
-   * Makes this node a follower of the partition (Kafka's applyLocalFollowersDelta: truncate to the
-   * diverging point and start a replica fetcher). Replication is not built yet: a single node is the
-   * leader of everything, so this refuses.
+   * Makes this node a follower of the partition at the registration's leader epoch (Kafka's
+   * applyLocalFollowersDelta), opening its log if it is not hosted yet. Fetching from the leader is the
+   * replica fetcher's (issue 12); until then the follower's log stays as it is.
    */
-  becomeFollower(topic: TopicImage, registration: PartitionRegistration): Promise<Partition> {
-    return Promise.reject(new ReplicationNotSupportedError(`cannot follow ${topic.name}-${registration.partition} (leader ${registration.leader}): replication is not supported on a single node`));
+  async becomeFollower(topic: TopicImage, registration: PartitionRegistration): Promise<Partition> {
+    if (registration.leader === this.nodeId) throw new Error(`becomeFollower for ${topic.name}-${registration.partition}, which this node leads`);
+    let partition = this.hosted.get(topic.topicId)?.get(registration.partition);
+    if (!partition) {
+      partition = await this.open(topic, registration.partition);
+      let byIndex = this.hosted.get(topic.topicId);
+      if (!byIndex) this.hosted.set(topic.topicId, (byIndex = new Map()));
+      byIndex.set(registration.partition, partition);
+    }
+    partition.makeFollower(registration, this.nodeId);
+    // Waiting produces and fetches on it see it is no longer led here.
+    this.purgatory.notify(partition.key);
+    return partition;
   }
 
   /**

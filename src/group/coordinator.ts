@@ -198,11 +198,12 @@ export class GroupCoordinator {
 
   /**
    * Single node: this node leads every partition of `__consumer_offsets`, so it takes all of them
-   * (onElection at epoch 0) and starts the offset expiration timer.
+   * (onElection at epoch 0); in a cluster (`electAll` false) the broker elects them as images make it
+   * their leader. Starts the offset expiration timer.
    */
-  async startup(): Promise<void> {
+  async startup(electAll = true): Promise<void> {
     const count = this.store.partitionCount ?? 1;
-    for (let p = 0; p < count; p++) await this.onElection(p, 0);
+    if (electAll) for (let p = 0; p < count; p++) await this.onElection(p, 0);
     this.logger.debug({ groups: this.groups.size }, 'group coordinator loaded');
     this.scheduleRetention();
   }

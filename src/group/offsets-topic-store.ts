@@ -59,6 +59,8 @@ export class OffsetsTopicStore implements GroupStore {
     private readonly broker: OffsetsTopicHost,
     private readonly numPartitions: number,
     private readonly logger: Logger,
+    /** offsets.topic.replication.factor in a cluster; 1 on a single node. */
+    private readonly replicationFactor = 1,
   ) {}
 
   /** The partition count in use: the topic's own when it exists, else the configured one. */
@@ -80,7 +82,7 @@ export class OffsetsTopicStore implements GroupStore {
           ['compression.type', 'producer'],
           ['segment.bytes', String(100 * 1024 * 1024)],
         ]);
-        await this.broker.createTopic(OFFSETS_TOPIC, this.numPartitions, 1, configs);
+        await this.broker.createTopic(OFFSETS_TOPIC, this.numPartitions, this.replicationFactor, configs);
         this.logger.info({ partitions: this.numPartitions }, `created ${OFFSETS_TOPIC}`);
       } catch (err) {
         // Created by another path (CreateTopics, auto-creation): wait until it is durable and visible.

@@ -34,10 +34,18 @@ export async function startGroupCoordinator(
   props: ReadonlyMap<string, string>,
   parentLogger: Logger,
   clock: Scheduler = systemScheduler,
+  /** false in a cluster: partitions are taken as this node becomes their leader (Broker.publishImage). */
+  options: { electAll: boolean } = { electAll: true },
 ): Promise<{ coordinator: GroupCoordinator; store: OffsetsTopicStore }> {
   const logger = parentLogger.child({ component: 'group-coordinator' });
-  const store = new OffsetsTopicStore(host, numberProp(props, 'offsets.topic.num.partitions', 50), logger);
+  const store = new OffsetsTopicStore(
+    host,
+    numberProp(props, 'offsets.topic.num.partitions', 50),
+    logger,
+    // Kafka's default is 3; a single node (Samsa's default) can only hold one replica.
+    options.electAll ? 1 : numberProp(props, 'offsets.topic.replication.factor', 3),
+  );
   const coordinator = new GroupCoordinator(groupCoordinatorConfig(props), store, clock, logger);
-  await coordinator.startup();
+  await coordinator.startup(options.electAll);
   return { coordinator, store };
 }

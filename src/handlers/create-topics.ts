@@ -23,6 +23,22 @@ export const createTopicsHandler = defineHandler(CreateTopics, {
   maxVersion: 7,
   async handle(ctx, req) {
     const broker = ctx.broker;
+    if (broker.kraft !== null) {
+      // In a cluster the active controller validates, places the replicas and commits the topics
+      // (Kafka's brokers forward CreateTopics to it, KIP-590); the answer is the controller's, given once
+      // this node's image has the created topics.
+      const { channel, requestTimeoutMs } = broker.kraft;
+      try {
+        const { response } = await channel.send(CreateTopics, req, { version: ctx.apiVersion, deadlineMs: Math.max(req.timeoutMs, 1000), notController: (r) => r.topics.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) });
+        const created = response.topics.filter((t) => t.errorCode === ErrorCode.NONE && !req.validateOnly).map((t) => t.name);
+        await broker.awaitImage((image) => created.every((name) => image.topic(name) !== undefined), requestTimeoutMs);
+        return response;
+      } catch (err) {
+        ctx.logger.warn({ err }, 'forwarding CreateTopics to the controller failed');
+        const errorMessage = (err as Error).message;
+        return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, topicId: NULL_UUID, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null })) };
+      }
+    }
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const topics = [];

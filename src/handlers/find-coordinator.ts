@@ -10,6 +10,7 @@
  */
 import { FindCoordinator } from '../../protocol/messages/find-coordinator.js';
 import { ErrorCode, errorInfo } from '../../protocol/errors.js';
+import { OFFSETS_TOPIC } from '../group/coordinator-records.js';
 import { defineHandler, type RequestContext } from './types.js';
 
 const GROUP_KEY = 0;
@@ -34,6 +35,15 @@ async function locate(ctx: RequestContext, key: string, keyType: number): Promis
       ctx.logger.warn({ err }, 'creating __consumer_offsets failed');
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, errorInfo(ErrorCode.COORDINATOR_NOT_AVAILABLE).message);
     }
+  }
+  if (ctx.broker.kraft !== null && keyType === GROUP_KEY) {
+    // In a cluster the coordinator is the leader of the group's __consumer_offsets partition (Kafka's
+    // KafkaApis.getCoordinator); without one, COORDINATOR_NOT_AVAILABLE and the client asks again.
+    const image = ctx.broker.image;
+    const registration = image.partition(OFFSETS_TOPIC, ctx.broker.groupCoordinator.partitionFor(key));
+    const leader = registration && registration.leader >= 0 ? image.brokers.get(registration.leader) : undefined;
+    if (!leader) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, errorInfo(ErrorCode.COORDINATOR_NOT_AVAILABLE).message);
+    return { key, nodeId: leader.nodeId, host: leader.host, port: leader.port, errorCode: ErrorCode.NONE, errorMessage: null };
   }
   const { host, port } = ctx.broker.advertised;
   return { key, nodeId: ctx.broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null };

@@ -12,7 +12,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { LogManager } from '../../storage/log-manager.js';
 import { defaultLogConfig } from '../../storage/log-config.js';
 import { MetadataImage, localPartition, type TopicImage } from '../../src/broker/metadata-image.js';
-import { ReplicaManager, ReplicationNotSupportedError } from '../../src/broker/replica-manager.js';
+import { ReplicaManager } from '../../src/broker/replica-manager.js';
 import { randomTopicId } from '../../storage/kafka-uuid.js';
 import { buildBatchSync } from '../../protocol/records/record.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -88,7 +88,11 @@ describe('replica manager', () => {
 
     expect(rm.leaderFor('led', 1).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(rm.leaderFor('elsewhere', 0)).toMatchObject({ partition: undefined, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: 'Leader not local for partition elsewhere-0 on broker 1' });
-    await expect(rm.becomeFollower(elsewhere, elsewhere.partitions[0]!)).rejects.toBeInstanceOf(ReplicationNotSupportedError);
+    // A follower replica is hosted (its log opened) but never answers as leader.
+    const follower = await rm.becomeFollower(elsewhere, elsewhere.partitions[0]!);
+    expect(follower.isLeader).toBe(false);
+    expect(rm.hostedPartition(elsewhere.topicId, 0)).toBe(follower);
+    expect(rm.leaderFor('elsewhere', 0).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
 
     // Leadership moves away in a new image: the hosted replica is no longer served.
     publish(image().withTopic({ ...led, partitions: [{ ...led.partitions[0]!, leader: 2, leaderEpoch: 1 }] }));
