@@ -40,8 +40,11 @@ export const describeClusterHandler = defineHandler(DescribeCluster, {
       errorMessage: null,
       endpointType: ENDPOINT_TYPE_BROKER,
       clusterId: broker.config.clusterId,
-      controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      controllerId: broker.kraft !== null ? broker.image.controllerId : broker.nodeId,
+      brokers:
+        broker.kraft !== null
+          ? [...broker.image.brokers.values()].filter((b) => !b.fenced).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))
+          : [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },

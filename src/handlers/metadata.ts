@@ -96,7 +96,9 @@ export const metadataHandler = defineHandler(Metadata, {
     }
     return {
       throttleTimeMs: 0,
-      brokers: [...image.brokers.values()].map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      // Only live brokers: a fenced one (registered but not caught up, or whose session expired) is not
+      // offered to clients (Kafka's KRaftMetadataCache.getAliveBrokerNodes).
+      brokers: [...image.brokers.values()].filter((b) => !b.fenced).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterId: image.clusterId,
       controllerId: image.controllerId,
       topics,
