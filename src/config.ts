@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { IGNORED_STATIC_CONFIGS, KEPT_DYNAMIC_CONFIGS, LISTENER_PREFIXED } from './kafka-broker-configs.js';
 import { REGISTRY_PROPERTIES } from './registry/properties.js';
+import { parseQuorumVoters, QuorumConfigError, type VoterAddress } from './controller/raft/config.js';
 
 export interface PropertyDef {
   readonly name: string;
@@ -23,9 +24,30 @@ export interface PropertyDef {
 
 /** Kafka's broker properties that Samsa honours, with Kafka's defaults unless said otherwise. */
 export const BROKER_PROPERTIES: readonly PropertyDef[] = [
-  { name: 'node.id', type: 'int', default: '1', doc: 'This node\'s id (Kafka: required; here 1).', atLeast: 0 },
-  { name: 'process.roles', type: 'list', default: 'broker,controller', doc: 'Single node: both roles in one process.', validValues: ['broker', 'controller'] },
-  { name: 'listeners', type: 'list', default: 'PLAINTEXT://127.0.0.1:9092', doc: 'Where to accept clients (port 0 picks a free port).' },
+  { name: 'node.id', type: 'int', default: '1', doc: 'This node\'s id (Kafka: required; here 1 for a single node, required once controller.quorum.voters or controller.quorum.bootstrap.servers is set).', atLeast: 0 },
+  { name: 'process.roles', type: 'list', default: 'broker,controller', doc: 'broker, controller, or broker,controller (combined, Kafka\'s quickstart). Kafka: required; here both roles.', validValues: ['broker', 'controller'] },
+  { name: 'listeners', type: 'list', default: 'PLAINTEXT://127.0.0.1:9092', doc: 'One client listener, plus the CONTROLLER listener of a controller in a cluster (port 0 picks a free port).' },
+  { name: 'controller.listener.names', type: 'list', default: 'CONTROLLER', doc: 'The name of the listener the controller quorum uses (Kafka: required; here CONTROLLER). Without controller.quorum.voters it defaults to CONTROLLER://127.0.0.1:0 when listeners does not name it.' },
+  { name: 'inter.broker.listener.name', type: 'string', default: 'PLAINTEXT', doc: 'The listener brokers use to reach each other; one of the advertised client listeners.' },
+  { name: 'listener.security.protocol.map', type: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Listener name -> security protocol; Samsa serves PLAINTEXT. Unset, controller listeners map to PLAINTEXT.' },
+  { name: 'controller.quorum.voters', type: 'list', default: '', doc: 'The static controller quorum, id@host:port of each voter\'s CONTROLLER listener. Empty: this node is the only voter (a single-node cluster).' },
+  { name: 'controller.quorum.bootstrap.servers', type: 'list', default: '', doc: 'host:port of controllers, for a broker-only node to find the quorum (KIP-853). Samsa\'s controllers need controller.quorum.voters.' },
+  { name: 'controller.quorum.election.timeout.ms', type: 'int', default: '1000', doc: 'Time without a leader before a voter starts an election (randomised up to twice this).', atLeast: 0 },
+  { name: 'controller.quorum.fetch.timeout.ms', type: 'int', default: '2000', doc: 'Time without a successful fetch from the leader before a follower becomes a candidate.', atLeast: 0 },
+  { name: 'controller.quorum.election.backoff.max.ms', type: 'int', default: '1000', doc: 'Largest backoff before a candidate retries an election (exponential, randomised).', atLeast: 0 },
+  { name: 'controller.quorum.request.timeout.ms', type: 'int', default: '2000', doc: 'How long a quorum RPC waits for its response.', atLeast: 0 },
+  { name: 'controller.quorum.retry.backoff.ms', type: 'int', default: '20', doc: 'Pause before retrying a failed quorum RPC.', atLeast: 0 },
+  { name: 'controller.quorum.append.linger.ms', type: 'int', default: '25', doc: 'How long the leader gathers proposed records before writing them as one batch.', atLeast: 0 },
+  { name: 'broker.session.timeout.ms', type: 'int', default: '9000', doc: 'A broker that sends no heartbeat this long is fenced by the controller.' },
+  { name: 'broker.heartbeat.interval.ms', type: 'int', default: '2000', doc: 'Time between a broker\'s heartbeats to the controller (at most half of broker.session.timeout.ms).' },
+  { name: 'metadata.log.dir', type: 'string', default: '', doc: 'Where __cluster_metadata-0 lives; empty: the first of log.dirs.' },
+  { name: 'metadata.log.segment.bytes', type: 'int', default: '1073741824', doc: 'Size of a metadata log segment before rolling.', atLeast: 12 },
+  { name: 'metadata.log.segment.ms', type: 'long', default: '604800000', doc: 'Age of a metadata log segment before rolling.' },
+  { name: 'metadata.max.retention.bytes', type: 'long', default: '104857600', doc: 'Metadata log and snapshots beyond this size are deleted once a newer snapshot covers them (-1: no limit).' },
+  { name: 'metadata.max.retention.ms', type: 'long', default: '604800000', doc: 'Metadata log segments and snapshots older than this are deleted once a newer snapshot covers them (-1: no limit).' },
+  { name: 'metadata.log.max.record.bytes.between.snapshots', type: 'long', default: '20971520', doc: 'Committed metadata bytes after the latest snapshot that trigger a new snapshot.', atLeast: 1 },
+  { name: 'metadata.log.max.snapshot.interval.ms', type: 'long', default: '3600000', doc: 'Time after which committed records not in a snapshot trigger one (0: off).', atLeast: 0 },
+  { name: 'metadata.max.idle.interval.ms', type: 'int', default: '500', doc: 'How often an idle active controller writes a NoOpRecord, so the quorum sees progress (0: never).', atLeast: 0 },
   { name: 'advertised.listeners', type: 'list', default: '', doc: 'Address given to clients in Metadata; defaults to listeners.' },
   { name: 'log.dirs', type: 'string', default: './data', doc: 'Directories of partition logs, comma-separated: new partitions go to the one holding the fewest; Samsa\'s metadata files live in the first (Kafka: /tmp/kafka-logs).' },
   { name: 'num.partitions', type: 'int', default: '1', doc: 'Partitions of an auto-created topic or of CreateTopics with -1.', atLeast: 1 },
@@ -105,10 +127,66 @@ export function envToProperties(env: NodeJS.ProcessEnv): Properties {
   return out;
 }
 
+export interface ListenerAddress {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export type ProcessRole = 'broker' | 'controller';
+
+/** The KRaft quorum this node belongs to, from the controller.quorum.* properties. */
+export interface ClusterQuorumConfig {
+  /**
+   * The voters (their CONTROLLER listeners), in the order given. Without controller.quorum.voters (and
+   * without bootstrap servers) this node is the only voter, at its own controller listener: port 0 there
+   * means "the port that listener is bound to".
+   */
+  readonly voters: readonly VoterAddress[];
+  /** False for the single-node default (the voter list was not configured but implied). */
+  readonly votersConfigured: boolean;
+  /** controller.quorum.bootstrap.servers (KIP-853), for a broker-only node to find the quorum. */
+  readonly bootstrapServers: readonly { host: string; port: number }[];
+  readonly electionTimeoutMs: number;
+  readonly fetchTimeoutMs: number;
+  readonly electionBackoffMaxMs: number;
+  readonly requestTimeoutMs: number;
+  readonly retryBackoffMs: number;
+  readonly appendLingerMs: number;
+}
+
+/** The metadata log's own settings (KRaftConfigs / MetadataLogConfig). */
+export interface MetadataLogSettings {
+  /** metadata.log.dir, or the first of log.dirs: `__cluster_metadata-0` goes there. */
+  readonly dir: string;
+  readonly segmentBytes: number;
+  readonly segmentMs: number;
+  readonly maxRetentionBytes: number;
+  readonly maxRetentionMs: number;
+  readonly snapshotMaxNewRecordBytes: number;
+  readonly snapshotMaxIntervalMs: number;
+  readonly maxIdleIntervalMs: number;
+}
+
 export interface BrokerConfig {
   readonly nodeId: number;
-  readonly listeners: { name: string; host: string; port: number }[];
-  readonly advertisedListeners: { name: string; host: string; port: number }[];
+  /** process.roles, in Kafka's order (broker before controller). */
+  readonly processRoles: readonly ProcessRole[];
+  /** The client listener (one; empty for a controller-only node). */
+  readonly listeners: ListenerAddress[];
+  readonly advertisedListeners: ListenerAddress[];
+  /**
+   * The CONTROLLER listener this node opens for the quorum's RPCs (Vote, Fetch, BrokerRegistration...):
+   * null on a broker-only node. Single-node default: 127.0.0.1:0 (an ephemeral port).
+   */
+  readonly controllerListener: ListenerAddress | null;
+  /** controller.listener.names, upper-cased (Kafka's ListenerName.normalised); a broker dials the first. */
+  readonly controllerListenerNames: readonly string[];
+  readonly interBrokerListenerName: string;
+  readonly quorum: ClusterQuorumConfig;
+  readonly brokerSessionTimeoutMs: number;
+  readonly brokerHeartbeatIntervalMs: number;
+  readonly metadataLog: MetadataLogSettings;
   /** The first log directory: Samsa's metadata files (topics, producer ids, broker configs) live there. */
   readonly logDirs: string;
   /** Every directory of log.dirs; partitions are spread over them (storage/log-manager.ts). */
@@ -229,10 +307,7 @@ export function closestPropertyName(name: string): string | null {
   return best !== null && bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : null;
 }
 
-/** Kafka's default listener.security.protocol.map: a listener name maps to its security protocol. */
-const DEFAULT_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL';
-
-function parseListener(spec: string, property: string): { name: string; host: string; port: number } {
+function parseListener(spec: string, property: string): ListenerAddress {
   const m = /^([A-Za-z_][A-Za-z0-9_]*):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(spec.trim());
   if (!m) throw new ConfigError(`Invalid value ${spec} for configuration ${property}: expected NAME://host:port`);
   const port = Number(m[3]);
@@ -240,47 +315,173 @@ function parseListener(spec: string, property: string): { name: string; host: st
   return { name: m[1]!.toUpperCase(), host: m[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
+/** A comma-separated list property's entries, trimmed, empty ones dropped (Kafka's ConfigDef LIST parsing). */
+function listOf(value: string): string[] {
+  return value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+}
+
 /**
- * Kafka's listener checks, and what a single-process Samsa serves: one PLAINTEXT client listener. A listener
- * named in controller.listener.names is the KRaft quorum's port, which Samsa (an in-process controller) does
- * not open: noted in `warnings`. A second client listener or another security protocol is refused.
+ * Kafka's ValidList checks that come before the entries' own (KIP-1161, Kafka 4.1+): `process.roles` may be
+ * neither empty nor hold an entry twice.
  */
-function checkListeners(
-  listeners: { name: string; host: string; port: number }[],
-  advertised: { name: string; host: string; port: number }[],
+function checkNonEmptyUniqueList(name: string, entries: string[], validValues: readonly string[]): void {
+  if (entries.length === 0) throw new ConfigError(`Configuration '${name}' must not be empty. Valid values include: [${validValues.join(', ')}]`);
+  if (new Set(entries).size !== entries.length) throw new ConfigError(`Configuration '${name}' values must not be duplicated.`);
+}
+
+/**
+ * Utils.getHost / getPort as Kafka's QuorumConfig uses them (HOST_PORT_PATTERN): `host:port`, an IPv6 host
+ * in brackets; null when the address does not match or the host is empty.
+ */
+function hostAndPort(address: string): { host: string; port: number } | null {
+  const m = /^.*?\[?([0-9a-zA-Z\-%._:]*)\]?:([0-9]+)$/.exec(address);
+  return m && m[1] !== '' ? { host: m[1]!, port: Number(m[2]) } : null;
+}
+
+/**
+ * controller.quorum.voters, checked first with Kafka's messages (QuorumConfig.parseVoterConnections, run
+ * by its ControllerQuorumVotersValidator), then parsed by the Raft layer's parser, which also refuses a
+ * voter id given twice (Kafka's map would silently keep the last address).
+ */
+function parseVoters(value: string): VoterAddress[] {
+  const name = 'controller.quorum.voters';
+  for (const entry of listOf(value)) {
+    const parts = entry.split('@');
+    if (parts.length !== 2) throw new ConfigError(`Invalid configuration value for ${name}. Each entry should be in the form \`{id}@{host}:{port}\`.`);
+    if (!/^[-+]?\d+$/.test(parts[0]!) || Math.abs(Number(parts[0])) > 0x7fffffff) throw new ConfigError(`Failed to parse voter ID as an integer from ${parts[0]}`);
+    // Kafka's host and port patterns are one regex, so an entry without a port fails on its host name.
+    if (hostAndPort(parts[1]!) === null) throw new ConfigError(`Failed to parse host name from entry ${entry} for the configuration ${name}. Each entry should be in the form \`{id}@{host}:{port}\`.`);
+  }
+  try {
+    return parseQuorumVoters(value);
+  } catch (err) {
+    if (err instanceof QuorumConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+/** controller.quorum.bootstrap.servers, with Kafka's messages (QuorumConfig.parseBootstrapServer). */
+function parseBootstrapServers(value: string): { host: string; port: number }[] {
+  const name = 'controller.quorum.bootstrap.servers';
+  return listOf(value).map((entry) => {
+    const hp = hostAndPort(entry);
+    if (hp === null) throw new ConfigError(`Failed to parse host name from ${entry} for the configuration ${name}. Each entry should be in the form "{host}:{port}"`);
+    return hp;
+  });
+}
+
+/** A Scala Set's toString, as Kafka's messages print the voter ids: `Set(1, 2, 3)`. */
+function scalaSet(ids: readonly number[]): string {
+  return `Set(${ids.join(', ')})`;
+}
+
+/**
+ * Kafka's listener and KRaft role checks (KafkaConfig.validateValues, AbstractKafkaConfig's effective
+ * security protocol map), and what Samsa serves: one PLAINTEXT client listener on a broker, one PLAINTEXT
+ * controller listener on a controller. Messages are Kafka's where Kafka has the rule; Samsa's own limits
+ * say so.
+ */
+function checkListenersAndRoles(
+  roles: readonly ProcessRole[],
+  listeners: ListenerAddress[],
+  advertised: ListenerAddress[],
   get: (name: string) => string,
-  warnings: string[],
-): { name: string; host: string; port: number }[] {
+  explicit: ReadonlySet<string>,
+  nodeId: number,
+  voters: readonly VoterAddress[],
+  bootstrapServers: readonly { host: string; port: number }[],
+): { client: ListenerAddress[]; advertisedClient: ListenerAddress[]; controller: ListenerAddress | null; controllerNames: string[] } {
+  const isBroker = roles.includes('broker');
+  const isController = roles.includes('controller');
+  const controllerNames = listOf(get('controller.listener.names')).map((n) => n.toUpperCase());
+
+  // AbstractKafkaConfig.effectiveListenerSecurityProtocolMap: when the map is not set explicitly (and nothing
+  // uses SSL or SASL), every controller listener name maps to PLAINTEXT.
   const protocolMap = new Map<string, string>();
-  for (const entry of (get('listener.security.protocol.map') || DEFAULT_PROTOCOL_MAP).split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+  for (const entry of listOf(get('listener.security.protocol.map'))) {
     const [name, protocol] = entry.split(':').map((x) => x.trim().toUpperCase());
     if (!name || !protocol) throw new ConfigError(`Invalid value ${entry} for configuration listener.security.protocol.map: expected NAME:PROTOCOL`);
     protocolMap.set(name, protocol);
   }
-  const controllerNames = new Set(get('controller.listener.names').split(',').map((n) => n.trim().toUpperCase()).filter((n) => n !== ''));
+  const sslOrSasl = (n: string): boolean => n === 'SSL' || n === 'SASL_SSL' || n === 'SASL_PLAINTEXT';
+  if (!explicit.has('listener.security.protocol.map') && !controllerNames.some(sslOrSasl) && !listeners.some((l) => sslOrSasl(l.name))) {
+    for (const n of controllerNames) if (!protocolMap.has(n)) protocolMap.set(n, 'PLAINTEXT');
+  }
+
   const seen = new Set<string>();
-  const served: { name: string; host: string; port: number }[] = [];
   for (const l of listeners) {
     if (seen.has(l.name)) throw new ConfigError(`Each listener must have a different name, listeners: ${get('listeners')}`);
     seen.add(l.name);
-    // KRaft maps an unmapped controller listener to PLAINTEXT (KafkaConfig.effectiveListenerSecurityProtocolMap).
-    const protocol = protocolMap.get(l.name) ?? (controllerNames.has(l.name) ? 'PLAINTEXT' : undefined);
+    const protocol = protocolMap.get(l.name);
     if (protocol === undefined) throw new ConfigError(`No security protocol defined for listener ${l.name}`);
-    if (controllerNames.has(l.name)) {
-      warnings.push(`listener ${l.name}://${l.host}:${l.port} is a controller listener (controller.listener.names): not opened, this node's controller runs in-process`);
-      continue;
-    }
     if (protocol !== 'PLAINTEXT') throw new ConfigError(`listener ${l.name} uses security protocol ${protocol}: Samsa serves PLAINTEXT only`);
-    served.push(l);
   }
-  if (served.length === 0) throw new ConfigError(`listeners has no client listener: ${get('listeners')}`);
-  if (served.length > 1) {
-    throw new ConfigError(`listeners names ${served.length} client listeners (${served.map((l) => l.name).join(', ')}): Samsa serves one, with one advertised address; use one listener`);
+  const controllerListeners = listeners.filter((l) => controllerNames.includes(l.name));
+  const client = listeners.filter((l) => !controllerNames.includes(l.name));
+  const votersOrBootstrap = voters.length > 0 || bootstrapServers.length > 0;
+
+  const requireVotersOrBootstrap = (): void => {
+    if (!votersOrBootstrap) {
+      throw new ConfigError('If using process.roles, either controller.quorum.bootstrap.servers must contain the set of bootstrap controllers or controller.quorum.voters must contain a parseable set of controllers.');
+    }
+  };
+  if (isBroker && !isController) {
+    requireVotersOrBootstrap();
+    const ids = voters.map((v) => v.id);
+    if (ids.includes(nodeId)) throw new ConfigError(`If process.roles contains just the 'broker' role, the node id ${nodeId} must not be included in the set of voters controller.quorum.voters=${scalaSet(ids)}`);
+    if (controllerNames.length === 0) throw new ConfigError('controller.listener.names must contain at least one value when running KRaft with just the broker role');
+    if (controllerListeners.length > 0) throw new ConfigError("controller.listener.names must not contain a value appearing in the 'listeners' configuration when running KRaft with just the broker role");
+    for (const n of controllerNames) {
+      if (!protocolMap.has(n)) {
+        throw new ConfigError(`Controller listener with name ${n} defined in controller.listener.names not found in listener.security.protocol.map  (an explicit security mapping for each controller listener is required if listener.security.protocol.map is non-empty, or if there are security protocols other than PLAINTEXT in use)`);
+      }
+    }
   }
-  for (const a of advertised) {
-    if (!seen.has(a.name)) throw new ConfigError(`advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found ${a.name}. The valid options based on the current configuration are ${[...seen].join(',')}`);
+
+  let controller: ListenerAddress | null = null;
+  if (isController) {
+    if (controllerNames.length > 1) {
+      throw new ConfigError(`controller.listener.names names ${controllerNames.length} listeners (${controllerNames.join(', ')}): Samsa's controller serves one`);
+    }
+    if (!isBroker && controllerListeners.length !== listeners.length) {
+      throw new ConfigError('The listeners config must only contain KRaft controller listeners from controller.listener.names when process.roles=controller');
+    }
+    if (!isBroker && explicit.has('inter.broker.listener.name') && controllerNames.includes(get('inter.broker.listener.name').toUpperCase())) {
+      throw new ConfigError("controller.listener.names must not contain an explicitly set inter.broker.listener.name configuration value when process.roles=controller'");
+    }
+    const ids = voters.map((v) => v.id);
+    if (ids.length > 0 && !ids.includes(nodeId)) {
+      throw new ConfigError(`If process.roles contains the 'controller' role, the node id ${nodeId} must be included in the set of voters controller.quorum.voters=${scalaSet(ids)}`);
+    }
+    if (!votersOrBootstrap && controllerNames.length === 1 && controllerListeners.length === 0) {
+      // Single-node default: a quorum of one, nobody else dials its controller listener, so any free port does.
+      controller = { name: controllerNames[0]!, host: '127.0.0.1', port: 0 };
+    } else {
+      if (controllerListeners.length === 0) throw new ConfigError("controller.listener.names must contain at least one value appearing in the 'listeners' configuration when running the KRaft controller role");
+      controller = controllerListeners[0]!;
+    }
+    if (voters.length === 0 && bootstrapServers.length > 0) {
+      throw new ConfigError('controller.quorum.voters is empty: Samsa\'s controllers form a static quorum (KIP-595); dynamic quorums found through controller.quorum.bootstrap.servers (KIP-853) are not supported, set controller.quorum.voters');
+    }
   }
-  return served;
+
+  // Advertised listeners: only client ones are handed to clients (effectiveAdvertisedBrokerListeners).
+  const advertisedClient = (advertised.length > 0 ? advertised : listeners).filter((a) => !controllerNames.includes(a.name));
+  if (isBroker) {
+    if (client.length === 0) throw new ConfigError('There must be at least one broker advertised listener. Perhaps all listeners appear in controller.listener.names?');
+    if (client.length > 1) {
+      throw new ConfigError(`listeners names ${client.length} client listeners (${client.map((l) => l.name).join(', ')}): Samsa serves one, with one advertised address; use one listener`);
+    }
+    const advertisedNames = [...new Set(advertisedClient.map((a) => a.name))];
+    const interBroker = get('inter.broker.listener.name').toUpperCase();
+    if (!advertisedNames.includes(interBroker)) {
+      throw new ConfigError(`inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are ${advertisedNames.join(',')}`);
+    }
+    if (!advertisedNames.every((n) => seen.has(n))) {
+      throw new ConfigError(`advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found ${advertisedNames.join(',')}. The valid options based on the current configuration are ${[...seen].join(',')}`);
+    }
+  }
+  return { client, advertisedClient, controller, controllerNames };
 }
 
 export function buildConfig(...sources: Properties[]): BrokerConfig {
@@ -318,18 +519,77 @@ export function buildConfig(...sources: Properties[]): BrokerConfig {
 
   const get = (name: string): string => props.get(name) ?? '';
   const num = (name: string): number => Number(get(name));
-  const listeners = get('listeners').split(',').filter((s) => s.trim() !== '').map((s) => parseListener(s, 'listeners'));
-  if (listeners.length === 0) throw new ConfigError('listeners is empty');
-  const advertised = get('advertised.listeners').split(',').filter((s) => s.trim() !== '').map((s) => parseListener(s, 'advertised.listeners'));
-  const served = checkListeners(listeners, advertised, get, warnings);
-  const advertisedServed = advertised.filter((a) => a.name === served[0]!.name);
+
+  const roleList = listOf(get('process.roles'));
+  checkNonEmptyUniqueList('process.roles', roleList, ['broker', 'controller']);
+  const processRoles = (['broker', 'controller'] as const).filter((r) => roleList.includes(r));
+  // The quorum's validators run with the ConfigDef, before KafkaConfig's cross-property checks.
+  const voters = parseVoters(get('controller.quorum.voters'));
+  const bootstrapServers = parseBootstrapServers(get('controller.quorum.bootstrap.servers'));
+  // Kafka has no default node.id; Samsa's 1 is for the single-node default only: a node of a cluster must
+  // say which one it is.
+  if ((voters.length > 0 || bootstrapServers.length > 0) && !explicit.has('node.id')) {
+    throw new ConfigError('Missing required configuration "node.id" which has no default value.');
+  }
+  const nodeId = num('node.id');
+
+  const listeners = listOf(get('listeners')).map((s) => parseListener(s, 'listeners'));
+  if (listeners.length === 0 && processRoles.includes('broker')) throw new ConfigError('listeners is empty');
+  const advertised = listOf(get('advertised.listeners')).map((s) => parseListener(s, 'advertised.listeners'));
+  const { client, advertisedClient, controller, controllerNames } = checkListenersAndRoles(processRoles, listeners, advertised, get, explicit, nodeId, voters, bootstrapServers);
+  if (processRoles.length === 1 && processRoles[0] === 'controller') {
+    // Kafka's rules for it pass above; serving it needs a node without a client listener, not built yet.
+    throw new ConfigError('process.roles=controller (a controller-only node) is not supported yet: use process.roles=broker,controller');
+  }
+
+  const heartbeatMs = num('broker.heartbeat.interval.ms');
+  const sessionMs = num('broker.session.timeout.ms');
+  if (heartbeatMs * 2 > sessionMs) {
+    // Kafka logs this as an error and starts anyway: the two live on different nodes.
+    warnings.push(
+      `broker.heartbeat.interval.ms (${heartbeatMs} ms) must be less than or equal to half of the broker.session.timeout.ms (${sessionMs} ms). ` +
+        'The broker.session.timeout.ms is configured on controller. The broker.heartbeat.interval.ms is configured on broker. ' +
+        "If a broker doesn't send heartbeat request within broker.session.timeout.ms, it loses broker lease. " +
+        'Please increase broker.session.timeout.ms or decrease broker.heartbeat.interval.ms.',
+    );
+  }
+
   const logDirs = get('log.dirs').split(',').map((d) => d.trim()).filter((d) => d !== '');
   if (logDirs.length === 0) throw new ConfigError('Invalid value for configuration log.dirs: no directory given');
   if (new Set(logDirs).size !== logDirs.length) throw new ConfigError(`Invalid value ${get('log.dirs')} for configuration log.dirs: a directory is named twice`);
+  const advertisedServed = advertisedClient.filter((a) => a.name === client[0]?.name);
+  const votersConfigured = voters.length > 0;
   return {
-    nodeId: num('node.id'),
-    listeners: served,
-    advertisedListeners: advertisedServed.length > 0 ? advertisedServed : served,
+    nodeId,
+    processRoles,
+    listeners: client,
+    advertisedListeners: advertisedServed.length > 0 ? advertisedServed : client,
+    controllerListener: controller,
+    controllerListenerNames: controllerNames,
+    interBrokerListenerName: get('inter.broker.listener.name').toUpperCase(),
+    quorum: {
+      voters: votersConfigured || controller === null ? voters : [{ id: nodeId, host: controller.host, port: controller.port }],
+      votersConfigured,
+      bootstrapServers,
+      electionTimeoutMs: num('controller.quorum.election.timeout.ms'),
+      fetchTimeoutMs: num('controller.quorum.fetch.timeout.ms'),
+      electionBackoffMaxMs: num('controller.quorum.election.backoff.max.ms'),
+      requestTimeoutMs: num('controller.quorum.request.timeout.ms'),
+      retryBackoffMs: num('controller.quorum.retry.backoff.ms'),
+      appendLingerMs: num('controller.quorum.append.linger.ms'),
+    },
+    brokerSessionTimeoutMs: sessionMs,
+    brokerHeartbeatIntervalMs: heartbeatMs,
+    metadataLog: {
+      dir: get('metadata.log.dir') || logDirs[0]!,
+      segmentBytes: num('metadata.log.segment.bytes'),
+      segmentMs: num('metadata.log.segment.ms'),
+      maxRetentionBytes: num('metadata.max.retention.bytes'),
+      maxRetentionMs: num('metadata.max.retention.ms'),
+      snapshotMaxNewRecordBytes: num('metadata.log.max.record.bytes.between.snapshots'),
+      snapshotMaxIntervalMs: num('metadata.log.max.snapshot.interval.ms'),
+      maxIdleIntervalMs: num('metadata.max.idle.interval.ms'),
+    },
     logDirs: logDirs[0]!,
     logDirList: logDirs,
     numPartitions: num('num.partitions'),

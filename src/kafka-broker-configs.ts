@@ -86,7 +86,6 @@ export function isSensitiveConfig(name: string): boolean {
 
 /** Static Kafka broker configs found in Kafka's own server.properties examples, which Samsa has no use for. */
 export const IGNORED_STATIC_CONFIGS: ReadonlySet<string> = new Set([
-  'controller.quorum.voters', 'controller.quorum.bootstrap.servers', 'controller.listener.names', 'inter.broker.listener.name',
   'socket.send.buffer.bytes', 'socket.receive.buffer.bytes', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor',
   'transaction.state.log.min.isr', 'zookeeper.connect', 'zookeeper.connection.timeout.ms', 'group.coordinator.rebalance.protocols',
   'share.coordinator.state.topic.replication.factor', 'share.coordinator.state.topic.min.isr', 'auto.leader.rebalance.enable',

@@ -86,7 +86,10 @@ describe('unknown properties', () => {
   });
 
   it('Kafka\'s own broker properties (a stock server.properties) and listener-prefixed ones are known: no warning', () => {
-    const c = build({ 'num.io.threads': '8', 'socket.send.buffer.bytes': '102400', 'controller.quorum.voters': '1@localhost:9093', 'listener.name.plaintext.ssl.keystore.location': '/x', 'offsets.topic.replication.factor': '1' });
+    const c = build({
+      'num.io.threads': '8', 'socket.send.buffer.bytes': '102400', 'node.id': '1', 'controller.quorum.voters': '1@localhost:9093', listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://localhost:9093',
+      'listener.name.plaintext.ssl.keystore.location': '/x', 'offsets.topic.replication.factor': '1',
+    });
     expect(c.warnings).toEqual([]);
   });
 });
@@ -115,10 +118,11 @@ describe('log.dirs', () => {
 });
 
 describe('listeners', () => {
-  it('a controller listener (controller.listener.names) is noted as not opened; the client listener is served', () => {
+  it('the CONTROLLER listener named in listeners is the controller listener, not a client one', () => {
     const c = build({ listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:9093', 'controller.listener.names': 'CONTROLLER' });
     expect(c.listeners).toEqual([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }]);
-    expect(c.warnings.some((w) => w.startsWith('listener CONTROLLER://127.0.0.1:9093 is a controller listener'))).toBe(true);
+    expect(c.controllerListener).toEqual({ name: 'CONTROLLER', host: '127.0.0.1', port: 9093 });
+    expect(c.warnings).toEqual([]);
   });
 
   it('a second client listener is refused, not silently dropped', () => {
@@ -132,9 +136,159 @@ describe('listeners', () => {
   });
 
   it('a named listener mapped to PLAINTEXT is served; advertised.listeners must name a listener', () => {
-    expect(build({ listeners: 'CLIENT://127.0.0.1:0', 'listener.security.protocol.map': 'CLIENT:PLAINTEXT' }).listeners[0]!.name).toBe('CLIENT');
-    expect(refused({ 'advertised.listeners': 'OTHER://example.com:9092' })).toMatch(/^advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found OTHER/);
+    expect(build({ listeners: 'CLIENT://127.0.0.1:0', 'listener.security.protocol.map': 'CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT', 'inter.broker.listener.name': 'CLIENT' }).listeners[0]!.name).toBe('CLIENT');
+    expect(refused({ 'advertised.listeners': 'OTHER://example.com:9092', 'inter.broker.listener.name': 'OTHER' })).toBe(
+      'advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found OTHER. The valid options based on the current configuration are PLAINTEXT',
+    );
     expect(refused({ listeners: 'PLAINTEXT://127.0.0.1:70000' })).toMatch(/port 70000 is not between 0 and 65535/);
+  });
+});
+
+describe('cluster (KRaft) properties', () => {
+  const voters3 = '1@127.0.0.1:19091,2@127.0.0.1:19092,3@127.0.0.1:19093';
+  // Node 2 of `npm run cluster`, as issue 11 starts it by hand.
+  const node2 = { 'node.id': '2', 'process.roles': 'broker,controller', 'controller.quorum.voters': voters3, listeners: 'PLAINTEXT://127.0.0.1:9093,CONTROLLER://127.0.0.1:19092', 'controller.listener.names': 'CONTROLLER' };
+
+  it('single-node default: roles broker,controller, node 1 the only voter, CONTROLLER listener on 127.0.0.1:0, Kafka\'s quorum defaults', () => {
+    const c = build({});
+    expect(c.processRoles).toEqual(['broker', 'controller']);
+    expect(c.nodeId).toBe(1);
+    expect(c.controllerListener).toEqual({ name: 'CONTROLLER', host: '127.0.0.1', port: 0 });
+    expect(c.controllerListenerNames).toEqual(['CONTROLLER']);
+    expect(c.interBrokerListenerName).toBe('PLAINTEXT');
+    expect(c.quorum).toEqual({
+      voters: [{ id: 1, host: '127.0.0.1', port: 0 }], votersConfigured: false, bootstrapServers: [],
+      electionTimeoutMs: 1000, fetchTimeoutMs: 2000, electionBackoffMaxMs: 1000, requestTimeoutMs: 2000, retryBackoffMs: 20, appendLingerMs: 25,
+    });
+    expect([c.brokerSessionTimeoutMs, c.brokerHeartbeatIntervalMs]).toEqual([9000, 2000]);
+    expect(c.metadataLog).toEqual({
+      dir: '/tmp/samsa-config-test', segmentBytes: 1073741824, segmentMs: 604800000, maxRetentionBytes: 104857600, maxRetentionMs: 604800000,
+      snapshotMaxNewRecordBytes: 20971520, snapshotMaxIntervalMs: 3600000, maxIdleIntervalMs: 500,
+    });
+    expect(c.warnings).toEqual([]);
+  });
+
+  it('single node: a CONTROLLER listener named in listeners is used as given, and the single voter sits on it', () => {
+    const c = build({ listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:19099', 'node.id': '4' });
+    expect(c.controllerListener).toEqual({ name: 'CONTROLLER', host: '127.0.0.1', port: 19099 });
+    expect(c.quorum.voters).toEqual([{ id: 4, host: '127.0.0.1', port: 19099 }]);
+  });
+
+  it('node 2 of a three-voter cluster: voters parsed in order, its own CONTROLLER listener, the client listener apart', () => {
+    const c = build(node2);
+    expect(c.nodeId).toBe(2);
+    expect(c.listeners).toEqual([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9093 }]);
+    expect(c.advertisedListeners).toEqual([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9093 }]);
+    expect(c.controllerListener).toEqual({ name: 'CONTROLLER', host: '127.0.0.1', port: 19092 });
+    expect(c.quorum.votersConfigured).toBe(true);
+    expect(c.quorum.voters).toEqual([{ id: 1, host: '127.0.0.1', port: 19091 }, { id: 2, host: '127.0.0.1', port: 19092 }, { id: 3, host: '127.0.0.1', port: 19093 }]);
+  });
+
+  it('the timeouts and metadata log properties are read, typed and range-checked', () => {
+    const c = build({ 'controller.quorum.election.timeout.ms': '500', 'controller.quorum.fetch.timeout.ms': '900', 'controller.quorum.append.linger.ms': '5', 'broker.session.timeout.ms': '6000', 'broker.heartbeat.interval.ms': '1000', 'metadata.log.dir': '/tmp/samsa-meta', 'metadata.max.idle.interval.ms': '0' });
+    expect([c.quorum.electionTimeoutMs, c.quorum.fetchTimeoutMs, c.quorum.appendLingerMs, c.brokerSessionTimeoutMs, c.brokerHeartbeatIntervalMs]).toEqual([500, 900, 5, 6000, 1000]);
+    expect(c.metadataLog.dir).toBe('/tmp/samsa-meta');
+    expect(c.metadataLog.maxIdleIntervalMs).toBe(0);
+    expect(refused({ 'controller.quorum.election.timeout.ms': 'soon' })).toBe('Invalid value soon for configuration controller.quorum.election.timeout.ms: Not a number of type INT');
+    expect(refused({ 'controller.quorum.fetch.timeout.ms': '-1' })).toBe('Invalid value -1 for configuration controller.quorum.fetch.timeout.ms: Value must be at least 0');
+    expect(refused({ 'metadata.log.max.record.bytes.between.snapshots': '0' })).toBe('Invalid value 0 for configuration metadata.log.max.record.bytes.between.snapshots: Value must be at least 1');
+    expect(refused({ 'metadata.log.segment.bytes': '11' })).toBe('Invalid value 11 for configuration metadata.log.segment.bytes: Value must be at least 12');
+  });
+
+  it('a heartbeat interval above half the session timeout is Kafka\'s logged error, not a refusal', () => {
+    const c = build({ 'broker.heartbeat.interval.ms': '5000' });
+    expect(c.warnings).toEqual([
+      'broker.heartbeat.interval.ms (5000 ms) must be less than or equal to half of the broker.session.timeout.ms (9000 ms). The broker.session.timeout.ms is configured on controller. ' +
+        "The broker.heartbeat.interval.ms is configured on broker. If a broker doesn't send heartbeat request within broker.session.timeout.ms, it loses broker lease. Please increase broker.session.timeout.ms or decrease broker.heartbeat.interval.ms.",
+    ]);
+  });
+
+  it('process.roles: unknown role, empty, duplicated (Kafka\'s ValidList messages)', () => {
+    expect(refused({ 'process.roles': 'broker,zookeeper' })).toBe('Invalid value zookeeper for configuration process.roles: String must be one of: broker, controller');
+    expect(refused({ 'process.roles': ' ' })).toBe("Configuration 'process.roles' must not be empty. Valid values include: [broker, controller]");
+    expect(refused({ 'process.roles': 'broker,broker' })).toBe("Configuration 'process.roles' values must not be duplicated.");
+    expect(build({ 'process.roles': 'controller, broker' }).processRoles).toEqual(['broker', 'controller']);
+  });
+
+  it('controller.quorum.voters: malformed entries get Kafka\'s QuorumConfig messages; a voter id given twice is refused', () => {
+    const n = { 'node.id': '1', listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:19091' };
+    expect(refused({ ...n, 'controller.quorum.voters': '1-127.0.0.1:19091' })).toBe('Invalid configuration value for controller.quorum.voters. Each entry should be in the form `{id}@{host}:{port}`.');
+    expect(refused({ ...n, 'controller.quorum.voters': 'one@127.0.0.1:19091' })).toBe('Failed to parse voter ID as an integer from one');
+    expect(refused({ ...n, 'controller.quorum.voters': '1@127.0.0.1' })).toBe('Failed to parse host name from entry 1@127.0.0.1 for the configuration controller.quorum.voters. Each entry should be in the form `{id}@{host}:{port}`.');
+    expect(refused({ ...n, 'controller.quorum.voters': '1@127.0.0.1:19091,1@127.0.0.1:19092' })).toBe('Duplicate voter id 1 in controller.quorum.voters');
+    expect(build({ ...n, 'controller.quorum.voters': '1@[::1]:19091' }).quorum.voters).toEqual([{ id: 1, host: '::1', port: 19091 }]);
+  });
+
+  it('controller.quorum.bootstrap.servers: a malformed entry gets Kafka\'s message', () => {
+    expect(refused({ 'node.id': '5', 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': 'localhost' })).toBe(
+      'Failed to parse host name from localhost for the configuration controller.quorum.bootstrap.servers. Each entry should be in the form "{host}:{port}"',
+    );
+  });
+
+  it('node.id is required once the node belongs to a cluster (voters or bootstrap servers given)', () => {
+    const { 'node.id': _id, ...noId } = node2;
+    expect(refused(noId)).toBe('Missing required configuration "node.id" which has no default value.');
+    expect(build({ ...noId, 'broker.id': '2' }).nodeId).toBe(2);
+  });
+
+  it('a controller must be one of the voters (Kafka\'s message, voter ids as a Scala Set)', () => {
+    expect(refused({ ...node2, 'node.id': '4' })).toBe("If process.roles contains the 'controller' role, the node id 4 must be included in the set of voters controller.quorum.voters=Set(1, 2, 3)");
+  });
+
+  it('a controller of a configured quorum must have its controller listener in listeners (any name controller.listener.names gives)', () => {
+    expect(refused({ ...node2, listeners: 'PLAINTEXT://127.0.0.1:9093' })).toBe("controller.listener.names must contain at least one value appearing in the 'listeners' configuration when running the KRaft controller role");
+    expect(build({ ...node2, listeners: 'PLAINTEXT://127.0.0.1:9093,QUORUM://127.0.0.1:19092', 'controller.listener.names': 'QUORUM' }).controllerListener).toEqual({ name: 'QUORUM', host: '127.0.0.1', port: 19092 });
+  });
+
+  it('a controller has one controller listener name (Samsa\'s limit)', () => {
+    expect(refused({ 'controller.listener.names': 'CONTROLLER,QUORUM' })).toBe("controller.listener.names names 2 listeners (CONTROLLER, QUORUM): Samsa's controller serves one");
+  });
+
+  it('a controller without voters but with bootstrap servers is refused: Samsa runs a static quorum', () => {
+    expect(refused({ 'node.id': '1', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091', listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:19091' })).toMatch(
+      /^controller\.quorum\.voters is empty: Samsa's controllers form a static quorum \(KIP-595\)/,
+    );
+  });
+
+  it('a broker-only node: accepted with voters or bootstrap servers, no controller listener of its own', () => {
+    const c = build({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.voters': voters3, listeners: 'PLAINTEXT://127.0.0.1:9095' });
+    expect(c.processRoles).toEqual(['broker']);
+    expect(c.controllerListener).toBeNull();
+    expect(c.quorum.voters.map((v) => v.id)).toEqual([1, 2, 3]);
+    const b = build({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091,127.0.0.1:19092', listeners: 'PLAINTEXT://127.0.0.1:9095' });
+    expect(b.quorum.bootstrapServers).toEqual([{ host: '127.0.0.1', port: 19091 }, { host: '127.0.0.1', port: 19092 }]);
+    expect(b.quorum.voters).toEqual([]);
+  });
+
+  it('a broker-only node: Kafka\'s refusals', () => {
+    const broker = { 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.voters': voters3, listeners: 'PLAINTEXT://127.0.0.1:9095' };
+    expect(refused({ 'process.roles': 'broker' })).toBe('If using process.roles, either controller.quorum.bootstrap.servers must contain the set of bootstrap controllers or controller.quorum.voters must contain a parseable set of controllers.');
+    expect(refused({ ...broker, 'node.id': '3' })).toBe("If process.roles contains just the 'broker' role, the node id 3 must not be included in the set of voters controller.quorum.voters=Set(1, 2, 3)");
+    expect(refused({ ...broker, listeners: 'PLAINTEXT://127.0.0.1:9095,CONTROLLER://127.0.0.1:19094' })).toBe(
+      "controller.listener.names must not contain a value appearing in the 'listeners' configuration when running KRaft with just the broker role",
+    );
+    expect(refused({ ...broker, 'controller.listener.names': '' })).toBe('controller.listener.names must contain at least one value when running KRaft with just the broker role');
+    expect(refused({ ...broker, 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT' })).toMatch(/^Controller listener with name CONTROLLER defined in controller.listener.names not found in listener.security.protocol.map /);
+  });
+
+  it('an explicit listener.security.protocol.map must map the CONTROLLER listener; unset, it maps to PLAINTEXT', () => {
+    expect(refused({ listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT' })).toBe('No security protocol defined for listener CONTROLLER');
+    expect(build({ listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT' }).controllerListener?.name).toBe('CONTROLLER');
+    expect(refused({ listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:SSL' })).toBe('listener CONTROLLER uses security protocol SSL: Samsa serves PLAINTEXT only');
+  });
+
+  it('a broker needs a client listener, and inter.broker.listener.name must be an advertised one', () => {
+    expect(refused({ listeners: 'CONTROLLER://127.0.0.1:0' })).toBe('There must be at least one broker advertised listener. Perhaps all listeners appear in controller.listener.names?');
+    expect(refused({ 'inter.broker.listener.name': 'INTERNAL' })).toBe('inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are PLAINTEXT');
+    expect(refused({ listeners: 'CLIENT://127.0.0.1:0', 'listener.security.protocol.map': 'CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT' })).toBe(
+      'inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are CLIENT',
+    );
+  });
+
+  it('a controller-only node passes Kafka\'s checks first, then is refused as not supported yet', () => {
+    const ctl = { 'node.id': '1', 'process.roles': 'controller', 'controller.quorum.voters': '1@127.0.0.1:19091' };
+    expect(refused({ ...ctl, listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:19091' })).toBe('The listeners config must only contain KRaft controller listeners from controller.listener.names when process.roles=controller');
+    expect(refused({ ...ctl, listeners: 'CONTROLLER://127.0.0.1:19091' })).toBe('process.roles=controller (a controller-only node) is not supported yet: use process.roles=broker,controller');
   });
 });
 
