@@ -13,6 +13,8 @@ import { ListenerError, Server } from './server/server.js';
 import { startSchemaRegistry, type RunningRegistry } from './registry/start.js';
 import { BrokerMetrics } from './http/metrics.js';
 import { BrokerHttpServer, parseHttpListener } from './http/server.js';
+import { consoleContext } from './http/console-api.js';
+import { ProtocolTrace } from './http/protocol-trace.js';
 
 export interface RunningBroker {
   readonly broker: Broker;
@@ -91,7 +93,14 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   let http: BrokerHttpServer | null = null;
   let httpPort: number | null = null;
   if (httpListener !== null && metrics !== null) {
-    http = new BrokerHttpServer(broker, metrics, logger);
+    // The web console (docs/console.md) shares the listener; its trace view records only while watched.
+    let web = null;
+    if (config.props.get('samsa.console.enable')?.trim().toLowerCase() !== 'false') {
+      const trace = new ProtocolTrace(200, 16_384, 60_000, Date.now, (id) => broker.image.topicById(id)?.name);
+      dispatcher.traceSink = trace;
+      web = consoleContext(broker, registry, trace, logger.child({ component: 'console' }));
+    }
+    http = new BrokerHttpServer(broker, metrics, logger, web);
     try {
       httpPort = await http.listen(httpListener.host, httpListener.port);
     } catch (err) {
@@ -101,7 +110,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
       await broker.shutdown();
       throw new ListenerError(`http://${httpListener.host.includes(':') ? `[${httpListener.host}]` : httpListener.host}:${httpListener.port} (samsa.http.listeners)`, (err as NodeJS.ErrnoException).code, err as Error);
     }
-    logger.info({ port: httpPort }, `metrics at http://${httpListener.host.includes(':') ? `[${httpListener.host}]` : httpListener.host}:${httpPort}/metrics`);
+    const base = `http://${httpListener.host.includes(':') ? `[${httpListener.host}]` : httpListener.host}:${httpPort}`;
+    logger.info({ port: httpPort }, web === null ? `metrics at ${base}/metrics` : `console at ${base}/, metrics at ${base}/metrics`);
   }
   let stopping: Promise<void> | null = null;
   return {

@@ -94,6 +94,7 @@ export const BROKER_PROPERTIES: readonly PropertyDef[] = [
   { name: 'samsa.protocol.capture.dir', type: 'string', default: '', doc: 'Save the first request and response of each api/version/client as .bin files here (test vectors).' },
   { name: 'samsa.log.tail.cache.bytes', type: 'long', default: '1048576', doc: 'Recent batches kept in memory per partition, so fetches at the end of the log read no file (0: off).', atLeast: 0 },
   { name: 'samsa.http.listeners', type: 'string', default: 'http://127.0.0.1:8080', doc: 'The HTTP listener serving /metrics (Prometheus) and /health; port 0 picks a free one; empty: off.' },
+  { name: 'samsa.console.enable', type: 'boolean', default: 'true', doc: 'Serve the web console (/ and /api/) on the samsa.http.listeners listener (docs/console.md).' },
   { name: 'samsa.log.level', type: 'string', default: 'info', doc: 'pino log level: fatal, error, warn, info, debug, trace, silent.', validValues: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
 ];
 

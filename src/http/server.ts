@@ -1,6 +1,7 @@
 /**
  * The broker's own HTTP listener (`samsa.http.listeners`, default http://127.0.0.1:8080, off when empty):
- * `GET /metrics` in Prometheus text format (metrics.ts) and `GET /health` for readiness probes. It is
+ * `GET /metrics` in Prometheus text format (metrics.ts), `GET /health` for readiness probes, and the web
+ * console (`/` and its JSON API under `/api/`, docs/console.md; off with samsa.console.enable=false). It is
  * started after the broker has loaded its logs and opened its Kafka listener, so a 200 from /health means
  * the broker answers clients. The Schema Registry keeps its own listener (8081), as Confluent's does.
  */
@@ -9,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
 import type { BrokerMetrics } from './metrics.js';
+import { handleConsoleApi } from './console-api.js';
+import { sendJson, type ConsoleContext } from './console-common.js';
+import { serveConsoleAsset } from './console-static.js';
 
 export class HttpConfigError extends Error {
   override readonly name = 'HttpConfigError';
@@ -32,6 +36,8 @@ export class BrokerHttpServer {
     private readonly broker: Broker,
     private readonly metrics: BrokerMetrics,
     private readonly logger: Logger,
+    /** The web console's context, or null when it is off. */
+    private readonly consoleContext: ConsoleContext | null = null,
   ) {
     this.server = createServer((req, res) => void this.handle(req, res));
   }
@@ -47,9 +53,18 @@ export class BrokerHttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (this.consoleContext !== null && (path === '/api' || path.startsWith('/api/'))) {
+        let url: URL;
+        try {
+          url = new URL(req.url ?? '/', 'http://localhost');
+        } catch {
+          sendJson(res, 400, { error: 'bad request URL' });
+          return;
+        }
+        await handleConsoleApi(this.consoleContext, req, res, url);
+      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
       } else if (path === '/metrics') {
         const body = await this.metrics.registry.metrics();
@@ -58,13 +73,13 @@ export class BrokerHttpServer {
         let partitions = 0;
         for (const t of this.broker.image.topics()) partitions += t.partitions.length;
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(`${JSON.stringify({ status: 'UP', nodeId: this.broker.nodeId, topics: this.broker.image.topicCount, partitions })}\n`);
-      } else {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try /metrics or /health\n');
+      } else if (this.consoleContext === null || !(await serveConsoleAsset(path, req, res))) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end(this.consoleContext === null ? 'not found: try /metrics or /health\n' : 'not found: try / (the console), /metrics or /health\n');
       }
     } catch (err) {
       this.logger.error({ err, path }, 'http request failed');
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
-      res.end('internal error\n');
+      res.end(req.method === 'HEAD' ? undefined : 'internal error\n');
     }
   }
 

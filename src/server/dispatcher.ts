@@ -20,6 +20,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { Broker } from '../broker/broker.js';
 import type { AnyHandler } from '../handlers/types.js';
 import type { RequestObserver } from '../http/metrics.js';
+import type { ProtocolTraceSink } from './trace-sink.js';
 import type { Connection, FrameHandler } from './connection.js';
 
 export function traceValue(value: unknown): unknown {
@@ -42,6 +43,8 @@ export class Dispatcher implements FrameHandler {
   captureDir: string | null = null;
   /** Told of every answered request with its time (the /metrics counters), or null. */
   observer: RequestObserver | null = null;
+  /** The web console's live trace (src/http/protocol-trace.ts), or null; records only while `active`. */
+  traceSink: ProtocolTraceSink | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -69,7 +72,8 @@ export class Dispatcher implements FrameHandler {
       return null;
     }
     const codec = handler.api.request;
-    const started = this.observer === null ? 0 : performance.now();
+    const sink = this.traceSink !== null && this.traceSink.active ? this.traceSink : null;
+    const started = this.observer === null && sink === null ? 0 : performance.now();
     try {
       const r = new Reader(frame);
       const header = readRequestHeader(r, (_k, v) => codec.isFlexible(v));
@@ -86,6 +90,7 @@ export class Dispatcher implements FrameHandler {
       // acks=0 produce answers nothing but was still served.
       if (response === null) {
         this.observer?.requestDone(peek.apiKey, handler.api.name, request, null, (performance.now() - started) / 1000);
+        sink?.record({ connection: conn.id, apiKey: peek.apiKey, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, durationMs: performance.now() - started, request, response: null });
         return null;
       }
       const w = new Writer(256);
@@ -97,6 +102,7 @@ export class Dispatcher implements FrameHandler {
       }
       const chunks = w.toChunks();
       this.observer?.requestDone(peek.apiKey, handler.api.name, request, response, (performance.now() - started) / 1000);
+      sink?.record({ connection: conn.id, apiKey: peek.apiKey, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, durationMs: performance.now() - started, request, response });
       if (captureName) this.capture(`${captureName}-response.bin`, Buffer.concat(chunks));
       return chunks;
     } catch (err) {
