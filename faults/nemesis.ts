@@ -1,0 +1,214 @@
+/**
+ * The fault suite's nemesis: carries out one scheduled step (faults/schedule.ts) on the cluster and records
+ * its start and end in the history. Disk faults need no root: a log directory made read-only (the nodes run
+ * as `nobody` when the harness is root, see cluster.ts), and segment files corrupted or cut short while the
+ * node is down (`truncate` models a power loss taking the page cache's unflushed tail; on one node, or with
+ * acks=1, that loses acknowledged records for certain, which makes it the suite's negative control).
+ */
+import { chmodSync, openSync, readSync, writeSync, closeSync, readdirSync, statSync, truncateSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
+import type { Cluster, Node } from './cluster.js';
+import type { History } from './history.js';
+import type { Step } from './schedule.js';
+import { describeStep } from './schedule.js';
+import { TOPIC, leaderOf } from './workload.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface NemesisContext {
+  cluster: Cluster;
+  history: History;
+  admin: Admin;
+  random: () => number;
+  log: (msg: string) => void;
+}
+
+function record(ctx: NemesisContext, nemesis: string, phase: 'start' | 'end', detail: string): void {
+  ctx.history.push({ type: 'fault', t: Date.now(), nemesis, phase, detail });
+  ctx.log(`${phase === 'start' ? 'fault' : 'healed'} ${nemesis}: ${detail}`);
+}
+
+async function resolveTarget(ctx: NemesisContext, target: number | 'leader', fallback: number): Promise<number> {
+  if (target !== 'leader') return target;
+  const leader = await Promise.race([leaderOf(ctx.admin, 0), sleep(5000).then(() => null)]);
+  return leader !== null && ctx.cluster.nodes.some((n) => n.id === leader) ? leader : fallback;
+}
+
+/** Every directory and file under `dir` made read-only (0555/0444), or writable again (0755/0644). */
+export function setWritable(dir: string, writable: boolean): void {
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      if (writable) chmodSync(p, 0o755);
+      for (const e of readdirSync(p)) walk(join(p, e));
+      if (!writable) chmodSync(p, 0o555);
+    } else {
+      chmodSync(p, writable ? 0o644 : 0o444);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+}
+
+/** The newest segment (.log) of each of the suite topic's partition directories on a node. */
+export function activeSegments(dataDir: string): string[] {
+  if (!existsSync(dataDir)) return [];
+  const out: string[] = [];
+  for (const d of readdirSync(dataDir)) {
+    if (!d.startsWith(`${TOPIC}-`)) continue;
+    const logs = readdirSync(join(dataDir, d)).filter((f) => f.endsWith('.log')).sort();
+    const last = logs.at(-1);
+    if (last) out.push(join(dataDir, d, last));
+  }
+  return out.sort();
+}
+
+/** Flips 16 bytes inside the last quarter of a segment (a torn or rotten sector). Returns what it did. */
+export function corruptTail(file: string, random: () => number): string {
+  const size = statSync(file).size;
+  if (size < 64) return `${file}: ${size} bytes, left alone`;
+  const from = Math.floor(size * 0.75);
+  const at = from + Math.floor(random() * Math.max(1, size - from - 16));
+  const fd = openSync(file, 'r+');
+  try {
+    const buf = Buffer.alloc(16);
+    readSync(fd, buf, 0, 16, at);
+    for (let i = 0; i < buf.length; i++) buf[i] = buf[i]! ^ 0xff;
+    writeSync(fd, buf, 0, 16, at);
+  } finally {
+    closeSync(fd);
+  }
+  return `${file}: 16 bytes flipped at ${at} of ${size}`;
+}
+
+/** Cuts a segment to between 50% and 90% of its size (the unflushed tail lost). */
+export function truncateTail(file: string, random: () => number): string {
+  const size = statSync(file).size;
+  const keep = Math.floor(size * (0.5 + 0.4 * random()));
+  truncateSync(file, keep);
+  return `${file}: cut from ${size} to ${keep} bytes`;
+}
+
+async function restart(ctx: NemesisContext, node: Node): Promise<void> {
+  try {
+    await node.start();
+  } catch (e) {
+    ctx.log(`node ${node.id} did not come back: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
+  const { cluster } = ctx;
+  const plan = describeStep(step);
+  switch (step.nemesis) {
+    case 'kill': {
+      const n = cluster.node(await resolveTarget(ctx, step.target, step.fallback));
+      record(ctx, 'kill', 'start', `kill -9 node ${n.id} (pid ${n.pid}); ${plan}`);
+      await n.kill9();
+      await sleep(step.seconds * 1000);
+      await restart(ctx, n);
+      record(ctx, 'kill', 'end', `node ${n.id} restarted (pid ${n.pid})`);
+      return;
+    }
+    case 'pause': {
+      const n = cluster.node(await resolveTarget(ctx, step.target, step.fallback));
+      record(ctx, 'pause', 'start', `SIGSTOP node ${n.id} (pid ${n.pid}); ${plan}`);
+      n.pause();
+      await sleep(step.seconds * 1000);
+      n.resume();
+      record(ctx, 'pause', 'end', `SIGCONT node ${n.id}`);
+      return;
+    }
+    case 'disk-ro': {
+      const n = cluster.node(await resolveTarget(ctx, step.target, step.fallback));
+      record(ctx, 'disk-ro', 'start', `log dir of node ${n.id} read-only; ${plan}`);
+      setWritable(n.dataDir, false);
+      await sleep(step.seconds * 1000);
+      setWritable(n.dataDir, true);
+      const crashed = n.state === 'down';
+      if (crashed) await restart(ctx, n);
+      record(ctx, 'disk-ro', 'end', `log dir of node ${n.id} writable${crashed ? '; the node had stopped and was restarted' : ''}`);
+      return;
+    }
+    case 'corrupt':
+    case 'truncate': {
+      const n = cluster.node(await resolveTarget(ctx, step.target, step.fallback));
+      await n.kill9();
+      const segs = activeSegments(n.dataDir);
+      const what: string[] = [];
+      if (step.nemesis === 'corrupt') {
+        const seg = segs[Math.floor(ctx.random() * segs.length)];
+        if (seg) what.push(corruptTail(seg, ctx.random));
+      } else {
+        for (const seg of segs) what.push(truncateTail(seg, ctx.random));
+      }
+      record(ctx, step.nemesis, 'start', `node ${n.id} killed; ${what.join('; ') || 'no segment found'}; ${plan}`);
+      await sleep(step.seconds * 1000);
+      await restart(ctx, n);
+      record(ctx, step.nemesis, 'end', `node ${n.id} restarted`);
+      return;
+    }
+    case 'partition': {
+      const v = step.variant;
+      const net = cluster.network;
+      let detail = plan;
+      switch (v.kind) {
+        case 'clients':
+          if (v.oneWay) net.clientLinks.get(v.node)?.cut('up');
+          else net.isolateFromClients(v.node);
+          break;
+        case 'halves':
+          net.partition(v.groups);
+          break;
+        case 'isolate':
+          net.partition([[v.node], cluster.nodes.map((n) => n.id).filter((id) => id !== v.node)]);
+          break;
+        case 'bridge':
+          net.bridge(v.left, v.right);
+          break;
+        case 'one-way':
+          net.cutOneWay(v.from, v.to);
+          break;
+        case 'leader-from-quorum': {
+          const leader = await resolveTarget(ctx, 'leader', v.fallback);
+          net.partition([[leader], cluster.nodes.map((n) => n.id).filter((id) => id !== leader)]);
+          detail = `${plan}: node ${leader}`;
+          break;
+        }
+      }
+      record(ctx, 'partition', 'start', `${detail} (${net.describe()})`);
+      await sleep(step.seconds * 1000);
+      net.heal();
+      record(ctx, 'partition', 'end', 'all links healed');
+      return;
+    }
+    case 'slow': {
+      record(ctx, 'slow', 'start', plan);
+      cluster.network.delayAll(step.delayMs);
+      await sleep(step.seconds * 1000);
+      cluster.network.heal();
+      record(ctx, 'slow', 'end', 'delays removed');
+      return;
+    }
+    case 'rolling': {
+      record(ctx, 'rolling', 'start', plan);
+      for (const id of step.order) {
+        const n = cluster.node(id);
+        const how = await n.stop(30_000);
+        ctx.log(`rolling: node ${id} stopped (${how})`);
+        await restart(ctx, n);
+        await sleep(2000);
+      }
+      record(ctx, 'rolling', 'end', 'every node restarted');
+      return;
+    }
+    case 'stop-all': {
+      record(ctx, 'stop-all', 'start', plan);
+      await Promise.all(cluster.nodes.map((n) => n.kill9()));
+      await sleep(step.seconds * 1000);
+      await Promise.all(cluster.nodes.map((n) => restart(ctx, n)));
+      record(ctx, 'stop-all', 'end', 'every node restarted');
+      return;
+    }
+  }
+}
