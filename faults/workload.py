@@ -54,6 +54,7 @@ def produce():
         "message.timeout.ms": 60000,
         "request.timeout.ms": 10000,
         "error_cb": error_cb,
+        "log_level": 3,
     }
     producer = Producer(conf)
     seq = 0
@@ -94,6 +95,7 @@ def reader_conf(group):
         "auto.offset.reset": "earliest",
         "enable.partition.eof": True,
         "error_cb": error_cb,
+        "log_level": 3,
     }
 
 
