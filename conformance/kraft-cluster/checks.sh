@@ -1,0 +1,155 @@
+# The checks of the kraft-cluster folder, shared by run.sh (against a 3-node Samsa cluster) and
+# against-kafka.sh (the same checks against a 3-node Apache Kafka 4.4 cluster, to keep the expectations
+# Kafka's, not Samsa's). Sourced after lib.sh. Needs: BOOTSTRAP (all three client listeners), NODE_IDS
+# (1,2,3), NODE1_DIR (node 1's log dir), VOTER_ENDPOINTS ("1=CONTROLLER://127.0.0.1:Q1;2=...").
+# KRAFT_RECORD_DIR: when set, each check's tool output is also written there (against-kafka.sh --record
+# uses it to refresh reference/).
+KAFKA_VERSION="${KRAFT_KAFKA_VERSION:-4.4.0}"
+KRAFT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+KAFKA_LIB="$CONF_CACHE/java/$KAFKA_VERSION/lib"
+
+jvm() {
+  timeout 120 java -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$KAFKA_LIB/*" "$@"
+}
+
+# What bin/kafka-*.sh runs in Kafka 4.x.
+tool() {
+  local name="$1" cls; shift
+  case "$name" in
+    metadata-quorum) cls=org.apache.kafka.tools.MetadataQuorumCommand ;;
+    topics) cls=org.apache.kafka.tools.TopicCommand ;;
+    dump-log) cls=org.apache.kafka.tools.DumpLogSegments ;;
+    broker-api-versions) cls=org.apache.kafka.tools.BrokerApiVersionsCommand ;;
+    console-producer) cls=org.apache.kafka.tools.ConsoleProducer ;;
+    console-consumer) cls=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    *) echo "no tool $name"; return 2 ;;
+  esac
+  jvm "$cls" "$@"
+}
+
+parse() { python3 "$KRAFT_DIR/parse.py" "$@"; }
+
+# record NAME FILE: keeps a tool's output as reference/NAME.txt when recording
+record() {
+  [ -n "${KRAFT_RECORD_DIR:-}" ] && cp "$2" "$KRAFT_RECORD_DIR/$1.txt"
+  return 0
+}
+
+# wait_brokers N SECONDS: until kafka-broker-api-versions lists N brokers (the ones Metadata returns:
+# registered and unfenced)
+wait_brokers() {
+  local n="$1" deadline=$((SECONDS + $2)) out got=0
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    out="$(tool broker-api-versions --bootstrap-server "$BOOTSTRAP" 2>/dev/null)"
+    got="$(echo "$out" | grep -cE '^[0-9.]+:[0-9]+ \(id: [0-9]+ rack: ')"
+    [ "$got" -eq "$n" ] && { echo "$out" | grep -E '^[0-9.]+:[0-9]+ \(id: '; return 0; }
+    sleep 1
+  done
+  echo "Metadata lists $got brokers, not $n, after $2 s"
+  echo "$out" | grep -E '^[0-9.]+:[0-9]+ \(id: '
+  return 1
+}
+
+# create_topic T PARTITIONS: kafka-topics --create --replication-factor 3, then waits (30 s) until
+# --describe shows every partition with a leader
+create_topic() {
+  local t="$1" n="$2" out deadline=$((SECONDS + 30))
+  tool topics --bootstrap-server "$BOOTSTRAP" --create --topic "$t" --partitions "$n" --replication-factor 3 || return 1
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    out="$(tool topics --bootstrap-server "$BOOTSTRAP" --describe --topic "$t" 2>&1)"
+    [ "$(echo "$out" | grep -cE "Partition: [0-9]+	Leader: [0-9]+	")" -eq "$n" ] && return 0
+    sleep 1
+  done
+  echo "--describe after 30 s: $out"
+  return 1
+}
+
+# kafka-metadata-quorum describe --status: leader among the voters, epoch, high watermark, the voters
+# with their CONTROLLER endpoints, no observers
+quorum_status() {
+  local w; w="$(mktemp)"
+  tool metadata-quorum --bootstrap-server "$BOOTSTRAP" describe --status >"$w" 2>"$w.err" || { cat "$w" "$w.err"; rm -f "$w" "$w.err"; return 1; }
+  cat "$w"; record quorum-status "$w"
+  parse quorum-status "$w" "$NODE_IDS" "$VOTER_ENDPOINTS"; local rc=$?
+  rm -f "$w" "$w.err"; return $rc
+}
+
+# kafka-metadata-quorum describe --replication: one row per voter, a Leader and Followers with their
+# LogEndOffset and Lag
+quorum_replication() {
+  local w; w="$(mktemp)"
+  tool metadata-quorum --bootstrap-server "$BOOTSTRAP" describe --replication >"$w" 2>"$w.err" || { cat "$w" "$w.err"; rm -f "$w" "$w.err"; return 1; }
+  cat "$w"; record quorum-replication "$w"
+  parse quorum-replication "$w" "$NODE_IDS"; local rc=$?
+  rm -f "$w" "$w.err"; return $rc
+}
+
+# kafka-topics --create --replication-factor 3 --partitions 3, --describe: Leader/Replicas/Isr of each
+# partition, 3 replicas all in sync, leaders spread
+topics_rf3() {
+  local t="kraft-rf3-$RANDOM$RANDOM" w; w="$(mktemp)"
+  create_topic "$t" 3 || { rm -f "$w"; return 1; }
+  tool topics --bootstrap-server "$BOOTSTRAP" --describe --topic "$t" >"$w" 2>&1 || { cat "$w"; rm -f "$w"; return 1; }
+  cat "$w"; sed "s/$t/kraft-rf3/g" "$w" >"$w.rec"; record topics-describe "$w.rec"
+  parse topics-describe "$w" "$t" 3 "$NODE_IDS"; local rc=$?
+  rm -f "$w" "$w.rec"; return $rc
+}
+
+# kafka-dump-log --cluster-metadata-decoder on node 1's metadata segment: Kafka's decoder reads it
+# without an exception; the brokers' RegisterBrokerRecords, the new topic's TopicRecord and its
+# PartitionRecords with the replicas kafka-topics --describe shows. Node 1 may be a follower: waits (30 s)
+# until its segment has the topic.
+dump_log() {
+  local t="kraft-dump-$RANDOM$RANDOM" w id deadline=$((SECONDS + 30)) rc=1
+  w="$(mktemp)"
+  create_topic "$t" 3 || { rm -f "$w"; return 1; }
+  tool topics --bootstrap-server "$BOOTSTRAP" --describe --topic "$t" >"$w.describe" 2>&1
+  while :; do
+    (cd "$NODE1_DIR" && tool dump-log --cluster-metadata-decoder --files __cluster_metadata-0/00000000000000000000.log) >"$w" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] && grep -q "\"name\":\"$t\"" "$w" && break
+    [ "$SECONDS" -ge "$deadline" ] && break
+    sleep 1
+  done
+  id="$(grep -o "\"name\":\"$t\",\"topicId\":\"[^\"]*" "$w" | sed 's/.*"topicId":"//')"
+  grep -v '^| ' "$w" | head -3; echo "..."
+  grep -E "REGISTER_BROKER_RECORD|\"name\":\"$t\"${id:+|$id}" "$w" | cut -c1-300
+  if [ "$rc" -ne 0 ]; then echo "kafka-dump-log exited $rc"; tail -20 "$w"; rm -f "$w" "$w.describe"; return 1; fi
+  sed "s/$t/kraft-dump/g" "$w" >"$w.rec"; record dump-log "$w.rec"
+  sed "s/$t/kraft-dump/g" "$w.describe" >"$w.rec"; record dump-log-topics-describe "$w.rec"
+  parse dump-log "$w" "$t" 3 "$NODE_IDS" "$w.describe"; rc=$?
+  rm -f "$w" "$w.describe" "$w.rec"; return $rc
+}
+
+# 100 records through the console producer with the given acks to a 3-partition topic of replication
+# factor 3, read back by the console consumer (a consumer group on __consumer_offsets, replication
+# factor 3 too): the same 100 values.
+produce_consume() {
+  local acks="$1" t="kraft-acks$1-$RANDOM$RANDOM" w
+  w="$(mktemp -d)"
+  create_topic "$t" 3 || { rm -rf "$w"; return 1; }
+  for i in $(seq 1 100); do echo "record-$i acks=$acks"; done >"$w/in.txt"
+  tool console-producer --bootstrap-server "$BOOTSTRAP" --topic "$t" --command-property "acks=$acks" \
+    --command-property delivery.timeout.ms=30000 --command-property request.timeout.ms=10000 <"$w/in.txt" \
+    || { echo "console-producer failed"; rm -rf "$w"; return 1; }
+  tool console-consumer --bootstrap-server "$BOOTSTRAP" --topic "$t" --from-beginning --max-messages 100 \
+    --timeout-ms 30000 >"$w/out.txt" || { echo "console-consumer failed after $(wc -l <"$w/out.txt") records"; rm -rf "$w"; return 1; }
+  sort "$w/in.txt" >"$w/in.sorted"; sort "$w/out.txt" >"$w/out.sorted"
+  if ! cmp -s "$w/in.sorted" "$w/out.sorted"; then
+    echo "read back $(wc -l <"$w/out.txt") records, not the 100 produced:"; diff "$w/in.sorted" "$w/out.sorted" | head -10
+    rm -rf "$w"; return 1
+  fi
+  echo "100 records produced with acks=$acks and read back"
+  rm -rf "$w"
+}
+
+# The scenarios in order, each a `check` (lib.sh).
+run_kraft_checks() {
+  check quorum-describe-status quorum_status
+  check quorum-describe-replication quorum_replication
+  check topics-create-describe-rf3 topics_rf3
+  check dump-log-cluster-metadata dump_log
+  check produce-consume-acks1 produce_consume 1
+  check produce-consume-acks-all produce_consume all
+}
