@@ -9,6 +9,8 @@ import { ApiVersions } from '../../protocol/messages/api-versions.js';
 import { readResponseHeader, responseHeaderVersion, writeRequestHeader } from '../../protocol/headers.js';
 import { Reader, Writer } from '../../protocol/primitives.js';
 import { type ApiMessages, type MessageDecl, type MessageInput, type MessageValue } from '../../protocol/schema.js';
+import type { Logger } from 'pino';
+import { decodeRequestFrame, traceValue } from '../server/trace-decode.js';
 
 /** The broker could not be reached, closed the connection, or did not answer in time. */
 export class ConnectionError extends Error {
@@ -43,13 +45,18 @@ export class BrokerConnection {
     readonly address: string,
     private readonly clientId: string,
     private readonly timeoutMs: number,
+    private readonly trace: Logger | null,
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.fail(`connection to ${address} closed`));
     socket.on('error', (err) => this.fail(`connection to ${address} failed: ${err.message}`));
   }
 
-  static async open(host: string, port: number, opts: { clientId: string; timeoutMs: number }): Promise<BrokerConnection> {
+  /**
+   * `trace`: log every request and response sent on this connection as decoded JSON (the protocol trace,
+   * samsa.protocol.trace, from the client side: `side: 'client'`).
+   */
+  static async open(host: string, port: number, opts: { clientId: string; timeoutMs: number; trace?: Logger | null }): Promise<BrokerConnection> {
     const address = `${host}:${port}`;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port });
@@ -67,7 +74,7 @@ export class BrokerConnection {
       });
     });
     socket.setNoDelay(true);
-    const conn = new BrokerConnection(socket, address, opts.clientId, opts.timeoutMs);
+    const conn = new BrokerConnection(socket, address, opts.clientId, opts.timeoutMs, opts.trace ?? null);
     // ApiVersions v0 is understood by every broker since 0.10 and answered with header v0 at any version
     // (KIP-511), so v3 works too; a broker older than v3 answers UNSUPPORTED_VERSION with its own range.
     let res = await conn.send(ApiVersions, 3, { clientSoftwareName: 'samsa-cli', clientSoftwareVersion: '0.1.0' });
@@ -115,6 +122,7 @@ export class BrokerConnection {
   async sendWithoutResponse<Req extends MessageDecl, Res extends MessageDecl>(api: ApiMessages<Req, Res>, body: MessageInput<Req>, cap?: number): Promise<void> {
     if (this.closedReason !== null) throw new ConnectionError(this.closedReason);
     const frame = this.frame(api, this.versionFor(api, cap), body, this.nextCorrelationId++);
+    this.traceRequest(frame);
     await new Promise<void>((resolve, reject) => this.socket.write(frame, (err) => (err ? reject(new ConnectionError(`write to ${this.address} failed: ${err.message}`)) : resolve())));
   }
 
@@ -122,6 +130,7 @@ export class BrokerConnection {
     if (this.closedReason !== null) throw new ConnectionError(this.closedReason);
     const correlationId = this.nextCorrelationId++;
     const frame = this.frame(api, version, body, correlationId);
+    this.traceRequest(frame);
     const response = await new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
@@ -132,7 +141,18 @@ export class BrokerConnection {
     });
     const r = new Reader(response);
     readResponseHeader(r, responseHeaderVersion(api.apiKey, api.response.isFlexible(version)));
-    return api.response.decode(r, version);
+    const decoded = api.response.decode(r, version);
+    if (this.trace !== null) {
+      this.trace.info({ side: 'client', peer: this.address, api: api.name, version, correlationId, response: traceValue(decoded) }, 'response');
+    }
+    return decoded;
+  }
+
+  /** Logs a request frame (with its size prefix) as the server would decode it. */
+  private traceRequest(frame: Buffer): void {
+    if (this.trace === null) return;
+    const t = decodeRequestFrame(frame.subarray(4));
+    this.trace.info({ side: 'client', peer: this.address, api: t.api, version: t.version, correlationId: t.correlationId, clientId: t.clientId, request: t.request }, 'request');
   }
 
   /** The connection failed or was closed: every further request throws ConnectionError. */

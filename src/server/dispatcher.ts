@@ -22,19 +22,9 @@ import type { AnyHandler } from '../handlers/types.js';
 import type { RequestObserver } from '../http/metrics.js';
 import type { ProtocolTraceSink } from './trace-sink.js';
 import type { Connection, FrameHandler } from './connection.js';
+import { decodeRequestFrame, traceValue } from './trace-decode.js';
 
-export function traceValue(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_k, v: unknown) => {
-      if (typeof v === 'bigint') return v.toString();
-      if (v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer') {
-        const data = (v as { data?: unknown[] }).data;
-        return `<${Array.isArray(data) ? data.length : '?'} bytes>`;
-      }
-      return v;
-    }),
-  );
-}
+export { traceValue };
 
 export class Dispatcher implements FrameHandler {
   private readonly byKey = new Map<number, AnyHandler>();
@@ -63,11 +53,13 @@ export class Dispatcher implements FrameHandler {
     const peek = peekRequestHeader(frame);
     const handler = this.byKey.get(peek.apiKey);
     if (!handler) {
+      this.traceUnserved(frame, conn);
       conn.close(`unknown or unsupported api key ${peek.apiKey} (version ${peek.apiVersion}, correlation id ${peek.correlationId})`);
       return null;
     }
     if (peek.apiVersion < handler.minVersion || peek.apiVersion > handler.maxVersion) {
       if (peek.apiKey === ApiVersions.apiKey) return this.apiVersionsFallback(peek.correlationId);
+      this.traceUnserved(frame, conn);
       conn.close(`${handler.api.name} version ${peek.apiVersion} is not supported (supported ${handler.minVersion}-${handler.maxVersion})`);
       return null;
     }
@@ -113,6 +105,20 @@ export class Dispatcher implements FrameHandler {
       this.logger.error({ conn: conn.id, api: handler.api.name, version: peek.apiVersion, err }, 'request failed');
       conn.close(`internal error handling ${handler.api.name}`, 'warn');
       return null;
+    }
+  }
+
+  /**
+   * Traces a request this listener does not serve (no handler, or a version it does not advertise), when
+   * its API is declared: what a client asked for is the interesting part of such a refusal.
+   */
+  private traceUnserved(frame: Buffer, conn: Connection): void {
+    if (!this.trace) return;
+    try {
+      const t = decodeRequestFrame(frame);
+      this.logger.info({ conn: conn.id, api: t.api, version: t.version, correlationId: t.correlationId, clientId: t.clientId, served: false, request: t.request }, 'request');
+    } catch {
+      // An undeclared API or bytes that do not decode: the close reason logged next says what arrived.
     }
   }
 
