@@ -34,6 +34,7 @@ import type { GroupCoordinator } from '../group/coordinator.js';
 import { startGroupCoordinator } from '../group/start.js';
 import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
 import { TopicError } from './topic-error.js';
+import { collidingTopic, MAX_PARTITIONS_PER_BATCH, topicNameError, validateNewTopic } from '../controller/topic-validation.js';
 import { brokerPropertyValue, DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
@@ -92,31 +93,9 @@ async function readTopicsFile(path: string): Promise<PersistedTopic[]> {
   return topics;
 }
 
-const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
-/** Most partitions one CreatePartitions request may add (Kafka's MAX_PARTITIONS_PER_BATCH). */
-export const MAX_PARTITIONS_PER_BATCH = 10_000;
-const MAX_TOPIC_NAME_LENGTH = 249;
-
-/** Kafka's Topic.validate rules; returns an error message or null. */
-export function topicNameError(name: string): string | null {
-  if (name.length === 0) return 'Topic name is illegal, it can\'t be empty';
-  if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
-  if (name.length > MAX_TOPIC_NAME_LENGTH) return `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters`;
-  if (!TOPIC_NAME.test(name)) return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
-  return null;
-}
-
-/**
- * Kafka's Topic.hasCollision: '.' and '_' are the same character in metric names, so `a.b_c` and `a_b.c`
- * cannot both exist (ReplicationControlManager refuses the second with INVALID_TOPIC_EXCEPTION). Returns
- * the existing topic `name` collides with, or null.
- */
-export function collidingTopic(name: string, existing: Iterable<string>): string | null {
-  if (!name.includes('.') && !name.includes('_')) return null;
-  const unified = name.replaceAll('.', '_');
-  for (const other of existing) if (other !== name && other.replaceAll('.', '_') === unified) return other;
-  return null;
-}
+// Topic checks shared with the quorum controller (src/controller/topic-validation.ts); re-exported for the
+// handlers that import them from here.
+export { collidingTopic, MAX_PARTITIONS_PER_BATCH, topicNameError };
 
 export { TopicError };
 
@@ -509,23 +488,15 @@ export class Broker implements OffsetsTopicHost {
    */
   async createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly = false): Promise<TopicImage | null> {
     if (this.kraft !== null) return this.createTopicThroughController(name, numPartitions, replicationFactor, configs, validateOnly);
-    const nameError = topicNameError(name);
-    if (nameError) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
-    if (this.current.topic(name) || this.creatingTopics.has(name)) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
-    const colliding = collidingTopic(name, [...[...this.current.topics()].map((t) => t.name), ...this.creatingTopics.keys()]);
-    if (colliding !== null) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${colliding}`);
-    const partitions = numPartitions === -1 ? this.config.numPartitions : numPartitions;
-    const replicas = replicationFactor === -1 ? this.config.defaultReplicationFactor : replicationFactor;
-    if (partitions <= 0) throw new TopicError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
-    if (replicas <= 0) throw new TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
-    if (replicas > 1) {
-      throw new TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${replicas} time(s): The target replication factor of ${replicas} cannot be reached because only 1 broker(s) are registered.`);
-    }
-    try {
-      validateTopicConfigs(configs);
-    } catch (err) {
-      throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
-    }
+    // One node: it is the only registered (and unfenced) broker.
+    const { partitions } = validateNewTopic(name, numPartitions, replicationFactor, configs, {
+      exists: (n) => this.current.topic(n) !== undefined || this.creatingTopics.has(n),
+      names: () => [...[...this.current.topics()].map((t) => t.name), ...this.creatingTopics.keys()],
+      defaultNumPartitions: this.config.numPartitions,
+      defaultReplicationFactor: this.config.defaultReplicationFactor,
+      registeredBrokers: 1,
+      unfencedBrokers: 1,
+    });
     if (validateOnly) return null;
     const creation = this.createDurably(this.topicImage(name, randomTopicId(), partitions, new Map(configs))).catch((err: unknown) => {
       throw this.asTopicError(err, `creating topic ${name}`);
