@@ -121,8 +121,11 @@ def quorum_replication(text, voters):
         lag = integer(r['Lag'], f'node {r["NodeId"]} Lag')
         if lag < 0 or end < 0:
             raise Mismatch(f'node {r["NodeId"]}: LogEndOffset {end}, Lag {lag}')
+        # Kafka's leader reports the current time for itself in both columns, and a follower has fetched
+        # (and caught up) long before the cluster has its brokers registered: -1 (unknown) is not Kafka's
         for col in ('LastFetchTimestamp', 'LastCaughtUpTimestamp'):
-            integer(r[col], f'node {r["NodeId"]} {col}')
+            if integer(r[col], f'node {r["NodeId"]} {col}') <= 0:
+                raise Mismatch(f'node {r["NodeId"]} ({r["Status"]}) {col} {r[col]}, expected a time')
     return f'leader {leader["NodeId"]} at log end offset {leo}, ' + ', '.join(
         f'node {r["NodeId"]} {r["Status"]} lag {r["Lag"]}' for r in rows)
 

@@ -51,6 +51,8 @@ rejects 'no leader' 's/Leader  /Follower/' quorum-replication "$R" "$NODE_IDS"
 rejects 'a voter missing' '$d' quorum-replication "$R" "$NODE_IDS"
 rejects 'a Lag that is not a number' '3s/^([0-9]+ *\t[^\t]*\t[^\t]*\t)[0-9]+/\1x/' quorum-replication "$R" "$NODE_IDS"
 rejects 'a leader with lag' '2s/^([0-9]+ *\t[^\t]*\t[^\t]*\t)0/\17/' quorum-replication "$R" "$NODE_IDS"
+rejects 'a leader without a fetch time (-1)' '2s/^([0-9]+ *\t[^\t]*\t[^\t]*\t[^\t]*\t)[0-9]+/\1-1/' quorum-replication "$R" "$NODE_IDS"
+rejects 'a follower never caught up (-1)' '4s/^([0-9]+ *\t[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t)[0-9]+/\1-1/' quorum-replication "$R" "$NODE_IDS"
 rejects 'a column renamed' '1s/LogEndOffset/EndOffset/' quorum-replication "$R" "$NODE_IDS"
 
 T="$REF/topics-describe.txt"

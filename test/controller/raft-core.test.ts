@@ -365,7 +365,7 @@ describe('replication', () => {
       leaderEpoch: 1,
       highWatermark: 0,
       currentVoters: [
-        { replicaId: 1, logEndOffset: 1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: 5001 },
+        { replicaId: 1, logEndOffset: 1, lastFetchTimestamp: 5001, lastCaughtUpTimestamp: 5001 }, // the leader: now, as Kafka's LeaderState
         { replicaId: 2, logEndOffset: -1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 },
         { replicaId: 3, logEndOffset: -1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 },
       ],

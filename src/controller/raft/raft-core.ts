@@ -427,8 +427,10 @@ export class RaftCore {
 
   /**
    * What DescribeQuorum answers (KIP-595, KIP-836), or null when this node is not the leader (Kafka then
-   * answers NOT_LEADER_OR_FOLLOWER). The leader reports itself with its log end offset, no fetch time and
-   * `now` as caught-up time; others with -1 where nothing is known yet in this epoch.
+   * answers NOT_LEADER_OR_FOLLOWER). The leader reports itself with its log end offset and `now` as both
+   * its fetch and caught-up time (LeaderState.describeReplicaState, so kafka-metadata-quorum describe
+   * --replication shows times, not -1, on the leader's row); others with -1 where nothing is known yet in
+   * this epoch.
    */
   describeQuorum(now: number): QuorumDescription | null {
     const s = this.state;
@@ -440,7 +442,7 @@ export class RaftCore {
       lastCaughtUpTimestamp: r.lastCaughtUpTimestamp,
     });
     const voters = this.config.voters.map((id) =>
-      id === this.config.nodeId ? { replicaId: id, logEndOffset: this.log.endOffset, lastFetchTimestamp: -1, lastCaughtUpTimestamp: now } : view(id, s.replicas.get(id)!),
+      id === this.config.nodeId ? { replicaId: id, logEndOffset: this.log.endOffset, lastFetchTimestamp: now, lastCaughtUpTimestamp: now } : view(id, s.replicas.get(id)!),
     );
     return {
       leaderId: this.config.nodeId,
