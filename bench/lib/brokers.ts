@@ -38,6 +38,8 @@ export interface BrokerHandle {
   spawnedAt: bigint;
   /** Kafka only: how long `kafka-storage format` took (not part of the start time). */
   formatMs: number | null;
+  /** Kafka only: the CONTROLLER listener's port (the quorum's and the controller RPCs' listener). */
+  controllerPort?: number;
   exited(): boolean;
   stop(): Promise<void>;
 }
@@ -183,7 +185,7 @@ export async function startKafka(opts: StartOptions, dist: KafkaDist): Promise<B
   const spawnedAt = process.hrtime.bigint();
   const child = spawn('java', [...KAFKA_JVM_OPTS, ...jvmBase, 'kafka.Kafka', propsFile], { cwd: dir, stdio: ['ignore', out, out] });
   closeSync(out);
-  return handleFor('kafka', child, port, dir, logFile, spawnedAt, formatMs);
+  return { ...handleFor('kafka', child, port, dir, logFile, spawnedAt, formatMs), controllerPort };
 }
 
 /**

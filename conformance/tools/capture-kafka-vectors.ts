@@ -224,7 +224,9 @@ async function main(): Promise<void> {
   const broker = await startKafka({ root }, dist);
   try {
     mkdirSync(OUT, { recursive: true });
-    for (const f of readdirSync(OUT)) if (f.endsWith('.bin')) rmSync(join(OUT, f));
+    // The controller RPCs' vectors are capture-controller-vectors.ts's: kept.
+    const controllerRpc = /^(BrokerRegistration|BrokerHeartbeat|AlterPartition|AllocateProducerIds|ControllerRegistration|ElectLeaders|UnregisterBroker)-/;
+    for (const f of readdirSync(OUT)) if (f.endsWith('.bin') && !controllerRpc.test(f)) rmSync(join(OUT, f));
     const written = await capture(broker, dist.version);
     console.log(`wrote ${written.length} Kafka ${dist.version} response vectors to ${OUT}`);
     await broker.stop();

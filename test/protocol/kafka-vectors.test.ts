@@ -26,6 +26,13 @@ describe('responses captured from Apache Kafka decode and re-encode byte for byt
     expect(files.length).toBeGreaterThan(50);
   });
 
+  it('cover the controller RPCs of a KRaft cluster (conformance/tools/capture-controller-vectors.ts)', () => {
+    const apis = new Set(files.map((f) => NAME.exec(f)?.[1]));
+    for (const name of ['BrokerRegistration', 'BrokerHeartbeat', 'AlterPartition', 'AllocateProducerIds', 'ControllerRegistration', 'ElectLeaders', 'UnregisterBroker']) {
+      expect(apis, name).toContain(name);
+    }
+  });
+
   for (const file of files) {
     it(file, () => {
       const m = NAME.exec(file);
