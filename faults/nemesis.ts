@@ -50,13 +50,13 @@ export function setWritable(dir: string, writable: boolean): void {
   if (existsSync(dir)) walk(dir);
 }
 
-/** The newest segment (.log) of each of the suite topic's partition directories on a node. */
+/** The newest non-empty segment (.log) of each of the suite topic's partition directories on a node. */
 export function activeSegments(dataDir: string): string[] {
   if (!existsSync(dataDir)) return [];
   const out: string[] = [];
   for (const d of readdirSync(dataDir)) {
     if (!d.startsWith(`${TOPIC}-`)) continue;
-    const logs = readdirSync(join(dataDir, d)).filter((f) => f.endsWith('.log')).sort();
+    const logs = readdirSync(join(dataDir, d)).filter((f) => f.endsWith('.log') && statSync(join(dataDir, d, f)).size > 0).sort();
     const last = logs.at(-1);
     if (last) out.push(join(dataDir, d, last));
   }

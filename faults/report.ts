@@ -20,6 +20,7 @@ export interface RunResult {
   replicationFactor: number;
   minInsyncReplicas: number;
   partitions: number;
+  segmentBytes: number;
   clients: Record<string, string>;
   schedule: string[];
   events: { t: number; nemesis: string; phase: string; detail: string }[];
@@ -35,9 +36,9 @@ export function renderRun(r: RunResult): string {
   const lines = [
     `# Fault run ${r.name}`,
     '',
-    `\`npm run faults -- --seed ${r.seed} --time ${r.seconds} --nodes ${r.nodes} --nemesis ${r.nemeses.join(',')}${Object.keys(r.brokerProps).length ? ` ${Object.entries(r.brokerProps).map(([k, v]) => `--broker-prop ${k}=${v}`).join(' ')}` : ''}\` at ${r.commit}, started ${r.startedAt}.`,
+    `\`npm run faults -- --seed ${r.seed} --time ${r.seconds} --nodes ${r.nodes} --nemesis ${r.nemeses.join(',')} --partitions ${r.partitions} --segment-bytes ${r.segmentBytes}${Object.keys(r.brokerProps).length ? ` ${Object.entries(r.brokerProps).map(([k, v]) => `--broker-prop ${k}=${v}`).join(' ')}` : ''}\` at ${r.commit}, started ${r.startedAt}.`,
     '',
-    `RF ${r.replicationFactor}, min.insync.replicas ${r.minInsyncReplicas}, ${r.partitions} partitions; clients: ${Object.entries(r.clients).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `RF ${r.replicationFactor}, min.insync.replicas ${r.minInsyncReplicas}, ${r.partitions} partitions, segment.bytes ${r.segmentBytes}; clients: ${Object.entries(r.clients).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
     `**${r.summary}**`,
     '',

@@ -21,6 +21,7 @@
  *   --no-docs               do not regenerate docs/faults.md
  *   --keep                  keep the nodes' data directories and logs
  *   --pacing MS             pause between a producer's sends (default 20)
+ *   --segment-bytes N       the test topic's segment.bytes (default 32768: segments roll during faults)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ interface Options {
   docs: boolean;
   keep: boolean;
   pacing: number;
+  segmentBytes: number;
   name: string | null;
 }
 
@@ -58,7 +60,7 @@ const PROFILES: Record<string, Partial<Options>> = {
 };
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: Math.floor(Math.random() * 2 ** 31), time: 60, nodes: 1, nemeses: ['kill', 'pause', 'partition'], partitions: 3, brokerProps: {}, profile: null, results: DEFAULT_RESULTS, docs: true, keep: false, pacing: 20, name: null };
+  const o: Options = { seed: Math.floor(Math.random() * 2 ** 31), time: 60, nodes: 1, nemeses: ['kill', 'pause', 'partition'], partitions: 3, brokerProps: {}, profile: null, results: DEFAULT_RESULTS, docs: true, keep: false, pacing: 20, segmentBytes: 32768, name: null };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -79,6 +81,7 @@ function parseArgs(argv: string[]): Options {
       case '--nodes': o.nodes = int(next()); break;
       case '--partitions': o.partitions = int(next()); break;
       case '--pacing': o.pacing = int(next()); break;
+      case '--segment-bytes': o.segmentBytes = int(next()); break;
       case '--nemesis': {
         const ns = next().split(',').map((s) => s.trim()).filter(Boolean);
         for (const n of ns) if (!(NEMESES as readonly string[]).includes(n)) throw new Error(`unknown nemesis ${n} (known: ${NEMESES.join(', ')})`);
@@ -153,7 +156,7 @@ async function main(): Promise<number> {
     process.stdout.write(`[faults +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
   };
   const schedule = makeSchedule({ seed: o.seed, nodes: o.nodes, nemeses: o.nemeses, seconds: o.time });
-  const replay = `npm run faults -- --seed ${o.seed} --time ${o.time} --nodes ${o.nodes} --nemesis ${o.nemeses.join(',')} --partitions ${o.partitions}${Object.entries(o.brokerProps).map(([k, v]) => ` --broker-prop ${k}=${v}`).join('')}`;
+  const replay = `npm run faults -- --seed ${o.seed} --time ${o.time} --nodes ${o.nodes} --nemesis ${o.nemeses.join(',')} --partitions ${o.partitions} --segment-bytes ${o.segmentBytes}${Object.entries(o.brokerProps).map(([k, v]) => ` --broker-prop ${k}=${v}`).join('')}`;
   log(`seed ${o.seed}; replay: ${replay}`);
   log(`schedule (${schedule.length} steps):`);
   schedule.forEach((s, i) => log(`  ${i + 1}. after ${s.gap} s: ${describeStep(s.step)}`));
@@ -178,8 +181,8 @@ async function main(): Promise<number> {
     log(`starting ${o.nodes} node(s) in ${dir}`);
     await cluster.start();
     log(`nodes up; clients bootstrap through ${cluster.bootstrap.join(',')}`);
-    await createTopic(cluster.bootstrap, o.partitions, cluster.replicationFactor, cluster.minInsyncReplicas);
-    log(`topic ${TOPIC}: ${o.partitions} partitions, RF ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}`);
+    await createTopic(cluster.bootstrap, o.partitions, cluster.replicationFactor, cluster.minInsyncReplicas, o.segmentBytes);
+    log(`topic ${TOPIC}: ${o.partitions} partitions, RF ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}, segment.bytes ${o.segmentBytes}`);
     workload = new Workload({ bootstrap: cluster.bootstrap, partitions: o.partitions, history, pacingMs: o.pacing, python, logDir: dir, log });
     await workload.start();
     const acksFrom = (clients: string[]): boolean => clients.every((c) => history.some((op) => op.type === 'ack' && op.client === c));
@@ -240,6 +243,7 @@ async function main(): Promise<number> {
     replicationFactor: cluster.replicationFactor,
     minInsyncReplicas: cluster.minInsyncReplicas,
     partitions: o.partitions,
+    segmentBytes: o.segmentBytes,
     clients: { kafkajs: kafkajsVersion, 'confluent-kafka-python': pyVersion },
     schedule: schedule.map((s) => `after ${s.gap} s: ${describeStep(s.step)}`),
     events: history.filter((op) => op.type === 'fault').map((op) => ({ t: op.t, nemesis: op.nemesis, phase: op.phase, detail: op.detail })),

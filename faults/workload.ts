@@ -48,7 +48,7 @@ export function kafkaClient(bootstrap: string[], clientId: string): Kafka {
 }
 
 /** Creates the topic (RF, min ISR, no unclean election), retrying while the cluster settles. */
-export async function createTopic(bootstrap: string[], partitions: number, rf: number, minIsr: number, deadlineMs = 120_000): Promise<void> {
+export async function createTopic(bootstrap: string[], partitions: number, rf: number, minIsr: number, segmentBytes: number, deadlineMs = 120_000): Promise<void> {
   const admin = kafkaClient(bootstrap, 'faults-setup').admin();
   const deadline = Date.now() + deadlineMs;
   for (;;) {
@@ -56,7 +56,19 @@ export async function createTopic(bootstrap: string[], partitions: number, rf: n
       await admin.connect();
       await admin.createTopics({
         waitForLeaders: true,
-        topics: [{ topic: TOPIC, numPartitions: partitions, replicationFactor: rf, configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }, { name: 'unclean.leader.election.enable', value: 'false' }] }],
+        topics: [
+          {
+            topic: TOPIC,
+            numPartitions: partitions,
+            replicationFactor: rf,
+            configEntries: [
+              { name: 'min.insync.replicas', value: String(minIsr) },
+              { name: 'unclean.leader.election.enable', value: 'false' },
+              // small segments: rolls happen during faults, and a read-only log dir bites at the next roll
+              { name: 'segment.bytes', value: String(segmentBytes) },
+            ],
+          },
+        ],
       });
       const md = await admin.fetchTopicMetadata({ topics: [TOPIC] });
       if (md.topics[0]?.partitions.length === partitions && md.topics[0].partitions.every((p) => p.leader >= 0)) break;

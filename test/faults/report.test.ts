@@ -15,7 +15,7 @@ function run(name: string, nemeses: string[], ops: Op[], brokerProps: Record<str
   const c = check(ops);
   return {
     name, startedAt: '2026-12-03T00:00:00.000Z', seconds: 60, seed: 1, nodes: 1, nemeses, profile: null, commit: 'abc1234',
-    brokerProps, replicationFactor: 1, minInsyncReplicas: 1, partitions: 1, clients: { kafkajs: '2.2.4' },
+    brokerProps, replicationFactor: 1, minInsyncReplicas: 1, partitions: 1, segmentBytes: 32768, clients: { kafkajs: '2.2.4' },
     schedule: ['after 2 s: kill node 1 for 3 s'], events: [], nodeCrashes: [], check: c,
     summary: `faults: ${c.events} events, acked ${c.acked}, lost ${c.lost}, duplicated ${c.duplicated}, divergent ${c.divergent}`,
   };
@@ -57,12 +57,14 @@ describe('disk faults', () => {
       writeFileSync(join(d, `faults-${p}`, '00000000000000000000.log'), Buffer.alloc(1000, 1));
       writeFileSync(join(d, `faults-${p}`, '00000000000000000500.log'), Buffer.alloc(1000, 2));
     }
+    // a segment just rolled: empty, so the newest one with data is the one to damage
+    writeFileSync(join(d, 'faults-0', '00000000000000000900.log'), Buffer.alloc(0));
     mkdirSync(join(d, 'other-0'));
     writeFileSync(join(d, 'other-0', '00000000000000000000.log'), Buffer.alloc(10));
     return d;
   };
 
-  it('activeSegments picks the newest segment of each partition of the suite topic only', () => {
+  it('activeSegments picks the newest non-empty segment of each partition of the suite topic only', () => {
     const d = dir();
     expect(activeSegments(d).map((f) => f.slice(d.length))).toEqual(['/faults-0/00000000000000000500.log', '/faults-1/00000000000000000500.log']);
     rmSync(d, { recursive: true });
