@@ -73,9 +73,10 @@ for i in 1 2 3; do
   PIDS+=($!)
 done
 echo "Kafka $KAFKA_VERSION: 3 combined nodes, bootstrap $BOOTSTRAP, voters $VOTERS, logs in $WORK"
-if ! wait_brokers 3 120; then
+check cluster-start wait_brokers 3 120
+if [ "$FAILED" -ne 0 ]; then
   for i in 1 2 3; do echo "node $i:"; grep -E ' (ERROR|WARN) ' "$WORK/node-$i.log" | tail -5; done
-  exit 1
+  summary kraft-cluster-against-kafka; exit 1
 fi
 if [ "$RECORD" = yes ]; then
   KRAFT_RECORD_DIR="$WORK/reference"; mkdir -p "$KRAFT_RECORD_DIR"; export KRAFT_RECORD_DIR

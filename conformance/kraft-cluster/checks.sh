@@ -144,7 +144,9 @@ produce_consume() {
   rm -rf "$w"
 }
 
-# The scenarios in order, each a `check` (lib.sh).
+KRAFT_SCENARIOS="quorum-describe-status quorum-describe-replication topics-create-describe-rf3 dump-log-cluster-metadata produce-consume-acks1 produce-consume-acks-all"
+
+# The scenarios in order (KRAFT_SCENARIOS), each a `check` (lib.sh).
 run_kraft_checks() {
   check quorum-describe-status quorum_status
   check quorum-describe-replication quorum_replication
