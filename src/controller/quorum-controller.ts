@@ -203,6 +203,10 @@ export class QuorumController {
       }
     }
     const b = new RecordBuilder(this.current);
+    // A re-registration starts the broker fenced again (a restarted process has to catch up first): the
+    // old registration's leaderships and ISR memberships go first, as when it is fenced, so no partition is
+    // left led by a fenced broker.
+    if (existing && !existing.fenced) this.leaderAndIsrUpdates(b, req.brokerId, NO_LEADER, this.partitionsWithReplicaInIsr(b.image, req.brokerId));
     b.add(
       RegisterBrokerRecord,
       {

@@ -69,6 +69,20 @@ describe('broker registration and heartbeats', () => {
     expect(h.image.brokers.get(1)).toMatchObject({ epoch: Number(epoch), incarnationId: incarnation(1, 1), fenced: true });
   });
 
+  it('a live broker registering again (same incarnation) starts fenced: its leaderships move first', () => {
+    const h = new Harness(8);
+    h.brokers(2);
+    h.createTopic('t', 2, 2);
+    const led = h.image.topic('t')!.partitions.filter((p) => p.leader === 1).map((p) => p.partition);
+    expect(led.length).toBe(1);
+    const epoch = h.register(1);
+    expect(h.image.brokers.get(1)).toMatchObject({ epoch: Number(epoch), fenced: true });
+    for (const p of h.image.topic('t')!.partitions) {
+      expect(p.leader).toBe(2);
+      expect(p.isr).toEqual([2]);
+    }
+  });
+
   it('a heartbeat with a stale epoch or from an unknown broker is STALE_BROKER_EPOCH', () => {
     const h = new Harness();
     h.register(1);
