@@ -62,7 +62,10 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 
 function quorum(ctx: ConsoleContext): { mode: 'single node' } | { mode: 'raft'; leader: boolean; quorum: QuorumView | null } {
   const source = ctx.broker as unknown as QuorumSource;
-  if (typeof source.describeQuorum !== 'function') return { mode: 'single node' };
+  if (typeof source.describeQuorum !== 'function') {
+    // A KRaft broker whose quorum view is not exposed (yet): say so rather than claim a single node.
+    return ctx.broker.kraft === null ? { mode: 'single node' } : { mode: 'raft', leader: false, quorum: null };
+  }
   const now = Date.now();
   const q = source.describeQuorum(now);
   return { mode: 'raft', leader: q !== null, quorum: q };
@@ -93,10 +96,19 @@ async function cluster(ctx: ConsoleContext): Promise<unknown> {
     }),
   );
   const self = b.advertised;
+  // Every registered broker of the image (one on a single node; a cluster's from its metadata log); this
+  // node's own log figures are added to its row.
+  const registered = image.brokers.size > 0 ? [...image.brokers.values()] : [{ nodeId: b.nodeId, host: self.host, port: self.port, rack: null, fenced: false }];
+  const brokers = registered
+    .sort((x, y) => x.nodeId - y.nodeId)
+    .map((r) => {
+      const isSelf = r.nodeId === b.nodeId;
+      return { nodeId: r.nodeId, host: isSelf ? self.host : r.host, port: isSelf ? self.port : r.port, rack: r.rack, fenced: r.fenced, controller: r.nodeId === image.controllerId, self: isSelf, ...(isSelf ? { partitions, leaders, logBytes: bytes, logDirs } : {}) };
+    });
   return {
     clusterId: b.config.clusterId,
-    controllerId: b.nodeId,
-    brokers: [{ nodeId: b.nodeId, host: self.host, port: self.port, rack: null, controller: true, fenced: false, partitions, leaders, logBytes: bytes, logDirs }],
+    controllerId: image.controllerId,
+    brokers,
     topics: image.topicCount,
     partitions,
     ...quorum(ctx),
