@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import type { Cluster, Node } from './cluster.js';
 import type { History } from './history.js';
-import type { Step } from './schedule.js';
+import type { Step, Target } from './schedule.js';
+import { activeController } from './quorum.js';
 import { describeStep } from './schedule.js';
 import { TOPIC, leaderOf } from './workload.js';
 
@@ -29,10 +30,20 @@ function record(ctx: NemesisContext, nemesis: string, phase: 'start' | 'end', de
   ctx.log(`${phase === 'start' ? 'fault' : 'healed'} ${nemesis}: ${detail}`);
 }
 
-async function resolveTarget(ctx: NemesisContext, target: number | 'leader', fallback: number): Promise<number> {
-  if (target !== 'leader') return target;
-  const leader = await Promise.race([leaderOf(ctx.admin, 0), sleep(5000).then(() => null)]);
-  return leader !== null && ctx.cluster.nodes.some((n) => n.id === leader) ? leader : fallback;
+/**
+ * The node a step targets, and the name its fault is recorded under: `kill-leader` (etc.) when the step
+ * asked for the leader of partition 0 and Metadata named one, so that unavailability after a leader
+ * failure is reported on its own.
+ */
+async function resolveTarget(ctx: NemesisContext, nemesis: string, target: Target, fallback: number): Promise<{ id: number; name: string }> {
+  if (typeof target === 'number') return { id: target, name: nemesis };
+  const found =
+    target === 'leader'
+      ? await Promise.race([leaderOf(ctx.admin, 0), sleep(5000).then(() => null)])
+      : await activeController(ctx.cluster.nodes.map((n) => ctx.cluster.network.clientPort(n.id)));
+  if (found !== null && ctx.cluster.nodes.some((n) => n.id === found)) return { id: found, name: `${nemesis}-${target}` };
+  ctx.log(`${nemesis}: no ${target === 'leader' ? 'leader of partition 0' : 'active controller'} known; node ${fallback} instead`);
+  return { id: fallback, name: nemesis };
 }
 
 /** Every directory and file under `dir` made read-only (0555/0444), or writable again (0755/0644). */
@@ -102,37 +113,41 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
   const plan = describeStep(step);
   switch (step.nemesis) {
     case 'kill': {
-      const n = cluster.node(await resolveTarget(ctx, step.target, step.fallback));
-      record(ctx, 'kill', 'start', `kill -9 node ${n.id} (pid ${n.pid}); ${plan}`);
+      const t = await resolveTarget(ctx, 'kill', step.target, step.fallback);
+      const n = cluster.node(t.id);
+      record(ctx, t.name, 'start', `kill -9 node ${n.id} (pid ${n.pid}); ${plan}`);
       await n.kill9();
       await sleep(step.seconds * 1000);
       await restart(ctx, n);
-      record(ctx, 'kill', 'end', `node ${n.id} restarted (pid ${n.pid})`);
+      record(ctx, t.name, 'end', `node ${n.id} restarted (pid ${n.pid})`);
       return;
     }
     case 'pause': {
-      const n = cluster.node(await resolveTarget(ctx, step.target, step.fallback));
-      record(ctx, 'pause', 'start', `SIGSTOP node ${n.id} (pid ${n.pid}); ${plan}`);
+      const t = await resolveTarget(ctx, 'pause', step.target, step.fallback);
+      const n = cluster.node(t.id);
+      record(ctx, t.name, 'start', `SIGSTOP node ${n.id} (pid ${n.pid}); ${plan}`);
       n.pause();
       await sleep(step.seconds * 1000);
       n.resume();
-      record(ctx, 'pause', 'end', `SIGCONT node ${n.id}`);
+      record(ctx, t.name, 'end', `SIGCONT node ${n.id}`);
       return;
     }
     case 'disk-ro': {
-      const n = cluster.node(await resolveTarget(ctx, step.target, step.fallback));
-      record(ctx, 'disk-ro', 'start', `log dir of node ${n.id} read-only; ${plan}`);
+      const t = await resolveTarget(ctx, 'disk-ro', step.target, step.fallback);
+      const n = cluster.node(t.id);
+      record(ctx, t.name, 'start', `log dir of node ${n.id} read-only; ${plan}`);
       setWritable(n.dataDir, false);
       await sleep(step.seconds * 1000);
       setWritable(n.dataDir, true);
       const crashed = n.state === 'down';
       if (crashed) await restart(ctx, n);
-      record(ctx, 'disk-ro', 'end', `log dir of node ${n.id} writable${crashed ? '; the node had stopped and was restarted' : ''}`);
+      record(ctx, t.name, 'end', `log dir of node ${n.id} writable${crashed ? '; the node had stopped and was restarted' : ''}`);
       return;
     }
     case 'corrupt':
     case 'truncate': {
-      const n = cluster.node(await resolveTarget(ctx, step.target, step.fallback));
+      const t = await resolveTarget(ctx, step.nemesis, step.target, step.fallback);
+      const n = cluster.node(t.id);
       await n.kill9();
       const segs = activeSegments(n.dataDir);
       const what: string[] = [];
@@ -142,10 +157,10 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
       } else {
         for (const seg of segs) what.push(truncateTail(seg, ctx.random));
       }
-      record(ctx, step.nemesis, 'start', `node ${n.id} killed; ${what.join('; ') || 'no segment found'}; ${plan}`);
+      record(ctx, t.name, 'start', `node ${n.id} killed; ${what.join('; ') || 'no segment found'}; ${plan}`);
       await sleep(step.seconds * 1000);
       await restart(ctx, n);
-      record(ctx, step.nemesis, 'end', `node ${n.id} restarted`);
+      record(ctx, t.name, 'end', `node ${n.id} restarted`);
       return;
     }
     case 'partition': {
@@ -170,9 +185,15 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
           net.cutOneWay(v.from, v.to);
           break;
         case 'leader-from-quorum': {
-          const leader = await resolveTarget(ctx, 'leader', v.fallback);
+          const { id: leader } = await resolveTarget(ctx, 'partition', 'leader', v.fallback);
           net.partition([[leader], cluster.nodes.map((n) => n.id).filter((id) => id !== leader)]);
           detail = `${plan}: node ${leader}`;
+          break;
+        }
+        case 'isolate-controller': {
+          const { id: controller } = await resolveTarget(ctx, 'partition', 'controller', v.fallback);
+          net.partition([[controller], cluster.nodes.map((n) => n.id).filter((id) => id !== controller)]);
+          detail = `${plan}: node ${controller}`;
           break;
         }
       }

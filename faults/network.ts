@@ -60,15 +60,18 @@ export class Network {
   }
 
   /**
-   * Node `from`'s outbound port rewrites (see route-preload.mjs): a connection to another node's
-   * advertised client port (its `c->j` proxy, learnt from metadata) goes through `from->j/data` instead,
-   * so replica fetches can be partitioned per pair of nodes.
+   * Node `from`'s outbound port rewrites (see route-preload.mjs): a connection to another node j's
+   * advertised client port (its `c->j` proxy, learnt from metadata) or to j's own client port goes through
+   * `from->j/data`, and one to j's own CONTROLLER port (learnt from Raft messages' endpoints rather than from
+   * controller.quorum.voters) through `from->j/ctl`, so every connection between two nodes can be partitioned.
    */
   routesFor(from: number): string {
     const routes: string[] = [];
     for (const n of this.nodes) {
       if (n.id === from) continue;
-      routes.push(`${this.clientPort(n.id)}=${this.link(this.dataLinks.get(`${from}->${n.id}`), `${from}->${n.id}/data`).port}`);
+      const data = this.link(this.dataLinks.get(`${from}->${n.id}`), `${from}->${n.id}/data`).port;
+      const ctl = this.link(this.controllerLinks.get(`${from}->${n.id}`), `${from}->${n.id}/ctl`).port;
+      routes.push(`${this.clientPort(n.id)}=${data}`, `${n.client}=${data}`, `${n.controller}=${ctl}`);
     }
     return routes.join(',');
   }

@@ -28,10 +28,15 @@ export type PartitionVariant =
   | { kind: 'bridge'; left: number[]; right: number[]; bridge: number }
   | { kind: 'one-way'; from: number; to: number }
   /** The leader of partition 0 cut from the other nodes (so from the controller quorum) but not from clients. */
-  | { kind: 'leader-from-quorum'; fallback: number };
+  | { kind: 'leader-from-quorum'; fallback: number }
+  /** The active controller (Raft leader) cut from the other nodes. */
+  | { kind: 'isolate-controller'; fallback: number };
+
+/** A node by id, or whichever node is the leader of partition 0 / the active controller when the step runs. */
+export type Target = number | 'leader' | 'controller';
 
 export type Step =
-  | { nemesis: 'kill' | 'pause' | 'disk-ro' | 'corrupt' | 'truncate'; target: number | 'leader'; fallback: number; seconds: number }
+  | { nemesis: 'kill' | 'pause' | 'disk-ro' | 'corrupt' | 'truncate'; target: Target; fallback: number; seconds: number }
   | { nemesis: 'partition'; variant: PartitionVariant; seconds: number }
   | { nemesis: 'rolling'; order: number[] }
   | { nemesis: 'stop-all'; seconds: number }
@@ -86,7 +91,7 @@ export function estimatedSeconds(s: Step, nodes: number): number {
 function partitionVariant(r: () => number, nodes: number): PartitionVariant {
   const ids = Array.from({ length: nodes }, (_, i) => i + 1);
   if (nodes === 1) return { kind: 'clients', node: 1, oneWay: r() < 0.3 };
-  const kinds = nodes >= 3 ? (['halves', 'isolate', 'bridge', 'one-way', 'leader-from-quorum', 'clients'] as const) : (['isolate', 'one-way', 'clients'] as const);
+  const kinds = nodes >= 3 ? (['halves', 'isolate', 'bridge', 'one-way', 'leader-from-quorum', 'isolate-controller', 'clients'] as const) : (['isolate', 'one-way', 'clients'] as const);
   const kind = pick(r, kinds);
   const order = shuffle(r, ids);
   switch (kind) {
@@ -105,6 +110,8 @@ function partitionVariant(r: () => number, nodes: number): PartitionVariant {
       return { kind: 'one-way', from: order[0]!, to: order[1]! };
     case 'leader-from-quorum':
       return { kind: 'leader-from-quorum', fallback: order[0]! };
+    case 'isolate-controller':
+      return { kind: 'isolate-controller', fallback: order[0]! };
     case 'clients':
       return { kind: 'clients', node: order[0]!, oneWay: r() < 0.3 };
   }
@@ -112,8 +119,13 @@ function partitionVariant(r: () => number, nodes: number): PartitionVariant {
 
 export function makeStep(r: () => number, nemesis: Nemesis, nodes: number): Step {
   const node = 1 + Math.floor(r() * nodes);
-  // Target the partition leader half the time on several nodes: that is where failover is measured.
-  const target = (): number | 'leader' => (nodes > 1 && r() < 0.5 ? 'leader' : node);
+  // On several nodes, target the partition leader or the active controller more than half the time: that
+  // is where failover is measured.
+  const target = (): Target => {
+    if (nodes === 1) return node;
+    const x = r();
+    return x < 0.35 ? 'leader' : x < 0.55 ? 'controller' : node;
+  };
   switch (nemesis) {
     case 'kill':
       return { nemesis, target: target(), fallback: node, seconds: between(r, 1, 8) };
@@ -162,7 +174,7 @@ export function describeStep(s: Step): string {
     case 'disk-ro':
     case 'corrupt':
     case 'truncate':
-      return `${s.nemesis} node ${s.target === 'leader' ? `leader of partition 0 (else ${s.fallback})` : s.target} for ${s.seconds} s`;
+      return `${s.nemesis} node ${s.target === 'leader' ? `leader of partition 0 (else ${s.fallback})` : s.target === 'controller' ? `active controller (else ${s.fallback})` : s.target} for ${s.seconds} s`;
     case 'partition': {
       const v = s.variant;
       const what =
@@ -171,6 +183,7 @@ export function describeStep(s: Step): string {
         : v.kind === 'isolate' ? `node ${v.node} isolated from the other nodes`
         : v.kind === 'bridge' ? `bridge [${v.left.join(',')}] - ${v.bridge} - [${v.right.join(',')}]`
         : v.kind === 'one-way' ? `node ${v.from} cannot send to node ${v.to}`
+        : v.kind === 'isolate-controller' ? `active controller (else ${v.fallback}) cut from the other nodes`
         : `leader of partition 0 (else ${v.fallback}) cut from the other nodes, not from clients`;
       return `partition: ${what} for ${s.seconds} s`;
     }

@@ -210,7 +210,11 @@ describe('Network', () => {
     const voters = net.votersFor(1).split(',');
     expect(voters[0]).toBe('1@127.0.0.1:20001');
     expect(voters[1]).toBe(`2@127.0.0.1:${net.controllerLinks.get('1->2')!.port}`);
-    expect(net.routesFor(1)).toBe(`${net.clientPort(2)}=${net.dataLinks.get('1->2')!.port},${net.clientPort(3)}=${net.dataLinks.get('1->3')!.port}`);
+    const d12 = net.dataLinks.get('1->2')!.port;
+    const d13 = net.dataLinks.get('1->3')!.port;
+    expect(net.routesFor(1)).toBe(
+      `${net.clientPort(2)}=${d12},10002=${d12},20002=${net.controllerLinks.get('1->2')!.port},${net.clientPort(3)}=${d13},10003=${d13},20003=${net.controllerLinks.get('1->3')!.port}`,
+    );
 
     net.partition([[1], [2, 3]]);
     const cut = net.all().filter((l) => l.describe() !== 'ok').map((l) => l.name).sort();

@@ -65,6 +65,16 @@ describe('schedule', () => {
     }
   });
 
+  it('node faults on several nodes target the partition leader, the active controller and plain nodes', () => {
+    const r = prng(5);
+    const targets = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const s = makeStep(r, 'kill', 3);
+      if (s.nemesis === 'kill') targets.add(typeof s.target === 'number' ? 'node' : s.target);
+    }
+    expect([...targets].sort()).toEqual(['controller', 'leader', 'node']);
+  });
+
   it('several nodes get majority/minority, bridge and leader partitions over enough draws', () => {
     const r = prng(11);
     const kinds = new Set<string>();
@@ -72,6 +82,6 @@ describe('schedule', () => {
       const s = makeStep(r, 'partition', 5);
       if (s.nemesis === 'partition') kinds.add(s.variant.kind);
     }
-    expect([...kinds].sort()).toEqual(['bridge', 'clients', 'halves', 'isolate', 'leader-from-quorum', 'one-way']);
+    expect([...kinds].sort()).toEqual(['bridge', 'clients', 'halves', 'isolate', 'isolate-controller', 'leader-from-quorum', 'one-way']);
   });
 });
