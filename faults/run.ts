@@ -19,6 +19,7 @@
  *   --results DIR           where results go (default faults/results); docs/faults.md is regenerated only
  *                           from faults/results
  *   --no-docs               do not regenerate docs/faults.md
+ *   --docs-only             only regenerate docs/faults.md from faults/results/*.json, run nothing
  *   --keep                  keep the nodes' data directories and logs
  *   --pacing MS             pause between a producer's sends (default 20)
  *   --segment-bytes N       the test topic's segment.bytes (default 32768: segments roll during faults)
@@ -49,6 +50,7 @@ interface Options {
   pacing: number;
   segmentBytes: number;
   name: string | null;
+  docsOnly: boolean;
 }
 
 const DEFAULT_RESULTS = join(REPO_ROOT, 'faults', 'results');
@@ -60,7 +62,7 @@ const PROFILES: Record<string, Partial<Options>> = {
 };
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: Math.floor(Math.random() * 2 ** 31), time: 60, nodes: 1, nemeses: ['kill', 'pause', 'partition'], partitions: 3, brokerProps: {}, profile: null, results: DEFAULT_RESULTS, docs: true, keep: false, pacing: 20, segmentBytes: 32768, name: null };
+  const o: Options = { seed: Math.floor(Math.random() * 2 ** 31), time: 60, nodes: 1, nemeses: ['kill', 'pause', 'partition'], partitions: 3, brokerProps: {}, profile: null, results: DEFAULT_RESULTS, docs: true, keep: false, pacing: 20, segmentBytes: 32768, name: null, docsOnly: false };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -98,6 +100,7 @@ function parseArgs(argv: string[]): Options {
       case '--profile': o.profile = next(); break;
       case '--results': o.results = resolve(next()); break;
       case '--no-docs': o.docs = false; break;
+      case '--docs-only': o.docsOnly = true; break;
       case '--keep': o.keep = true; break;
       case '--name': o.name = next(); break;
       default: throw new Error(`unknown option ${a}`);
@@ -151,7 +154,14 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
+  if (o.docsOnly) {
+    writeFileSync(join(REPO_ROOT, 'docs', 'faults.md'), renderDocs(loadResults(DEFAULT_RESULTS)));
+    process.stdout.write('docs/faults.md regenerated from faults/results\n');
+    return 0;
+  }
   const t0 = Date.now();
+  // the code under test is the one checked out now, whatever happens to the work tree during the run
+  const commit = gitCommit();
   const log = (m: string): void => {
     process.stdout.write(`[faults +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
   };
@@ -238,7 +248,7 @@ async function main(): Promise<number> {
     nodes: o.nodes,
     nemeses: o.nemeses,
     profile: o.profile,
-    commit: gitCommit(),
+    commit,
     brokerProps: o.brokerProps,
     replicationFactor: cluster.replicationFactor,
     minInsyncReplicas: cluster.minInsyncReplicas,
