@@ -206,12 +206,39 @@ describe('pre-vote (KIP-996)', () => {
     const c = core({ state: { leaderId: 2, leaderEpoch: 7, votedId: -1 } });
     c.drain();
     for (let round = 0; round < 5; round++) {
+      // Follower of 2 until its fetch timeout, then Prospective; a failed pre-vote sends it back to 2 (KIP-996).
+      expect(c.stateName).toBe('Follower');
       const pres = sent(c.tick(c.nextWakeupMs())).filter((m) => m.body.kind === 'VoteRequest');
       expect(c.stateName).toBe('Prospective');
       for (const p of pres) answer(c, c.nextWakeupMs() - 1, p, false);
       expect(c.epoch).toBe(7);
       expect(c.quorumState.leaderEpoch).toBe(7);
+      c.tick(c.nextWakeupMs());
+      expect(c.stateName).toBe('Follower');
+      expect(c.leaderId).toBe(2);
     }
+  });
+
+  it('a node that left a dead leader on a fetch timeout is not sent back to it by hearsay, only by the leader itself', () => {
+    const c = core({ state: { leaderId: 2, leaderEpoch: 7, votedId: -1 } });
+    c.drain();
+    const pres = sent(c.tick(c.nextWakeupMs())).filter((m) => m.body.kind === 'VoteRequest');
+    expect(c.stateName).toBe('Prospective');
+    const to3 = pres.find((m) => m.destination === 3)!;
+    // Node 3 still names 2 as the leader of epoch 7 (it never heard otherwise) and says yes: that is no reason
+    // to follow 2 again; the yes makes a Candidate of epoch 8.
+    c.handle(c.nextWakeupMs() - 1, { source: 3, destination: 1, correlationId: to3.correlationId, body: { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: 2, leaderEpoch: 7, voteGranted: true } });
+    expect(c.stateName).toBe('Candidate');
+    expect(c.epoch).toBe(8);
+
+    const d = core({ state: { leaderId: 2, leaderEpoch: 7, votedId: -1 } });
+    d.drain();
+    const dpres = sent(d.tick(d.nextWakeupMs())).filter((m) => m.body.kind === 'VoteRequest');
+    const to2 = dpres.find((m) => m.destination === 2)!;
+    // Node 2 itself answers, as the leader of epoch 7: it is alive, follow it.
+    d.handle(d.nextWakeupMs() - 1, { source: 2, destination: 1, correlationId: to2.correlationId, body: { kind: 'VoteResponse', errorCode: 0, partitionErrorCode: 0, leaderId: 2, leaderEpoch: 7, voteGranted: false } });
+    expect(d.stateName).toBe('Follower');
+    expect(d.leaderId).toBe(2);
   });
 
   it('a yes to a pre-vote is not a vote: a Candidate counts only answers to its own vote requests', () => {

@@ -111,7 +111,7 @@ function firstCatchingSeed(factory: CoreFactory, voters: number, seeds: number[]
 describe('the simulation catches broken cores', () => {
   const cases: { name: string; factory: CoreFactory; voters: number; known: number; search: number; expect: RegExp }[] = [
     { name: 'votes without the log up-to-date check', factory: (c, p, l, n, r) => new NoLogUpToDateCheck(c, p, l, n, r), voters: 3, known: 1, search: 50, expect: /lacks committed offset|applies .* where .* was committed/ },
-    { name: 'commits without a record of the current epoch', factory: (c, p, l, n, r) => new NoCurrentEpochCommitRule(c, p, l, n, r), voters: 5, known: 924, search: 1000, expect: /lacks committed offset|applies .* where .* was committed/ },
+    { name: 'commits without a record of the current epoch', factory: (c, p, l, n, r) => new NoCurrentEpochCommitRule(c, p, l, n, r), voters: 5, known: 2910, search: 1000, expect: /lacks committed offset|applies .* where .* was committed/ },
     { name: 'answers votes it never persisted', factory: (c, p, l, n, r) => new VoteNotPersisted(c, p, l, n, r), voters: 3, known: 62, search: 700, expect: /two leaders in epoch|changed its vote/ },
   ];
   for (const c of cases) {

@@ -23,7 +23,10 @@
  *   Unattached,   election timeout (random in [T, 2T))               Prospective(E): pre-votes for E+1
  *    Voted
  *   Prospective   pre-vote yes from a majority                       Candidate(E+1), votes for itself
- *   Prospective   election timeout                                   Prospective(E), a new round
+ *   Prospective   election timeout, it had left leader L on a fetch      Follower(E, L)  (KIP-996)
+ *                 timeout
+ *   Prospective   election timeout, no leader                        Prospective(E), a new round
+ *   Prospective   hearsay naming the leader L it left                (stays: only L itself sends it back)
  *   Prospective   Vote(E) granted (no vote nor leader known in E)    Voted(E, C)
  *   Candidate     votes from a majority                              Leader(E)
  *   Candidate     majority rejected, or election timeout             (backoff) -> Prospective(E)
@@ -141,6 +144,8 @@ type State =
       readonly name: 'Prospective';
       readonly epoch: number;
       readonly retries: number;
+      /** The leader of this epoch it followed until its fetch timeout (-1: none); it goes back to it if the pre-vote fails. */
+      readonly retainedLeader: number;
       readonly granted: Set<number>;
       readonly rejected: Set<number>;
       readonly outstanding: Map<number, Outstanding>;
@@ -303,8 +308,11 @@ export class RaftCore {
         if (now >= s.electionDeadline) this.toProspective();
         break;
       case 'Prospective':
-        if (now >= s.electionDeadline) this.toProspective();
-        else this.resendVotes(s);
+        if (now >= s.electionDeadline) {
+          // The pre-vote failed: back to the leader it had, if any (KIP-996), else another round.
+          if (s.retainedLeader >= 0) this.setFollowerState(s.epoch, s.retainedLeader);
+          else this.toProspective();
+        } else this.resendVotes(s);
         break;
       case 'Candidate':
         if (s.backoffUntil !== null) {
@@ -489,15 +497,22 @@ export class RaftCore {
     return n === 'Leader' || n === 'Follower' || n === 'Resigned';
   }
 
-  /** Learns an epoch and maybe its leader from any message (KafkaRaftClient.maybeTransition). */
-  private maybeTransition(leaderId: number, epoch: number): void {
+  /**
+   * Learns an epoch and maybe its leader from any message (KafkaRaftClient.maybeTransition). A Prospective
+   * node that left its leader on a fetch timeout does not go back to it on hearsay (another voter naming
+   * it): only a message from that leader itself, or losing the pre-vote, sends it back (KIP-996). Otherwise
+   * a dead leader named by the others would hold every node in Follower/Prospective forever.
+   */
+  private maybeTransition(leaderId: number, epoch: number, from: number): void {
     if (epoch > this.state.epoch) {
       // A leader naming this node for a newer epoch cannot exist unless our state was lost: take the epoch only.
       if (leaderId >= 0 && leaderId !== this.config.nodeId) this.toFollower(epoch, leaderId);
       else this.toUnattached(epoch);
     } else if (epoch === this.state.epoch && leaderId >= 0 && leaderId !== this.config.nodeId && !this.hasLeader()) {
       const gone = this.resignedLeader !== null && this.resignedLeader.leaderId === leaderId && this.resignedLeader.epoch === epoch;
-      if (!gone) this.toFollower(epoch, leaderId);
+      const s = this.state;
+      const leftOnTimeout = s.name === 'Prospective' && s.retainedLeader === leaderId && from !== leaderId;
+      if (!gone && !leftOnTimeout) this.toFollower(epoch, leaderId);
     }
   }
 
@@ -567,11 +582,14 @@ export class RaftCore {
     const prev = this.state;
     if (this.isSingleVoter()) return this.toCandidate();
     const retries = prev.name === 'Candidate' || prev.name === 'Prospective' ? prev.retries : 0;
+    const leftBehind = prev.name === 'Follower' ? prev.leaderId : -1;
+    const resigned = this.resignedLeader !== null && this.resignedLeader.leaderId === leftBehind && this.resignedLeader.epoch === prev.epoch;
     this.leave();
     const s: State = {
       name: 'Prospective',
       epoch: prev.epoch,
       retries,
+      retainedLeader: resigned ? -1 : leftBehind,
       granted: new Set([this.config.nodeId]),
       rejected: new Set(),
       outstanding: new Map(),
@@ -735,7 +753,7 @@ export class RaftCore {
   private onVoteResponse(m: RaftMessage<VoteResponse>): void {
     const r = m.body;
     if (r.errorCode !== RaftError.NONE) return this.retryLater(m.source);
-    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    this.maybeTransition(r.leaderId, r.leaderEpoch, m.source);
     const s = this.state;
     if (s.name !== 'Candidate' && s.name !== 'Prospective') return;
     // Only answers to requests of this very state count: a pre-vote's yes is no vote, and a vote from an
@@ -790,14 +808,14 @@ export class RaftCore {
     if (!this.validClusterId(r.clusterId)) return reply(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE);
     const err = this.validateVoterOnlyRequest(r.leaderId, r.leaderEpoch);
     if (err !== RaftError.NONE) return reply(RaftError.NONE, err);
-    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    this.maybeTransition(r.leaderId, r.leaderEpoch, m.source);
     reply(RaftError.NONE, RaftError.NONE);
   }
 
   private onBeginQuorumEpochResponse(m: RaftMessage<BeginQuorumEpochResponse>): void {
     const r = m.body;
     if (r.errorCode !== RaftError.NONE) return this.retryLater(m.source);
-    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    this.maybeTransition(r.leaderId, r.leaderEpoch, m.source);
     const s = this.state;
     if (s.name !== 'Leader' || r.leaderEpoch !== s.epoch) return;
     if (r.partitionErrorCode !== RaftError.NONE) return this.retryLater(m.source);
@@ -829,7 +847,7 @@ export class RaftCore {
     if (!this.validClusterId(r.clusterId)) return reply(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE);
     const err = this.validateVoterOnlyRequest(r.leaderId, r.leaderEpoch);
     if (err !== RaftError.NONE) return reply(RaftError.NONE, err);
-    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    this.maybeTransition(r.leaderId, r.leaderEpoch, m.source);
     if (r.leaderEpoch === this.state.epoch) this.resignedLeader = { leaderId: r.leaderId, epoch: r.leaderEpoch };
     const s = this.state;
     if (s.name === 'Follower' && s.epoch === r.leaderEpoch && s.leaderId === r.leaderId) {
@@ -847,7 +865,7 @@ export class RaftCore {
   private onEndQuorumEpochResponse(m: RaftMessage<EndQuorumEpochResponse>): void {
     const r = m.body;
     if (r.errorCode !== RaftError.NONE) return this.retryLater(m.source);
-    this.maybeTransition(r.leaderId, r.leaderEpoch);
+    this.maybeTransition(r.leaderId, r.leaderEpoch, m.source);
     const s = this.state;
     if (s.name !== 'Resigned' || r.leaderEpoch !== s.epoch) return;
     s.endAcked.add(m.source);
@@ -989,7 +1007,7 @@ export class RaftCore {
 
   private onFetchResponse(m: RaftMessage<FetchResponse>): void {
     const r = m.body;
-    if (r.errorCode === RaftError.NONE) this.maybeTransition(r.currentLeader.leaderId, r.currentLeader.leaderEpoch);
+    if (r.errorCode === RaftError.NONE) this.maybeTransition(r.currentLeader.leaderId, r.currentLeader.leaderEpoch, m.source);
     const s = this.state;
     if (s.name !== 'Follower' || s.inflight === null || s.inflight.correlationId !== m.correlationId || m.source !== s.leaderId) return;
     s.inflight = null;
