@@ -1,0 +1,287 @@
+/**
+ * RaftNodes over real sockets and real disks (src/controller/raft/raft-node.ts with raft-store.ts,
+ * raft-transport.ts and raft-handlers.ts): three voters in one process, each behind its own CONTROLLER
+ * listener on port 0 and its own temp dir. Elections, commits in the same order everywhere, a leader that
+ * goes away, a node that comes back (catching up, and truncating a divergent uncommitted suffix), a single
+ * voter, Kafka's errors over the wire, a corrupt log refusing to open. Nothing sleeps to synchronise: the
+ * tests wait for listener events or poll state with a deadline. The random seed is printed on failure.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NoOpRecord } from '../../protocol/metadata/no-op-record.js';
+import { decodeMetadataRecord, encodeMetadataRecord } from '../../protocol/metadata/serde.js';
+import { TopicRecord } from '../../protocol/metadata/topic-record.js';
+import { BeginQuorumEpoch } from '../../protocol/messages/begin-quorum-epoch.js';
+import { DescribeQuorum } from '../../protocol/messages/describe-quorum.js';
+import { Fetch } from '../../protocol/messages/fetch.js';
+import { Vote } from '../../protocol/messages/vote.js';
+import { isControl, splitBatches } from '../../protocol/records/batch.js';
+import { BrokerConnection } from '../../src/client/connection.js';
+import { quorumConfig, type QuorumConfig, type VoterAddress } from '../../src/controller/raft/config.js';
+import { ControllerDispatcher, raftHandlers } from '../../src/controller/raft/raft-handlers.js';
+import { NotControllerError, RaftNode, type CommittedRecord } from '../../src/controller/raft/raft-node.js';
+import { METADATA_LOG_DIR_NAME, RaftStore, RaftStoreCorruptError } from '../../src/controller/raft/raft-store.js';
+import { SeededRandom } from '../../src/controller/raft/random.js';
+import * as wire from '../../src/controller/raft/wire.js';
+import type { Connection, FrameHandler } from '../../src/server/connection.js';
+import { Server } from '../../src/server/server.js';
+import { systemClock } from '../../src/util/clock.js';
+
+const CLUSTER_ID = 'raft-node-test-cluster';
+const SEED = Number(process.env['SAMSA_RAFT_NODE_SEED'] ?? Date.now() % 100000);
+const logger = pino({ level: process.env['SAMSA_TEST_LOG'] ?? 'silent' });
+/** Short timeouts so that elections take a fraction of a second, but not so short that a busy machine flaps. */
+const TIMEOUTS: Partial<QuorumConfig> = { electionTimeoutMs: 300, fetchTimeoutMs: 800, requestTimeoutMs: 600, electionBackoffMaxMs: 300, appendLingerMs: 5, fetchMaxWaitMs: 200 };
+const DEADLINE_MS = 15_000;
+
+const noop = (): Buffer => encodeMetadataRecord(NoOpRecord, {}, 0);
+const topic = (name: string): Buffer => encodeMetadataRecord(TopicRecord, { name, topicId: '6f1a1e5c-0d3e-4a8e-9f7a-2f1b0c3d4e5f' }, 0);
+
+async function waitFor<T>(what: string, probe: () => T | null | undefined | false, deadlineMs = DEADLINE_MS): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const v = probe();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what} (seed ${SEED}: replay with SAMSA_RAFT_NODE_SEED=${SEED})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A listener whose handler is attached later (the node needs every voter's port before it opens). */
+class Slot implements FrameHandler {
+  target: FrameHandler | null = null;
+  async handle(frame: Buffer, conn: Connection): Promise<Buffer[] | null> {
+    if (this.target === null) {
+      conn.close('node not running', 'debug');
+      return null;
+    }
+    return this.target.handle(frame, conn);
+  }
+}
+
+interface Member {
+  readonly id: number;
+  readonly dir: string;
+  readonly slot: Slot;
+  readonly server: Server;
+  port: number;
+  node: RaftNode | null;
+  /** Every record delivered to onCommit in this incarnation, and every truncation seen. */
+  committed: CommittedRecord[];
+  truncations: number[];
+  incarnation: number;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+/** Leaders seen per epoch over the whole test: never two in one epoch. */
+class LeaderLog {
+  readonly byEpoch = new Map<number, Set<number>>();
+  note(id: number, epoch: number): void {
+    const s = this.byEpoch.get(epoch) ?? new Set();
+    s.add(id);
+    this.byEpoch.set(epoch, s);
+  }
+  check(): void {
+    for (const [epoch, ids] of this.byEpoch) if (ids.size > 1) throw new Error(`two leaders in epoch ${epoch}: ${[...ids].join(', ')} (seed ${SEED})`);
+  }
+}
+
+async function cluster(ids: readonly number[]) {
+  const root = await mkdtemp(join(tmpdir(), 'samsa-raft-node-'));
+  cleanups.push(() => rm(root, { recursive: true, force: true }));
+  const members: Member[] = [];
+  for (const id of ids) {
+    const slot = new Slot();
+    const server = new Server(slot, 100 * 1024 * 1024, logger);
+    const port = await server.listen('127.0.0.1', 0, 'CONTROLLER');
+    cleanups.push(() => server.close());
+    members.push({ id, dir: join(root, `node-${id}`, METADATA_LOG_DIR_NAME), slot, server, port, node: null, committed: [], truncations: [], incarnation: 0 });
+  }
+  const voters: VoterAddress[] = members.map((m) => ({ id: m.id, host: '127.0.0.1', port: m.port }));
+  const leaders = new LeaderLog();
+
+  const start = async (m: Member): Promise<RaftNode> => {
+    m.incarnation++;
+    const node = await RaftNode.open({
+      config: quorumConfig({ nodeId: m.id, clusterId: CLUSTER_ID, voters: ids, ...TIMEOUTS }),
+      voters,
+      dir: m.dir,
+      clock: systemClock,
+      random: new SeededRandom(SEED * 31 + m.id * 7 + m.incarnation),
+      logger,
+    });
+    m.committed = [];
+    m.truncations = [];
+    node.onCommit((records) => m.committed.push(...records));
+    node.onTruncate((offset) => m.truncations.push(offset));
+    node.onLeaderChange((l) => l.isLocal && leaders.note(m.id, l.epoch));
+    m.node = node;
+    m.slot.target = new ControllerDispatcher(raftHandlers(node), logger);
+    cleanups.push(() => node.close());
+    return node;
+  };
+  const stop = async (m: Member): Promise<void> => {
+    m.slot.target = null;
+    const n = m.node;
+    m.node = null;
+    await n?.close();
+  };
+  for (const m of members) await start(m);
+
+  /** Exactly one leader that every running node follows, in the same epoch. */
+  const stableLeader = (): Member | null => {
+    const running = members.filter((m) => m.node !== null);
+    const ls = running.filter((m) => m.node!.isLeader);
+    if (ls.length !== 1) return null;
+    const l = ls[0]!;
+    const epoch = l.node!.leader.epoch;
+    return running.every((m) => m.node!.leader.leaderId === l.id && m.node!.leader.epoch === epoch) ? l : null;
+  };
+  return { members, voters, leaders, start, stop, stableLeader, member: (id: number) => members.find((m) => m.id === id)! };
+}
+
+const view = (rs: readonly CommittedRecord[]): string[] => rs.map((r) => `${r.offset}@e${r.epoch}:${r.control ?? 'd'}:${r.value.toString('hex')}:${r.lastInBatch ? '|' : ''}`);
+
+describe(`RaftNode over real sockets (seed ${SEED})`, () => {
+  it('three voters elect exactly one leader; proposals commit on all three in the same order, one batch each', async () => {
+    const c = await cluster([1, 2, 3]);
+    const leader = await waitFor('a leader followed by all', c.stableLeader);
+    const follower = c.members.find((m) => m !== leader)!;
+    const refused = await follower.node!.propose([noop()]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(NotControllerError);
+    expect(refused).toMatchObject({ leaderId: leader.id, epoch: leader.node!.leader.epoch });
+
+    const results = await Promise.all([leader.node!.propose([topic('a'), noop()]), leader.node!.propose([topic('b')]), leader.node!.propose([noop(), noop(), topic('c')])]);
+    expect(results.map((r) => r.lastOffset)).toEqual([...results.map((r) => r.lastOffset)].sort((a, b) => a - b));
+    const last = results[2]!.lastOffset;
+    await waitFor('every node committed the three batches', () => c.members.every((m) => m.committed.length > last));
+    const expected = view(leader.committed.slice(0, last + 1));
+    for (const m of c.members) expect(view(m.committed.slice(0, last + 1))).toEqual(expected);
+    // The batches as proposed: two records, one, three (lastInBatch marks each batch's end).
+    const data = leader.committed.filter((r) => r.control === null);
+    expect(data.map((r) => decodeMetadataRecord(r.value).type)).toEqual([2, 20, 2, 20, 20, 2]);
+    expect(data.map((r) => r.lastInBatch)).toEqual([false, true, true, false, false, true]);
+    expect(leader.committed[0]!.control).toBe(2);
+    c.leaders.check();
+  }, 60_000);
+
+  it('the leader goes: a new one is elected and commits; the old one comes back and catches up', async () => {
+    const c = await cluster([1, 2, 3]);
+    const first = await waitFor('a leader', c.stableLeader);
+    const before = await first.node!.propose([topic('before')]);
+    await c.stop(first);
+    const second = await waitFor('a new leader among the other two', c.stableLeader);
+    expect(second.id).not.toBe(first.id);
+    expect(second.node!.leader.epoch).toBeGreaterThan(before.epoch);
+    const after = await second.node!.propose([topic('after')]);
+    expect(after.lastOffset).toBeGreaterThan(before.lastOffset);
+    await c.start(first);
+    // Restarted, it replays its log from 0 as the high watermark it learns passes it.
+    await waitFor('the old leader caught up', () => first.committed.length > after.lastOffset);
+    expect(view(first.committed.slice(0, after.lastOffset + 1))).toEqual(view(second.committed.slice(0, after.lastOffset + 1)));
+    c.leaders.check();
+  }, 60_000);
+
+  it('a node that kept an uncommitted batch of a lost epoch truncates it when it comes back', async () => {
+    const c = await cluster([1, 2, 3]);
+    const old = await waitFor('a leader', c.stableLeader);
+    const committed = await old.node!.propose([topic('kept')]);
+    await waitFor('everyone has it', () => c.members.every((m) => m.committed.length > committed.lastOffset));
+    const others = c.members.filter((m) => m !== old);
+    for (const m of others) await c.stop(m);
+    // Alone, the leader appends but cannot commit; the batch is on its disk only.
+    const lost = old.node!.propose([topic('lost'), noop()]).catch((e: unknown) => e);
+    const lostOffset = committed.lastOffset + 1;
+    await waitFor('the lone leader appended the batch', () => old.node!.logEndOffset >= lostOffset + 2);
+    await c.stop(old);
+    expect(await lost).toBeInstanceOf(NotControllerError);
+    for (const m of others) await c.start(m);
+    const next = await waitFor('a leader of the two', c.stableLeader);
+    const replaced = await next.node!.propose([topic('replaces')]);
+    await c.start(old);
+    await waitFor('the old leader caught up past the new batch', () => old.committed.length > replaced.lastOffset);
+    expect(old.truncations).toEqual([lostOffset]);
+    expect(view(old.committed.slice(0, replaced.lastOffset + 1))).toEqual(view(next.committed.slice(0, replaced.lastOffset + 1)));
+    expect(old.committed.some((r) => r.control === null && decodeMetadataRecord(r.value).data['name' as never] === 'lost')).toBe(false);
+    c.leaders.check();
+  }, 60_000);
+
+  it('a single voter commits alone, and replays its log from 0 after a restart', async () => {
+    const c = await cluster([1]);
+    const m = c.member(1);
+    await waitFor('the single voter leads', () => m.node!.isLeader);
+    const r = await m.node!.propose([topic('solo'), noop()]);
+    await waitFor('committed', () => m.committed.length > r.lastOffset);
+    const before = view(m.committed);
+    await c.stop(m);
+    await c.start(m);
+    await waitFor('replayed after restart', () => m.committed.length > r.lastOffset);
+    expect(view(m.committed.slice(0, r.lastOffset + 1))).toEqual(before.slice(0, r.lastOffset + 1));
+    expect(m.node!.leader.epoch).toBe(2);
+  }, 60_000);
+
+  it("over the wire: a non-voter's Vote gets INCONSISTENT_VOTER_SET, another cluster's INCONSISTENT_CLUSTER_ID; DescribeQuorum and an observer's Fetch read the real log", async () => {
+    const c = await cluster([1, 2, 3]);
+    const leader = await waitFor('a leader', c.stableLeader);
+    const done = await leader.node!.propose([topic('x')]);
+    await waitFor('replicated', () => c.members.every((m) => m.committed.length > done.lastOffset));
+    const conn = await BrokerConnection.open('127.0.0.1', leader.port, { clientId: 'raft-client-9', timeoutMs: 5000 });
+    cleanups.push(async () => conn.close());
+    const epoch = leader.node!.leader.epoch;
+    const vote = (clusterId: string, candidateId: number) =>
+      conn.send(Vote, 2, wire.voteRequestToWire({ kind: 'VoteRequest', clusterId, candidateEpoch: epoch + 1, candidateId, lastOffsetEpoch: epoch, lastOffset: 1000, preVote: false }, leader.id));
+    const nonVoter = await vote(CLUSTER_ID, 9);
+    expect(nonVoter.errorCode).toBe(0);
+    expect(nonVoter.topics[0]!.partitions[0]).toMatchObject({ errorCode: 94, voteGranted: false, leaderId: leader.id, leaderEpoch: epoch });
+    const otherCluster = await vote('another-cluster', 2);
+    expect(otherCluster.errorCode).toBe(104);
+    const begin = await conn.send(BeginQuorumEpoch, 1, wire.beginQuorumEpochRequestToWire({ kind: 'BeginQuorumEpochRequest', clusterId: CLUSTER_ID, leaderId: 9, leaderEpoch: epoch }, leader.id));
+    expect(begin.topics[0]!.partitions[0]!.errorCode).toBe(94);
+    // Nothing of that changed the quorum.
+    expect(c.stableLeader()).toBe(leader);
+    expect(leader.node!.leader.epoch).toBe(epoch);
+
+    const q = await conn.send(DescribeQuorum, 2, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+    const p = q.topics[0]!.partitions[0]!;
+    expect(p).toMatchObject({ errorCode: 0, leaderId: leader.id, leaderEpoch: epoch });
+    expect(p.highWatermark).toBeGreaterThan(BigInt(done.lastOffset));
+    expect(p.currentVoters.map((v) => v.replicaId)).toEqual([1, 2, 3]);
+    const follower = c.members.find((m) => m !== leader)!;
+    const fq = await (await BrokerConnection.open('127.0.0.1', follower.port, { clientId: 't', timeoutMs: 5000 }).then((x) => (cleanups.push(async () => x.close()), x))).send(DescribeQuorum, 2, {
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }],
+    });
+    expect(fq.topics[0]!.partitions[0]!.errorCode).toBe(6);
+
+    // An observer (replica id 9) fetches from 0 at v17: real record batches, one per proposal.
+    const f = await conn.send(Fetch, 17, wire.fetchRequestToWire({ kind: 'FetchRequest', clusterId: CLUSTER_ID, replicaId: 9, maxWaitMs: 0, currentLeaderEpoch: epoch, fetchOffset: 0, lastFetchedEpoch: 0 }, 17));
+    const records = f.responses[0]!.partitions[0]!.records!;
+    const split = splitBatches(records);
+    if (!split.ok) throw new Error(split.message);
+    expect(split.batches[0]!.header.baseOffset).toBe(0);
+    expect(isControl(split.batches[0]!.header.attributes)).toBe(true);
+    const back = wire.decodeRaftRecords(records).records;
+    expect(back.length).toBeGreaterThan(done.lastOffset);
+    expect(back[done.lastOffset]!.value.kind).toBe('data');
+    expect(p.observers).toEqual([]);
+  }, 60_000);
+
+  it('a node whose metadata log holds a record that does not decode refuses to open', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'samsa-raft-node-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const dir = join(root, METADATA_LOG_DIR_NAME);
+    const { store } = await RaftStore.open({ dir, voters: [1], clock: systemClock, logger, checkValue: () => undefined });
+    await store.append(0, [{ epoch: 1, value: { kind: 'data', data: Buffer.from('garbage') } }]);
+    await store.flush();
+    await store.close();
+    await expect(
+      RaftNode.open({ config: quorumConfig({ nodeId: 1, clusterId: CLUSTER_ID, voters: [1] }), voters: [], dir, clock: systemClock, random: new SeededRandom(SEED), logger }),
+    ).rejects.toThrow(RaftStoreCorruptError);
+  });
+});
