@@ -6,6 +6,11 @@ const topicLink = (name) => h('a', { href: `#/topics/${enc(name)}` }, name);
 
 // ------------------------------------------------------------------------------------------- brokers
 
+function ago(now, t) {
+  if (t < 0 || now < 0) return '–';
+  return t >= now ? 'now' : `${num(now - t)} ms ago`;
+}
+
 export async function brokers() {
   const c = await api('cluster');
   const nodes = [
@@ -33,7 +38,9 @@ export async function brokers() {
     nodes.push(h('p', { 'data-testid': 'quorum' }, c.leader === false ? 'KRaft: this node is not the quorum leader, or the quorum view is not available here.' : 'KRaft quorum: no view available.'));
   } else {
     const q = c.quorum;
-    const leaderEnd = q.currentVoters.find((v) => v.replicaId === q.leaderId)?.logEndOffset ?? q.highWatermark;
+    const leaderRow = q.currentVoters.find((v) => v.replicaId === q.leaderId);
+    const leaderEnd = leaderRow?.logEndOffset ?? q.highWatermark;
+    const leaderNow = leaderRow?.lastCaughtUpTimestamp ?? -1;
     nodes.push(
       h('div', { class: 'cards', 'data-testid': 'quorum' }, card('Leader', q.leaderId), card('Epoch', q.leaderEpoch), card('High watermark', num(q.highWatermark))),
       table(
@@ -41,9 +48,10 @@ export async function brokers() {
           ['Replica', (v) => v.replicaId],
           ['Role', (v) => (v.replicaId === q.leaderId ? 'leader' : v.observer ? 'observer' : 'voter')],
           ['Log end offset', (v) => num(v.logEndOffset), { num: true }],
-          ['Lag', (v) => (v.logEndOffset < 0 ? '–' : num(Math.max(0, leaderEnd - v.logEndOffset))), { num: true }],
-          ['Last fetch', (v) => time(v.lastFetchTimestamp)],
-          ['Last caught up', (v) => time(v.lastCaughtUpTimestamp)],
+          ['Lag', (v) => h('span', { 'data-testid': `voter-lag-${v.replicaId}` }, v.logEndOffset < 0 ? '–' : num(Math.max(0, leaderEnd - v.logEndOffset))), { num: true }],
+          // Relative to the leader's clock (its own row's caught-up time is its "now"), whatever clock the quorum runs on.
+          ['Last fetch', (v) => ago(leaderNow, v.lastFetchTimestamp)],
+          ['Last caught up', (v) => ago(leaderNow, v.lastCaughtUpTimestamp)],
         ],
         [...q.currentVoters, ...q.observers.map((o) => ({ ...o, observer: true }))],
       ),
@@ -108,7 +116,7 @@ export async function topic(name) {
           ['Leader', (p) => p.leader, { num: true }],
           ['Epoch', (p) => p.leaderEpoch, { num: true }],
           ['Replicas', (p) => p.replicas.join(', ')],
-          ['ISR', (p) => h('span', { class: p.underReplicated ? 'bad' : null }, p.isr.join(', '))],
+          ['ISR', (p) => h('span', { class: p.underReplicated ? 'bad' : null, 'data-testid': `isr-${p.partition}` }, p.isr.join(', '))],
           ['Log start', (p) => num(p.logStartOffset), { num: true }],
           ['High watermark', (p) => h('span', { 'data-testid': `hw-${p.partition}` }, num(p.highWatermark)), { num: true }],
           ['Log end', (p) => num(p.logEndOffset), { num: true }],
@@ -240,10 +248,14 @@ function fileView(f) {
   return [h('pre', null, f.hex)];
 }
 
-export async function files(name, partition, fileName) {
+export async function files(name, partition, fileName, params) {
   const list = await api(`topics/${enc(name)}/partitions/${partition}/files`);
   const selected = fileName ?? list.files.find((f) => f.kind === 'log')?.name ?? null;
-  const view = selected ? await api(`topics/${enc(name)}/partitions/${partition}/files/${enc(selected)}`) : null;
+  const q = new URLSearchParams();
+  for (const k of ['position', 'entry']) if (params.get(k)) q.set(k, params.get(k));
+  const view = selected ? await api(`topics/${enc(name)}/partitions/${partition}/files/${enc(selected)}?${q}`) : null;
+  const here = `#/topics/${enc(name)}/${partition}/files/${enc(selected ?? '')}`;
+  const more = view?.nextPosition != null ? h('a', { href: `${here}?position=${view.nextPosition}` }, `next batches from byte ${view.nextPosition} →`) : view?.nextEntry != null ? h('a', { href: `${here}?entry=${view.nextEntry}` }, `next entries from entry ${view.nextEntry} →`) : null;
   return {
     title: `${name}-${partition} files`,
     nodes: [
@@ -258,7 +270,7 @@ export async function files(name, partition, fileName) {
         ],
         list.files,
       ),
-      view ? [h('h2', { class: 'mono' }, view.name), fileView(view)] : null,
+      view ? [h('h2', { class: 'mono' }, view.name), fileView(view), more] : null,
     ],
   };
 }

@@ -66,8 +66,8 @@ function quorum(ctx: ConsoleContext): { mode: 'single node' } | { mode: 'raft'; 
     // A KRaft broker whose quorum view is not exposed (yet): say so rather than claim a single node.
     return ctx.broker.kraft === null ? { mode: 'single node' } : { mode: 'raft', leader: false, quorum: null };
   }
-  const now = Date.now();
-  const q = source.describeQuorum(now);
+  // The broker's clock (src/util/clock.ts), the one its timers and a wired quorum run on.
+  const q = source.describeQuorum(ctx.broker.clock.now());
   return { mode: 'raft', leader: q !== null, quorum: q };
 }
 

@@ -115,7 +115,11 @@ export class ProtocolTrace implements ProtocolTraceSink {
   }
 
   get active(): boolean {
-    return this.now() < this.armedUntil;
+    // Unwatched (the usual case): no clock read at all.
+    if (this.armedUntil === 0) return false;
+    if (this.now() < this.armedUntil) return true;
+    this.armedUntil = 0;
+    return false;
   }
 
   /** Starts (or keeps) recording for the next armMs. */

@@ -11,6 +11,7 @@ import { commitOffsets, EARLIEST, fetchCommitted, LATEST, listOffsets, produce }
 import { diffLines } from '../../src/http/console-registry.js';
 import { ProtocolTrace } from '../../src/http/protocol-trace.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { startTestQuorum } from '../helpers/raft-quorum.js';
 
 let broker: TestBroker;
 let client: KafkaClient;
@@ -85,6 +86,33 @@ describe('cluster and topics', () => {
       expect(p.segmentList[0]).toMatchObject({ baseOffset: 0, active: true, size: broker.broker.getPartition('c-topics', p.partition)!.log.size });
     }
     expect((await api('topics/nope')).status).toBe(404);
+  });
+
+  it('shows the Raft quorum through the broker\'s optional describeQuorum accessor: leader, epoch, voters\' log end offsets', async () => {
+    const quorum = startTestQuorum();
+    quorum.runUntil(10_000);
+    const leader = quorum.leader()!;
+    const lagging = [...quorum.cores.values()].find((c) => c !== leader)!.config.nodeId;
+    quorum.isolated.add(lagging);
+    quorum.propose(3);
+    quorum.runUntil(12_000);
+    const target = broker.broker as unknown as { describeQuorum?: (now: number) => unknown };
+    // The test quorum runs on its own virtual clock.
+    target.describeQuorum = () => leader.describeQuorum(quorum.now());
+    try {
+      type Voter = { replicaId: number; logEndOffset: number };
+      const c = (await api<{ mode: string; leader: boolean; quorum: { leaderId: number; leaderEpoch: number; highWatermark: number; currentVoters: Voter[] } }>('cluster')).body;
+      const d = leader.describeQuorum(quorum.now())!;
+      expect(c.mode).toBe('raft');
+      expect(c.leader).toBe(true);
+      expect(c.quorum).toMatchObject({ leaderId: leader.config.nodeId, leaderEpoch: leader.epoch, highWatermark: d.highWatermark });
+      const ends = new Map(c.quorum.currentVoters.map((v) => [v.replicaId, v.logEndOffset]));
+      // The cut-off voter is behind the leader by the three records proposed meanwhile.
+      expect(ends.get(leader.config.nodeId)! - ends.get(lagging)!).toBe(3);
+    } finally {
+      delete target.describeQuorum;
+    }
+    expect((await api<{ mode: string }>('cluster')).body.mode).toBe('single node');
   });
 
   it('shows a partition\'s files: the listing, batch headers of the .log, index entries, text files', async () => {

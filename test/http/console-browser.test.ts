@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../src/client/client.js';
 import { commitOffsets, fetchCommitted, LATEST, listOffsets, produce } from '../../src/client/operations.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { startTestQuorum } from '../helpers/raft-quorum.js';
 
 function findChromium(): string | null {
   const given = process.env['SAMSA_CHROMIUM'];
@@ -62,6 +63,8 @@ function avroUser(id: number, nome: string): Buffer {
 }
 
 async function open(hash: string, pageName: string): Promise<void> {
+  // A fresh load every time: going to the same URL again would change nothing on the page.
+  await page.goto('about:blank');
   await page.goto(`${base}/${hash}`);
   await page.waitForSelector(`main[data-page="${pageName}"][data-state="ready"], main[data-state="error"]`, { timeout: 15_000 });
   const state = await page.getAttribute('main', 'data-state');
@@ -111,6 +114,28 @@ describe.skipIf(CHROMIUM === null)(`web console in Chromium${CHROMIUM === null ?
     await shot('brokers');
   });
 
+  it('Brokers with a Raft quorum: leader, epoch and each voter\'s lag behind the leader', async () => {
+    const quorum = startTestQuorum();
+    quorum.runUntil(10_000);
+    const leader = quorum.leader()!;
+    const lagging = [...quorum.cores.values()].find((c) => c !== leader)!.config.nodeId;
+    quorum.isolated.add(lagging);
+    quorum.propose(5);
+    quorum.runUntil(12_000);
+    const target = broker.broker as unknown as { describeQuorum?: (now: number) => unknown };
+    // The test quorum runs on its own virtual clock.
+    target.describeQuorum = () => leader.describeQuorum(quorum.now());
+    try {
+      await open('#/', 'brokers');
+      expect(await text('[data-testid="quorum"]')).toContain(`Leader${leader.config.nodeId}`);
+      expect(await text(`[data-testid="voter-lag-${lagging}"]`)).toBe('5');
+      expect(await text(`[data-testid="voter-lag-${leader.config.nodeId}"]`)).toBe('0');
+      await shot('brokers-quorum');
+    } finally {
+      delete target.describeQuorum;
+    }
+  });
+
   it('Topics and Topic detail: partitions with the high watermark ListOffsets answers, segments, configs', async () => {
     await open('#/topics', 'topics');
     expect(await text('main table')).toContain('usuarios');
@@ -121,6 +146,8 @@ describe.skipIf(CHROMIUM === null)(`web console in Chromium${CHROMIUM === null ?
     const latest = await listOffsets(client, t, [0, 1], LATEST);
     expect(await text('[data-testid="hw-0"]')).toBe(String(latest.get(0)));
     expect(await text('[data-testid="hw-1"]')).toBe(String(latest.get(1)));
+    // Replicas and ISR as the Metadata response gives them.
+    for (const p of t.partitions) expect(await text(`[data-testid="isr-${p.partition}"]`)).toBe(p.isr.join(', '));
     const body = await text('main');
     expect(body).toContain('retention.ms');
     expect(body).toContain('DYNAMIC_TOPIC_CONFIG');
