@@ -7,7 +7,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../src/client/client.js';
-import { commitOffsets, EARLIEST, fetchCommitted, LATEST, listOffsets, produce } from '../../src/client/operations.js';
+import { commitOffsets, EARLIEST, fetchCommitted, fetchOnce, LATEST, listOffsets, produce } from '../../src/client/operations.js';
 import { diffLines } from '../../src/http/console-registry.js';
 import { ProtocolTrace } from '../../src/http/protocol-trace.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
@@ -301,6 +301,12 @@ describe('protocol trace', () => {
     expect(JSON.parse(p.response)).toMatchObject({ responses: [{ name: 'c-trace', partitionResponses: [{ index: 0, errorCode: 0, baseOffset: '1' }] }] });
     // The producer's batch starts at 0; the broker assigns 1 (the response's baseOffset).
     expect(p.batches).toEqual([{ topic: 'c-trace', partition: 0, batches: [expect.objectContaining({ records: 2 })] }]);
+    // A fetch's response batches, named by topic even when the version names topics by id (v13+).
+    await fetchOnce(client, t, new Map([[0, 0n]]), { maxWaitMs: 0 });
+    const fetched = (await api<{ entries: Entry[] }>(`trace?after=${p.seq}`)).body.entries.find((e) => e.api === 'Fetch')!;
+    expect(fetched).toBeDefined();
+    expect(fetched.batches).toEqual([{ topic: 'c-trace', partition: 0, batches: [expect.objectContaining({ baseOffset: 0, records: 1 }), expect.objectContaining({ baseOffset: 1, lastOffset: 2, records: 2 })] }]);
+    expect(fetched.response).toMatch(/"records":"<\d+ bytes>"/);
   });
 
   it('keeps at most capacity entries, each cut at maxEntryChars', () => {
