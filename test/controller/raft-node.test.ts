@@ -127,11 +127,11 @@ async function cluster(ids: readonly number[]) {
     cleanups.push(() => node.close());
     return node;
   };
-  const stop = async (m: Member): Promise<void> => {
+  const stop = async (m: Member, options: { resign?: boolean } = {}): Promise<void> => {
     m.slot.target = null;
     const n = m.node;
     m.node = null;
-    await n?.close();
+    await n?.close(options);
   };
   for (const m of members) await start(m);
 
@@ -186,6 +186,19 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     // Restarted, it replays its log from 0 as the high watermark it learns passes it.
     await waitFor('the old leader caught up', () => first.committed.length > after.lastOffset);
     expect(view(first.committed.slice(0, after.lastOffset + 1))).toEqual(view(second.committed.slice(0, after.lastOffset + 1)));
+    c.leaders.check();
+  }, 60_000);
+
+  it('the leader dies without resigning: the followers notice by their fetch timeout and elect a new one', async () => {
+    const c = await cluster([1, 2, 3]);
+    const first = await waitFor('a leader', c.stableLeader);
+    const before = await first.node!.propose([topic('before')]);
+    await waitFor('both followers fetched it', () => c.members.every((m) => m.committed.length > before.lastOffset));
+    await c.stop(first, { resign: false });
+    const second = await waitFor('a new leader after the fetch timeout', c.stableLeader);
+    expect(second.id).not.toBe(first.id);
+    const after = await second.node!.propose([topic('after')]);
+    await waitFor('the other follower has it', () => c.members.every((m) => m === first || m.committed.length > after.lastOffset));
     c.leaders.check();
   }, 60_000);
 

@@ -292,11 +292,15 @@ export class RaftNode {
   // ------------------------------------------------------------------------------------------------
   // Shutdown
 
-  /** Resigns if leader (EndQuorumEpoch to the others), performs what is queued, closes sockets and files. */
-  close(): Promise<void> {
+  /**
+   * Resigns if leader (EndQuorumEpoch to the others, so they elect at once), performs what is queued,
+   * closes sockets and files. `{ resign: false }` leaves without a word, as a crashed node would: the
+   * others notice by their fetch timeout.
+   */
+  close(options: { resign?: boolean } = {}): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.closing = (async () => {
-      if (this.failure === null && this.core.stateName === 'Leader') {
+      if (options.resign !== false && this.failure === null && this.core.stateName === 'Leader') {
         try {
           this.enqueue(this.core.resign(this.o.clock.now()));
         } catch (err) {
