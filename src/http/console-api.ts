@@ -8,9 +8,11 @@
  * subject, 400 for a bad parameter, 409 for an operation the state refuses (resetting a group with members).
  * The one write (POST reset-offsets) must carry `Content-Type: application/json`: a browser sends that
  * cross-origin only after a CORS preflight, which this server never approves, so another web page cannot
- * make a visitor's browser reset offsets.
+ * make a visitor's browser reset offsets; and its Host must be an address (writeAllowedFromHost: DNS
+ * rebinding).
  */
 import { statfs } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isInternalTopic } from '../broker/internal-topics.js';
 import { ConfigSource, resolveTopicConfig, TOPIC_CONFIGS } from '../broker/topic-config.js';
@@ -41,7 +43,20 @@ const CONFIG_SOURCE_NAMES = new Map<number, string>(Object.entries(ConfigSource)
 /** Largest request body the API reads (a reset-offsets request is a few hundred bytes). */
 const MAX_BODY = 64 * 1024;
 
+/**
+ * DNS rebinding: a web page on attacker.example whose name later resolves to 127.0.0.1 is same-origin with
+ * this server in the victim's browser, so the content-type rule above does not stop it. Its requests carry
+ * `Host: attacker.example`, so a write is accepted only for a Host that is an IP address or localhost
+ * (the console's own page, opened at http://127.0.0.1:8080/ or http://localhost:8080/).
+ */
+export function writeAllowedFromHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = (host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '')).toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || isIP(name) !== 0;
+}
+
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  if (!writeAllowedFromHost(req.headers.host)) throw new ApiError(403, `writes are accepted only with a Host that is an IP address or localhost (got ${JSON.stringify(req.headers.host ?? null)}): open the console by address`);
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new ApiError(415, 'send the body as Content-Type: application/json');
   const declared = Number(req.headers['content-length'] ?? 0);

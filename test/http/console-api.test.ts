@@ -8,6 +8,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../src/client/client.js';
 import { commitOffsets, EARLIEST, fetchCommitted, fetchOnce, LATEST, listOffsets, produce } from '../../src/client/operations.js';
+import { request as httpRequest } from 'node:http';
+import { writeAllowedFromHost } from '../../src/http/console-api.js';
 import { diffLines } from '../../src/http/console-registry.js';
 import { ProtocolTrace } from '../../src/http/protocol-trace.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
@@ -253,6 +255,23 @@ describe('consumer groups', () => {
     // Bad requests.
     expect((await post({ to: 'yesterday' })).status).toBe(400);
     expect((await post({ to: 'earliest' }, 'text/plain')).status).toBe(415);
+    // DNS rebinding: a page served under another name that resolves here may not write.
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const r = httpRequest({ host: '127.0.0.1', port: broker.httpPort!, path: '/api/groups/c-group/reset-offsets', method: 'POST', headers: { Host: `attacker.example:${broker.httpPort}`, 'Content-Type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      r.on('error', reject);
+      r.end(JSON.stringify({ to: 'earliest' }));
+    });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('attacker.example');
+    expect(writeAllowedFromHost('localhost:8080')).toBe(true);
+    expect(writeAllowedFromHost('[::1]:8080')).toBe(true);
+    expect(writeAllowedFromHost('10.0.0.5')).toBe(true);
+    expect(writeAllowedFromHost('evil.example')).toBe(false);
+    expect(writeAllowedFromHost(undefined)).toBe(false);
     expect((await post({ to: 'earliest', topics: ['missing'] })).status).toBe(404);
     expect((await api('groups/never-seen')).status).toBe(404);
   });
