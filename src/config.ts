@@ -6,6 +6,7 @@
  * underscores, as Confluent's images do with KAFKA_), then command-line `--override key=value`.
  */
 import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { IGNORED_STATIC_CONFIGS, KEPT_DYNAMIC_CONFIGS, LISTENER_PREFIXED } from './kafka-broker-configs.js';
 import { REGISTRY_PROPERTIES } from './registry/properties.js';
 import { parseQuorumVoters, QuorumConfigError, type VoterAddress } from './controller/raft/config.js';
@@ -417,6 +418,15 @@ function checkListenersAndRoles(
     if (protocol === undefined) throw new ConfigError(`No security protocol defined for listener ${l.name}`);
     if (protocol !== 'PLAINTEXT') throw new ConfigError(`listener ${l.name} uses security protocol ${protocol}: Samsa serves PLAINTEXT only`);
   }
+  // Kafka's listenerListToEndPoints: one port per listener (port 0, any free port, excepted), unless exactly
+  // two share it, one on an IPv4 and the other on an IPv6 address.
+  const byPort = new Map<number, ListenerAddress[]>();
+  for (const l of listeners) if (l.port !== 0) byPort.set(l.port, [...(byPort.get(l.port) ?? []), l]);
+  for (const [port, same] of byPort) {
+    if (same.length < 2) continue;
+    const v4v6 = same.length === 2 && ((isIPv4(same[0]!.host) && isIPv6(same[1]!.host)) || (isIPv6(same[0]!.host) && isIPv4(same[1]!.host)));
+    if (!v4v6) throw new ConfigError(`Each listener must have a different port unless exactly one listener has an IPv4 address and the other IPv6 address, listeners: ${get('listeners')}, port: ${port}`);
+  }
   const controllerListeners = listeners.filter((l) => controllerNames.includes(l.name));
   const client = listeners.filter((l) => !controllerNames.includes(l.name));
   const votersOrBootstrap = voters.length > 0 || bootstrapServers.length > 0;
@@ -541,6 +551,15 @@ export function buildConfig(...sources: Properties[]): BrokerConfig {
   if (processRoles.length === 1 && processRoles[0] === 'controller') {
     // Kafka's rules for it pass above; serving it needs a node without a client listener, not built yet.
     throw new ConfigError('process.roles=controller (a controller-only node) is not supported yet: use process.roles=broker,controller');
+  }
+
+  const ownVoter = voters.find((v) => v.id === nodeId);
+  if (controller !== null && ownVoter !== undefined && controller.port !== 0 && (ownVoter.port !== controller.port || ownVoter.host !== controller.host)) {
+    // Kafka does not check this (the voters' addresses are only dialled), but the other voters would then
+    // knock at a port this node does not listen on: said at start rather than found out by a silent quorum.
+    warnings.push(
+      `controller.quorum.voters gives node ${nodeId} the address ${ownVoter.host}:${ownVoter.port}, but its ${controller.name} listener is ${controller.host}:${controller.port}: the other voters will not reach it there`,
+    );
   }
 
   const heartbeatMs = num('broker.heartbeat.interval.ms');

@@ -240,6 +240,20 @@ describe('cluster (KRaft) properties', () => {
     expect(build({ ...node2, listeners: 'PLAINTEXT://127.0.0.1:9093,QUORUM://127.0.0.1:19092', 'controller.listener.names': 'QUORUM' }).controllerListener).toEqual({ name: 'QUORUM', host: '127.0.0.1', port: 19092 });
   });
 
+  it('two listeners on one port are refused with Kafka\'s message (port 0 and an IPv4/IPv6 pair excepted)', () => {
+    expect(refused({ ...node2, listeners: 'PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19092' })).toBe(
+      'Each listener must have a different port unless exactly one listener has an IPv4 address and the other IPv6 address, listeners: PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19092, port: 19092',
+    );
+    expect(build({ listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0' }).controllerListener?.port).toBe(0);
+    expect(build({ ...node2, listeners: 'PLAINTEXT://127.0.0.1:9093,CONTROLLER://[::1]:9093' }).controllerListener).toEqual({ name: 'CONTROLLER', host: '::1', port: 9093 });
+  });
+
+  it('a voter address that is not the node\'s own controller listener is a start-up warning (the other voters would not reach it)', () => {
+    const c = build({ ...node2, listeners: 'PLAINTEXT://127.0.0.1:9093,CONTROLLER://127.0.0.1:19099' });
+    expect(c.warnings).toEqual(['controller.quorum.voters gives node 2 the address 127.0.0.1:19092, but its CONTROLLER listener is 127.0.0.1:19099: the other voters will not reach it there']);
+    expect(build(node2).warnings).toEqual([]);
+  });
+
   it('a controller has one controller listener name (Samsa\'s limit)', () => {
     expect(refused({ 'controller.listener.names': 'CONTROLLER,QUORUM' })).toBe("controller.listener.names names 2 listeners (CONTROLLER, QUORUM): Samsa's controller serves one");
   });
