@@ -334,9 +334,28 @@ describe('package', () => {
     const json = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     const [pack] = JSON.parse(json) as { files: { path: string; mode: number }[] }[];
     const files = new Map(pack!.files.map((f) => [f.path, f.mode]));
-    for (const f of ['bin/samsa.js', 'dist/samsa.mjs', 'LICENSE', 'README.md', 'package.json']) expect(files.has(f), `${f} in ${[...files.keys()].join(', ')}`).toBe(true);
+    for (const f of ['bin/samsa.js', 'dist/samsa.mjs', 'LICENSE', 'README.md', 'package.json', 'console/index.html', 'console/app.js', 'console/pages.js', 'console/dom.js', 'console/style.css']) expect(files.has(f), `${f} in ${[...files.keys()].join(', ')}`).toBe(true);
     expect(files.get('bin/samsa.js')! & 0o111, 'bin/samsa.js is executable').not.toBe(0);
     expect([...files.keys()].filter((f) => /^(src|storage|protocol|test|bench|conformance)\//.test(f))).toEqual([]);
+  });
+
+  it('the bundle serves the web console from the package\'s console/ directory', async () => {
+    const port = await freePort();
+    const httpPort = await freePort();
+    const r = track(run(process.execPath, [BUNDLE, ...startArgs(port, await tempDir()), '--override', `samsa.http.listeners=http://127.0.0.1:${httpPort}`]));
+    await r.waitFor((l) => l.includes(`console at http://127.0.0.1:${httpPort}/`), 'the console line');
+    try {
+      const page = await fetch(`http://127.0.0.1:${httpPort}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/ui/app.js');
+      for (const f of ['app.js', 'pages.js', 'dom.js', 'style.css']) expect((await fetch(`http://127.0.0.1:${httpPort}/ui/${f}`)).status, f).toBe(200);
+      const topics = await fetch(`http://127.0.0.1:${httpPort}/api/topics`);
+      expect(topics.status).toBe(200);
+      expect(Array.isArray(await topics.json())).toBe(true);
+    } finally {
+      r.proc.kill('SIGTERM');
+      expect(await within(r.exit, 30_000, 'stop')).toBe(0);
+    }
   });
 
   it('package.json: bin, license and Node range agree with the files; tsx is not needed at run time', () => {
