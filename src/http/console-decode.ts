@@ -56,7 +56,7 @@ function asText(buf: Buffer): string | null {
 }
 
 /** avsc and protobufjs values as plain JSON: longs and bigints as strings, bytes as hex. */
-function plain(v: unknown): unknown {
+export function plain(v: unknown): unknown {
   if (v === null || v === undefined) return v ?? null;
   if (typeof v === 'bigint') return v.toString();
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { $bytes: Buffer.from(v).toString('hex') };

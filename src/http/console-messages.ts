@@ -4,6 +4,9 @@
  * decoded (console-decode.ts). Reads go through the partition as a consumer's fetch does, up to the high
  * watermark, so the browser never shows a record consumers cannot see yet.
  *
+ * Records of `__consumer_offsets` are shown as the group coordinator reads them (offset commits and group
+ * metadata, src/group/coordinator-records.ts), for students looking at how committed offsets are stored.
+ *
  * Bounded: at most 500 records per request, and the log is read at most 4 MiB at a time, 16 MiB in all,
  * so a request for a huge partition answers with what fits and the offset to continue from.
  */
@@ -11,7 +14,8 @@ import { readBatchHeader, isControl, LOG_OVERHEAD, compressionOf } from '../../p
 import { codecName } from '../../protocol/records/compression.js';
 import { readRecords } from '../../protocol/records/record.js';
 import { ApiError, intParam, localPartition, type ConsoleContext } from './console-common.js';
-import type { DecodeFormat } from './console-decode.js';
+import { plain, type Decoded, type DecodeFormat } from './console-decode.js';
+import { decodeCoordinatorRecord, OFFSETS_TOPIC } from '../group/coordinator-records.js';
 
 const MAX_LIMIT = 500;
 const READ_BYTES = 4 * 1024 * 1024;
@@ -22,6 +26,23 @@ function formatParam(q: URLSearchParams, name: string): DecodeFormat {
   const v = (q.get(name) ?? 'auto') as DecodeFormat;
   if (!FORMATS.includes(v)) throw new ApiError(400, `${name} must be one of ${FORMATS.join(', ')}, got "${v}"`);
   return v;
+}
+
+/** A `__consumer_offsets` record decoded as the coordinator reads it, or null (then shown as bytes). */
+function coordinatorRecord(key: Buffer | null, value: Buffer | null): { key: Decoded; value: Decoded } | null {
+  if (key === null) return null;
+  try {
+    const rec = decodeCoordinatorRecord(key, value);
+    if (rec === null) return null;
+    const format = 'consumer-offsets';
+    const k = rec.type === 'offset' ? { type: 'OffsetCommitKey', group: rec.group, topic: rec.topic, partition: rec.partition } : { type: 'GroupMetadataKey', group: rec.group };
+    return {
+      key: { format, value: k, size: key.length },
+      value: value === null ? { format: null, value: null, size: 0 } : { format, type: rec.type === 'offset' ? 'OffsetCommitValue' : 'GroupMetadataValue', value: plain(rec.value), size: value.length },
+    };
+  } catch {
+    return null;
+  }
 }
 
 export async function browseMessages(ctx: ConsoleContext, topic: string, index: number, q: URLSearchParams): Promise<unknown> {
@@ -74,8 +95,10 @@ export async function browseMessages(ctx: ConsoleContext, topic: string, index: 
               offset: r.offset,
               timestamp: r.timestamp,
               timestampType: (h.attributes & 0x08) !== 0 ? 'LogAppendTime' : 'CreateTime',
-              key: ctx.decoder.decode(r.key, keyFormat),
-              value: ctx.decoder.decode(r.value, valueFormat),
+              ...((topic === OFFSETS_TOPIC && keyFormat === 'auto' && valueFormat === 'auto' ? coordinatorRecord(r.key, r.value) : null) ?? {
+                key: ctx.decoder.decode(r.key, keyFormat),
+                value: ctx.decoder.decode(r.value, valueFormat),
+              }),
               headers: r.headers.map((x) => ({ key: x.key, value: ctx.decoder.decode(x.value, 'auto') })),
               batch: { baseOffset: h.baseOffset, compression: codecName(compressionOf(h.attributes)), producerId: h.producerId, leaderEpoch: h.partitionLeaderEpoch },
             });

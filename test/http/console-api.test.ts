@@ -274,6 +274,14 @@ describe('consumer groups', () => {
     expect(writeAllowedFromHost(undefined)).toBe(false);
     expect((await post({ to: 'earliest', topics: ['missing'] })).status).toBe(404);
     expect((await api('groups/never-seen')).status).toBe(404);
+    // The commits as stored in __consumer_offsets, decoded as the coordinator reads them.
+    const partition = broker.broker.groupCoordinator.partitionFor('c-group');
+    type Rec = { key: { format: string; value: { type: string; group: string; topic?: string; partition?: number } }; value: { format: string; value: { offset?: string } | null } };
+    const stored = (await api<{ messages: Rec[] }>(`topics/__consumer_offsets/partitions/${partition}/messages?from=end&limit=500`)).body.messages;
+    const commits = stored.filter((m) => m.key.value.type === 'OffsetCommitKey' && m.key.value.group === 'c-group' && m.key.value.partition === 0);
+    expect(commits.length).toBeGreaterThanOrEqual(4);
+    expect(commits.at(-1)!.key.format).toBe('consumer-offsets');
+    expect(commits.at(-1)!.value.value!.offset).toBe('10');
   });
 });
 
