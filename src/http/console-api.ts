@@ -238,7 +238,15 @@ export async function handleConsoleApi(ctx: ConsoleContext, req: IncomingMessage
       sendJson(res, err.status, { error: err.message }, head);
       return;
     }
-    throw err;
+    // A failure reading the broker's state (a log taken offline after an I/O error, ...): logged, and
+    // answered as JSON so the page can show it.
+    ctx.logger.error({ err, path: url.pathname }, 'console API request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendJson(res, 500, { error: `internal error: ${(err as Error).message}` }, head);
+    return;
   }
   sendJson(res, 200, body, head);
 }

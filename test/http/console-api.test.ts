@@ -12,6 +12,7 @@ import { request as httpRequest } from 'node:http';
 import { writeAllowedFromHost } from '../../src/http/console-api.js';
 import { diffLines } from '../../src/http/console-registry.js';
 import { ProtocolTrace } from '../../src/http/protocol-trace.js';
+import { buildConfig } from '../../src/config.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { startTestQuorum } from '../helpers/raft-quorum.js';
 
@@ -354,6 +355,20 @@ describe('protocol trace', () => {
   });
 });
 
+describe('failures', () => {
+  it('a broker read that fails is answered 500 with the reason as JSON, and logged', async () => {
+    await broker.broker.createTopic('c-broken', 1, 1, new Map());
+    await produce(client, await client.topic('c-broken'), new Map([[0, [{ value: Buffer.from('x') }]]]), { acks: -1, timeoutMs: 5000 });
+    // A log closed under the broker: the read fails as after an I/O error.
+    await broker.broker.getPartition('c-broken', 0)!.log.close();
+    const r = await api<{ error: string }>('topics/c-broken/partitions/0/messages');
+    expect(r.status).toBe(500);
+    expect(r.body.error).toMatch(/^internal error: /);
+    // The rest of the console still answers.
+    expect((await api('topics')).status).toBe(200);
+  });
+});
+
 describe('the console switch and static pages', () => {
   it('serves the page at / and the API; samsa.console.enable=false leaves only /metrics and /health', async () => {
     const page = await fetch(`${base}/`);
@@ -362,6 +377,7 @@ describe('the console switch and static pages', () => {
     expect(await page.text()).toContain('Samsa');
     expect((await fetch(`${base}/ui/nope.js`)).status).toBe(404);
     expect((await fetch(`${base}/ui/..%2Fpackage.json`)).status).toBe(404);
+    expect(() => buildConfig(new Map([['samsa.console.enable', 'maybe']]))).toThrow('Invalid value maybe for configuration samsa.console.enable: Expected value to be either true or false');
     const off = await startTestBroker({ 'samsa.http.listeners': 'http://127.0.0.1:0', 'samsa.console.enable': 'false' });
     try {
       const offBase = `http://127.0.0.1:${off.httpPort}`;
