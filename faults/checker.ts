@@ -19,7 +19,8 @@
  *   rebalance (or seek) of that consumer in between.
  * - skipped: a consumer jumped over offsets that the final log holds, with no rebalance in between.
  * - committedBackwards: a group's committed offset for a partition, as the observer saw it, went down.
- * - unavailability: for each fault start, the time until a send begun after it was acknowledged.
+ * - unavailability: for each fault start, the time until a send begun after it was acknowledged (to the
+ *   partition whose leader the fault hit, when it names one).
  */
 import type { History, Op, Value } from './history.js';
 
@@ -273,7 +274,7 @@ export function check(history: History): CheckResult {
 
   // Unavailability after each fault: until the first ack of a send begun at or after it.
   const ackedSends = acks
-    .map((a) => ({ sentAt: sendOf.get(a.value)?.t ?? a.t, ackAt: a.t }))
+    .map((a) => ({ sentAt: sendOf.get(a.value)?.t ?? a.t, ackAt: a.t, partition: a.partition }))
     .sort((x, y) => x.sentAt - y.sentAt);
   const lastT = ops.length ? ops[ops.length - 1]!.t : 0;
   const faults = ops.filter((o): o is Extract<Op, { type: 'fault' }> => o.type === 'fault' && o.phase === 'start');
@@ -288,7 +289,8 @@ export function check(history: History): CheckResult {
       if (ackedSends[mid]!.sentAt < f.t) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < ackedSends.length; i++) first = Math.min(first, ackedSends[i]!.ackAt);
+    // a fault on a partition's leader is over when that partition takes writes again
+    for (let i = lo; i < ackedSends.length; i++) if (f.partition === undefined || ackedSends[i]!.partition === f.partition) first = Math.min(first, ackedSends[i]!.ackAt);
     const recovered = first !== Infinity;
     unavailability.push({ nemesis: f.nemesis, faultAt: f.t, seconds: ((recovered ? first : lastT) - f.t) / 1000, recovered });
   }

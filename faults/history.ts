@@ -25,8 +25,9 @@ export type Op =
   | { type: 'final-end'; t: number; partition: number; logStart: number; end: number }
   /** Any other client error (poll, commit, metadata...). */
   | { type: 'error'; t: number; client: string; error: string }
-  /** A fault began (`start`) or was healed (`end`). */
-  | { type: 'fault'; t: number; nemesis: string; phase: 'start' | 'end'; detail: string };
+  /** A fault began (`start`) or was healed (`end`). `partition`: the fault hit that partition's leader, so
+   *  its unavailability is measured on that partition alone. */
+  | { type: 'fault'; t: number; nemesis: string; phase: 'start' | 'end'; detail: string; partition?: number };
 
 export type History = Op[];
 

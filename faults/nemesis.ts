@@ -26,7 +26,9 @@ export interface NemesisContext {
 }
 
 function record(ctx: NemesisContext, nemesis: string, phase: 'start' | 'end', detail: string): void {
-  ctx.history.push({ type: 'fault', t: Date.now(), nemesis, phase, detail });
+  // a fault on the leader of partition 0 (see resolveTarget) is measured on partition 0
+  const partition = nemesis.endsWith('-leader') ? 0 : undefined;
+  ctx.history.push({ type: 'fault', t: Date.now(), nemesis, phase, detail, ...(partition === undefined ? {} : { partition }) });
   ctx.log(`${phase === 'start' ? 'fault' : 'healed'} ${nemesis}: ${detail}`);
 }
 

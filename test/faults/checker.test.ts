@@ -200,6 +200,20 @@ describe('checker', () => {
     expect(r.unavailability[0]!.seconds).toBeCloseTo(1.03, 5);
   });
 
+  it('a fault on a partition leader is over when that partition takes a write, not another one', () => {
+    const h = new H().write('p1', 0, 0, 'a').ops;
+    h.push({ type: 'fault', t: 2_000_000, nemesis: 'kill-leader', phase: 'start', detail: '', partition: 0 });
+    h.push({ type: 'send', t: 2_000_010, client: 'p1', workload: 'w', idempotent: true, partition: 1, value: 'other' });
+    h.push({ type: 'ack', t: 2_000_020, client: 'p1', partition: 1, offset: 0, value: 'other' });
+    h.push({ type: 'send', t: 2_000_030, client: 'p1', workload: 'w', idempotent: true, partition: 0, value: 'mine' });
+    h.push({ type: 'ack', t: 2_004_000, client: 'p1', partition: 0, offset: 1, value: 'mine' });
+    const r = check(h);
+    expect(r.unavailability[0]).toEqual({ nemesis: 'kill-leader', faultAt: 2_000_000, seconds: 4, recovered: true });
+    // without the partition, the other partition's write would have ended it after 0.02 s
+    const h2 = h.map((op) => (op.type === 'fault' ? { ...op, partition: undefined } : op));
+    expect(check(h2).unavailability[0]!.seconds).toBeCloseTo(0.02, 5);
+  });
+
   it('round-trips through JSON lines', () => {
     const h = new H().write('p1', 0, 0, 'p1:0').final(0, ['p1:0']);
     const text = h.h.map((o) => JSON.stringify(o)).join('\n') + '\n\n';
