@@ -34,7 +34,7 @@ import type { History } from './history.js';
 import { runStep } from './nemesis.js';
 import { loadResults, renderDocs, renderRun, type RunResult } from './report.js';
 import { NEMESES, describeStep, makeSchedule, prng, type Nemesis } from './schedule.js';
-import { TOPIC, Workload, createTopic, runPython } from './workload.js';
+import { TOPIC, Workload, createTopic, runPython, waitForBrokers } from './workload.js';
 
 interface Options {
   seed: number;
@@ -191,6 +191,7 @@ async function main(): Promise<number> {
     log(`starting ${o.nodes} node(s) in ${dir}`);
     await cluster.start();
     log(`nodes up; clients bootstrap through ${cluster.bootstrap.join(',')}`);
+    await waitForBrokers(cluster.bootstrap, o.nodes);
     await createTopic(cluster.bootstrap, o.partitions, cluster.replicationFactor, cluster.minInsyncReplicas, o.segmentBytes);
     log(`topic ${TOPIC}: ${o.partitions} partitions, RF ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}, segment.bytes ${o.segmentBytes}`);
     workload = new Workload({ bootstrap: cluster.bootstrap, partitions: o.partitions, history, pacingMs: o.pacing, python, logDir: dir, log });

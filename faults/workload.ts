@@ -32,8 +32,35 @@ export interface WorkloadOptions {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function errText(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`.slice(0, 300);
+  if (e instanceof Error) {
+    // kafkajs's aggregate errors (topic creation) carry the broker's answers inside
+    const inner = (e as Error & { errors?: unknown[] }).errors;
+    const detail = Array.isArray(inner) && inner.length ? ` (${inner.map((x) => (x instanceof Error ? x.message : String(x))).join('; ')})` : '';
+    return `${e.name}: ${e.message}${detail}`.slice(0, 500);
+  }
   return String(e).slice(0, 300);
+}
+
+/** Waits until Metadata lists `n` brokers: on several nodes, that they formed one cluster. */
+export async function waitForBrokers(bootstrap: string[], n: number, deadlineMs = 90_000): Promise<void> {
+  const admin = kafkaClient(bootstrap, 'faults-setup').admin();
+  const deadline = Date.now() + deadlineMs;
+  let seen = 0;
+  try {
+    for (;;) {
+      try {
+        await admin.connect();
+        seen = (await admin.describeCluster()).brokers.length;
+        if (seen >= n) return;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error(`the nodes do not form one cluster: Metadata lists ${seen} broker(s), expected ${n} (is the Raft cluster of issues 11/12 in this checkout?)`);
+      await sleep(500);
+    }
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
 }
 
 export function kafkaClient(bootstrap: string[], clientId: string): Kafka {
