@@ -1,0 +1,85 @@
+/**
+ * A Samsa cluster of real processes for tests (issue 11): N combined nodes (process.roles=broker,controller)
+ * on free ports, each started exactly as `npm run cluster` starts one (Kafka's property names only), with
+ * kill -9, clean stop and restart of a single node on its own data directory.
+ */
+import { join } from 'node:path';
+import { freePort, startBrokerProcess, type BrokerProcess } from './broker-process.js';
+
+export interface ClusterNode {
+  readonly id: number;
+  readonly clientPort: number;
+  readonly controllerPort: number;
+  readonly dataDir: string;
+  process: BrokerProcess | null;
+}
+
+export interface ClusterProcesses {
+  readonly nodes: readonly ClusterNode[];
+  /** Every node's client listener, comma-separated. */
+  readonly bootstrap: string;
+  /** The controller.quorum.voters value. */
+  readonly voters: string;
+  node(id: number): ClusterNode;
+  start(id: number): Promise<BrokerProcess>;
+  kill9(id: number): Promise<void>;
+  stop(id: number): Promise<void>;
+  stopAll(): Promise<void>;
+}
+
+export async function startClusterProcesses(count: number, baseDir: string, extra: Record<string, string> = {}): Promise<ClusterProcesses> {
+  const nodes: ClusterNode[] = [];
+  for (let id = 1; id <= count; id++) {
+    nodes.push({ id, clientPort: await freePort(), controllerPort: await freePort(), dataDir: join(baseDir, `node-${id}`), process: null });
+  }
+  const voters = nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+  const node = (id: number): ClusterNode => {
+    const n = nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  };
+  const start = async (id: number): Promise<BrokerProcess> => {
+    const n = node(id);
+    n.process = await startBrokerProcess(
+      n.dataDir,
+      {
+        'node.id': String(id),
+        'process.roles': 'broker,controller',
+        'controller.quorum.voters': voters,
+        listeners: `PLAINTEXT://127.0.0.1:${n.clientPort},CONTROLLER://127.0.0.1:${n.controllerPort}`,
+        'controller.listener.names': 'CONTROLLER',
+        ...extra,
+      },
+      n.clientPort,
+    );
+    return n.process;
+  };
+  const cluster: ClusterProcesses = {
+    nodes,
+    bootstrap: nodes.map((n) => `127.0.0.1:${n.clientPort}`).join(','),
+    voters,
+    node,
+    start,
+    async kill9(id) {
+      await node(id).process?.kill9();
+      node(id).process = null;
+    },
+    async stop(id) {
+      await node(id).process?.stop();
+      node(id).process = null;
+    },
+    async stopAll() {
+      await Promise.all(nodes.map(async (n) => {
+        await n.process?.stop();
+        n.process = null;
+      }));
+    },
+  };
+  try {
+    await Promise.all(nodes.map((n) => start(n.id)));
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.process?.kill9()));
+    throw err;
+  }
+  return cluster;
+}
