@@ -15,6 +15,8 @@ import { BrokerMetrics } from './http/metrics.js';
 import { BrokerHttpServer, parseHttpListener } from './http/server.js';
 import { consoleContext } from './http/console-api.js';
 import { ProtocolTrace } from './http/protocol-trace.js';
+import { createControllerChannel, startKRaft, type KRaftNode } from './kraft.js';
+import { systemClock } from './util/clock.js';
 
 export interface RunningBroker {
   readonly broker: Broker;
@@ -24,6 +26,8 @@ export interface RunningBroker {
   readonly registry: RunningRegistry | null;
   /** The port of the /metrics and /health listener (samsa.http.listeners), null when switched off. */
   readonly httpPort: number | null;
+  /** The KRaft parts (Raft node, controller, lifecycle) when controller.quorum.voters is set, else null. */
+  readonly kraft: KRaftNode | null;
   stop(): Promise<void>;
 }
 
@@ -54,13 +58,26 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   for (const warning of config.warnings) logger.warn(warning);
   // Checked before anything starts: a bad value is a configuration error, not a half-started broker.
   const httpListener = parseHttpListener(config.props.get('samsa.http.listeners') ?? 'http://127.0.0.1:8080');
+  // With controller.quorum.voters this node is one of a KRaft cluster (src/kraft.ts); without, a single
+  // node whose metadata is samsa-topics.json.
+  const cluster = config.quorum.votersConfigured ? createControllerChannel(config, systemClock, logger) : null;
   let broker: Broker;
   try {
-    broker = await Broker.start(config, logger);
+    broker = await Broker.start(config, logger, systemClock, cluster === null ? null : { channel: cluster.channel, requestTimeoutMs: Number(config.props.get('request.timeout.ms') ?? 30000) });
   } catch (err) {
     // A log dir that cannot be used safely: one fatal line naming the file, then the caller exits 1.
     if (err instanceof LogDirFailureError) logger.fatal({ path: err.path, cause: err.cause instanceof Error ? err.cause.message : undefined }, err.message);
     throw err;
+  }
+  let kraft: KRaftNode | null = null;
+  if (cluster !== null) {
+    try {
+      kraft = await startKRaft(config, broker, cluster.channel, cluster.setLeaderHint, systemClock, logger);
+    } catch (err) {
+      cluster.channel.close();
+      await broker.shutdown();
+      throw err;
+    }
   }
   const dispatcher = new Dispatcher(broker, HANDLERS, logger, config.protocolTrace);
   const metrics = httpListener === null ? null : new BrokerMetrics(broker);
@@ -75,18 +92,31 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   } catch (err) {
     // Nothing may stay open (storage, timers, the cleaner thread): the caller reports and exits.
     await server.close();
+    await kraft?.close();
     await broker.shutdown();
     throw err;
   }
   const advertised = config.advertisedListeners[0]!;
   broker.advertised = { host: advertised.host === '0.0.0.0' || advertised.host === '' ? '127.0.0.1' : advertised.host, port: advertised.port === 0 ? port : advertised.port };
   const bound = `${listener.name}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${port}`;
-  logger.info({ nodeId: config.nodeId, port }, startedSummary(broker, [bound], config.logDirList.join(',')));
+  if (kraft !== null) {
+    try {
+      await kraft.startBroker({ name: listener.name, host: broker.advertised.host, port: broker.advertised.port });
+    } catch (err) {
+      await server.close();
+      await kraft.close();
+      await broker.shutdown();
+      throw err;
+    }
+  }
+  const controllerBound = kraft?.controllerPort != null ? [`${config.controllerListener!.name}://${config.controllerListener!.host}:${kraft.controllerPort}`] : [];
+  logger.info({ nodeId: config.nodeId, port }, startedSummary(broker, [bound, ...controllerBound], config.logDirList.join(',')));
   let registry: RunningRegistry | null;
   try {
     registry = await startSchemaRegistry(broker, config.props, config.clusterId, config.protocolTrace, logger);
   } catch (err) {
     await server.close();
+    await kraft?.close();
     await broker.shutdown();
     throw err;
   }
@@ -107,6 +137,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
       await http.close();
       await registry?.close();
       await server.close();
+      await kraft?.close();
       await broker.shutdown();
       throw new ListenerError(`http://${httpListener.host.includes(':') ? `[${httpListener.host}]` : httpListener.host}:${httpListener.port} (samsa.http.listeners)`, (err as NodeJS.ErrnoException).code, err as Error);
     }
@@ -120,11 +151,15 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
     host: listener.host,
     registry,
     httpPort,
+    kraft,
     stop: () => {
       stopping ??= (async () => {
         await http?.close();
         await registry?.close();
+        // Controlled shutdown first: the controller moves this node's leaderships away while it still serves.
+        await kraft?.lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
         await server.close();
+        await kraft?.close();
         await broker.shutdown();
         logger.info('Samsa broker stopped');
       })();

@@ -1,0 +1,171 @@
+/**
+ * The KRaft parts of a node (issue 11), wired around a started Broker: the Raft node on the metadata log
+ * `__cluster_metadata-0`, the controller (on nodes with the controller role) and the CONTROLLER listener
+ * that serves both, the metadata loader that turns committed records into the broker's images, and the
+ * broker's lifecycle (registration, heartbeats, controlled shutdown). src/app.ts starts this when
+ * `controller.quorum.voters` is configured; docs/cluster.md draws the whole picture.
+ *
+ * Start order (Kafka's SharedServer/ControllerServer/BrokerServer, reduced to what Samsa has):
+ *   1. the Raft node opens the metadata log and quorum-state, the CONTROLLER listener starts answering
+ *      Vote/Fetch/... and the controller's requests;
+ *   2. the loader applies the committed records as the high watermark moves (a restarted node replays
+ *      its log first, then catches up from the leader);
+ *   3. once the client listener is bound, the broker registers and heartbeats; `startBroker` resolves
+ *      when the controller has unfenced it.
+ */
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { AllocateProducerIds } from '../protocol/messages/allocate-producer-ids.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { Broker } from './broker/broker.js';
+import { BrokerLifecycle } from './broker/broker-lifecycle.js';
+import { ControllerChannel, topLevelNotController } from './broker/controller-channel.js';
+import { MetadataImage } from './broker/metadata-image.js';
+import { MetadataLoader } from './broker/metadata-loader.js';
+import type { BrokerConfig } from './config.js';
+import { ControllerService } from './controller/controller-service.js';
+import { METADATA_VERSION, QuorumController } from './controller/quorum-controller.js';
+import { quorumConfig } from './controller/raft/config.js';
+import { ControllerDispatcher, raftHandlers } from './controller/raft/raft-handlers.js';
+import { RaftNode } from './controller/raft/raft-node.js';
+import { METADATA_LOG_DIR_NAME } from './controller/raft/raft-store.js';
+import { SeededRandom } from './controller/raft/random.js';
+import { Server } from './server/server.js';
+import type { Clock } from './util/clock.js';
+
+export interface KRaftNode {
+  readonly raft: RaftNode;
+  readonly controller: ControllerService | null;
+  readonly loader: MetadataLoader;
+  readonly lifecycle: BrokerLifecycle;
+  /** The bound port of the CONTROLLER listener (null on a broker-only node). */
+  readonly controllerPort: number | null;
+  /** Registers the broker and resolves once the controller has unfenced it. */
+  startBroker(listener: { name: string; host: string; port: number }): Promise<void>;
+  /** Controlled shutdown, then the listener and the Raft node stop (the Broker is the caller's). */
+  close(): Promise<void>;
+}
+
+/** The channel a broker in KRaft mode sends its controller requests through; its leader hint is set later. */
+export function createControllerChannel(config: BrokerConfig, clock: Clock, logger: Logger): { channel: ControllerChannel; setLeaderHint: (hint: () => number) => void } {
+  let hint: () => number = () => -1;
+  const channel = new ControllerChannel({
+    nodeId: config.nodeId,
+    controllers: config.quorum.voters.map((v) => ({ id: v.id, host: v.host, port: v.port })),
+    leaderHint: () => hint(),
+    clock,
+    logger: logger.child({ component: 'controller-channel' }),
+    requestTimeoutMs: config.quorum.requestTimeoutMs,
+  });
+  return { channel, setLeaderHint: (h) => (hint = h) };
+}
+
+export async function startKRaft(config: BrokerConfig, broker: Broker, channel: ControllerChannel, setLeaderHint: (hint: () => number) => void, clock: Clock, logger: Logger): Promise<KRaftNode> {
+  const isController = config.processRoles.includes('controller');
+  if (!isController) throw new Error('process.roles=broker alone (an observer of the quorum) is not supported yet: use process.roles=broker,controller');
+  const raftLogger = logger.child({ component: 'raft' });
+  const raft = await RaftNode.open({
+    config: quorumConfig({
+      nodeId: config.nodeId,
+      clusterId: config.clusterId,
+      voters: config.quorum.voters.map((v) => v.id),
+      electionTimeoutMs: config.quorum.electionTimeoutMs,
+      fetchTimeoutMs: config.quorum.fetchTimeoutMs,
+      electionBackoffMaxMs: config.quorum.electionBackoffMaxMs,
+      requestTimeoutMs: config.quorum.requestTimeoutMs,
+      retryBackoffMs: config.quorum.retryBackoffMs,
+      appendLingerMs: config.quorum.appendLingerMs,
+    }),
+    voters: config.quorum.voters,
+    dir: join(config.metadataLog.dir, METADATA_LOG_DIR_NAME),
+    clock,
+    random: new SeededRandom(randomInt(0x7fffffff)),
+    logger: raftLogger,
+    segmentBytes: config.metadataLog.segmentBytes,
+  });
+  setLeaderHint(() => raft.leader.leaderId);
+
+  const controller = new ControllerService({
+    raft,
+    controller: new QuorumController({ nodeId: config.nodeId, clusterId: config.clusterId, config, random: new SeededRandom(randomInt(0x7fffffff)) }),
+    clusterId: config.clusterId,
+    clock,
+    logger: logger.child({ component: 'controller' }),
+  });
+  const dispatcher = new ControllerDispatcher([...raftHandlers(raft), ...controller.handlers()], logger.child({ component: 'controller-listener' }));
+  const server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
+  const cl = config.controllerListener!;
+  let controllerPort: number;
+  try {
+    controllerPort = await server.listen(cl.host, cl.port, cl.name);
+  } catch (err) {
+    await raft.close();
+    throw err;
+  }
+
+  let fatal: Error | null = null;
+  const loader = new MetadataLoader({
+    initial: MetadataImage.EMPTY.withCluster(config.clusterId, -1),
+    publish: (image) => broker.publishImage(image),
+    onFault: (err) => {
+      fatal = err;
+      // A node whose metadata cannot be applied must not serve: it stops, with the reason logged.
+      process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
+    },
+    logger,
+  });
+  raft.onCommit((records) => void loader.apply(records));
+  raft.onLeaderChange((leader) => void loader.setController(leader.leaderId));
+  raft.onFatal((err) => {
+    fatal = err;
+    raftLogger.fatal({ err }, 'the metadata log failed; stopping');
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  });
+
+  broker.producerIds.blockAllocator = async () => {
+    for (;;) {
+      const { response } = await channel.send(AllocateProducerIds, { brokerId: config.nodeId, brokerEpoch: lifecycle.epoch }, { deadlineMs: config.quorum.requestTimeoutMs * 5, notController: topLevelNotController });
+      if (response.errorCode === ErrorCode.NONE) return { start: Number(response.producerIdStart), length: response.producerIdLen };
+      throw new Error(`AllocateProducerIds failed with error ${response.errorCode}`);
+    }
+  };
+
+  let listener: { name: string; host: string; port: number } | null = null;
+  const lifecycle = new BrokerLifecycle({
+    nodeId: config.nodeId,
+    clusterId: config.clusterId,
+    rack: config.props.get('broker.rack') || null,
+    listener: () => listener!,
+    metadataVersion: { min: 1, max: METADATA_VERSION },
+    appliedOffset: () => loader.appliedOffset,
+    channel,
+    clock,
+    logger: logger.child({ component: 'broker-lifecycle' }),
+    heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+    requestTimeoutMs: config.quorum.requestTimeoutMs,
+  });
+
+  return {
+    raft,
+    controller,
+    loader,
+    lifecycle,
+    controllerPort,
+    async startBroker(l) {
+      listener = l;
+      logger.info({ voters: config.quorum.voters.map((v) => v.id) }, 'registering with the controller quorum; waiting to be unfenced');
+      await lifecycle.start();
+      if (fatal) throw fatal;
+    },
+    async close() {
+      await lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
+      channel.close();
+      controller.close();
+      await server.close();
+      await raft.close();
+    },
+  };
+}
