@@ -54,7 +54,7 @@ export function startedSummary(broker: Broker, listeners: readonly string[], log
   return `Samsa broker started: ${topics} topic${topics === 1 ? '' : 's'}, ${partitions} partition${partitions === 1 ? '' : 's'}, listening on ${listeners.join(', ')}, log.dirs ${logDirs}`;
 }
 
-export async function startBroker(config: BrokerConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningBroker> {
+export async function startBroker(config: BrokerConfig, logger: Logger = createLogger(config.logLevel), options: { signal?: AbortSignal } = {}): Promise<RunningBroker> {
   for (const warning of config.warnings) logger.warn(warning);
   // Checked before anything starts: a bad value is a configuration error, not a half-started broker.
   const httpListener = parseHttpListener(config.props.get('samsa.http.listeners') ?? 'http://127.0.0.1:8080');
@@ -101,7 +101,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   const bound = `${listener.name}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${port}`;
   if (kraft !== null) {
     try {
-      await kraft.startBroker({ name: listener.name, host: broker.advertised.host, port: broker.advertised.port });
+      await kraft.startBroker({ name: listener.name, host: broker.advertised.host, port: broker.advertised.port }, options.signal);
     } catch (err) {
       await server.close();
       await kraft.close();

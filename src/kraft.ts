@@ -42,7 +42,7 @@ export interface KRaftNode {
   /** The bound port of the CONTROLLER listener (null on a broker-only node). */
   readonly controllerPort: number | null;
   /** Registers the broker and resolves once the controller has unfenced it. */
-  startBroker(listener: { name: string; host: string; port: number }): Promise<void>;
+  startBroker(listener: { name: string; host: string; port: number }, signal?: AbortSignal): Promise<void>;
   /** Controlled shutdown, then the listener and the Raft node stop (the Broker is the caller's). */
   close(): Promise<void>;
 }
@@ -154,10 +154,14 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     loader,
     lifecycle,
     controllerPort,
-    async startBroker(l) {
+    async startBroker(l, signal) {
       listener = l;
       logger.info({ voters: config.quorum.voters.map((v) => v.id) }, 'registering with the controller quorum; waiting to be unfenced');
-      await lifecycle.start();
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal?.aborted) reject(new Error('start-up aborted'));
+        signal?.addEventListener('abort', () => reject(new Error('start-up aborted')), { once: true });
+      });
+      await Promise.race([lifecycle.start(), aborted]);
       if (fatal) throw fatal;
     },
     async close() {

@@ -54,6 +54,9 @@ async function runCli(): Promise<void> {
       const logger = createLogger(config.logLevel, format as LogFormat);
       let running: RunningBroker | null = null;
       let stopping = false;
+      // A stop asked for while the node is still starting (e.g. waiting for the controller quorum to
+      // register it) ends the start-up instead of waiting for it.
+      const startAbort = new AbortController();
       const finish = (broker: RunningBroker): void => {
         broker.stop().then(
           () => process.exit(0),
@@ -74,6 +77,7 @@ async function runCli(): Promise<void> {
           process.exit(1);
         }, SHUTDOWN_DEADLINE_MS).unref();
         if (running !== null) finish(running);
+        else startAbort.abort();
       };
       // Registered before start-up: until a handler exists the signal's default action kills the process at
       // once, even while it recovers logs or just after it said "started". A signal during start-up stops
@@ -92,8 +96,12 @@ async function runCli(): Promise<void> {
         }, 500).unref();
       }
       try {
-        running = await startBroker(config, logger);
+        running = await startBroker(config, logger, { signal: startAbort.signal });
       } catch (err) {
+        if (startAbort.signal.aborted) {
+          logger.info('stopped during start-up');
+          process.exit(0);
+        }
         // startBroker has closed what it opened; what is left is to say why, once, and fail.
         if (err instanceof ListenerError || err instanceof RegistryConfigError || err instanceof HttpConfigError) process.stderr.write(`samsa: ${err.message}\n`);
         // Already logged by the broker with the file it is about; no stack trace for an operator's problem.
