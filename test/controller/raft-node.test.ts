@@ -15,6 +15,7 @@ import { NoOpRecord } from '../../protocol/metadata/no-op-record.js';
 import { decodeMetadataRecord, encodeMetadataRecord } from '../../protocol/metadata/serde.js';
 import { TopicRecord } from '../../protocol/metadata/topic-record.js';
 import { BeginQuorumEpoch } from '../../protocol/messages/begin-quorum-epoch.js';
+import { DescribeCluster } from '../../protocol/messages/describe-cluster.js';
 import { DescribeQuorum } from '../../protocol/messages/describe-quorum.js';
 import { Fetch } from '../../protocol/messages/fetch.js';
 import { Vote } from '../../protocol/messages/vote.js';
@@ -240,7 +241,7 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     expect(m.node!.leader.epoch).toBe(2);
   }, 60_000);
 
-  it("over the wire: a non-voter's Vote gets INCONSISTENT_VOTER_SET, another cluster's INCONSISTENT_CLUSTER_ID; DescribeQuorum and an observer's Fetch read the real log", async () => {
+  it("over the wire: a non-voter's Vote gets INCONSISTENT_VOTER_SET, another cluster's INCONSISTENT_CLUSTER_ID; DescribeQuorum, DescribeCluster and an observer's Fetch read the real quorum", async () => {
     const c = await cluster([1, 2, 3]);
     const leader = await waitFor('a leader', c.stableLeader);
     const done = await leader.node!.propose([topic('x')]);
@@ -266,6 +267,13 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     expect(p).toMatchObject({ errorCode: 0, leaderId: leader.id, leaderEpoch: epoch });
     expect(p.highWatermark).toBeGreaterThan(BigInt(done.lastOffset));
     expect(p.currentVoters.map((v) => v.replicaId)).toEqual([1, 2, 3]);
+    expect(q.nodes).toEqual(c.members.map((m) => ({ nodeId: m.id, listeners: [{ name: 'CONTROLLER', host: '127.0.0.1', port: m.port }] })));
+    // DescribeCluster for --bootstrap-controller clients: the voters, the leader as controller id.
+    const dc = await conn.send(DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 2 });
+    expect(dc).toMatchObject({ errorCode: 0, endpointType: 2, clusterId: CLUSTER_ID, controllerId: leader.id });
+    expect(dc.brokers.map((b) => [b.brokerId, b.port])).toEqual(c.members.map((m) => [m.id, m.port]));
+    const asBroker = await conn.send(DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+    expect(asBroker).toMatchObject({ errorCode: 114, errorMessage: 'The request was sent to an endpoint of type CONTROLLER, but we wanted an endpoint of type BROKER' });
     const follower = c.members.find((m) => m !== leader)!;
     const fq = await (await BrokerConnection.open('127.0.0.1', follower.port, { clientId: 't', timeoutMs: 5000 }).then((x) => (cleanups.push(async () => x.close()), x))).send(DescribeQuorum, 2, {
       topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }],

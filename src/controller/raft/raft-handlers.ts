@@ -15,12 +15,14 @@ import { ErrorCode } from '../../../protocol/errors.js';
 import { peekRequestHeader, readRequestHeader, responseHeaderVersion, writeResponseHeader, type RequestHeader } from '../../../protocol/headers.js';
 import { ApiVersions } from '../../../protocol/messages/api-versions.js';
 import { BeginQuorumEpoch } from '../../../protocol/messages/begin-quorum-epoch.js';
+import { DescribeCluster } from '../../../protocol/messages/describe-cluster.js';
 import { DescribeQuorum } from '../../../protocol/messages/describe-quorum.js';
 import { EndQuorumEpoch } from '../../../protocol/messages/end-quorum-epoch.js';
 import { Fetch } from '../../../protocol/messages/fetch.js';
 import { Vote } from '../../../protocol/messages/vote.js';
 import { ProtocolError, Reader, Writer } from '../../../protocol/primitives.js';
 import type { ApiMessages, MessageDecl, MessageInput, MessageValue } from '../../../protocol/schema.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS } from '../../broker/authorized-operations.js';
 import type { Connection, FrameHandler } from '../../server/connection.js';
 import type { RaftNode } from './raft-node.js';
 import * as wire from './wire.js';
@@ -53,8 +55,14 @@ export function defineControllerHandler<Req extends MessageDecl, Res extends Mes
   return { api, ...spec } as unknown as AnyControllerHandler;
 }
 
-/** The Raft handlers for `node` (ApiVersions comes from the dispatcher that mounts them). */
-export function raftHandlers(node: RaftNode): AnyControllerHandler[] {
+/**
+ * The Raft handlers for `node` (ApiVersions comes from the dispatcher that mounts them).
+ * `controllerListenerName` (the first of controller.listener.names) names the voters' endpoints in
+ * DescribeQuorum v2's Nodes, which kafka-metadata-quorum prints as `CONTROLLER://host:port`.
+ */
+export function raftHandlers(node: RaftNode, options: { controllerListenerName?: string } = {}): AnyControllerHandler[] {
+  const listenerName = options.controllerListenerName ?? 'CONTROLLER';
+  const clusterId = node.clusterId;
   return [
     defineControllerHandler(Vote, {
       minVersion: 0,
@@ -95,17 +103,58 @@ export function raftHandlers(node: RaftNode): AnyControllerHandler[] {
       minVersion: 0,
       maxVersion: 2,
       async handle(_ctx, request) {
-        return describeQuorumResponse(node, request);
+        return describeQuorumResponse(node, request, listenerName);
+      },
+    }),
+    defineControllerHandler(DescribeCluster, {
+      minVersion: 0,
+      maxVersion: 1,
+      async handle(ctx, request) {
+        return describeClusterResponse(node, ctx.apiVersion, request, clusterId);
       },
     }),
   ];
+}
+
+const ENDPOINT_TYPE_NAMES: Record<number, string> = { 1: 'BROKER', 2: 'CONTROLLER' };
+const ENDPOINT_TYPE_CONTROLLER = 2;
+
+/**
+ * DescribeCluster on the CONTROLLER listener (KIP-919, Kafka's ControllerApis via
+ * AuthHelper.computeDescribeClusterResponse): what `--bootstrap-controller` admin clients
+ * (kafka-metadata-quorum, kafka-features) ask first. The nodes are the voters at their controller.quorum.voters
+ * addresses; the controller id is the Raft leader (-1 while none is known). A request for the brokers
+ * (endpointType 1, and every v0 request) is MISMATCHED_ENDPOINT_TYPE (INVALID_REQUEST at v0), an unknown type
+ * UNSUPPORTED_ENDPOINT_TYPE, with Kafka's messages.
+ */
+function describeClusterResponse(node: RaftNode, version: number, request: MessageValue<(typeof DescribeCluster)['request']['decl']>, clusterId: string): MessageInput<(typeof DescribeCluster)['response']['decl']> {
+  const requested = version >= 1 ? request.endpointType : 1;
+  const error = (errorCode: number, errorMessage: string) => ({
+    throttleTimeMs: 0, errorCode, errorMessage, endpointType: 1, clusterId: '', controllerId: -1, brokers: [], clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  });
+  if (ENDPOINT_TYPE_NAMES[requested] === undefined) return error(version === 0 ? ErrorCode.INVALID_REQUEST : ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, `Unsupported endpoint type ${requested}`);
+  if (requested !== ENDPOINT_TYPE_CONTROLLER) {
+    return error(version === 0 ? ErrorCode.INVALID_REQUEST : ErrorCode.MISMATCHED_ENDPOINT_TYPE, `The request was sent to an endpoint of type CONTROLLER, but we wanted an endpoint of type ${ENDPOINT_TYPE_NAMES[requested]}`);
+  }
+  const brokers = [...node.voterAddresses].sort((a, b) => a.id - b.id).map((v) => ({ brokerId: v.id, host: v.host, port: v.port, rack: null }));
+  const leaderId = node.leader.leaderId;
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    endpointType: ENDPOINT_TYPE_CONTROLLER,
+    clusterId,
+    controllerId: brokers.some((b) => b.brokerId === leaderId) ? leaderId : -1,
+    brokers,
+    clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+  };
 }
 
 type DescribeQuorumReq = MessageValue<(typeof DescribeQuorum)['request']['decl']>;
 type DescribeQuorumRes = MessageInput<(typeof DescribeQuorum)['response']['decl']>;
 
 /** KafkaRaftClient.handleDescribeQuorumRequest: the leader's view, else NOT_LEADER_OR_FOLLOWER for the partition. */
-function describeQuorumResponse(node: RaftNode, request: DescribeQuorumReq): DescribeQuorumRes {
+function describeQuorumResponse(node: RaftNode, request: DescribeQuorumReq, listenerName: string): DescribeQuorumRes {
   const t = request.topics;
   if (t.length !== 1 || t[0]!.topicName !== wire.METADATA_TOPIC_NAME || t[0]!.partitions.length !== 1 || t[0]!.partitions[0]!.partitionIndex !== wire.METADATA_PARTITION) {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `DescribeQuorum is only served for ${wire.METADATA_TOPIC_NAME}-${wire.METADATA_PARTITION}`, topics: [], nodes: [] };
@@ -133,7 +182,9 @@ function describeQuorumResponse(node: RaftNode, request: DescribeQuorumReq): Des
           currentVoters: q.currentVoters.map(replica),
           observers: q.observers.map(replica),
         };
-  return { errorCode: ErrorCode.NONE, errorMessage: null, topics: [{ topicName: wire.METADATA_TOPIC_NAME, partitions: [partition] }], nodes: [] };
+  // v2 Nodes: the voters' endpoints (KIP-853); for a static quorum, each voter's controller.quorum.voters address.
+  const nodes = q === null ? [] : [...node.voterAddresses].sort((a, b) => a.id - b.id).map((v) => ({ nodeId: v.id, listeners: [{ name: listenerName, host: v.host, port: v.port }] }));
+  return { errorCode: ErrorCode.NONE, errorMessage: null, topics: [{ topicName: wire.METADATA_TOPIC_NAME, partitions: [partition] }], nodes };
 }
 
 function replica(r: { replicaId: number; logEndOffset: number; lastFetchTimestamp: number; lastCaughtUpTimestamp: number }) {

@@ -175,6 +175,15 @@ export class RaftNode {
     return this.o.config.nodeId;
   }
 
+  get clusterId(): string {
+    return this.o.config.clusterId;
+  }
+
+  /** Each voter's CONTROLLER listener address (controller.quorum.voters). */
+  get voterAddresses(): readonly VoterAddress[] {
+    return this.o.voters;
+  }
+
   /** The leader this node knows and the epoch (leaderId -1 when none, or when this node resigned). */
   get leader(): LeaderAndEpoch {
     const s = this.core.stateName;
