@@ -121,6 +121,27 @@ describe('RaftStore', () => {
     await again.store.close();
   });
 
+  it('a log of several segments (metadata.log.segment.bytes) reopens whole and truncates across segments', async () => {
+    const dir = await tempMetadataDir();
+    const { store } = await RaftStore.open({ dir, voters: [1, 2, 3], clock: new ManualClock(5000), logger, segmentBytes: 300 });
+    const many: RaftRecord[] = [RECORDS[0]!];
+    for (let i = 1; i <= 20; i++) many.push({ epoch: 1, value: { kind: 'data', data: topic(`t${i}`) }, appendTimeMs: 1000 + i });
+    await store.append(0, many.slice(0, 1));
+    for (let i = 1; i < many.length; i++) await store.append(i, many.slice(i, i + 1));
+    await store.flush();
+    await store.close();
+    const segments = (await readdir(dir)).filter((n) => n.endsWith('.log')).sort();
+    expect(segments.length).toBeGreaterThan(3);
+    const again = await RaftStore.open({ dir, voters: [1, 2, 3], clock: new ManualClock(5000), logger, segmentBytes: 300 });
+    expect(plain(again.recovered.records)).toEqual(plain(many));
+    await again.store.truncateTo(3);
+    await again.store.close();
+    expect((await readdir(dir)).filter((n) => n.endsWith('.log')).length).toBeLessThan(segments.length);
+    const third = await RaftStore.open({ dir, voters: [1, 2, 3], clock: new ManualClock(5000), logger, segmentBytes: 300 });
+    expect(plain(third.recovered.records)).toEqual(plain(many.slice(0, 3)));
+    await third.store.close();
+  });
+
   it('recovery after an unclean stop cuts a torn last batch and keeps the rest', async () => {
     const dir = await tempMetadataDir();
     await written(dir);
