@@ -104,6 +104,16 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     throw err;
   }
 
+  broker.quorum = {
+    leaderId: () => raft.leader.leaderId,
+    epoch: () => raft.leader.epoch,
+    highWatermark: () => raft.highWatermark,
+    logEndOffset: () => raft.logEndOffset,
+    state: () => raft.stateName,
+    isActiveController: () => controller.isActive,
+  };
+  broker.describeQuorum = () => raft.describeQuorum();
+
   let fatal: Error | null = null;
   const loader = new MetadataLoader({
     initial: MetadataImage.EMPTY.withCluster(config.clusterId, -1),
@@ -140,7 +150,9 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     rack: config.props.get('broker.rack') || null,
     listener: () => listener!,
     metadataVersion: { min: 1, max: METADATA_VERSION },
-    appliedOffset: () => loader.appliedOffset,
+    // What the broker serves from, not what the loader has read: unfenced only once the image that
+    // includes this broker's registration is published (its replicas open).
+    appliedOffset: () => broker.image.offset,
     channel,
     clock,
     logger: logger.child({ component: 'broker-lifecycle' }),

@@ -110,6 +110,25 @@ export interface KRaftBrokerOptions {
   readonly requestTimeoutMs: number;
 }
 
+/** The Raft quorum's state on this node (src/kraft.ts fills it from the RaftNode and the controller). */
+export interface QuorumStatus {
+  readonly leaderId: () => number;
+  readonly epoch: () => number;
+  readonly highWatermark: () => number;
+  readonly logEndOffset: () => number;
+  /** Raft state name: Leader, Follower, Candidate, Prospective, Voted, Unattached, Resigned. */
+  readonly state: () => string;
+  readonly isActiveController: () => boolean;
+}
+
+export interface QuorumStatusDescription {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly highWatermark: number;
+  readonly currentVoters: readonly { readonly replicaId: number; readonly logEndOffset: number; readonly lastFetchTimestamp: number; readonly lastCaughtUpTimestamp: number }[];
+  readonly observers: readonly { readonly replicaId: number; readonly logEndOffset: number; readonly lastFetchTimestamp: number; readonly lastCaughtUpTimestamp: number }[];
+}
+
 /** Two registrations that make a node do the same thing (same role, epoch, replicas and ISR). */
 function sameRegistration(a: PartitionRegistration, b: PartitionRegistration): boolean {
   return a.leader === b.leader && a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch && a.replicas.join() === b.replicas.join() && a.isr.join() === b.isr.join();
@@ -150,6 +169,13 @@ export class Broker implements OffsetsTopicHost {
   private locks: LogDirLock[] = [];
   /** Set in a KRaft cluster: metadata comes from the quorum (publishImage), changes go to the controller. */
   kraft: KRaftBrokerOptions | null = null;
+  /** The Raft quorum as this node sees it (KRaft only): for /metrics and the console. */
+  quorum: QuorumStatus | null = null;
+  /**
+   * DescribeQuorum's view (KIP-836), known on the quorum's leader only (null elsewhere); absent on a single
+   * node. The console reads it.
+   */
+  describeQuorum?: (now: number) => QuorumStatusDescription | null;
   /** Images are applied one at a time, in commit order. */
   private readonly publications = new SerialQueue();
   /** Waiters for a published image that satisfies them (forwarded admin requests). */

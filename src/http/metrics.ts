@@ -99,17 +99,43 @@ export class BrokerMetrics implements RequestObserver {
 
     gauge('kafka_server_replicamanager_partitioncount', 'Partitions hosted by this broker (ReplicaManager PartitionCount).', () => partitions().length);
     gauge('kafka_server_replicamanager_leadercount', 'Partitions led by this broker (ReplicaManager LeaderCount).', () => partitions().filter((p) => this.broker.leaderPartition(p.topic, p.partition) !== undefined).length);
-    // Single node: every replica is this broker, so the ISR is always complete and no partition is offline.
-    gauge('kafka_server_replicamanager_underreplicatedpartitions', 'Partitions whose ISR is smaller than their replica set (ReplicaManager UnderReplicatedPartitions).', () => partitions().filter((p) => p.isr < p.replicas).length);
-    gauge('kafka_controller_kafkacontroller_activecontrollercount', 'Whether this broker is the active controller (KafkaController ActiveControllerCount).', () => 1);
-    gauge('kafka_controller_kafkacontroller_offlinepartitionscount', 'Partitions without a live leader (KafkaController OfflinePartitionsCount).', () => partitions().filter((p) => local(p.topic, p.partition) === undefined).length);
+    // Kafka counts under-replication on the leader only: each partition is counted once in a cluster.
+    const ledHere = (p: { topic: string; partition: number }): boolean => this.broker.leaderPartition(p.topic, p.partition) !== undefined;
+    gauge('kafka_server_replicamanager_underreplicatedpartitions', 'Partitions led here whose ISR is smaller than their replica set (ReplicaManager UnderReplicatedPartitions).', () => partitions().filter((p) => ledHere(p) && p.isr < p.replicas).length);
+    gauge('kafka_controller_kafkacontroller_activecontrollercount', 'Whether this broker is the active controller (KafkaController ActiveControllerCount).', () => (this.broker.quorum === null ? 1 : this.broker.quorum.isActiveController() ? 1 : 0));
+    gauge('kafka_controller_kafkacontroller_offlinepartitionscount', 'Partitions without a leader in the metadata (KafkaController OfflinePartitionsCount).', () => {
+      let offline = 0;
+      for (const t of this.broker.image.topics()) for (const p of t.partitions) if (p.leader < 0) offline++;
+      return offline;
+    });
+    // The KRaft quorum (Kafka's raft-metrics group, kafka.server:type=raft-metrics), on cluster nodes only.
+    const quorum = this.broker.quorum;
+    if (quorum !== null) {
+      gauge('kafka_server_raft_metrics_current_leader', 'The current quorum leader\'s id; -1 when unknown (raft-metrics current-leader).', () => quorum.leaderId());
+      gauge('kafka_server_raft_metrics_current_epoch', 'The current quorum epoch (raft-metrics current-epoch).', () => quorum.epoch());
+      gauge('kafka_server_raft_metrics_high_watermark', 'The metadata log\'s high watermark as this node knows it (raft-metrics high-watermark).', () => quorum.highWatermark());
+      gauge('kafka_server_raft_metrics_log_end_offset', 'The metadata log\'s end offset on this node (raft-metrics log-end-offset).', () => quorum.logEndOffset());
+      new Gauge({
+        name: 'kafka_server_raft_metrics_current_state',
+        help: 'This node\'s Raft state: 1 for the current one (raft-metrics current-state).',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          this.reset();
+          this.set({ state: quorum.state().toLowerCase() }, 1);
+        },
+      });
+    }
     gauge('kafka_controller_kafkacontroller_globaltopiccount', 'Topics in the cluster (KafkaController GlobalTopicCount).', () => this.broker.image.topicCount);
     gauge('kafka_controller_kafkacontroller_globalpartitioncount', 'Partitions in the cluster (KafkaController GlobalPartitionCount).', () => partitions().length);
     perPartition('kafka_log_log_size', 'Bytes in the partition log\'s segments (Log Size).', (t, p) => local(t, p)?.log.size);
     perPartition('kafka_log_log_logstartoffset', 'The partition log\'s first offset (Log LogStartOffset).', (t, p) => local(t, p)?.logStartOffset);
     perPartition('kafka_log_log_logendoffset', 'The partition log\'s end offset (Log LogEndOffset).', (t, p) => local(t, p)?.logEndOffset);
     perPartition('kafka_cluster_partition_insyncreplicascount', 'In-sync replicas of the partition (Partition InSyncReplicasCount).', (t, p) => this.broker.image.partition(t, p)?.isr.length);
-    perPartition('kafka_cluster_partition_underreplicated', '1 when the partition\'s ISR is smaller than its replica set (Partition UnderReplicated).', () => 0);
+    perPartition('kafka_cluster_partition_underreplicated', '1 when the partition is led here and its ISR is smaller than its replica set (Partition UnderReplicated).', (t, p) => {
+      const r = this.broker.image.partition(t, p);
+      return r === undefined ? undefined : this.broker.leaderPartition(t, p) !== undefined && r.isr.length < r.replicas.length ? 1 : 0;
+    });
 
     const groupOffsets = (): { group: string; topic: string; partition: number; offset: number; lag: number }[] => {
       const coordinator = broker.groupCoordinator;

@@ -1,0 +1,105 @@
+/**
+ * A one-voter KRaft node in-process (controller.quorum.voters naming only itself): the whole cluster path
+ * - Raft election, the active controller, registration and unfencing, CreateTopics through the
+ * controller, the image published to the broker - with a real client, plus what the node reports about its
+ * quorum: DescribeCluster's controller, the Raft gauges on /metrics, the console's quorum view, and a
+ * restart that replays the metadata log.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { DescribeCluster } from '../../protocol/messages/describe-cluster.js';
+import { freePort } from '../helpers/broker-process.js';
+import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+let broker: TestBroker;
+let props: Record<string, string>;
+
+beforeAll(async () => {
+  const controllerPort = await freePort();
+  props = {
+    'node.id': '1',
+    'process.roles': 'broker,controller',
+    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:${controllerPort}`,
+    'controller.listener.names': 'CONTROLLER',
+    'samsa.http.listeners': 'http://127.0.0.1:0',
+    'group.initial.rebalance.delay.ms': '0',
+    'offsets.topic.replication.factor': '1',
+  };
+  broker = await startTestBroker(props);
+}, 60_000);
+
+afterAll(async () => {
+  await broker?.destroy();
+});
+
+async function metricsText(b: TestBroker): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${b.httpPort}/metrics`);
+  return res.text();
+}
+
+describe('a one-voter KRaft node', () => {
+  it('is its own active controller and a registered, unfenced broker', async () => {
+    expect(broker.kraft).not.toBeNull();
+    expect(broker.kraft!.controller!.isActive).toBe(true);
+    expect(broker.broker.image.brokers.get(1)?.fenced).toBe(false);
+    const c = await RawClient.connect(broker.port);
+    try {
+      const res = await c.request(DescribeCluster, 0, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+      expect(res.controllerId).toBe(1);
+      expect(res.brokers.map((b) => [b.brokerId, b.port])).toEqual([[1, broker.port]]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('creates topics through the controller and serves produce, consume and groups on them', async () => {
+    const kafka = new Kafka({ clientId: 'kraft-single', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'through-raft', numPartitions: 2 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'through-raft', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'kraft-single-group' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'through-raft', fromBeginning: true });
+    const seen: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      consumer.run({ eachMessage: async ({ message }) => {
+        seen.push(message.value!.toString());
+        if (seen.length === 10) resolve();
+      } }).catch(reject);
+    });
+    await consumer.disconnect();
+    expect(seen.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`).sort());
+    // The metadata records of the topic are in the image the broker serves from.
+    const topic = broker.broker.image.topic('through-raft')!;
+    expect(topic.partitions.map((p) => [p.leader, p.replicas, p.isr])).toEqual([[1, [1], [1]], [1, [1], [1]]]);
+  }, 60_000);
+
+  it('reports the quorum on /metrics and to the console', async () => {
+    const text = await metricsText(broker);
+    expect(text).toMatch(/^kafka_server_raft_metrics_current_leader 1$/m);
+    expect(text).toMatch(/^kafka_server_raft_metrics_current_state\{state="leader"\} 1$/m);
+    expect(text).toMatch(/^kafka_controller_kafkacontroller_activecontrollercount 1$/m);
+    const hw = Number(/^kafka_server_raft_metrics_high_watermark (\d+)$/m.exec(text)![1]);
+    expect(hw).toBeGreaterThan(3);
+    const cluster = (await (await fetch(`http://127.0.0.1:${broker.httpPort}/api/cluster`)).json()) as { mode: string; quorum: { leaderId: number; currentVoters: { replicaId: number }[] } };
+    expect(cluster.mode).toBe('raft');
+    expect(cluster.quorum.leaderId).toBe(1);
+    expect(cluster.quorum.currentVoters.map((v) => v.replicaId)).toEqual([1]);
+  });
+
+  it('replays its metadata log after a restart: the topics and their ids come back', async () => {
+    const before = broker.broker.image.topic('through-raft')!;
+    broker = await broker.restart();
+    const after = broker.broker.image.topic('through-raft');
+    expect(after?.topicId).toBe(before.topicId);
+    expect(after?.partitions.length).toBe(2);
+    expect(broker.broker.getPartition('through-raft', 0)?.logEndOffset).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+});
