@@ -199,13 +199,48 @@ export class MetadataImage {
 
   /** Adds or replaces a topic (by id; a renamed id is not a thing in Kafka). */
   withTopic(topic: TopicImage): MetadataImage {
-    const frozen = freezeTopic(topic);
+    const configs = topic.configs instanceof ReadonlyConfigMap ? topic.configs : new ReadonlyConfigMap(topic.configs);
+    return this.withFrozenTopic(makeTopic(topic.name, topic.topicId, PartitionVector.of(topic.partitions.map(freezePartition)), configs));
+  }
+
+  /**
+   * Adds or replaces one partition of a topic (PartitionRecord, PartitionChangeRecord): one copy of the
+   * partition list, the other partitions shared.
+   */
+  withPartition(topicId: string, partition: PartitionRegistration): MetadataImage {
+    const topic = this.s.byId.get(topicId);
+    if (!topic) throw new RangeError(`no topic with id ${topicId}`);
+    const vector = partitionVector(topic);
+    if (partition.partition < 0 || partition.partition > vector.length) throw new RangeError(`partition ${partition.partition} would leave a gap`);
+    return this.withFrozenTopic(makeTopic(topic.name, topic.topicId, vector.set(partition.partition, freezePartition(partition)), topic.configs));
+  }
+
+  /** Replaces a topic's config overrides, keeping its partitions. */
+  withTopicConfigs(topicId: string, configs: ReadonlyMap<string, string>): MetadataImage {
+    const topic = this.s.byId.get(topicId);
+    if (!topic) throw new RangeError(`no topic with id ${topicId}`);
+    return this.withFrozenTopic(makeTopic(topic.name, topic.topicId, partitionVector(topic), new ReadonlyConfigMap(configs)));
+  }
+
+  /** How many partitions a topic has (without materializing its frozen partition list). */
+  partitionCount(topicId: string): number {
+    const topic = this.s.byId.get(topicId);
+    return topic ? partitionVector(topic).length : 0;
+  }
+
+  /** One partition of a topic by id (without materializing its frozen partition list). */
+  partitionOf(topicId: string, index: number): PartitionRegistration | undefined {
+    const topic = this.s.byId.get(topicId);
+    return topic ? partitionVector(topic).get(index) : undefined;
+  }
+
+  private withFrozenTopic(frozen: TopicImage): MetadataImage {
     const byName = new Map(this.s.byName);
     const byId = new Map(this.s.byId);
-    const previous = byId.get(topic.topicId);
-    if (previous && previous.name !== topic.name) byName.delete(previous.name);
-    byName.set(topic.name, frozen);
-    byId.set(topic.topicId, frozen);
+    const previous = byId.get(frozen.topicId);
+    if (previous && previous.name !== frozen.name) byName.delete(previous.name);
+    byName.set(frozen.name, frozen);
+    byId.set(frozen.topicId, frozen);
     return this.with({ byName, byId });
   }
 
@@ -245,11 +280,74 @@ export class MetadataImage {
   }
 }
 
-function freezeTopic(topic: TopicImage): TopicImage {
-  const partitions = Object.freeze(
-    topic.partitions.map((p) => Object.freeze({ ...p, replicas: Object.freeze([...p.replicas]), isr: Object.freeze([...p.isr]) })),
-  );
-  return Object.freeze({ name: topic.name, topicId: topic.topicId, partitions, configs: topic.configs instanceof ReadonlyConfigMap ? topic.configs : new ReadonlyConfigMap(topic.configs) });
+const FROZEN_PARTITIONS = new WeakSet<PartitionRegistration>();
+
+function freezePartition(p: PartitionRegistration): PartitionRegistration {
+  if (FROZEN_PARTITIONS.has(p)) return p;
+  const frozen = Object.freeze({ ...p, replicas: Object.freeze([...p.replicas]), isr: Object.freeze([...p.isr]) });
+  FROZEN_PARTITIONS.add(frozen);
+  return frozen;
+}
+
+/**
+ * A topic's partitions as a persistent vector: chunks of CHUNK partitions, so setting or appending one
+ * partition copies the chunk directory and one chunk, not the whole list. Replaying a 10,000-partition
+ * topic record by record (a new topic object per record: its creation, or a fencing that changes every
+ * partition) is then linear, where copying (and freezing) a full array per record was quadratic.
+ */
+const CHUNK = 64;
+
+class PartitionVector {
+  static readonly EMPTY = new PartitionVector([], 0);
+
+  private constructor(
+    private readonly chunks: readonly (readonly PartitionRegistration[])[],
+    readonly length: number,
+  ) {}
+
+  static of(list: readonly PartitionRegistration[]): PartitionVector {
+    const chunks: PartitionRegistration[][] = [];
+    for (let i = 0; i < list.length; i += CHUNK) chunks.push(list.slice(i, i + CHUNK));
+    return new PartitionVector(chunks, list.length);
+  }
+
+  get(index: number): PartitionRegistration | undefined {
+    if (index < 0 || index >= this.length) return undefined;
+    return this.chunks[Math.floor(index / CHUNK)]![index % CHUNK];
+  }
+
+  /** A new vector with `index` (at most `length`: an append) set to `p`. */
+  set(index: number, p: PartitionRegistration): PartitionVector {
+    const c = Math.floor(index / CHUNK);
+    const chunks = this.chunks.slice();
+    const chunk = c < chunks.length ? chunks[c]!.slice() : [];
+    chunk[index % CHUNK] = p;
+    chunks[c] = chunk;
+    return new PartitionVector(chunks, Math.max(this.length, index + 1));
+  }
+
+  toArray(): PartitionRegistration[] {
+    return this.chunks.flat();
+  }
+}
+
+const PARTITIONS = new WeakMap<TopicImage, PartitionVector>();
+
+function partitionVector(topic: TopicImage): PartitionVector {
+  return PARTITIONS.get(topic) ?? PartitionVector.of(topic.partitions);
+}
+
+/**
+ * A frozen topic whose `partitions` array is built and frozen when first read (once per topic object):
+ * intermediate topics of a replay are never read. `partitions` is an own enumerable getter, so
+ * `{ ...topic }` copies the (frozen) list.
+ */
+function makeTopic(name: string, topicId: string, vector: PartitionVector, configs: ReadonlyMap<string, string>): TopicImage {
+  let frozen: readonly PartitionRegistration[] | null = null;
+  const topic = { name, topicId, configs } as TopicImage;
+  Object.defineProperty(topic, 'partitions', { enumerable: true, get: () => (frozen ??= Object.freeze(vector.toArray())) });
+  PARTITIONS.set(topic, vector);
+  return Object.freeze(topic);
 }
 
 /** A Map whose mutators throw: the image's configs cannot be changed behind its back. */

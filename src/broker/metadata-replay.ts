@@ -44,7 +44,7 @@ import { TopicRecord } from '../../protocol/metadata/topic-record.js';
 import { UnfenceBrokerRecord } from '../../protocol/metadata/unfence-broker-record.js';
 import { UnregisterBrokerRecord } from '../../protocol/metadata/unregister-broker-record.js';
 import type { MessageCodec, MessageDecl, MessageValue } from '../../protocol/schema.js';
-import type { BrokerRegistration, MetadataImage, PartitionRegistration, TopicImage } from './metadata-image.js';
+import type { BrokerRegistration, MetadataImage, PartitionRegistration } from './metadata-image.js';
 
 /** A metadata record that does not apply to the image it was replayed onto; the image is unchanged. */
 export class MetadataReplayError extends Error {
@@ -125,9 +125,8 @@ export function applyMetadataRecord(image: MetadataImage, record: DecodedMetadat
   } else if (is(record, PartitionRecord)) {
     const r = record.data;
     const topic = image.topicById(r.topicId) ?? fail(`no topic with id ${r.topicId}`);
-    if (r.partitionId < 0 || r.partitionId > topic.partitions.length) {
-      fail(`partition ${r.partitionId} of ${topic.name} would leave a gap: the topic has ${topic.partitions.length} partition(s)`);
-    }
+    const count = image.partitionCount(r.topicId);
+    if (r.partitionId < 0 || r.partitionId > count) fail(`partition ${r.partitionId} of ${topic.name} would leave a gap: the topic has ${count} partition(s)`);
     const p: PartitionRegistration = {
       partition: r.partitionId,
       replicas: r.replicas,
@@ -137,12 +136,12 @@ export function applyMetadataRecord(image: MetadataImage, record: DecodedMetadat
       partitionEpoch: r.partitionEpoch,
       leaderRecoveryState: r.leaderRecoveryState,
     };
-    next = image.withTopic(withPartition(topic, p));
+    next = image.withPartition(topic.topicId, p);
   } else if (is(record, PartitionChangeRecord)) {
     const r = record.data;
     const topic = image.topicById(r.topicId) ?? fail(`no topic with id ${r.topicId}`);
-    const current = topic.partitions[r.partitionId] ?? fail(`no partition ${r.partitionId} in topic ${topic.name}`);
-    next = image.withTopic(withPartition(topic, mergePartitionChange(current, r)));
+    const current = image.partitionOf(r.topicId, r.partitionId) ?? fail(`no partition ${r.partitionId} in topic ${topic.name}`);
+    next = image.withPartition(topic.topicId, mergePartitionChange(current, r));
   } else if (is(record, RemoveTopicRecord)) {
     const topicId = record.data.topicId;
     if (!image.topicById(topicId)) fail(`no topic with id ${topicId}`);
@@ -151,7 +150,7 @@ export function applyMetadataRecord(image: MetadataImage, record: DecodedMetadat
     const r = record.data;
     if (r.resourceType === TOPIC_RESOURCE) {
       const topic = image.topic(r.resourceName) ?? fail(`no topic named ${r.resourceName}`);
-      next = image.withTopic({ ...topic, configs: withConfig(topic.configs, r.name, r.value) });
+      next = image.withTopicConfigs(topic.topicId, withConfig(topic.configs, r.name, r.value));
     } else if (r.resourceType === BROKER_RESOURCE) {
       next = image.withBrokerConfigs(r.resourceName, withConfig(image.brokerConfigs.get(r.resourceName) ?? new Map(), r.name, r.value));
     } else {
@@ -191,12 +190,6 @@ export function mergePartitionChange(current: PartitionRegistration, r: MessageV
     partitionEpoch: current.partitionEpoch + 1,
     leaderRecoveryState: r.leaderRecoveryState === -1 ? (current.leaderRecoveryState ?? 0) : r.leaderRecoveryState,
   };
-}
-
-function withPartition(topic: TopicImage, p: PartitionRegistration): TopicImage {
-  const partitions = [...topic.partitions];
-  partitions[p.partition] = p;
-  return { ...topic, partitions };
 }
 
 function withConfig(current: ReadonlyMap<string, string>, name: string, value: string | null): Map<string, string> {
