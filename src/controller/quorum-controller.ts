@@ -805,7 +805,8 @@ export class QuorumController {
     const topics = req.topics.map((td) => {
       const topic = b.image.topicById(td.topicId);
       const partitions = td.partitions.map((pd) => {
-        const err = (errorCode: number) => ({ partitionIndex: pd.partitionIndex, errorCode, leaderId: -1, leaderEpoch: -1, isr: [], leaderRecoveryState: 0, partitionEpoch: -1 });
+        // As Kafka: a refused partition carries only its index and error; the other fields keep the spec defaults (0, []).
+        const err = (errorCode: number) => ({ partitionIndex: pd.partitionIndex, errorCode, leaderId: 0, leaderEpoch: 0, isr: [], leaderRecoveryState: 0, partitionEpoch: 0 });
         if (!topic || td.topicId === NULL_UUID) return err(ErrorCode.UNKNOWN_TOPIC_ID);
         const p = topic.partitions[pd.partitionIndex];
         if (!p) return err(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -917,11 +918,11 @@ export class QuorumController {
   /** AllocateProducerIds (KIP-730): the next block of 1000 ids, as a ProducerIdsRecord. */
   allocateProducerIds(_now: number, req: Req<typeof AllocateProducerIdsRequest>): ControllerResult<Res<typeof AllocateProducerIdsResponse>> {
     if (this.checkBrokerEpoch(req.brokerId, req.brokerEpoch) !== null) {
-      return { records: [], response: { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, producerIdStart: -1n, producerIdLen: -1 } };
+      return { records: [], response: { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, producerIdStart: 0n, producerIdLen: 0 } };
     }
     const start = this.current.nextProducerId;
     if (start > (1n << 63n) - 1n - BigInt(PRODUCER_ID_BLOCK_SIZE)) {
-      return { records: [], response: { throttleTimeMs: 0, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, producerIdStart: -1n, producerIdLen: -1 } };
+      return { records: [], response: { throttleTimeMs: 0, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, producerIdStart: 0n, producerIdLen: 0 } };
     }
     const b = new RecordBuilder(this.current);
     b.add(ProducerIdsRecord, { brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, nextProducerId: start + BigInt(PRODUCER_ID_BLOCK_SIZE) });
