@@ -57,6 +57,7 @@ export function createControllerChannel(config: BrokerConfig, clock: Clock, logg
     clock,
     logger: logger.child({ component: 'controller-channel' }),
     requestTimeoutMs: config.quorum.requestTimeoutMs,
+    trace: config.protocolTrace ? logger : null,
   });
   return { channel, setLeaderHint: (h) => (hint = h) };
 }
@@ -93,7 +94,7 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     clock,
     logger: logger.child({ component: 'controller' }),
   });
-  const dispatcher = new ControllerDispatcher([...raftHandlers(raft), ...controller.handlers()], logger.child({ component: 'controller-listener' }));
+  const dispatcher = new ControllerDispatcher([...raftHandlers(raft), ...controller.handlers()], logger.child({ component: 'controller-listener' }), config.protocolTrace);
   const server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
   const cl = config.controllerListener!;
   let controllerPort: number;

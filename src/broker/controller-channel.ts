@@ -32,6 +32,8 @@ export interface ControllerChannelOptions {
   readonly logger: Logger;
   /** Per attempt (controller.quorum.request.timeout.ms). */
   readonly requestTimeoutMs?: number;
+  /** samsa.protocol.trace: log the requests sent to the controller and their answers (side: client). */
+  readonly trace?: Logger | null;
 }
 
 /** No controller answered before the deadline. */
@@ -110,7 +112,7 @@ export class ControllerChannel {
   private connection(target: ControllerAddress): Promise<BrokerConnection> {
     let conn = this.connections.get(target.id);
     if (!conn) {
-      conn = BrokerConnection.open(target.host, target.port, { clientId: `broker-${this.options.nodeId}-to-controller`, timeoutMs: this.options.requestTimeoutMs ?? 2000 });
+      conn = BrokerConnection.open(target.host, target.port, { clientId: `broker-${this.options.nodeId}-to-controller`, timeoutMs: this.options.requestTimeoutMs ?? 2000, trace: this.options.trace ?? null });
       conn.catch(() => this.connections.delete(target.id));
       this.connections.set(target.id, conn);
     }

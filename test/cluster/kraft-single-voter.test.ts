@@ -103,3 +103,44 @@ describe('a one-voter KRaft node', () => {
     expect(broker.broker.getPartition('through-raft', 0)?.logEndOffset).toBeGreaterThanOrEqual(0);
   }, 60_000);
 });
+
+describe('the protocol trace on a KRaft node', () => {
+  it('decodes the controller listener traffic: BrokerRegistration and BrokerHeartbeat, both sides', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Writable } = await import('node:stream');
+    const { default: pino } = await import('pino');
+    const { buildConfig } = await import('../../src/config.js');
+    const { startBroker } = await import('../../src/app.js');
+    const dir = await mkdtemp(join(tmpdir(), 'samsa-kraft-trace-'));
+    const lines: { msg: string; api?: string; side?: string; listener?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const controllerPort = await freePort();
+    const config = buildConfig(new Map(Object.entries({
+      ...props,
+      'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+      listeners: `PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:${controllerPort}`,
+      'samsa.http.listeners': '',
+      'samsa.schema.registry.enable': 'false',
+      'log.dirs': dir,
+      'samsa.protocol.trace': 'true',
+    })));
+    const running = await startBroker(config, pino({ level: 'info' }, sink));
+    try {
+      const served = lines.filter((l) => l.listener === 'CONTROLLER' && l.msg === 'request').map((l) => l.api);
+      expect(served).toContain('BrokerRegistration');
+      expect(served).toContain('BrokerHeartbeat');
+      const sent = lines.filter((l) => l.side === 'client' && l.msg === 'response').map((l) => l.api);
+      expect(sent).toContain('BrokerRegistration');
+    } finally {
+      await running.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

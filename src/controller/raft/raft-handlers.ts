@@ -26,6 +26,7 @@ import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS } from '../../broker/
 import type { Connection, FrameHandler } from '../../server/connection.js';
 import type { RaftNode } from './raft-node.js';
 import * as wire from './wire.js';
+import { traceValue } from '../../server/trace-decode.js';
 
 /** What a controller-listener handler needs of its request (a subset of the broker's RequestContext). */
 export interface ControllerRequestContext {
@@ -209,6 +210,8 @@ export class ControllerDispatcher implements FrameHandler {
   constructor(
     handlers: readonly AnyControllerHandler[],
     private readonly logger: Logger,
+    /** samsa.protocol.trace: log every request and response of this listener decoded, as the broker's Dispatcher does. */
+    private readonly trace = false,
   ) {
     for (const h of handlers) this.byKey.set(h.api.apiKey, h);
     const apiKeys = (): { apiKey: number; minVersion: number; maxVersion: number }[] => this.apiVersionsList();
@@ -251,8 +254,14 @@ export class ControllerDispatcher implements FrameHandler {
       const r = new Reader(frame);
       const header = readRequestHeader(r, (_k, v) => codec.isFlexible(v));
       const request = codec.decode(r, header.apiVersion);
+      if (this.trace) {
+        this.logger.info({ listener: 'CONTROLLER', conn: conn.id, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, request: traceValue(request) }, 'request');
+      }
       const response = await handler.handle({ header, apiVersion: header.apiVersion, connectionId: conn.id, logger: this.logger, closeConnection: (reason: string) => conn.close(reason) }, request);
       if (response === null) return null;
+      if (this.trace) {
+        this.logger.info({ listener: 'CONTROLLER', conn: conn.id, api: handler.api.name, version: header.apiVersion, correlationId: header.correlationId, response: traceValue(response) }, 'response');
+      }
       const w = new Writer(256);
       writeResponseHeader(w, header.correlationId, responseHeaderVersion(peek.apiKey, handler.api.response.isFlexible(header.apiVersion)));
       handler.api.response.encode(w, response as never, header.apiVersion);
