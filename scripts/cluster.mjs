@@ -17,22 +17,33 @@ function usage(message) {
 const args = process.argv.slice(2);
 let nodes = 3;
 let data = './data';
+// For tests, which must not take the well-known ports: explicit port lists, and no HTTP listeners.
+let clientPorts = null;
+let controllerPorts = null;
+let http = true;
+const list = (v) => v.split(',').map(Number);
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--nodes') nodes = Number(args[++i]);
   else if (a.startsWith('--nodes=')) nodes = Number(a.slice('--nodes='.length));
   else if (a === '--data') data = args[++i];
   else if (a.startsWith('--data=')) data = a.slice('--data='.length);
+  else if (a === '--client-ports') clientPorts = list(args[++i]);
+  else if (a === '--controller-ports') controllerPorts = list(args[++i]);
+  else if (a === '--no-http') http = false;
   else usage(`unknown argument ${a}`);
 }
 if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) usage('--nodes must be a whole number from 1 to 9');
+if ((clientPorts && clientPorts.length !== nodes) || (controllerPorts && controllerPorts.length !== nodes)) usage('--client-ports and --controller-ports need one port per node');
 
 const bundle = resolve('dist/samsa.mjs');
 if (!existsSync(bundle)) usage('dist/samsa.mjs is missing: run `npm run bundle` (npm run cluster does it first)');
 
 const ids = Array.from({ length: nodes }, (_, i) => i + 1);
-const voters = ids.map((id) => `${id}@127.0.0.1:${19090 + id}`).join(',');
-const bootstrap = ids.map((id) => `127.0.0.1:${9091 + id}`).join(',');
+const clientPort = (id) => (clientPorts ? clientPorts[id - 1] : 9091 + id);
+const controllerPort = (id) => (controllerPorts ? controllerPorts[id - 1] : 19090 + id);
+const voters = ids.map((id) => `${id}@127.0.0.1:${controllerPort(id)}`).join(',');
+const bootstrap = ids.map((id) => `127.0.0.1:${clientPort(id)}`).join(',');
 
 /** The overrides of node `id`: Kafka's names, plus Samsa's own HTTP ports. */
 function nodeProperties(id) {
@@ -40,11 +51,12 @@ function nodeProperties(id) {
     'node.id': String(id),
     'process.roles': 'broker,controller',
     'controller.quorum.voters': voters,
-    listeners: `PLAINTEXT://127.0.0.1:${9091 + id},CONTROLLER://127.0.0.1:${19090 + id}`,
+    listeners: `PLAINTEXT://127.0.0.1:${clientPort(id)},CONTROLLER://127.0.0.1:${controllerPort(id)}`,
     'controller.listener.names': 'CONTROLLER',
     'log.dirs': `${data}/node-${id}`,
-    'schema.registry.listeners': `http://127.0.0.1:${8081 + 100 * (id - 1)}`,
-    'samsa.http.listeners': `http://127.0.0.1:${8080 + 100 * (id - 1)}`,
+    ...(http
+      ? { 'schema.registry.listeners': `http://127.0.0.1:${8081 + 100 * (id - 1)}`, 'samsa.http.listeners': `http://127.0.0.1:${8080 + 100 * (id - 1)}` }
+      : { 'samsa.schema.registry.enable': 'false', 'samsa.http.listeners': '' }),
   };
 }
 

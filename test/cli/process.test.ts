@@ -321,6 +321,40 @@ describe('start-up log', () => {
   });
 });
 
+describe('npm run cluster', () => {
+  it('starts three combined nodes that form one cluster, prints the bootstrap string, and Ctrl-C stops them all', async () => {
+    const clientPorts = [await freePort(), await freePort(), await freePort()];
+    const controllerPorts = [await freePort(), await freePort(), await freePort()];
+    const data = await tempDir();
+    // The script itself (what `npm run cluster` runs after bundling), on free ports for the test.
+    const cluster = track(run(process.execPath, ['scripts/cluster.mjs', '--nodes', '3', '--data', data, '--client-ports', clientPorts.join(','), '--controller-ports', controllerPorts.join(','), '--no-http']));
+    const bootstrap = clientPorts.map((p) => `127.0.0.1:${p}`).join(',');
+    await cluster.waitFor((l) => l.includes(`bootstrap.servers=${bootstrap}`), 'the bootstrap line');
+    // Each node's command line uses Kafka's property names only, so it can be started alone.
+    const node2 = await cluster.waitFor((l) => l.startsWith('node 2: npm start --'), "node 2's command line");
+    expect(node2).toContain("--override node.id=2 --override 'process.roles=broker,controller'");
+    expect(node2).toContain(`--override 'controller.quorum.voters=1@127.0.0.1:${controllerPorts[0]},2@127.0.0.1:${controllerPorts[1]},3@127.0.0.1:${controllerPorts[2]}'`);
+    const admin = new Kafka({ clientId: 'cluster-script-test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200 } }).admin();
+    try {
+      await admin.connect();
+      let brokers: number[] = [];
+      const deadline = Date.now() + 60_000;
+      while (brokers.length < 3) {
+        if (Date.now() > deadline) throw new Error(`the cluster did not list 3 brokers: ${JSON.stringify(brokers)}`);
+        brokers = (await admin.describeCluster()).brokers.map((b) => b.nodeId).sort();
+        if (brokers.length < 3) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(brokers).toEqual([1, 2, 3]);
+    } finally {
+      await admin.disconnect();
+    }
+    for (const id of [1, 2, 3]) expect(existsSync(join(data, `node-${id}`, '__cluster_metadata-0', 'quorum-state'))).toBe(true);
+    cluster.proc.kill('SIGINT');
+    expect(await within(cluster.exit, 60_000, 'the cluster script to exit')).toBe(0);
+    for (const id of [1, 2, 3]) await cluster.waitFor((l) => l === `[node-${id}] exited (code 0)`, `node ${id} to exit cleanly`);
+  }, 120_000);
+});
+
 describe('package', () => {
   it('bin/samsa.js runs the bundle: --help lists the commands', () => {
     const out = execFileSync(process.execPath, ['bin/samsa.js', '--help'], { cwd: ROOT, encoding: 'utf8' });
