@@ -113,6 +113,7 @@ describe('a three-node cluster of real processes', () => {
 
   it('kill -9 of the active controller: another is elected, CreateTopics works, the node restarts and catches up', async () => {
     const controller = await eventually('a controller is known', () => controllerOf(cluster.node(1).clientPort), (id) => id > 0);
+    const before = (await metadataOf(cluster.node(1).clientPort, ['replicated'])).topics.get('replicated')!;
     await cluster.kill9(controller);
     const survivors = cluster.nodes.filter((n) => n.id !== controller);
     const elected = await eventually('a new controller is elected', () => controllerOf(survivors[0]!.clientPort), (id) => id > 0 && id !== controller, 15_000);
@@ -129,6 +130,21 @@ describe('a three-node cluster of real processes', () => {
       await eventually(`node ${n.id} describes 'after-failover'`, () => metadataOf(n.clientPort, ['after-failover']), (m) => m.topics.get('after-failover')?.length === 2);
     }
 
+    // The dead node's session expires (broker.session.timeout.ms, 9 s): it is fenced, leaves Metadata's
+    // brokers and every ISR, and the partitions it led get a new leader from the ISR at a higher epoch.
+    const fenced = await eventually(
+      `node ${controller} is fenced and its partitions move`,
+      () => metadataOf(survivors[0]!.clientPort, ['replicated']),
+      (m) => !m.brokers.includes(controller) && m.topics.get('replicated')!.every((p) => p.leader !== controller && p.leader > 0 && !p.isr.includes(controller)),
+      30_000,
+    );
+    for (const p of fenced.topics.get('replicated')!) {
+      const old = before.find((b) => b.partition === p.partition)!;
+      if (old.leader === controller) expect(p.leaderEpoch).toBeGreaterThan(old.leaderEpoch);
+      else expect(p.leader).toBe(old.leader);
+      expect(p.replicas).toEqual([1, 2, 3]);
+    }
+
     await cluster.start(controller);
     const restarted = cluster.node(controller);
     const caughtUp = await eventually(
@@ -138,5 +154,5 @@ describe('a three-node cluster of real processes', () => {
     );
     const reference = await metadataOf(survivors[0]!.clientPort, ['replicated', 'after-failover']);
     expect(caughtUp.topics.get('after-failover')).toEqual(reference.topics.get('after-failover'));
-  }, 90_000);
+  }, 120_000);
 });
