@@ -29,6 +29,7 @@ import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { describeQuorumHandler } from './describe-quorum.js';
 
 export const HANDLERS: readonly AnyHandler[] = [
   produceHandler,
@@ -60,4 +61,6 @@ export const HANDLERS: readonly AnyHandler[] = [
   describeClusterHandler,
   deleteRecordsHandler,
   offsetForLeaderEpochHandler,
+  // The metadata quorum (kafka-metadata-quorum), forwarded to the active controller in a cluster.
+  describeQuorumHandler,
 ] as unknown as readonly AnyHandler[];
