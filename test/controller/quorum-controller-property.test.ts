@@ -4,7 +4,8 @@
  * and growth, deletion, ISR changes proposed by leaders (with current or stale epochs), preferred and
  * unclean elections, unregistration, producer id blocks. After every step, for every partition:
  *   - the replicas are distinct, the ISR is a non-empty subset of them without duplicates;
- *   - the leader is -1 or an ISR member that is registered, unfenced and not shutting down;
+ *   - the leader is -1 or an ISR member that is registered, unfenced and not shutting down; a led
+ *     partition's ISR holds live brokers only; an offline partition keeps one ISR member, not live;
  *   - leader epoch and partition epoch never go down, and the leader epoch moves exactly when the leader does;
  * producer id blocks never overlap; and (in the harness) the image replayed from the records' bytes equals
  * the controller's. The seed is fixed (SAMSA_PROPERTY_SEED overrides it); fast-check prints the seed and
@@ -157,10 +158,18 @@ function check(h: Harness, epochs: Map<string, { leader: number; leaderEpoch: nu
       assert(p.isr.length > 0, `${where}: empty ISR`);
       assert(new Set(p.isr).size === p.isr.length, `${where}: a broker twice in the ISR`);
       assert(p.isr.every((r) => p.replicas.includes(r)), `${where}: ISR not within the replicas`);
+      const live = (id: number): boolean => {
+        const reg = image.brokers.get(id);
+        return reg !== undefined && !reg.fenced && !reg.inControlledShutdown;
+      };
       if (p.leader !== -1) {
         assert(p.isr.includes(p.leader), `${where}: leader not in the ISR`);
-        const reg = image.brokers.get(p.leader);
-        assert(reg !== undefined && !reg.fenced && !reg.inControlledShutdown, `${where}: leader ${p.leader} is not live`);
+        assert(live(p.leader), `${where}: leader ${p.leader} is not live`);
+        // Fencing, shutting down and unregistering take a broker out of every ISR it is not the last of.
+        assert(p.isr.every(live), `${where}: an ISR member of a led partition is not live`);
+      } else {
+        // Offline: only the last ISR member is left, and it is not live (else it would have been elected).
+        assert(p.isr.length === 1 && !live(p.isr[0]!), `${where}: offline with a live or several ISR members`);
       }
       const key = `${t.topicId}-${p.partition}`;
       const prev = epochs.get(key);
