@@ -39,7 +39,9 @@ import { brokerPropertyValue, DynamicBrokerConfig, dynamicBrokerConfigsProblem, 
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import type { ControllerChannel } from './controller-channel.js';
+import { topLevelNotController, type ControllerChannel } from './controller-channel.js';
+import { AlterPartition } from '../../protocol/messages/alter-partition.js';
+import { replicaFetcherConfig } from './replica-fetcher.js';
 import { CreateTopics } from '../../protocol/messages/create-topics.js';
 import { DeleteTopics } from '../../protocol/messages/delete-topics.js';
 import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
@@ -201,6 +203,9 @@ export class Broker implements OffsetsTopicHost {
       logConfigFor: (configs) => this.logConfigFor(configs),
       appendSettings: (topic) => this.appendSettings(topic),
       clock,
+      replicaFetcher: replicaFetcherConfig(config.props),
+      replicaLagTimeMaxMs: Number(config.props.get('replica.lag.time.max.ms') ?? 30000),
+      interBrokerListenerName: config.props.get('inter.broker.listener.name') ?? 'PLAINTEXT',
       producerStateOptions: {
         now: () => clock.now(),
         logger: logger.child({ component: 'producer-state' }),
@@ -241,6 +246,8 @@ export class Broker implements OffsetsTopicHost {
     const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig, clock);
     broker.locks = locks;
     broker.kraft = kraft;
+    // Issue 12: the leaders' ISR changes go to the active controller.
+    if (kraft !== null) broker.replicaManager.isrManager.transport = async (request) => (await kraft.channel.send(AlterPartition, request, { deadlineMs: kraft.requestTimeoutMs, cap: 3, notController: topLevelNotController })).response;
     await broker.writeMetaProperties();
     broker.producerIds = await ProducerIdManager.load(config.logDirs);
     if (kraft === null) await broker.loadTopics();

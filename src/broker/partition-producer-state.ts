@@ -167,6 +167,23 @@ export class PartitionProducerState {
     return { kind: 'appended', result: await recorded };
   }
 
+  /**
+   * A follower's append (the replica fetcher): the leader checked the batches already, so they are only
+   * recorded, at the offsets they carry, once written. The state then answers a retried batch with its
+   * original offset should this replica become leader (issue 12: exactly-once across a failover).
+   */
+  async appendAsFollower(batches: readonly AppendingBatch[], append: () => Promise<LogAppendResult>): Promise<LogAppendResult> {
+    while (this.rebuilding) await this.rebuilding;
+    const generation = this.generation;
+    const result = await append();
+    if (generation === this.generation) {
+      for (const b of batches) if (b.header.producerId >= 0) this.state.apply(b.header, b.header.baseOffset, b.maxTimestamp);
+      this.appliedEnd = Math.max(this.appliedEnd, result.lastOffset + 1);
+      if (this.log.numberOfSegments !== this.segmentCount && this.noteSegments()) void this.takeSnapshot();
+    }
+    return result;
+  }
+
   private mustWait(ids: readonly number[]): boolean {
     if (this.rebuilding) return true;
     for (const id of ids) if (this.outstanding.has(id)) return true;

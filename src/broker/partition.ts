@@ -16,8 +16,20 @@
  * sequences and epochs atomically with the append and answers a retried batch with its original offset.
  * Truncations must go through this class (truncateTo, truncateFullyAndStartAt) so the producer state is
  * rebuilt with the log.
+ *
+ * Replication (issue 12, Kafka's Partition.scala and Replica.scala; docs/replication.md):
+ * - As leader, each replica Fetch reports the follower's log end offset (updateFollowerFetchState), which
+ *   may move the HW, completing acks=all produces, and may add the follower to the ISR. A follower that
+ *   has not caught up within replica.lag.time.max.ms is removed (maybeShrinkIsr). ISR changes are proposed
+ *   to the controller (AlterPartition, through `hooks.alterPartition`) and only the committed ISR counts
+ *   for min.insync.replicas; while an expansion is in flight the HW already waits for the new member too
+ *   (KIP-497's "maximal ISR": the committed ISR plus pending additions), so the ISR the controller commits
+ *   never includes a replica lacking a record below the HW.
+ * - As follower, the replica fetcher (replica-fetcher.ts) appends the leader's batches as they are
+ *   (appendAsFollower: offsets and epochs kept, producer state recorded) and sets the HW to
+ *   min(leader's HW, own LEO).
  */
-import type { Log } from '../../storage/log.js';
+import type { AppendPosition, Log } from '../../storage/log.js';
 import { OffsetOutOfRangeError } from '../../storage/errors.js';
 import type { ReadAlloc } from '../../storage/read-buffers.js';
 import { isControl, readBatchHeader, setLogAppendTime, splitBatches, timestampTypeIsLogAppend } from '../../protocol/records/batch.js';
@@ -28,6 +40,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { hasCompactPolicy, hasDeletePolicy } from '../../storage/log-config.js';
 import { PartitionProducerState, type AppendingBatch, type ProducerStateOptions } from './partition-producer-state.js';
 import type { PartitionRegistration } from './metadata-image.js';
+import type { Logger } from 'pino';
 
 export interface AppendResult {
   errorCode: number;
@@ -52,8 +65,64 @@ export interface PartitionSettings {
   minInSyncReplicas: number;
 }
 
+/** A leader's fetch answer that is not whole, valid record batches: the follower appends none of it. */
+export class CorruptReplicaDataError extends Error {
+  override readonly name = 'CorruptReplicaDataError';
+}
+
 const RECENT_APPENDS = 4096;
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * What the leader knows of one follower (Kafka's ReplicaState), updated in place by each of its fetches.
+ * `logEndOffset` is -1 until its first fetch in the current leader epoch.
+ */
+interface FollowerState {
+  logEndOffset: number;
+  /** The last time the follower was known to have every record the leader had (Replica.lastCaughtUpTimeMs). */
+  lastCaughtUpTimeMs: number;
+  /** The leader's LEO when the follower last fetched, and when that was. */
+  lastFetchLeaderLogEndOffset: number;
+  lastFetchTimeMs: number;
+}
+
+/** An ISR change sent to the controller and not answered yet (Kafka's PendingExpandIsr / PendingShrinkIsr). */
+interface PendingIsrChange {
+  readonly kind: 'expand' | 'shrink';
+  readonly proposedIsr: readonly number[];
+  /** The ISR the HW waits for meanwhile: the committed ISR plus the replica being added (KIP-497). */
+  readonly maximalIsr: readonly number[];
+}
+
+/** The leader's proposal of a new ISR (AlterPartition v2+, one partition). */
+export interface IsrProposal {
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly newIsr: readonly number[];
+}
+
+/** The controller's answer for one partition of an AlterPartition. */
+export interface IsrProposalResult {
+  readonly errorCode: number;
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly isr: readonly number[];
+  readonly partitionEpoch: number;
+}
+
+/** What a leader partition needs from the rest of the broker for its ISR (set by the replica manager). */
+export interface PartitionIsrHooks {
+  /** Sends the proposal to the controller (isr-manager.ts); rejects when the controller cannot be reached. */
+  readonly alterPartition: (partition: Partition, proposal: IsrProposal) => Promise<IsrProposalResult>;
+  /** KIP-841: only an unfenced broker not in controlled shutdown may join an ISR. */
+  readonly isReplicaIsrEligible: (replicaId: number) => boolean;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagTimeMaxMs: () => number;
+  readonly logger: Logger;
+}
+
+/** Errors after which Kafka waits for the next metadata update instead of retrying (Partition.handleAlterPartitionError). */
+const AWAIT_METADATA_ERRORS: ReadonlySet<number> = new Set([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_ID, ErrorCode.FENCED_LEADER_EPOCH, ErrorCode.INVALID_UPDATE_VERSION, ErrorCode.NEW_LEADER_ELECTED]);
 
 export class Partition {
   private epoch = -1;
@@ -65,10 +134,18 @@ export class Partition {
    * Partition.maybeIncrementLeaderHW). Consumers read below it; acks=all completes when it covers the batch.
    */
   private hw = 0;
-  /** The log end offsets followers reported in their fetches (none until replication exists). */
-  private readonly followerEndOffsets = new Map<number, number>();
-  /** The assigned replicas and the in-sync ones, from the image's registration (makeLeader). */
+  /** What this leader knows of each follower (replica fetches), reset on every new leader epoch. */
+  private readonly followers = new Map<number, FollowerState>();
+  /** The assigned replicas and the committed ISR, from the image's registration or an AlterPartition answer. */
   private assignment: { replicas: readonly number[]; isr: readonly number[] } = { replicas: [], isr: [] };
+  /** KIP-841's partition epoch of the committed state above; AlterPartition names it. */
+  private partitionEpochValue = -1;
+  /** The LEO when this node became leader at the current epoch: a follower joins the ISR only past it. */
+  private leaderEpochStartOffset = -1;
+  /** The ISR change in flight to the controller, at most one (Kafka's isInflight). */
+  private pendingIsr: PendingIsrChange | null = null;
+  /** Set by the replica manager in a cluster; without it the ISR never changes (single node). */
+  isrHooks: PartitionIsrHooks | null = null;
   private appendedBytes = 0;
   /** Ring of (lastOffset + 1, cumulative bytes after that batch), oldest first. */
   private readonly recentEnds: { nextOffset: number; bytes: number }[] = [];
@@ -85,7 +162,10 @@ export class Partition {
     producerStateOptions: ProducerStateOptions = {},
   ) {
     this.producers = new PartitionProducerState(log, producerStateOptions);
+    this.now = producerStateOptions.now ?? Date.now;
   }
+
+  private readonly now: () => number;
 
   /** The current leader epoch (-1 before the partition gets a role). */
   get leaderEpoch(): number {
@@ -100,24 +180,63 @@ export class Partition {
     return this.assignment.replicas;
   }
 
+  /** The committed ISR (what min.insync.replicas counts). */
   get isr(): readonly number[] {
     return this.assignment.isr;
+  }
+
+  /** The committed ISR plus a replica being added (KIP-497): the replicas the HW waits for. */
+  get maximalIsr(): readonly number[] {
+    return this.pendingIsr?.maximalIsr ?? this.assignment.isr;
+  }
+
+  get partitionEpoch(): number {
+    return this.partitionEpochValue;
+  }
+
+  /** An ISR change is waiting for the controller's answer. */
+  get isrChangeInFlight(): boolean {
+    return this.pendingIsr !== null;
+  }
+
+  /** The LEO a follower last reported (-1 when not known in this leader epoch); for tools and tests. */
+  followerLogEndOffset(replicaId: number): number {
+    return this.followers.get(replicaId)?.logEndOffset ?? -1;
   }
 
   /**
    * Kafka's Partition.makeLeader: takes the registration's epoch, replicas and ISR. A new epoch starts at
    * the log end offset, recorded before any append, so OffsetForLeaderEpoch answers for an empty partition
-   * too (KIP-101).
+   * too (KIP-101). On a new epoch the followers' states restart: their LEOs are unknown until they fetch
+   * (so the HW waits for them), and an in-sync follower counts as caught up now, as Kafka's
+   * resetReplicaState does, so it is not dropped from the ISR before it could fetch.
    */
   makeLeader(registration: PartitionRegistration, localNodeId: number): void {
     if (registration.leaderEpoch < this.epoch) return; // a stale registration
-    const newEpoch = registration.leaderEpoch > this.epoch;
+    const newEpoch = registration.leaderEpoch > this.epoch || !this.leader;
+    // The committed state may be known from the AlterPartition answer before the image brings it: an
+    // image with an older partition epoch at the same leader epoch is stale (Kafka's makeLeader).
+    if (!newEpoch && registration.partitionEpoch < this.partitionEpochValue) return;
+    const unchanged = !newEpoch && registration.partitionEpoch === this.partitionEpochValue && sameIds(registration.isr, this.assignment.isr) && sameIds(registration.replicas, this.assignment.replicas);
     this.epoch = registration.leaderEpoch;
     this.localNodeId = localNodeId;
     this.assignment = { replicas: registration.replicas, isr: registration.isr };
+    this.partitionEpochValue = registration.partitionEpoch;
     this.leader = true;
-    if (newEpoch) this.followerEndOffsets.clear();
+    if (!unchanged) this.pendingIsr = null;
     if (this.log.leaderEpochCache.latestEpoch() < this.epoch) this.log.leaderEpochCache.assign(this.epoch, this.log.logEndOffset);
+    const now = this.now();
+    if (newEpoch) {
+      this.leaderEpochStartOffset = this.log.logEndOffset;
+      this.followers.clear();
+    }
+    for (const id of registration.replicas) {
+      if (id === localNodeId) continue;
+      let f = this.followers.get(id);
+      if (!f) this.followers.set(id, (f = { logEndOffset: -1, lastCaughtUpTimeMs: 0, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 }));
+      if (newEpoch && registration.isr.includes(id)) f.lastCaughtUpTimeMs = now;
+    }
+    for (const id of [...this.followers.keys()]) if (!registration.replicas.includes(id)) this.followers.delete(id);
     // The HW is never below the log start offset; with the ISR at hand it may move up at once.
     this.hw = Math.min(Math.max(this.hw, this.log.logStartOffset), this.log.logEndOffset);
     if (this.maybeIncrementHighWatermark()) this.onAppend(this);
@@ -126,15 +245,23 @@ export class Partition {
   /**
    * Kafka's Partition.makeFollower: takes the registration's leader epoch, replicas and ISR; the replica
    * stops answering as leader (Produce and consumer Fetch get NOT_LEADER_OR_FOLLOWER). The follower's log
-   * is filled by the replica fetcher (issue 12), which also truncates a diverging suffix by leader epoch.
+   * is filled by the replica fetcher (replica-fetcher.ts), which also truncates a diverging suffix by
+   * leader epoch. Returns whether this is a new leader epoch (the fetcher must then check for divergence).
    */
-  makeFollower(registration: PartitionRegistration, localNodeId: number): void {
-    if (registration.leaderEpoch < this.epoch) return; // a stale registration
+  makeFollower(registration: PartitionRegistration, localNodeId: number): boolean {
+    if (registration.leaderEpoch < this.epoch) return false; // a stale registration
+    const newEpoch = registration.leaderEpoch > this.epoch || this.leader;
     this.epoch = registration.leaderEpoch;
     this.localNodeId = localNodeId;
     this.assignment = { replicas: registration.replicas, isr: registration.isr };
+    this.partitionEpochValue = registration.partitionEpoch;
     this.leader = false;
-    this.followerEndOffsets.clear();
+    this.pendingIsr = null;
+    this.followers.clear();
+    this.leaderEpochStartOffset = -1;
+    // The byte counts remembered for long polls describe this node's own appends as leader.
+    this.recentEnds.length = 0;
+    return newEpoch;
   }
 
   /**
@@ -151,37 +278,159 @@ export class Partition {
   }
 
   /**
-   * Kafka's maybeIncrementLeaderHW: the HW moves up to the smallest log end offset among the in-sync
-   * replicas (this node's is the log's), never down, and not at all while the ISR is under the effective
-   * min ISR (KAFKA-15583). A follower whose LEO is not known yet holds it. Returns whether it moved.
+   * Kafka's maybeIncrementLeaderHW: the HW moves up to the smallest log end offset among the maximal ISR
+   * (this node's is the log's) and the followers caught up within replica.lag.time.max.ms that may join
+   * it, never down, and not at all while the ISR is under the effective min ISR (KAFKA-15583). A maximal
+   * ISR member whose LEO is not known yet holds it. Returns whether it moved.
    */
   maybeIncrementHighWatermark(): boolean {
     if (!this.leader || this.isUnderMinIsr) return false;
-    let candidate = this.log.logEndOffset;
-    for (const id of this.assignment.isr) {
-      if (id === this.localNodeId) continue;
-      const leo = this.followerEndOffsets.get(id);
-      if (leo === undefined) return false;
-      candidate = Math.min(candidate, leo);
+    const leaderEnd = this.log.logEndOffset;
+    let candidate = leaderEnd;
+    const maximal = this.maximalIsr;
+    const now = this.now();
+    const lagMax = this.isrHooks?.replicaLagTimeMaxMs() ?? 30_000;
+    for (const [id, f] of this.followers) {
+      if (f.logEndOffset >= candidate) continue;
+      const caughtUp = f.logEndOffset >= 0 && (f.logEndOffset === leaderEnd || now - f.lastCaughtUpTimeMs <= lagMax) && (this.isrHooks?.isReplicaIsrEligible(id) ?? true);
+      if (maximal.includes(id) || caughtUp) {
+        if (f.logEndOffset < 0) return false;
+        candidate = f.logEndOffset;
+      }
     }
+    // An ISR member with no state (never assigned as a follower here) cannot be counted.
+    for (const id of maximal) if (id !== this.localNodeId && !this.followers.has(id)) return false;
     if (candidate <= this.hw) return false;
     this.hw = candidate;
     return true;
   }
 
   /**
-   * A follower's log end offset, as its fetch reports it (Kafka's updateFollowerFetchState): may move
-   * the HW and so complete delayed produces. The seam the replica fetch path will call.
+   * A replica fetch at `fetchOffset` (Kafka's updateFollowerFetchState + Replica.updateFetchStateOrThrow):
+   * records the follower's LEO and when it was last caught up (it fetched at the leader's LEO now, or at the
+   * leader's LEO of its previous fetch), may add it to the ISR and may move the HW, completing delayed
+   * produces. `leaderEndOffset` is this log's LEO as of the read. False when the replica is not assigned.
    */
-  updateFollowerEndOffset(replicaId: number, logEndOffset: number): void {
-    if (!this.assignment.replicas.includes(replicaId) || replicaId === this.localNodeId) return;
-    this.followerEndOffsets.set(replicaId, logEndOffset);
+  updateFollowerFetchState(replicaId: number, fetchOffset: number, leaderEndOffset: number): boolean {
+    const f = this.followers.get(replicaId);
+    if (!f || !this.leader) return false;
+    const now = this.now();
+    if (fetchOffset >= leaderEndOffset) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, now);
+    else if (fetchOffset >= f.lastFetchLeaderLogEndOffset && f.lastFetchLeaderLogEndOffset >= 0) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, f.lastFetchTimeMs);
+    f.lastFetchLeaderLogEndOffset = leaderEndOffset;
+    f.lastFetchTimeMs = now;
+    f.logEndOffset = fetchOffset;
+    this.maybeExpandIsr(replicaId, f);
     if (this.maybeIncrementHighWatermark()) this.onAppend(this);
+    return true;
+  }
+
+  /** Kept for callers that only know a LEO (tests of the HW rule): a fetch at the leader's current LEO. */
+  updateFollowerEndOffset(replicaId: number, logEndOffset: number): void {
+    this.updateFollowerFetchState(replicaId, logEndOffset, this.log.logEndOffset);
+  }
+
+  /**
+   * Kafka's maybeExpandIsr: a follower not in the ISR joins it once its LEO reaches the HW and the start of
+   * this leader epoch, and it is eligible (KIP-841), with no other ISR change in flight.
+   */
+  private maybeExpandIsr(replicaId: number, f: FollowerState): void {
+    if (this.isrHooks === null || this.pendingIsr !== null) return;
+    if (this.assignment.isr.includes(replicaId)) return;
+    if (f.logEndOffset < this.highWatermark || f.logEndOffset < this.leaderEpochStartOffset) return;
+    if (!this.isrHooks.isReplicaIsrEligible(replicaId)) return;
+    const proposed = [...this.assignment.isr, replicaId];
+    this.proposeIsr({ kind: 'expand', proposedIsr: proposed, maximalIsr: proposed });
+  }
+
+  /**
+   * Kafka's maybeShrinkIsr (the isr-expiration task, every replica.lag.time.max.ms / 2): followers of the
+   * ISR that were not caught up within replica.lag.time.max.ms are proposed for removal. Until the
+   * controller commits it, the HW still waits for them (the shrink only counts once committed).
+   */
+  maybeShrinkIsr(): void {
+    if (!this.leader || this.isrHooks === null || this.pendingIsr !== null) return;
+    const now = this.now();
+    const lagMax = this.isrHooks.replicaLagTimeMaxMs();
+    const leaderEnd = this.log.logEndOffset;
+    const outOfSync: number[] = [];
+    for (const id of this.assignment.isr) {
+      if (id === this.localNodeId) continue;
+      const f = this.followers.get(id);
+      const caughtUp = f !== undefined && (f.logEndOffset === leaderEnd || now - f.lastCaughtUpTimeMs <= lagMax);
+      if (!caughtUp) outOfSync.push(id);
+    }
+    if (outOfSync.length === 0) return;
+    const proposed = this.assignment.isr.filter((id) => !outOfSync.includes(id));
+    this.isrHooks.logger.info(
+      { partition: this.key, outOfSync, leaderEndOffset: leaderEnd, followers: outOfSync.map((id) => ({ id, logEndOffset: this.followers.get(id)?.logEndOffset ?? -1 })) },
+      `${this.key}: shrinking the ISR from [${this.assignment.isr.join(',')}] to [${proposed.join(',')}] (out of sync for over ${lagMax} ms: ${outOfSync.join(',')})`,
+    );
+    this.proposeIsr({ kind: 'shrink', proposedIsr: proposed, maximalIsr: this.assignment.isr });
+  }
+
+  private proposeIsr(change: PendingIsrChange): void {
+    const hooks = this.isrHooks!;
+    this.pendingIsr = change;
+    const proposal: IsrProposal = { leaderEpoch: this.epoch, partitionEpoch: this.partitionEpochValue, newIsr: change.proposedIsr };
+    if (change.kind === 'expand') hooks.logger.info({ partition: this.key, isr: change.proposedIsr }, `${this.key}: expanding the ISR from [${this.assignment.isr.join(',')}] to [${change.proposedIsr.join(',')}]`);
+    hooks.alterPartition(this, proposal).then(
+      (result) => this.onIsrResult(change, proposal, result),
+      (err: unknown) => {
+        // The controller could not be reached: back to the committed state; the next fetch or
+        // expiration check proposes again.
+        hooks.logger.warn({ partition: this.key, err }, 'AlterPartition failed');
+        if (this.pendingIsr === change) this.pendingIsr = null;
+      },
+    );
+  }
+
+  /** Kafka's Partition.handleAlterPartitionUpdate / handleAlterPartitionError. */
+  private onIsrResult(change: PendingIsrChange, proposal: IsrProposal, result: IsrProposalResult): void {
+    if (this.pendingIsr !== change) return; // superseded by a metadata update meanwhile
+    const hooks = this.isrHooks!;
+    if (result.errorCode !== ErrorCode.NONE) {
+      hooks.logger.info({ partition: this.key, errorCode: result.errorCode, proposal }, `${this.key}: the controller refused the ISR change (error ${result.errorCode})`);
+      // Stale state: the pending change stays until the next image replaces it (the HW keeps waiting for
+      // the maximal ISR meanwhile); other refusals go back to the committed ISR and may be proposed again.
+      if (!AWAIT_METADATA_ERRORS.has(result.errorCode)) this.pendingIsr = null;
+      return;
+    }
+    this.pendingIsr = null;
+    if (!this.leader || result.leaderEpoch !== this.epoch || result.partitionEpoch < this.partitionEpochValue) return;
+    this.assignment = { replicas: this.assignment.replicas, isr: Object.freeze([...result.isr]) };
+    this.partitionEpochValue = result.partitionEpoch;
+    if (this.maybeIncrementHighWatermark()) this.onAppend(this);
+    // A produce waiting for the old ISR may now be answered (NOT_ENOUGH_REPLICAS_AFTER_APPEND or done).
+    this.onAppend(this);
+  }
+
+  /**
+   * Follower: the leader's HW from a fetch response, capped by this replica's LEO (Kafka's
+   * Partition.updateHighWatermark on the follower path). It may go down only through truncation.
+   */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    const next = Math.min(leaderHighWatermark, this.log.logEndOffset);
+    if (next > this.hw) this.hw = next;
+  }
+
+  /**
+   * KIP-320's replica path of Fetch v12+ (Kafka's validateFetchOffsetAndMaybeGetDivergingEpoch): the
+   * follower's last fetched epoch must end, in this leader's history, at or after its fetch offset; if not,
+   * the answer is where that epoch ends here (the largest epoch <= it and its end offset), and the follower
+   * truncates there before fetching again. Null when the logs agree.
+   */
+  divergingEpoch(lastFetchedEpoch: number, fetchOffset: number): { epoch: number; endOffset: number } | null {
+    if (lastFetchedEpoch < 0) return null;
+    const found = this.log.leaderEpochCache.endOffsetFor(lastFetchedEpoch);
+    if (found.epoch < lastFetchedEpoch || found.endOffset < fetchOffset) return found;
+    return null;
   }
 
   /** No longer led here (deleted or reassigned): requests looking it up are refused. */
   resign(): void {
     this.leader = false;
+    this.pendingIsr = null;
   }
 
   get key(): string {
@@ -316,18 +565,47 @@ export class Partition {
   }
 
   /**
+   * A follower's append of the batches its leader sent (Kafka's appendRecordsToFollowerOrFutureReplica):
+   * whole v2 batches with valid CRCs (splitBatches checks them), written with the leader's offsets and
+   * leader epochs (storage adds their epochs to the leader epoch cache), recorded in the producer state.
+   * Throws CorruptReplicaDataError on bytes that are not whole batches.
+   */
+  async appendAsFollower(records: Buffer): Promise<{ firstOffset: number; lastOffset: number }> {
+    const split = splitBatches(records);
+    if (!split.ok) throw new CorruptReplicaDataError(`${this.key}: the leader's fetch answer is not whole record batches: ${split.message}`);
+    const positions: AppendPosition[] = [];
+    const appending: AppendingBatch[] = [];
+    for (const b of split.batches) {
+      positions.push({ pos: b.pos, size: b.size, lastOffsetDelta: b.header.lastOffsetDelta, maxTimestamp: b.header.maxTimestamp });
+      appending.push({ header: b.header, maxTimestamp: b.header.maxTimestamp });
+    }
+    const result = await this.producers.appendAsFollower(appending, () => this.log.appendAsFollower(records, positions));
+    return { firstOffset: result.firstOffset, lastOffset: result.lastOffset };
+  }
+
+  /**
    * Removes every batch at or above `offset` (a follower dropping its diverged tail) and rebuilds the
-   * producer state from what remains; appends with producer ids wait for the rebuild.
+   * producer state from what remains; appends with producer ids wait for the rebuild. At or past the log
+   * end nothing is removed but leader epoch entries starting at the log end are (Kafka's
+   * UnifiedLog.truncateTo: a replica that became leader and appended nothing left such an entry, which
+   * would make it report that epoch as its last fetched one forever).
    */
   async truncateTo(offset: number): Promise<void> {
+    if (offset >= this.log.logEndOffset) {
+      this.log.leaderEpochCache.truncateFromEnd(this.log.logEndOffset);
+      await this.log.leaderEpochCache.flush();
+      return;
+    }
     await this.producers.rebuildAfter(() => this.log.truncateTo(offset));
     this.hw = Math.min(this.hw, this.log.logEndOffset);
+    this.recentEnds.length = 0;
   }
 
   /** Empties the log and restarts it at `offset` (a follower far behind its leader); forgets all producers. */
   async truncateFullyAndStartAt(offset: number): Promise<void> {
     await this.producers.rebuildAfter(() => this.log.truncateFullyAndStartAt(offset), { discardSnapshots: true });
     this.hw = this.log.logEndOffset;
+    this.recentEnds.length = 0;
   }
 
   /** Clean shutdown, before the log closes: a producer state snapshot at the end of the log. */
@@ -370,25 +648,30 @@ export class Partition {
     return { errorCode: ErrorCode.NONE, leaderEpoch: found.epoch, endOffset: found.endOffset };
   }
 
-  /** Bytes available to a consumer between fetchOffset and the HW, known without reading the log. */
-  bytesAvailableFrom(fetchOffset: number): number {
-    const hw = this.highWatermark;
-    if (fetchOffset >= hw) return 0;
+  /**
+   * Bytes available between fetchOffset and the HW (a consumer) or the log end offset (a follower), known
+   * without reading the log.
+   */
+  bytesAvailableFrom(fetchOffset: number, toLogEnd = false): number {
+    const end = toLogEnd ? this.log.logEndOffset : this.highWatermark;
+    if (fetchOffset >= end) return 0;
     const oldest = this.recentEnds[0];
     if (!oldest || fetchOffset < oldest.nextOffset) {
       // Older than the appends we remember (or written before this process started): report plenty,
-      // which is true since fetchOffset < HW.
+      // which is true since fetchOffset < end.
       return Number.MAX_SAFE_INTEGER;
     }
     let before = 0;
+    let upTo = 0;
     for (let i = this.recentEnds.length - 1; i >= 0; i--) {
       const e = this.recentEnds[i]!;
+      if (upTo === 0 && e.nextOffset <= end) upTo = e.bytes;
       if (e.nextOffset <= fetchOffset) {
         before = e.bytes;
         break;
       }
     }
-    return this.appendedBytes - before;
+    return Math.max(upTo, before) - before;
   }
 
   /** `alloc`: where file reads go (the fetch path passes pooled buffers, storage/read-buffers.ts). */
@@ -397,13 +680,13 @@ export class Partition {
   }
 
   /**
-   * A consumer fetch's read of this partition, up to the HW: the records (possibly empty), or the Kafka
+   * A fetch's read of this partition, up to the HW (a consumer) or the LEO (`toLogEnd`, a follower): the records (possibly empty), or the Kafka
    * error code of a read that failed (OFFSET_OUT_OF_RANGE when the log moved under the fetch offset,
    * KAFKA_STORAGE_ERROR otherwise, with the cause for the log).
    */
-  async readForFetch(offset: number, maxBytes: number, minOneMessage: boolean, alloc?: ReadAlloc): Promise<{ errorCode: number; records: Buffer; cause?: unknown }> {
+  async readForFetch(offset: number, maxBytes: number, minOneMessage: boolean, alloc?: ReadAlloc, toLogEnd = false): Promise<{ errorCode: number; records: Buffer; cause?: unknown }> {
     try {
-      const read = await this.log.read(offset, maxBytes, this.highWatermark, minOneMessage, alloc);
+      const read = await this.log.read(offset, maxBytes, toLogEnd ? this.log.logEndOffset : this.highWatermark, minOneMessage, alloc);
       if (read.sizeInBytes === 0) return { errorCode: ErrorCode.NONE, records: EMPTY };
       return { errorCode: ErrorCode.NONE, records: read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records) };
     } catch (err) {
@@ -452,4 +735,10 @@ export class Partition {
     }
     return found;
   }
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

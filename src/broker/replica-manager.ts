@@ -15,6 +15,11 @@
  *   after the request's timeoutMs). On a single node the HW moves with each append, so it completes at
  *   once; with replication, follower fetches move it (Partition.updateFollowerEndOffset).
  * - Fetch reads go into pooled buffers (fetch-buffers.ts) released after the response is written.
+ * - Replication (issue 12, docs/replication.md): a follower replica is fetched by the replica fetcher of
+ *   its leader (replica-fetcher.ts), added by becomeFollower and removed (after the answer being applied)
+ *   by becomeLeader and stopReplica; a leader's ISR changes go to the controller through the ISR manager
+ *   (isr-manager.ts), and the isr-expiration task checks every replica.lag.time.max.ms / 2 for followers
+ *   to drop from the ISR (Kafka's ReplicaManager.maybeShrinkIsr).
  */
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -25,7 +30,9 @@ import type { MetadataImage, PartitionRegistration, TopicImage } from './metadat
 import { Partition, type AppendResult, type PartitionSettings } from './partition.js';
 import type { ProducerStateOptions } from './partition-producer-state.js';
 import { Purgatory } from './purgatory.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { systemClock, type Clock, type Timer } from '../util/clock.js';
+import { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager, type ReplicaFetcherConfig } from './replica-fetcher.js';
+import { IsrManager } from './isr-manager.js';
 
 export type LeaderLookup = { readonly partition: Partition; readonly errorCode: 0; readonly errorMessage: null } | { readonly partition: undefined; readonly errorCode: number; readonly errorMessage: string };
 
@@ -42,15 +49,66 @@ export interface ReplicaManagerOptions {
   readonly producerStateOptions: ProducerStateOptions;
   /** The broker's clock: delayed operations time out on it. */
   readonly clock?: Clock;
+  /** replica.fetch.* settings of the follower side. */
+  readonly replicaFetcher?: ReplicaFetcherConfig;
+  /** replica.lag.time.max.ms (30000). */
+  readonly replicaLagTimeMaxMs?: number;
+  /** The listener followers fetch from (inter.broker.listener.name, default PLAINTEXT). */
+  readonly interBrokerListenerName?: string;
 }
 
 export class ReplicaManager {
   /** Delayed fetches (and, from the HW on, delayed produces) wait here, keyed by `<topic>-<partition>`. */
   readonly purgatory: Purgatory;
   private readonly hosted = new Map<string, Map<number, Partition>>();
+  /** The follower side: one fetcher per leader node. */
+  readonly fetchers: ReplicaFetcherManager;
+  /** The leader side's ISR changes to the controller; its transport is set by the broker in a cluster. */
+  readonly isrManager: IsrManager;
+  private readonly clock: Clock;
+  private isrExpiration: Timer | null = null;
+  private stopped = false;
 
   constructor(private readonly options: ReplicaManagerOptions) {
-    this.purgatory = new Purgatory(options.clock ?? systemClock);
+    this.clock = options.clock ?? systemClock;
+    this.purgatory = new Purgatory(this.clock);
+    this.fetchers = new ReplicaFetcherManager({
+      nodeId: options.nodeId,
+      clock: this.clock,
+      logger: options.logger,
+      config: options.replicaFetcher ?? DEFAULT_REPLICA_FETCHER_CONFIG,
+      leaderEndpoint: (id) => this.leaderEndpoint(id),
+    });
+    this.isrManager = new IsrManager(options.nodeId, options.image, options.logger.child({ component: 'isr' }));
+  }
+
+  get replicaLagTimeMaxMs(): number {
+    return this.options.replicaLagTimeMaxMs ?? 30_000;
+  }
+
+  /** The leader's inter-broker listener from its registration in the image. */
+  private leaderEndpoint(id: number): { host: string; port: number } | null {
+    const reg = this.options.image().brokers.get(id);
+    if (!reg) return null;
+    const name = this.options.interBrokerListenerName ?? 'PLAINTEXT';
+    const listener = reg.listeners.find((l) => l.name === name);
+    return listener ? { host: listener.host, port: listener.port } : { host: reg.host, port: reg.port };
+  }
+
+  /** KIP-841: a replica joins an ISR only while its broker is registered, unfenced and not shutting down. */
+  private isReplicaIsrEligible(id: number): boolean {
+    const reg = this.options.image().brokers.get(id);
+    return reg !== undefined && !reg.fenced && !reg.inControlledShutdown;
+  }
+
+  /** Kafka's isr-expiration task: every replica.lag.time.max.ms / 2, each led partition may shrink its ISR. */
+  private scheduleIsrExpiration(): void {
+    if (this.isrExpiration !== null || this.stopped) return;
+    this.isrExpiration = this.clock.schedule(Math.max(1, Math.floor(this.replicaLagTimeMaxMs / 2)), () => {
+      this.isrExpiration = null;
+      for (const p of this.partitions()) if (p.isLeader) p.maybeShrinkIsr();
+      this.scheduleIsrExpiration();
+    });
   }
 
   get nodeId(): number {
@@ -125,14 +183,18 @@ export class ReplicaManager {
       if (!byIndex) this.hosted.set(topic.topicId, (byIndex = new Map()));
       byIndex.set(registration.partition, partition);
     }
+    // No follower append may land after the new epoch starts (it would precede it in the epoch cache).
+    await this.fetchers.removePartition(partition);
     partition.makeLeader(registration, this.nodeId);
+    if (registration.replicas.length > 1) this.scheduleIsrExpiration();
     return partition;
   }
 
   /**
    * Makes this node a follower of the partition at the registration's leader epoch (Kafka's
-   * applyLocalFollowersDelta), opening its log if it is not hosted yet. Fetching from the leader is the
-   * replica fetcher's (issue 12); until then the follower's log stays as it is.
+   * applyLocalFollowersDelta), opening its log if it is not hosted yet, and (re)starts fetching from the
+   * leader on a new leader or epoch: the fetcher's first fetch names our last epoch, so a diverged tail
+   * is truncated before anything is appended. An ISR-only change keeps the running fetch.
    */
   async becomeFollower(topic: TopicImage, registration: PartitionRegistration): Promise<Partition> {
     if (registration.leader === this.nodeId) throw new Error(`becomeFollower for ${topic.name}-${registration.partition}, which this node leads`);
@@ -143,7 +205,15 @@ export class ReplicaManager {
       if (!byIndex) this.hosted.set(topic.topicId, (byIndex = new Map()));
       byIndex.set(registration.partition, partition);
     }
-    partition.makeFollower(registration, this.nodeId);
+    const sameFetch = !partition.isLeader && partition.leaderEpoch === registration.leaderEpoch && this.fetchers.leaderFor(partition) === registration.leader;
+    if (sameFetch) {
+      partition.makeFollower(registration, this.nodeId);
+    } else {
+      await this.fetchers.removePartition(partition);
+      partition.makeFollower(registration, this.nodeId);
+      // Leader -1 (offline): nothing to fetch from until a leader is elected.
+      if (registration.leader >= 0) await this.fetchers.addPartition(partition, registration.leader);
+    }
     // Waiting produces and fetches on it see it is no longer led here.
     this.purgatory.notify(partition.key);
     return partition;
@@ -159,6 +229,7 @@ export class ReplicaManager {
     if (!byIndex || !partition) return;
     byIndex.delete(index);
     if (byIndex.size === 0) this.hosted.delete(topicId);
+    await this.fetchers.removePartition(partition);
     partition.resign();
     if (deleteLog) await this.options.logManager.delete(partition.topic, partition.partition);
     else await partition.close().catch((err: unknown) => this.options.logger.warn({ partition: partition.key, err }, 'closing producer state failed'));
@@ -191,6 +262,10 @@ export class ReplicaManager {
 
   /** Shutdown: every waiter completes, every partition writes its producer state snapshot. */
   async shutdown(): Promise<void> {
+    this.stopped = true;
+    this.isrExpiration?.cancel();
+    this.isrExpiration = null;
+    await this.fetchers.shutdown();
     this.purgatory.completeAll();
     for (const p of this.partitions()) {
       await p.close().catch((err: unknown) => this.options.logger.warn({ partition: p.key, err }, 'closing producer state failed'));
@@ -211,6 +286,12 @@ export class ReplicaManager {
       () => this.options.appendSettings(this.options.image().topicById(topicId) ?? topic),
       this.options.producerStateOptions,
     );
+    created.isrHooks = {
+      alterPartition: (p, proposal) => this.isrManager.submit(p, proposal),
+      isReplicaIsrEligible: (id) => this.isReplicaIsrEligible(id),
+      replicaLagTimeMaxMs: () => this.replicaLagTimeMaxMs,
+      logger: this.options.logger,
+    };
     await created.producers.load();
     return created;
   }

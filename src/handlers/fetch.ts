@@ -13,6 +13,13 @@
  * - Partitions come from the replica manager: UNKNOWN_TOPIC_OR_PARTITION when the metadata image has no
  *   such partition, NOT_LEADER_OR_FOLLOWER when it has but this node does not lead it.
  * - read_uncommitted answers abortedTransactions null; read_committed an empty list (no aborted ones).
+ * - Replica fetches (replicaId >= 0; ReplicaState.ReplicaId from v15, which is not advertised: followers
+ *   use v12, as Kafka allows, ../shared/design/cluster.md A.7) are Kafka's follower path: the replica must
+ *   be assigned (else NOT_LEADER_OR_FOLLOWER); its fetch offset is its log end offset, recorded before
+ *   anything is read (Partition.updateFollowerFetchState: may move the HW, complete acks=all produces and
+ *   grow the ISR); it reads up to the log end offset, not the HW; with lastFetchedEpoch (v12+, KIP-320)
+ *   the answer is a DivergingEpoch instead of records when the follower's last epoch ends earlier here.
+ *   Consumers' behaviour does not change.
  */
 import { Fetch } from '../../protocol/messages/fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -31,6 +38,9 @@ interface Wanted {
   fetchOffset: number;
   partitionMaxBytes: number;
   currentLeaderEpoch: number;
+  lastFetchedEpoch: number;
+  /** Replica fetches: where the follower's log diverges from ours (KIP-320), or null. */
+  diverging: { epoch: number; endOffset: number } | null;
 }
 
 export const fetchHandler = defineHandler(Fetch, {
@@ -38,6 +48,9 @@ export const fetchHandler = defineHandler(Fetch, {
   maxVersion: 12,
   async handle(ctx, req) {
     const replicas = ctx.broker.replicaManager;
+    // -1 consumer, -2 debugging consumer (KIP-392's ReplicaId rule), >= 0 a follower.
+    const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
+    const fromFollower = replicaId >= 0;
     const wanted: Wanted[] = [];
     for (const t of req.topics) {
       for (const p of t.partitions) {
@@ -50,6 +63,8 @@ export const fetchHandler = defineHandler(Fetch, {
           fetchOffset: Number(p.fetchOffset),
           partitionMaxBytes: p.partitionMaxBytes,
           currentLeaderEpoch: p.currentLeaderEpoch,
+          lastFetchedEpoch: ctx.apiVersion >= 12 ? p.lastFetchedEpoch : -1,
+          diverging: null,
         });
       }
     }
@@ -58,25 +73,48 @@ export const fetchHandler = defineHandler(Fetch, {
     // UNKNOWN_TOPIC_OR_PARTITION, as in Kafka once the replica is gone (NOT_LEADER_OR_FOLLOWER if it is
     // still in the image but no longer led here); DeleteTopics wakes waiting fetches.
     const live = (w: Wanted): boolean => w.partition !== undefined && replicas.leaderFor(w.topic, w.partitionIndex).partition === w.partition;
+    const precheckEpoch = (w: Wanted): number => {
+      if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < w.partition!.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+      if (w.currentLeaderEpoch > w.partition!.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+      return ErrorCode.NONE;
+    };
     const precheck = (w: Wanted): number => {
       if (!w.partition) return w.lookupError;
       if (!live(w)) {
         const now = replicas.leaderFor(w.topic, w.partitionIndex);
         return now.partition ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : now.errorCode;
       }
-      if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < w.partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
-      if (w.currentLeaderEpoch > w.partition.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+      const epochError = precheckEpoch(w);
+      if (epochError !== ErrorCode.NONE) return epochError;
+      if (w.diverging !== null) return ErrorCode.NONE;
       if (w.fetchOffset < w.partition.logStartOffset || w.fetchOffset > w.partition.logEndOffset) return ErrorCode.OFFSET_OUT_OF_RANGE;
       return ErrorCode.NONE;
     };
+
+    if (fromFollower) {
+      // Kafka's Partition.fetchRecords for a follower: the divergence check comes before the offset
+      // check (a diverged follower may be past our LEO), then the fetch state is recorded.
+      for (const w of wanted) {
+        if (!w.partition) continue;
+        if (!w.partition.replicas.includes(replicaId)) {
+          w.partition = undefined;
+          w.lookupError = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+          continue;
+        }
+        const epochError = precheckEpoch(w);
+        if (epochError !== ErrorCode.NONE) continue;
+        w.diverging = w.partition.divergingEpoch(w.lastFetchedEpoch, w.fetchOffset);
+        if (w.diverging === null && precheck(w) === ErrorCode.NONE) w.partition.updateFollowerFetchState(replicaId, w.fetchOffset, w.partition.logEndOffset);
+      }
+    }
 
     const minBytes = Math.max(req.minBytes, 0);
     if (req.maxWaitMs > 0 && minBytes > 0) {
       const enough = (): boolean => {
         let available = 0;
         for (const w of wanted) {
-          if (precheck(w) !== ErrorCode.NONE) return true;
-          available += Math.min(w.partition!.bytesAvailableFrom(w.fetchOffset), Math.max(w.partitionMaxBytes, 1));
+          if (precheck(w) !== ErrorCode.NONE || w.diverging !== null) return true;
+          available += Math.min(w.partition!.bytesAvailableFrom(w.fetchOffset, fromFollower), Math.max(w.partitionMaxBytes, 1));
           if (available >= minBytes) return true;
         }
         return false;
@@ -99,8 +137,8 @@ export const fetchHandler = defineHandler(Fetch, {
     for (const w of wanted) {
       let errorCode = precheck(w);
       let records: Buffer = EMPTY;
-      if (errorCode === ErrorCode.NONE && budget > 0) {
-        const read = await w.partition!.readForFetch(w.fetchOffset, Math.min(w.partitionMaxBytes, budget), !returnedAny, lease?.alloc);
+      if (errorCode === ErrorCode.NONE && budget > 0 && w.diverging === null) {
+        const read = await w.partition!.readForFetch(w.fetchOffset, Math.min(w.partitionMaxBytes, budget), !returnedAny, lease?.alloc, fromFollower);
         errorCode = read.errorCode;
         if (read.cause !== undefined) {
           if (!live(w)) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -124,6 +162,7 @@ export const fetchHandler = defineHandler(Fetch, {
         abortedTransactions: readCommitted ? [] : null,
         preferredReadReplica: -1,
         records,
+        ...(w.diverging !== null && errorCode === ErrorCode.NONE ? { divergingEpoch: { epoch: w.diverging.epoch, endOffset: BigInt(w.diverging.endOffset) } } : {}),
       });
     }
     return {
