@@ -530,7 +530,7 @@ describe('controller.quorum.voters', () => {
 
 describe('purity', () => {
   // The adapters (raft-node, raft-store, raft-transport, raft-handlers) do the I/O; every other file is the pure core.
-  const ADAPTERS = new Set(['raft-node.ts', 'raft-store.ts', 'raft-transport.ts', 'raft-handlers.ts']);
+  const ADAPTERS = new Set(['raft-node.ts', 'raft-store.ts', 'raft-transport.ts', 'raft-handlers.ts', 'snapshot.ts']);
 
   it('the core reads no clock, sets no timers, draws no unseeded randomness and does no I/O', () => {
     const dir = resolve(__dirname, '../../src/controller/raft');

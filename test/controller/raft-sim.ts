@@ -17,10 +17,10 @@ import { type QuorumConfig, quorumConfig } from '../../src/controller/raft/confi
 import type { RaftRecord } from '../../src/controller/raft/log.js';
 import type { RaftMessage } from '../../src/controller/raft/messages.js';
 import type { QuorumStateData } from '../../src/controller/raft/quorum-state.js';
-import { RaftCore, type RaftEffect } from '../../src/controller/raft/raft-core.js';
+import { RaftCore, type RaftEffect, type RaftSnapshot, type RecoveredSnapshots } from '../../src/controller/raft/raft-core.js';
 import { SeededRandom, type Random } from '../../src/controller/raft/random.js';
 
-export type CoreFactory = (config: QuorumConfig, persisted: QuorumStateData | null, log: readonly RaftRecord[], now: number, random: Random) => RaftCore;
+export type CoreFactory = (config: QuorumConfig, persisted: QuorumStateData | null, log: readonly RaftRecord[], now: number, random: Random, snapshots?: RecoveredSnapshots | null) => RaftCore;
 
 export interface SimOptions {
   readonly seed: number;
@@ -30,6 +30,11 @@ export interface SimOptions {
   /** Bound for the liveness phase: a leader and every proposal committed within it. */
   readonly livenessMs?: number;
   readonly factory?: CoreFactory;
+  /**
+   * Nodes take snapshots of what they applied and delete the log before them; followers behind a leader's
+   * log start copy its snapshot with FetchSnapshot (KIP-630). Default: on, unless a factory is given.
+   */
+  readonly snapshots?: boolean;
 }
 
 export interface SimStats {
@@ -43,6 +48,10 @@ export interface SimStats {
   proposals: number;
   /** Simulated ms from the heal to a leader with every proposal committed. */
   convergenceMs: number;
+  /** Snapshots taken, log prefixes deleted, snapshots copied by FetchSnapshot and installed. */
+  snapshots: number;
+  logStartMoves: number;
+  snapshotInstalls: number;
 }
 
 /** The records of proposal "v7/2": "v7.0/2", "v7.1/2". */
@@ -57,9 +66,13 @@ export class SimFailure extends Error {
 
 interface Disk {
   quorumState: QuorumStateData | null;
-  /** The log as the OS sees it; records below `flushed` are on the platter. */
+  /** The log as the OS sees it, by offset (nothing below logStart); records below `flushed` are on the platter. */
   log: RaftRecord[];
   flushed: number;
+  /** The log start offset and the epoch before it (the snapshot it starts from). */
+  logStart: { offset: number; epoch: number };
+  /** The newest snapshot, durable once written. */
+  snapshot: RaftSnapshot | null;
 }
 
 interface Node {
@@ -67,8 +80,10 @@ interface Node {
   core: RaftCore | null;
   readonly disk: Disk;
   incarnation: number;
-  /** Records applied (committed) in this incarnation, in order. */
+  /** The offset up to which records are applied (from its snapshot, then one by one). */
   applied: number;
+  /** The state machine: the records applied, in order (what its snapshots hold). */
+  state: RaftRecord[];
   hw: number;
   wakeAt: number;
   /** A pending crash that cuts the node's next step after this many effects. */
@@ -81,7 +96,8 @@ type Event =
   | { kind: 'restart'; node: number }
   | { kind: 'chaos' }
   | { kind: 'propose' }
-  | { kind: 'heal-partition'; id: number };
+  | { kind: 'heal-partition'; id: number }
+  | { kind: 'snapshot' };
 
 /** A binary heap of events by (time, insertion order), so equal times run in a fixed order. */
 class EventQueue {
@@ -135,6 +151,19 @@ function describeRecord(r: RaftRecord | undefined): string {
   return r.value.kind === 'data' ? `${textDecoder.decode(r.value.data)}@e${r.epoch}` : `LeaderChange(${r.value.leaderId})@e${r.epoch}`;
 }
 
+/** A sim snapshot's bytes: the applied records as JSON ([epoch, data text or leader id, batch continues]). */
+function encodeState(records: readonly RaftRecord[]): Uint8Array {
+  return textEncoder.encode(JSON.stringify(records.map((r) => [r.epoch, r.value.kind === 'data' ? textDecoder.decode(r.value.data) : r.value.leaderId, r.batchContinues === true ? 1 : 0])));
+}
+
+function decodeState(bytes: Uint8Array): RaftRecord[] {
+  return (JSON.parse(textDecoder.decode(bytes)) as [number, string | number, number][]).map(([epoch, v, more]) => ({
+    epoch,
+    value: typeof v === 'string' ? { kind: 'data', data: textEncoder.encode(v) } : { kind: 'leader-change', leaderId: v, voters: [], grantingVoters: [] },
+    ...(more === 1 ? { batchContinues: true } : {}),
+  }));
+}
+
 function sameRecord(a: RaftRecord, b: RaftRecord): boolean {
   if (a.epoch !== b.epoch || a.value.kind !== b.value.kind) return false;
   if (a.value.kind === 'data' && b.value.kind === 'data') return Buffer.from(a.value.data).equals(Buffer.from(b.value.data));
@@ -143,8 +172,12 @@ function sameRecord(a: RaftRecord, b: RaftRecord): boolean {
 }
 
 export class RaftSimulation {
-  readonly stats: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: -1 };
+  readonly stats: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: -1, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0 };
   private readonly rng: SeededRandom;
+  /** Snapshot decisions draw from their own generator, so the faults' schedule of a seed stays as it was. */
+  private readonly snapRng: SeededRandom;
+  private readonly snapshots: boolean;
+  private readonly fetchSnapshotMaxBytes: number;
   private readonly queue = new EventQueue();
   private readonly nodes: Node[] = [];
   private readonly ids: number[];
@@ -180,7 +213,10 @@ export class RaftSimulation {
 
   constructor(readonly options: SimOptions) {
     this.rng = new SeededRandom(options.seed);
-    this.factory = options.factory ?? ((c, p, l, n, r) => new RaftCore(c, p, l, n, r));
+    this.snapRng = new SeededRandom((options.seed ^ 0x5eed5eed) >>> 0);
+    this.snapshots = options.snapshots ?? options.factory === undefined;
+    this.fetchSnapshotMaxBytes = [256, 4096, 8 * 1024 * 1024][this.snapRng.nextInt(3)]!;
+    this.factory = options.factory ?? ((c, p, l, n, r, s) => new RaftCore(c, p, l, n, r, s));
     this.ids = Array.from({ length: options.voters }, (_, i) => i + 1);
     // Each seed draws its own fault intensity, so some runs are calm and some are rough.
     this.dropRate = this.rng.next() * 0.2;
@@ -189,7 +225,7 @@ export class RaftSimulation {
     this.fetchMaxRecords = [1, 2, 4, 256][this.rng.nextInt(4)]!;
     this.appendLingerMs = [0, 25][this.rng.nextInt(2)]!;
     for (const id of this.ids) {
-      this.nodes.push({ id, core: null, disk: { quorumState: null, log: [], flushed: 0 }, incarnation: 0, applied: 0, hw: 0, wakeAt: Infinity, crashMidStep: null });
+      this.nodes.push({ id, core: null, disk: { quorumState: null, log: [], flushed: 0, logStart: { offset: 0, epoch: 0 }, snapshot: null }, incarnation: 0, applied: 0, state: [], hw: 0, wakeAt: Infinity, crashMidStep: null });
     }
   }
 
@@ -201,6 +237,7 @@ export class RaftSimulation {
       for (const n of this.nodes) this.start(n);
       this.queue.push(this.rng.nextInt(500), { kind: 'chaos' });
       this.queue.push(this.rng.nextInt(200), { kind: 'propose' });
+      if (this.snapshots) this.queue.push(200 + this.snapRng.nextInt(1000), { kind: 'snapshot' });
       this.runUntil(chaosMs);
       this.heal();
       const healedAt = this.now;
@@ -275,6 +312,10 @@ export class RaftSimulation {
         this.propose();
         if (this.chaos || this.unsent.length > 0 || this.accepted.size > 0) this.queue.push(this.now + 20 + this.rng.nextInt(200), { kind: 'propose' });
         return;
+      case 'snapshot':
+        this.takeSnapshot(this.node(this.ids[this.snapRng.nextInt(this.ids.length)]!));
+        this.queue.push(this.now + 100 + this.snapRng.nextInt(1000), { kind: 'snapshot' });
+        return;
       case 'heal-partition':
         for (const [link, ids] of this.cut) {
           ids.delete(e.id);
@@ -340,6 +381,36 @@ export class RaftSimulation {
       case 'send':
         this.send(e.message);
         return;
+      case 'log-start':
+        if (d.snapshot === null || d.snapshot.id.offset < e.snapshotId.offset) this.fail(`node ${n.id} deletes its log before ${e.snapshotId.offset} without a durable snapshot there (snapshot ${d.snapshot?.id.offset})`);
+        for (let i = d.logStart.offset; i < e.snapshotId.offset; i++) delete d.log[i];
+        d.logStart = { ...e.snapshotId };
+        // A leader may snapshot past its own flushed end (the followers' copies made it committed): what
+        // the snapshot holds needs no log.
+        d.flushed = Math.max(d.flushed, e.snapshotId.offset);
+        this.stats.logStartMoves++;
+        return;
+      case 'install-snapshot': {
+        const content = decodeState(e.bytes);
+        if (content.length !== e.snapshotId.offset) this.fail(`node ${n.id} installs snapshot ${e.snapshotId.offset} holding ${content.length} records`);
+        for (let i = 0; i < content.length; i++) {
+          const c = this.committed[i];
+          if (c === undefined || !sameRecord(c, content[i]!)) this.fail(`node ${n.id} installs a snapshot with ${describeRecord(content[i])} at offset ${i}, where ${describeRecord(c)} was committed`);
+        }
+        if (e.snapshotId.offset < n.hw) this.fail(`node ${n.id} installs snapshot ${e.snapshotId.offset} below its high watermark ${n.hw}`);
+        d.snapshot = { id: e.snapshotId, bytes: e.bytes };
+        d.log = [];
+        d.log.length = e.snapshotId.offset;
+        d.flushed = e.snapshotId.offset;
+        d.logStart = { ...e.snapshotId };
+        n.state = content;
+        n.applied = e.snapshotId.offset;
+        n.hw = e.snapshotId.offset;
+        this.stats.snapshotInstalls++;
+        this.note(`${this.now} node ${n.id} installs snapshot ${e.snapshotId.offset}-${e.snapshotId.epoch}`);
+        this.settle();
+        return;
+      }
       case 'high-watermark':
         if (e.offset < n.hw) this.fail(`node ${n.id} high watermark went back from ${n.hw} to ${e.offset}`);
         // One proposal is one batch, committed whole: the state machine above never sees half of one.
@@ -355,16 +426,22 @@ export class RaftSimulation {
 
   private start(n: Node): void {
     n.incarnation++;
-    n.applied = 0;
-    n.hw = 0;
+    const snap = this.snapshots ? n.disk.snapshot : null;
+    // The state machine starts from the newest snapshot, then the log replays after it.
+    n.state = snap === null ? [] : decodeState(snap.bytes);
+    n.applied = snap?.id.offset ?? 0;
+    n.hw = n.applied;
     n.crashMidStep = null;
     n.wakeAt = Infinity;
     const config = quorumConfig({ nodeId: n.id, clusterId: 'sim-cluster', voters: this.ids, fetchMaxRecords: this.fetchMaxRecords, appendLingerMs: this.appendLingerMs });
     const random = new SeededRandom((this.options.seed * 7919 + n.id * 104729 + n.incarnation * 1299709) >>> 0);
-    const core = this.factory(config, n.disk.quorumState, n.disk.log.slice(0, n.disk.flushed), this.now, random);
+    const config2: QuorumConfig = { ...config, fetchSnapshotMaxBytes: this.fetchSnapshotMaxBytes };
+    const core = this.snapshots
+      ? this.factory(config2, n.disk.quorumState, n.disk.log.slice(n.disk.logStart.offset, n.disk.flushed), this.now, random, { logStart: n.disk.logStart, latest: n.disk.snapshot })
+      : this.factory(config, n.disk.quorumState, n.disk.log.slice(0, n.disk.flushed), this.now, random);
     n.disk.log.length = n.disk.flushed;
     n.core = core;
-    this.note(`${this.now} node ${n.id} starts (incarnation ${n.incarnation}) as ${core.stateName} e${core.epoch}, log ${n.disk.log.length}`);
+    this.note(`${this.now} node ${n.id} starts (incarnation ${n.incarnation}) as ${core.stateName} e${core.epoch}, log ${n.disk.logStart.offset}..${n.disk.log.length}, snapshot ${snap?.id.offset ?? '-'}`);
     this.step(n, () => core.drain());
   }
 
@@ -522,6 +599,28 @@ export class RaftSimulation {
   }
 
   // ------------------------------------------------------------------------------------------------
+  // Snapshots (KIP-630): a snapshot is the node's applied prefix
+
+  private takeSnapshot(n: Node): void {
+    const core = n.core;
+    if (core === null) return;
+    const d = n.disk;
+    const offset = n.applied;
+    if (offset <= (d.snapshot?.id.offset ?? 0) || offset !== core.highWatermark) return;
+    const epoch = offset - 1 >= d.logStart.offset ? d.log[offset - 1]!.epoch : d.logStart.epoch;
+    const snapshot: RaftSnapshot = { id: { offset, epoch }, bytes: encodeState(n.state) };
+    // Durable first (written, fsynced, renamed), then the core learns of it.
+    d.snapshot = snapshot;
+    this.stats.snapshots++;
+    this.note(`${this.now} node ${n.id} snapshots at ${offset}-${epoch}`);
+    this.step(n, () => core.snapshotCreated(this.now, snapshot));
+    if (n.core !== null && this.snapRng.chance(0.6)) {
+      this.note(`${this.now} node ${n.id} deletes its log before ${offset}`);
+      this.step(n, () => core.deleteBeforeLatestSnapshot(this.now));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
   // Checks
 
   private apply(n: Node, hw: number): void {
@@ -537,6 +636,7 @@ export class RaftSimulation {
       } else if (!sameRecord(c, r!)) {
         this.fail(`node ${n.id} applies ${describeRecord(r)} at offset ${offset}, where ${describeRecord(c)} was committed`);
       }
+      n.state.push(r!);
       n.applied++;
     }
     this.settle();
@@ -552,7 +652,8 @@ export class RaftSimulation {
     this.leaderOfEpoch.set(core.epoch, n.id);
     this.note(`${this.now} node ${n.id} leads epoch ${core.epoch} (log ${core.logEndOffset}, committed ${this.committed.length})`);
     // Leader completeness: a new leader holds every committed record, or one could disappear.
-    for (let i = 0; i < this.committed.length; i++) {
+    // Below its log start it holds them in its snapshot (checked against the committed records when taken or installed).
+    for (let i = core.logStartOffset; i < this.committed.length; i++) {
       const r = core.record(i);
       if (r === undefined || !sameRecord(r, this.committed[i]!)) {
         this.fail(`new leader ${n.id} of epoch ${core.epoch} lacks committed offset ${i} (${describeRecord(this.committed[i])}; it has ${describeRecord(r)})`);
@@ -623,7 +724,11 @@ function summarize(m: RaftMessage): string {
     case 'FetchRequest':
       return `Fetch(e${b.currentLeaderEpoch}, ${b.fetchOffset}@e${b.lastFetchedEpoch})`;
     case 'FetchResponse':
-      return `FetchResp(e${b.currentLeader.leaderEpoch}, hw ${b.highWatermark}, ${b.divergingEpoch ? `diverging ${b.divergingEpoch.offset}@e${b.divergingEpoch.epoch}` : `${b.records.length} records`}, err ${b.errorCode}/${b.partitionErrorCode})`;
+      return `FetchResp(e${b.currentLeader.leaderEpoch}, hw ${b.highWatermark}, ${b.divergingEpoch ? `diverging ${b.divergingEpoch.offset}@e${b.divergingEpoch.epoch}` : b.snapshotId ? `snapshot ${b.snapshotId.offset}@e${b.snapshotId.epoch}` : `${b.records.length} records`}, err ${b.errorCode}/${b.partitionErrorCode})`;
+    case 'FetchSnapshotRequest':
+      return `FetchSnapshot(e${b.currentLeaderEpoch}, ${b.snapshotId.offset}@e${b.snapshotId.epoch}, pos ${b.position})`;
+    case 'FetchSnapshotResponse':
+      return `FetchSnapshotResp(e${b.currentLeader.leaderEpoch}, ${b.snapshotId.offset}@e${b.snapshotId.epoch}, pos ${b.position}+${b.bytes.length}/${b.size}, err ${b.errorCode}/${b.partitionErrorCode})`;
   }
 }
 

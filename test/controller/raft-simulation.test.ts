@@ -27,7 +27,7 @@ function replay(seed: number, voters: number): string {
 
 function runMany(voters: number, seeds: number[]): { failures: string[]; totals: SimStats } {
   const failures: string[] = [];
-  const totals: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: 0 };
+  const totals: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: 0, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0 };
   for (const seed of seeds) {
     const r = runSeed({ seed, voters });
     if (r.failure !== null) {
@@ -63,6 +63,10 @@ describe('Raft simulation', () => {
         expect(totals.partitions).toBeGreaterThan(seeds.length);
         expect(totals.elections).toBeGreaterThan(2 * seeds.length);
         expect(totals.committed).toBeGreaterThan(20 * seeds.length);
+        // KIP-630: snapshots taken, logs cut before them, and followers behind a log start catching up by FetchSnapshot.
+        expect(totals.snapshots).toBeGreaterThan(seeds.length);
+        expect(totals.logStartMoves).toBeGreaterThan(seeds.length / 2);
+        expect(totals.snapshotInstalls).toBeGreaterThan(seeds.length / 20);
       }
       expect(totals.convergenceMs).toBeLessThanOrEqual(15_000);
       // The seed count bounds the work; this only keeps a machine crowded by the whole suite from timing it out.

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BeginQuorumEpoch } from '../../protocol/messages/begin-quorum-epoch.js';
 import { EndQuorumEpoch } from '../../protocol/messages/end-quorum-epoch.js';
 import { Fetch } from '../../protocol/messages/fetch.js';
+import { FetchSnapshot } from '../../protocol/messages/fetch-snapshot.js';
 import { Vote } from '../../protocol/messages/vote.js';
 import { ProtocolError, Reader, Writer } from '../../protocol/primitives.js';
 import { isControl, splitBatches } from '../../protocol/records/batch.js';
@@ -159,7 +160,8 @@ describe('records as Kafka record batches', () => {
 describe('three cores over the wire', () => {
   it('elect a leader and commit an entry with every message encoded and decoded', () => {
     const voters = [1, 2, 3];
-    const cores = new Map(voters.map((id) => [id, new RaftCore(quorumConfig({ nodeId: id, clusterId: 'wire', voters, appendLingerMs: 0 }), null, [], 0, new SeededRandom(id))]));
+    // Snapshots travel in 16-byte chunks, so FetchSnapshot takes several rounds.
+    const cores = new Map(voters.map((id) => [id, new RaftCore(quorumConfig({ nodeId: id, clusterId: 'wire', voters, appendLingerMs: 0, fetchSnapshotMaxBytes: 16 }), null, [], 0, new SeededRandom(id))]));
     let now = 0;
     const queue: RaftMessage[] = [];
     const versions: Record<string, number> = { Vote: 2, BeginQuorumEpoch: 1, EndQuorumEpoch: 1, Fetch: 15 };
@@ -205,19 +207,34 @@ describe('three cores over the wire', () => {
         case 'FetchResponse':
           body = wire.fetchResponseFromWire(roundTrip(Fetch, 'response', wire.fetchResponseToWire(b, fetchOffsets.get(m.correlationId) ?? 0, now), versions.Fetch!), versions.Fetch!);
           break;
+        case 'FetchSnapshotRequest': {
+          const r = wire.fetchSnapshotRequestFromWire(roundTrip(FetchSnapshot, 'request', wire.fetchSnapshotRequestToWire(b), 1));
+          if (!r.ok) throw new Error('fetch snapshot refused');
+          body = r.request;
+          break;
+        }
+        case 'FetchSnapshotResponse':
+          body = wire.fetchSnapshotResponseFromWire(roundTrip(FetchSnapshot, 'response', wire.fetchSnapshotResponseToWire(b), 1));
+          break;
       }
       return { ...m, body };
     };
     const fetchOffsets = new Map<number, number>();
-    const take = (effects: RaftEffect[]): void => {
-      for (const e of effects) if (e.type === 'send') queue.push(e.message);
+    let cut: number | null = null;
+    const installs: { node: number; offset: number; bytes: string }[] = [];
+    const take = (effects: RaftEffect[], node = 0): void => {
+      for (const e of effects) {
+        if (e.type === 'send') queue.push(e.message);
+        if (e.type === 'install-snapshot') installs.push({ node, offset: e.snapshotId.offset, bytes: Buffer.from(e.bytes).toString() });
+      }
     };
     for (const c of cores.values()) take(c.drain());
     let proposed = false;
     for (let step = 0; step < 10_000 && now < 30_000; step++) {
       const m = queue.shift();
       if (m !== undefined) {
-        take(cores.get(m.destination)!.handle(now, throughBytes(m)));
+        if (m.source === cut || m.destination === cut) continue;
+        take(cores.get(m.destination)!.handle(now, throughBytes(m)), m.destination);
       } else {
         now = Math.min(...[...cores.values()].map((c) => c.nextWakeupMs()));
         for (const c of cores.values()) if (c.nextWakeupMs() <= now) take(c.tick(now));
@@ -237,5 +254,40 @@ describe('three cores over the wire', () => {
       expect(r.value.kind === 'data' && Buffer.from(r.value.data).toString()).toBe('hello');
       expect(c.record(0)!.value.kind).toBe('leader-change');
     }
+
+    // KIP-630: a follower cut off while the leader snapshots and deletes its log catches up by FetchSnapshot.
+    const [leaderId, leader] = [...cores.entries()].find(([, c]) => c.stateName === 'Leader')!;
+    const behind = voters.find((v) => v !== leaderId)!;
+    cut = behind;
+    take(leader.propose(now, [enc.encode('a'), enc.encode('b')]).effects, leaderId);
+    take(leader.propose(now, enc.encode('c')).effects, leaderId);
+    for (let step = 0; step < 10_000 && leader.highWatermark < 5; step++) {
+      const m = queue.shift();
+      if (m === undefined) break;
+      if (m.source === cut || m.destination === cut) continue;
+      take(cores.get(m.destination)!.handle(now, throughBytes(m)), m.destination);
+    }
+    expect(leader.highWatermark).toBe(5);
+    const image = 'the state machine at offset 5, in more than one chunk';
+    take(leader.snapshotCreated(now, { id: { offset: 5, epoch: leader.epoch }, bytes: enc.encode(image) }), leaderId);
+    take(leader.deleteBeforeLatestSnapshot(now), leaderId);
+    expect(leader.logStartOffset).toBe(5);
+    expect(leader.record(4)).toBeUndefined();
+    cut = null;
+    for (let step = 0; step < 10_000 && now < 60_000; step++) {
+      const m = queue.shift();
+      if (m !== undefined) {
+        take(cores.get(m.destination)!.handle(now, throughBytes(m)), m.destination);
+      } else {
+        now = Math.min(...[...cores.values()].map((c) => c.nextWakeupMs()));
+        for (const [id, c] of cores) if (c.nextWakeupMs() <= now) take(c.tick(now), id);
+      }
+      if (installs.length > 0 && [...cores.values()].every((c) => c.highWatermark === leader.logEndOffset)) break;
+    }
+    expect(installs).toEqual([{ node: behind, offset: 5, bytes: image }]);
+    const follower = cores.get(behind)!;
+    expect(follower.logStartOffset).toBe(5);
+    expect(follower.snapshot?.id).toEqual({ offset: 5, epoch: leader.epoch });
+    expect(follower.highWatermark).toBe(leader.logEndOffset);
   });
 });

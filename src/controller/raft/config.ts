@@ -19,6 +19,8 @@ export const RETRY_BACKOFF_BASE_MS = 100;
 export const CHECK_QUORUM_TIMEOUT_FACTOR = 1.5;
 /** How long the leader holds a Fetch that has nothing to return (KafkaRaftClient's fetchMaxWaitMs, 500). */
 export const FETCH_MAX_WAIT_MS = 500;
+/** KafkaRaftClient.MAX_FETCH_SIZE_BYTES: the most a FetchSnapshot response carries. */
+export const FETCH_SNAPSHOT_MAX_BYTES = 8 * 1024 * 1024;
 
 export interface QuorumConfig {
   readonly nodeId: number;
@@ -34,6 +36,8 @@ export interface QuorumConfig {
   readonly fetchMaxWaitMs: number;
   /** How many records a Fetch response carries at most (the in-core stand-in for Kafka's fetch byte limit). */
   readonly fetchMaxRecords: number;
+  /** FetchSnapshot MaxBytes: a snapshot travels in chunks of at most this (KafkaRaftClient MAX_FETCH_SIZE_BYTES, 8 MiB). */
+  readonly fetchSnapshotMaxBytes: number;
 }
 
 export class QuorumConfigError extends Error {
@@ -83,6 +87,7 @@ export function quorumConfig(c: Pick<QuorumConfig, 'nodeId' | 'clusterId' | 'vot
     appendLingerMs: QUORUM_CONFIG_DEFAULTS['controller.quorum.append.linger.ms'],
     fetchMaxWaitMs: FETCH_MAX_WAIT_MS,
     fetchMaxRecords: 256,
+    fetchSnapshotMaxBytes: FETCH_SNAPSHOT_MAX_BYTES,
     ...c,
     voters: [...new Set(c.voters)].sort((a, b) => a - b),
   };

@@ -1,5 +1,5 @@
 /**
- * The Raft RPCs as the core sees them (KIP-595): Vote, BeginQuorumEpoch, EndQuorumEpoch and Fetch on the
+ * The Raft RPCs as the core sees them (KIP-595): Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch and FetchSnapshot (KIP-630) on the
  * metadata partition, with the fields of Kafka's messages that the algorithm uses (names as in
  * clients/src/main/resources/common/message/*.json). The wire adapter maps these to and from the encoded
  * requests; the simulation carries them as they are. Every request names its source and destination and
@@ -16,6 +16,8 @@ export const RaftError = {
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
   INCONSISTENT_VOTER_SET: 94,
+  SNAPSHOT_NOT_FOUND: 98,
+  POSITION_OUT_OF_RANGE: 99,
   INCONSISTENT_CLUSTER_ID: 104,
 } as const;
 export type RaftErrorCode = (typeof RaftError)[keyof typeof RaftError];
@@ -83,12 +85,36 @@ export interface FetchResponse {
   readonly currentLeader: { readonly leaderId: number; readonly leaderEpoch: number };
   /** Set when the follower's (FetchOffset, LastFetchedEpoch) is not on the leader's log: truncate to it. */
   readonly divergingEpoch: OffsetAndEpoch | null;
+  /** Set when FetchOffset is below the leader's log start: fetch this snapshot (KIP-630 SnapshotId). */
+  readonly snapshotId?: OffsetAndEpoch | null;
   /** Records starting at the request's FetchOffset. */
   readonly records: readonly RaftRecord[];
 }
+/** KIP-630: a chunk of the leader's snapshot `snapshotId` from byte `position`. */
+export interface FetchSnapshotRequest {
+  readonly kind: 'FetchSnapshotRequest';
+  readonly clusterId: string | null;
+  readonly replicaId: number;
+  readonly maxBytes: number;
+  readonly currentLeaderEpoch: number;
+  readonly snapshotId: OffsetAndEpoch;
+  readonly position: number;
+}
+export interface FetchSnapshotResponse {
+  readonly kind: 'FetchSnapshotResponse';
+  readonly errorCode: number;
+  readonly partitionErrorCode: number;
+  readonly currentLeader: { readonly leaderId: number; readonly leaderEpoch: number };
+  readonly snapshotId: OffsetAndEpoch;
+  /** The snapshot's total size in bytes. */
+  readonly size: number;
+  readonly position: number;
+  /** The bytes from position (not aligned on batches: UnalignedRecords). */
+  readonly bytes: Uint8Array;
+}
 
-export type RaftRequest = VoteRequest | BeginQuorumEpochRequest | EndQuorumEpochRequest | FetchRequest;
-export type RaftResponse = VoteResponse | BeginQuorumEpochResponse | EndQuorumEpochResponse | FetchResponse;
+export type RaftRequest = VoteRequest | BeginQuorumEpochRequest | EndQuorumEpochRequest | FetchRequest | FetchSnapshotRequest;
+export type RaftResponse = VoteResponse | BeginQuorumEpochResponse | EndQuorumEpochResponse | FetchResponse | FetchSnapshotResponse;
 export type RaftBody = RaftRequest | RaftResponse;
 
 export interface RaftMessage<B extends RaftBody = RaftBody> {

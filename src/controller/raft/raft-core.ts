@@ -60,7 +60,7 @@
  *   validateLeaderOnlyRequest, hasValidClusterId). Observers (non-voters) may Fetch; they are not counted.
  */
 import { CHECK_QUORUM_TIMEOUT_FACTOR, RETRY_BACKOFF_BASE_MS, type QuorumConfig } from './config.js';
-import { RaftLog, type RaftRecord } from './log.js';
+import { RaftLog, type OffsetAndEpoch, type RaftRecord } from './log.js';
 import {
   RaftError,
   type BeginQuorumEpochRequest,
@@ -69,6 +69,8 @@ import {
   type EndQuorumEpochResponse,
   type FetchRequest,
   type FetchResponse,
+  type FetchSnapshotRequest,
+  type FetchSnapshotResponse,
   type RaftBody,
   type RaftMessage,
   type VoteRequest,
@@ -89,7 +91,18 @@ export type RaftEffect =
   | { readonly type: 'flush'; readonly endOffset: number }
   | { readonly type: 'send'; readonly message: RaftMessage }
   /** Records below offset are committed: apply them to the state machine above, in order. */
-  | { readonly type: 'high-watermark'; readonly offset: number };
+  | { readonly type: 'high-watermark'; readonly offset: number }
+  /**
+   * The log now starts at this snapshot's end offset: delete what is before it (the snapshot is already
+   * durable: the adapter wrote it before snapshotCreated).
+   */
+  | { readonly type: 'log-start'; readonly snapshotId: OffsetAndEpoch }
+  /**
+   * A snapshot fetched from the leader (KIP-630) replaces the whole log: store it durably, empty the log
+   * to start at its end offset, and load it into the state machine above (everything below id.offset is
+   * committed; the log is replayed from there).
+   */
+  | { readonly type: 'install-snapshot'; readonly snapshotId: OffsetAndEpoch; readonly bytes: Uint8Array };
 
 export type RaftStateName = 'Unattached' | 'Voted' | 'Prospective' | 'Candidate' | 'Leader' | 'Follower' | 'Resigned';
 
@@ -186,6 +199,8 @@ type State =
       nextFetchAt: number;
       /** A successful Fetch from the leader in this epoch: from then on it refuses pre-votes (KIP-996). */
       fetchedFromLeader: boolean;
+      /** KIP-630: the leader's snapshot being copied with FetchSnapshot instead of Fetch (null: fetching the log). */
+      snapshotFetch: { readonly id: OffsetAndEpoch; readonly chunks: Uint8Array[]; received: number } | null;
     }
   | {
       readonly name: 'Resigned';
@@ -198,8 +213,27 @@ type State =
 
 export type ProposeResult = { readonly ok: true; readonly offset: number; readonly lastOffset: number; readonly epoch: number } | { readonly ok: false; readonly errorCode: number; readonly leaderId: number; readonly leaderEpoch: number };
 
+/** A snapshot of the state machine at id.offset (KIP-630): its id and its file's bytes (a `.checkpoint`). */
+export interface RaftSnapshot {
+  readonly id: OffsetAndEpoch;
+  readonly bytes: Uint8Array;
+}
+
+/** What the adapter recovered besides quorum-state and the records: the log start and the latest snapshot. */
+export interface RecoveredSnapshots {
+  /** The log start offset and the epoch before it (the oldest retained snapshot's id; 0/0 without one). */
+  readonly logStart: OffsetAndEpoch;
+  /** The newest snapshot (at or after the log start); null when none. */
+  readonly latest: RaftSnapshot | null;
+}
+
+/** The most a follower accepts as a snapshot's size (a bound on what a bad leader could make it hold). */
+export const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024;
+
 export class RaftCore {
   private readonly log: RaftLog;
+  /** The newest snapshot (served to followers behind the log start); null when none. */
+  private latestSnapshot: RaftSnapshot | null;
   private state!: State;
   private persisted: QuorumStateData;
   private hw = 0;
@@ -223,9 +257,17 @@ export class RaftCore {
     recovered: readonly RaftRecord[],
     now: number,
     private readonly random: Random,
+    snapshots: RecoveredSnapshots | null = null,
   ) {
     this.now = now;
-    this.log = new RaftLog(recovered);
+    this.log = new RaftLog(recovered, snapshots?.logStart);
+    this.latestSnapshot = snapshots?.latest ?? null;
+    if (this.log.startOffset > 0 && (this.latestSnapshot === null || this.latestSnapshot.id.offset < this.log.startOffset)) {
+      throw new RaftInvariantError(`the log starts at ${this.log.startOffset} but no snapshot covers it`);
+    }
+    if (this.latestSnapshot !== null && this.latestSnapshot.id.offset > this.log.endOffset) throw new RaftInvariantError(`snapshot ${this.latestSnapshot.id.offset} is past the log end ${this.log.endOffset}`);
+    // What a snapshot holds was committed: the state machine starts from it.
+    this.hw = this.latestSnapshot?.id.offset ?? 0;
     // Correlation ids start at a random point so a response meant for a previous incarnation is not taken
     // for one of ours (a real connection is reset by the restart anyway).
     this.nextCorrelationId = random.nextInt(0x40000000);
@@ -293,6 +335,12 @@ export class RaftCore {
         break;
       case 'FetchResponse':
         this.onFetchResponse(message as RaftMessage<FetchResponse>);
+        break;
+      case 'FetchSnapshotRequest':
+        this.onFetchSnapshotRequest(message as RaftMessage<FetchSnapshotRequest>);
+        break;
+      case 'FetchSnapshotResponse':
+        this.onFetchSnapshotResponse(message as RaftMessage<FetchSnapshotResponse>);
         break;
     }
     return this.drain();
@@ -376,6 +424,39 @@ export class RaftCore {
     return this.drain();
   }
 
+  /**
+   * The state machine wrote a snapshot of the committed records below id.offset (durably, before this
+   * call): it becomes the snapshot followers behind the log start are sent. id.offset must be a batch
+   * boundary at or below the high watermark, id.epoch the epoch of the record before it.
+   */
+  snapshotCreated(now: number, snapshot: RaftSnapshot): RaftEffect[] {
+    this.now = now;
+    const { offset, epoch } = snapshot.id;
+    if (offset > this.hw) throw new RangeError(`snapshot at ${offset} is past the high watermark ${this.hw}`);
+    if (this.latestSnapshot !== null && offset <= this.latestSnapshot.id.offset) return this.drain();
+    if (offset < this.log.startOffset) return this.drain();
+    if (this.log.batchBoundaryAtOrBelow(offset) !== offset) throw new RangeError(`snapshot at ${offset} would split a batch`);
+    const before = this.log.get(offset - 1);
+    const expected = before?.epoch ?? this.log.startId.epoch;
+    if (epoch !== expected) throw new RangeError(`snapshot ${offset}-${epoch}: the record before ${offset} is of epoch ${expected}`);
+    this.latestSnapshot = snapshot;
+    return this.drain();
+  }
+
+  /**
+   * Deletes the log before the latest snapshot (Kafka's deleteBeforeSnapshot once retention allows): the
+   * log start offset moves to its end offset; followers behind it will fetch the snapshot.
+   */
+  deleteBeforeLatestSnapshot(now: number): RaftEffect[] {
+    this.now = now;
+    const snap = this.latestSnapshot;
+    if (snap !== null && snap.id.offset > this.log.startOffset) {
+      this.log.deleteBefore(snap.id);
+      this.out.push({ type: 'log-start', snapshotId: snap.id });
+    }
+    return this.drain();
+  }
+
   /** The earliest time at which tick() has something to do. */
   nextWakeupMs(): number {
     const s = this.state;
@@ -425,6 +506,12 @@ export class RaftCore {
   }
   get logEndOffset(): number {
     return this.log.endOffset;
+  }
+  get logStartOffset(): number {
+    return this.log.startOffset;
+  }
+  get snapshot(): RaftSnapshot | null {
+    return this.latestSnapshot;
   }
   get quorumState(): QuorumStateData {
     return this.persisted;
@@ -554,7 +641,7 @@ export class RaftCore {
   }
 
   private setFollowerState(epoch: number, leaderId: number): void {
-    const s: State = { name: 'Follower', epoch, leaderId, fetchDeadline: this.now + this.config.fetchTimeoutMs, inflight: null, nextFetchAt: this.now, fetchedFromLeader: false };
+    const s: State = { name: 'Follower', epoch, leaderId, fetchDeadline: this.now + this.config.fetchTimeoutMs, inflight: null, nextFetchAt: this.now, fetchedFromLeader: false, snapshotFetch: null };
     this.state = s;
     this.sendFetch(s);
   }
@@ -940,6 +1027,16 @@ export class RaftCore {
     if (err !== RaftError.NONE) return this.answerFetchError(m, err);
     const s = this.state as State & { name: 'Leader' };
     const validation = this.log.validateOffsetAndEpoch(r.fetchOffset, r.lastFetchedEpoch);
+    if (!validation.valid && validation.snapshot === true) {
+      // Behind the log start: fetch the latest snapshot first (KIP-630). It still counts as contact.
+      const replica = s.replicas.get(r.replicaId);
+      if (replica !== undefined) {
+        replica.lastFetchMs = this.now;
+        s.beginAcked.add(r.replicaId);
+        s.outstanding.delete(r.replicaId);
+      }
+      return this.reply(m, { ...this.fetchResponse(RaftError.NONE, RaftError.NONE, null, []), snapshotId: this.latestSnapshot!.id });
+    }
     if (!validation.valid) return this.reply(m, this.fetchResponse(RaftError.NONE, RaftError.NONE, validation.diverging, []));
     let replica = s.replicas.get(r.replicaId);
     if (replica === undefined && r.replicaId >= 0) {
@@ -993,6 +1090,7 @@ export class RaftCore {
   // Replication: the follower's side
 
   private sendFetch(s: State & { name: 'Follower' }): void {
+    if (s.snapshotFetch !== null) return this.sendFetchSnapshot(s);
     const correlationId = this.send(s.leaderId, {
       kind: 'FetchRequest',
       clusterId: this.config.clusterId,
@@ -1018,6 +1116,14 @@ export class RaftCore {
         s.fetchedFromLeader = false;
       }
       s.nextFetchAt = this.now + this.config.retryBackoffMs;
+      return;
+    }
+    if (r.snapshotId != null && r.divergingEpoch === null) {
+      // Our log ends before the leader's log start: copy its snapshot, then fetch from its end (KIP-630).
+      s.fetchDeadline = this.now + this.config.fetchTimeoutMs;
+      s.fetchedFromLeader = true;
+      s.snapshotFetch = { id: r.snapshotId, chunks: [], received: 0 };
+      this.sendFetchSnapshot(s);
       return;
     }
     if (r.divergingEpoch !== null) {
@@ -1046,6 +1152,98 @@ export class RaftCore {
     // Our whole log now matches the leader's, so its high watermark holds for our prefix.
     const hw = this.log.batchBoundaryAtOrBelow(Math.min(r.highWatermark, this.log.endOffset));
     if (r.divergingEpoch === null && hw > this.hw) this.setHighWatermark(hw);
+    this.sendFetch(s);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // FetchSnapshot (KIP-630)
+
+  private onFetchSnapshotRequest(m: RaftMessage<FetchSnapshotRequest>): void {
+    const r = m.body;
+    const answer = (errorCode: number, partitionErrorCode: number, size = -1, bytes: Uint8Array = new Uint8Array(0)): void =>
+      this.reply(m, {
+        kind: 'FetchSnapshotResponse',
+        errorCode,
+        partitionErrorCode,
+        currentLeader: { leaderId: this.leaderId, leaderEpoch: this.state.epoch },
+        snapshotId: r.snapshotId,
+        size,
+        position: r.position,
+        bytes,
+      });
+    if (!this.validClusterId(r.clusterId)) return answer(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE);
+    const err = this.validateLeaderOnlyRequest(r.currentLeaderEpoch);
+    if (err !== RaftError.NONE) return answer(RaftError.NONE, err);
+    const s = this.state as State & { name: 'Leader' };
+    // KafkaRaftClient.handleFetchSnapshotRequest: the snapshot must exist here, the position be inside it.
+    const snap = this.latestSnapshot;
+    if (snap === null || snap.id.offset !== r.snapshotId.offset || snap.id.epoch !== r.snapshotId.epoch) return answer(RaftError.NONE, RaftError.SNAPSHOT_NOT_FOUND);
+    if (r.position < 0 || r.position >= snap.bytes.length) return answer(RaftError.NONE, RaftError.POSITION_OUT_OF_RANGE);
+    const replica = s.replicas.get(r.replicaId);
+    if (replica !== undefined) {
+      // A voter copying the snapshot is in contact (check quorum counts it, as Kafka does).
+      replica.lastFetchMs = this.now;
+      s.beginAcked.add(r.replicaId);
+      s.outstanding.delete(r.replicaId);
+    }
+    const max = Math.max(1, Math.min(r.maxBytes, this.config.fetchSnapshotMaxBytes));
+    answer(RaftError.NONE, RaftError.NONE, snap.bytes.length, snap.bytes.subarray(r.position, r.position + max));
+  }
+
+  private sendFetchSnapshot(s: State & { name: 'Follower' }): void {
+    const f = s.snapshotFetch!;
+    const correlationId = this.send(s.leaderId, {
+      kind: 'FetchSnapshotRequest',
+      clusterId: this.config.clusterId,
+      replicaId: this.config.nodeId,
+      maxBytes: this.config.fetchSnapshotMaxBytes,
+      currentLeaderEpoch: s.epoch,
+      snapshotId: f.id,
+      position: f.received,
+    });
+    s.inflight = { correlationId, sentAt: this.now };
+  }
+
+  private onFetchSnapshotResponse(m: RaftMessage<FetchSnapshotResponse>): void {
+    const r = m.body;
+    if (r.errorCode === RaftError.NONE) this.maybeTransition(r.currentLeader.leaderId, r.currentLeader.leaderEpoch, m.source);
+    const s = this.state;
+    if (s.name !== 'Follower' || s.inflight === null || s.inflight.correlationId !== m.correlationId || m.source !== s.leaderId || s.snapshotFetch === null) return;
+    s.inflight = null;
+    const f = s.snapshotFetch;
+    if (r.errorCode !== RaftError.NONE || r.partitionErrorCode !== RaftError.NONE) {
+      // The snapshot is gone (a newer one replaced it) or we asked past its end: start over with a Fetch,
+      // whose answer names the leader's current snapshot.
+      if (r.partitionErrorCode === RaftError.SNAPSHOT_NOT_FOUND || r.partitionErrorCode === RaftError.POSITION_OUT_OF_RANGE) s.snapshotFetch = null;
+      if (r.partitionErrorCode === RaftError.NOT_LEADER_OR_FOLLOWER && r.currentLeader.leaderEpoch === s.epoch) {
+        this.resignedLeader = { leaderId: s.leaderId, epoch: s.epoch };
+        s.fetchedFromLeader = false;
+      }
+      s.nextFetchAt = this.now + this.config.retryBackoffMs;
+      return;
+    }
+    const sameId = r.snapshotId.offset === f.id.offset && r.snapshotId.epoch === f.id.epoch;
+    if (!sameId || r.position !== f.received || r.size <= 0 || r.size > MAX_SNAPSHOT_BYTES || r.bytes.length === 0 || f.received + r.bytes.length > r.size) {
+      // Not the chunk we asked for (or a malformed one): drop what we have and start over.
+      s.snapshotFetch = null;
+      s.nextFetchAt = this.now + this.config.retryBackoffMs;
+      return;
+    }
+    f.chunks.push(r.bytes);
+    f.received += r.bytes.length;
+    s.fetchDeadline = this.now + this.config.fetchTimeoutMs;
+    s.fetchedFromLeader = true;
+    if (f.received < r.size) return this.sendFetchSnapshot(s);
+    s.snapshotFetch = null;
+    if (f.id.offset > this.log.endOffset || f.id.offset > this.hw) {
+      const bytes = concatChunks(f.chunks, f.received);
+      // Everything in the snapshot is committed; what our log held after our high watermark is dropped
+      // with the rest (KafkaRaftClient: log.truncateToLatestSnapshot after onSnapshotFetchComplete).
+      this.log.resetTo(f.id);
+      this.latestSnapshot = { id: f.id, bytes };
+      this.hw = Math.max(this.hw, f.id.offset);
+      this.out.push({ type: 'install-snapshot', snapshotId: f.id, bytes });
+    }
     this.sendFetch(s);
   }
 
@@ -1081,6 +1279,16 @@ export class RaftCore {
   private reply(request: RaftMessage, body: RaftBody): void {
     this.out.push({ type: 'send', message: { source: this.config.nodeId, destination: request.source, correlationId: request.correlationId, body } });
   }
+}
+
+function concatChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
+  }
+  return out;
 }
 
 function newReplicaState(now: number): ReplicaState {

@@ -108,6 +108,7 @@ function sourceOf(r: RaftRequest): number {
     case 'EndQuorumEpochRequest':
       return r.leaderId;
     case 'FetchRequest':
+    case 'FetchSnapshotRequest':
       return r.replicaId;
   }
 }

@@ -20,6 +20,7 @@ import { readResponseHeader, responseHeaderVersion, writeRequestHeader } from '.
 import { BeginQuorumEpoch } from '../../../protocol/messages/begin-quorum-epoch.js';
 import { EndQuorumEpoch } from '../../../protocol/messages/end-quorum-epoch.js';
 import { Fetch } from '../../../protocol/messages/fetch.js';
+import { FetchSnapshot } from '../../../protocol/messages/fetch-snapshot.js';
 import { Vote } from '../../../protocol/messages/vote.js';
 import { Reader, Writer } from '../../../protocol/primitives.js';
 import type { Clock, Timer } from '../../util/clock.js';
@@ -27,7 +28,7 @@ import type { VoterAddress } from './config.js';
 import { RaftError, type RaftMessage, type RaftRequest, type RaftResponse } from './messages.js';
 import * as wire from './wire.js';
 
-export const RAFT_VERSIONS = { vote: 2, beginQuorumEpoch: 1, endQuorumEpoch: 1, fetch: 17 } as const;
+export const RAFT_VERSIONS = { vote: 2, beginQuorumEpoch: 1, endQuorumEpoch: 1, fetch: 17, fetchSnapshot: 1 } as const;
 
 const RECONNECT_BACKOFF_MS = 50;
 const RECONNECT_BACKOFF_MAX_MS = 1000;
@@ -87,6 +88,13 @@ function encodeRequest(m: RaftMessage<RaftRequest>, wireCorrelationId: number, c
       decode = (r) => wire.fetchResponseFromWire(readBody(r, Fetch.apiKey, (x) => Fetch.response.decode(x, v)), v);
       break;
     }
+    case 'FetchSnapshotRequest': {
+      const v = RAFT_VERSIONS.fetchSnapshot;
+      writeRequestHeader(w, { apiKey: FetchSnapshot.apiKey, apiVersion: v, correlationId: wireCorrelationId, clientId }, true);
+      FetchSnapshot.request.encode(w, wire.fetchSnapshotRequestToWire(b), v);
+      decode = (r) => wire.fetchSnapshotResponseFromWire(readBody(r, FetchSnapshot.apiKey, (x) => FetchSnapshot.response.decode(x, v)));
+      break;
+    }
   }
   const frame = Buffer.concat(w.toChunks());
   frame.writeInt32BE(frame.length - 4, 0);
@@ -110,6 +118,8 @@ export function unavailableResponse(request: RaftRequest): RaftResponse {
       return { kind: 'EndQuorumEpochResponse', errorCode, partitionErrorCode: 0, leaderId: -1, leaderEpoch: -1 };
     case 'FetchRequest':
       return { kind: 'FetchResponse', errorCode, partitionErrorCode: 0, highWatermark: -1, currentLeader: { leaderId: -1, leaderEpoch: -1 }, divergingEpoch: null, records: [] };
+    case 'FetchSnapshotRequest':
+      return { kind: 'FetchSnapshotResponse', errorCode, partitionErrorCode: 0, currentLeader: { leaderId: -1, leaderEpoch: -1 }, snapshotId: request.snapshotId, size: -1, position: request.position, bytes: new Uint8Array(0) };
   }
 }
 

@@ -12,6 +12,7 @@
 import type { BeginQuorumEpochRequest as WireBeginRequestCodec, BeginQuorumEpochResponse as WireBeginResponseCodec } from '../../../protocol/messages/begin-quorum-epoch.js';
 import type { EndQuorumEpochRequest as WireEndRequestCodec, EndQuorumEpochResponse as WireEndResponseCodec } from '../../../protocol/messages/end-quorum-epoch.js';
 import type { FetchRequest as WireFetchRequestCodec, FetchResponse as WireFetchResponseCodec } from '../../../protocol/messages/fetch.js';
+import type { FetchSnapshotRequest as WireFetchSnapshotRequestCodec, FetchSnapshotResponse as WireFetchSnapshotResponseCodec } from '../../../protocol/messages/fetch-snapshot.js';
 import type { VoteRequest as WireVoteRequestCodec, VoteResponse as WireVoteResponseCodec } from '../../../protocol/messages/vote.js';
 import { ProtocolError } from '../../../protocol/primitives.js';
 import { isControl, splitBatches } from '../../../protocol/records/batch.js';
@@ -27,6 +28,8 @@ import {
   type EndQuorumEpochResponse,
   type FetchRequest,
   type FetchResponse,
+  type FetchSnapshotRequest,
+  type FetchSnapshotResponse,
   type VoteRequest,
   type VoteResponse,
 } from './messages.js';
@@ -47,6 +50,8 @@ export type WireEndQuorumEpochRequest = Out<typeof WireEndRequestCodec>;
 export type WireEndQuorumEpochResponse = Out<typeof WireEndResponseCodec>;
 export type WireFetchRequest = Out<typeof WireFetchRequestCodec>;
 export type WireFetchResponse = Out<typeof WireFetchResponseCodec>;
+export type WireFetchSnapshotRequest = Out<typeof WireFetchSnapshotRequestCodec>;
+export type WireFetchSnapshotResponse = Out<typeof WireFetchSnapshotResponseCodec>;
 
 /** A decoded request: the core's form, or the answer to send back without involving the core. */
 export type FromWire<Req, Res> = { readonly ok: true; readonly request: Req } | { readonly ok: false; readonly response: Res };
@@ -222,6 +227,7 @@ export function fetchResponseToWire(m: FetchResponse, fetchOffset: number, times
             errorCode: m.partitionErrorCode,
             highWatermark: BigInt(m.highWatermark),
             divergingEpoch: m.divergingEpoch === null ? { epoch: -1, endOffset: -1n } : { epoch: m.divergingEpoch.epoch, endOffset: BigInt(m.divergingEpoch.offset) },
+            snapshotId: m.snapshotId == null ? { endOffset: -1n, epoch: -1 } : { endOffset: BigInt(m.snapshotId.offset), epoch: m.snapshotId.epoch },
             currentLeader: { leaderId: m.currentLeader.leaderId, leaderEpoch: m.currentLeader.leaderEpoch },
             records: encodeRaftRecords(m.records, fetchOffset, timestampMs),
           },
@@ -247,6 +253,7 @@ export function fetchResponseFromWire(w: WireFetchResponse, version: number): Fe
   if (!named || t.partitions.length !== 1 || t.partitions[0]!.partitionIndex !== METADATA_PARTITION) return failed(RaftError.INVALID_REQUEST);
   const p = t.partitions[0]!;
   const diverging = p.divergingEpoch.epoch >= 0 && p.divergingEpoch.endOffset >= 0n ? { epoch: p.divergingEpoch.epoch, offset: int64(p.divergingEpoch.endOffset, 'EndOffset') } : null;
+  const snapshotId = p.snapshotId.epoch >= 0 && p.snapshotId.endOffset >= 0n ? { epoch: p.snapshotId.epoch, offset: int64(p.snapshotId.endOffset, 'SnapshotId.EndOffset') } : null;
   return {
     kind: 'FetchResponse',
     errorCode: 0,
@@ -254,7 +261,86 @@ export function fetchResponseFromWire(w: WireFetchResponse, version: number): Fe
     highWatermark: int64(p.highWatermark, 'HighWatermark'),
     currentLeader: { leaderId: p.currentLeader.leaderId, leaderEpoch: p.currentLeader.leaderEpoch },
     divergingEpoch: diverging,
+    ...(snapshotId !== null ? { snapshotId } : {}),
     records: p.records === null ? [] : decodeRaftRecords(p.records).records,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// FetchSnapshot (KIP-630): the snapshot's bytes travel as UnalignedRecords, cut anywhere
+
+export function fetchSnapshotRequestToWire(m: FetchSnapshotRequest): In<typeof WireFetchSnapshotRequestCodec> {
+  return {
+    clusterId: m.clusterId,
+    replicaId: m.replicaId,
+    maxBytes: m.maxBytes,
+    topics: [
+      {
+        name: METADATA_TOPIC_NAME,
+        partitions: [{ partition: METADATA_PARTITION, currentLeaderEpoch: m.currentLeaderEpoch, snapshotId: { endOffset: BigInt(m.snapshotId.offset), epoch: m.snapshotId.epoch }, position: BigInt(m.position) }],
+      },
+    ],
+  };
+}
+
+function fetchSnapshotFailure(errorCode: number, partitionErrorCode = 0): FetchSnapshotResponse {
+  return { kind: 'FetchSnapshotResponse', errorCode, partitionErrorCode, currentLeader: { leaderId: -1, leaderEpoch: -1 }, snapshotId: { offset: -1, epoch: -1 }, size: -1, position: -1, bytes: new Uint8Array(0) };
+}
+
+export function fetchSnapshotRequestFromWire(w: WireFetchSnapshotRequest): FromWire<FetchSnapshotRequest, FetchSnapshotResponse> {
+  const p = w.topics.length === 1 && w.topics[0]!.name === METADATA_TOPIC_NAME && w.topics[0]!.partitions.length === 1 ? w.topics[0]!.partitions[0]! : null;
+  if (p === null || p.partition !== METADATA_PARTITION) return { ok: false, response: fetchSnapshotFailure(RaftError.INVALID_REQUEST) };
+  let position: number;
+  let endOffset: number;
+  try {
+    position = int64(p.position, 'Position');
+    endOffset = int64(p.snapshotId.endOffset, 'SnapshotId.EndOffset');
+  } catch {
+    return { ok: false, response: fetchSnapshotFailure(RaftError.INVALID_REQUEST) };
+  }
+  return {
+    ok: true,
+    request: { kind: 'FetchSnapshotRequest', clusterId: w.clusterId, replicaId: w.replicaId, maxBytes: w.maxBytes, currentLeaderEpoch: p.currentLeaderEpoch, snapshotId: { offset: endOffset, epoch: p.snapshotId.epoch }, position },
+  };
+}
+
+export function fetchSnapshotResponseToWire(m: FetchSnapshotResponse): In<typeof WireFetchSnapshotResponseCodec> {
+  if (m.errorCode !== RaftError.NONE) return { throttleTimeMs: 0, errorCode: m.errorCode, topics: [] };
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    topics: [
+      {
+        name: METADATA_TOPIC_NAME,
+        partitions: [
+          {
+            index: METADATA_PARTITION,
+            errorCode: m.partitionErrorCode,
+            snapshotId: { endOffset: BigInt(m.snapshotId.offset), epoch: m.snapshotId.epoch },
+            currentLeader: { leaderId: m.currentLeader.leaderId, leaderEpoch: m.currentLeader.leaderEpoch },
+            size: BigInt(m.size),
+            position: BigInt(m.position),
+            unalignedRecords: Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function fetchSnapshotResponseFromWire(w: WireFetchSnapshotResponse): FetchSnapshotResponse {
+  if (w.errorCode !== 0) return fetchSnapshotFailure(w.errorCode);
+  const p = w.topics.length === 1 && w.topics[0]!.name === METADATA_TOPIC_NAME && w.topics[0]!.partitions.length === 1 ? w.topics[0]!.partitions[0]! : null;
+  if (p === null || p.index !== METADATA_PARTITION) return fetchSnapshotFailure(RaftError.INVALID_REQUEST);
+  return {
+    kind: 'FetchSnapshotResponse',
+    errorCode: 0,
+    partitionErrorCode: p.errorCode,
+    currentLeader: { leaderId: p.currentLeader.leaderId, leaderEpoch: p.currentLeader.leaderEpoch },
+    snapshotId: { offset: int64(p.snapshotId.endOffset, 'SnapshotId.EndOffset'), epoch: p.snapshotId.epoch },
+    size: int64(p.size, 'Size'),
+    position: int64(p.position, 'Position'),
+    bytes: p.unalignedRecords ?? new Uint8Array(0),
   };
 }
 
