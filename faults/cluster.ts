@@ -169,7 +169,18 @@ export interface ClusterOptions {
 
 export class Cluster {
   readonly nodes: Node[] = [];
-  network!: Network;
+  private net: Network | null = null;
+
+  /** The proxies (after start() has made them). */
+  get network(): Network {
+    if (!this.net) throw new Error('the cluster has not been started');
+    return this.net;
+  }
+
+  /** Whether start() got as far as making the proxies. */
+  get hasNetwork(): boolean {
+    return this.net !== null;
+  }
   readonly replicationFactor: number;
   readonly minInsyncReplicas: number;
 
@@ -192,7 +203,7 @@ export class Cluster {
   async start(): Promise<void> {
     const ports: NodePorts[] = [];
     for (let id = 1; id <= this.opts.nodes; id++) ports.push({ id, client: await freePort(), controller: await freePort() });
-    this.network = new Network(ports, this.opts.random);
+    this.net = new Network(ports, this.opts.random);
     await this.network.start();
     const asNobody = typeof process.getuid === 'function' && process.getuid() === 0;
     // nobody must reach its node directory (mkdtemp makes the run directory 0700)
@@ -241,6 +252,6 @@ export class Cluster {
   async stop(): Promise<void> {
     for (const n of this.nodes) n.resume();
     await Promise.all(this.nodes.map((n) => n.stop(10_000)));
-    await this.network.close();
+    await this.net?.close();
   }
 }

@@ -133,6 +133,13 @@ export class Network {
     return bad.length ? bad.join('; ') : 'all links ok';
   }
 
+  /** Bytes each link carried so far (links that carried none omitted), for the log and the results. */
+  traffic(): Record<string, { up: number; down: number; connections: number }> {
+    const out: Record<string, { up: number; down: number; connections: number }> = {};
+    for (const l of this.all()) if (l.stats.accepted > 0) out[l.name] = { up: l.stats.bytesUp, down: l.stats.bytesDown, connections: l.stats.accepted };
+    return out;
+  }
+
   all(): LinkProxy[] {
     return [...this.clientLinks.values(), ...this.controllerLinks.values(), ...this.dataLinks.values()];
   }

@@ -25,6 +25,8 @@ export interface RunResult {
   schedule: string[];
   events: { t: number; nemesis: string; phase: string; detail: string }[];
   nodeCrashes: { node: number; t: number; code: number | null; signal: string | null }[];
+  /** Bytes and connections per proxy link over the run (absent in results written before it was recorded). */
+  traffic?: Record<string, { up: number; down: number; connections: number }>;
   check: CheckResult;
   summary: string;
 }

@@ -231,11 +231,13 @@ async function main(): Promise<number> {
     await done;
   } catch (e) {
     log(`the run could not be carried out: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    if (cluster.hasNetwork) log(`traffic per link (bytes up/down, connections): ${JSON.stringify(cluster.network.traffic())}`);
     if (workload) await workload.stop(0).catch(() => {});
     await cluster.stop().catch(() => {});
     log(`node logs: ${dir}`);
     return 2;
   }
+  const traffic = cluster.network.traffic();
   await cluster.stop();
 
   const result = check(history);
@@ -258,6 +260,7 @@ async function main(): Promise<number> {
     clients: { kafkajs: kafkajsVersion, 'confluent-kafka-python': pyVersion },
     schedule: schedule.map((s) => `after ${s.gap} s: ${describeStep(s.step)}`),
     events: history.filter((op) => op.type === 'fault').map((op) => ({ t: op.t, nemesis: op.nemesis, phase: op.phase, detail: op.detail })),
+    traffic,
     nodeCrashes: cluster.nodes.flatMap((n) => n.unexpectedExits.map((x) => ({ node: n.id, ...x }))),
     check: result,
     summary: summaryLine(result),
