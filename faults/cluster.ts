@@ -205,6 +205,10 @@ export class Cluster {
     for (let id = 1; id <= this.opts.nodes; id++) ports.push({ id, client: await freePort(), controller: await freePort() });
     this.net = new Network(ports, this.opts.random);
     await this.network.start();
+    // whatever ends the harness (an uncaught error, process.exit), no node outlives it
+    process.once('exit', () => {
+      for (const n of this.nodes) if (n.proc && n.state !== 'down') n.proc.kill('SIGKILL');
+    });
     const asNobody = typeof process.getuid === 'function' && process.getuid() === 0;
     // nobody must reach its node directory (mkdtemp makes the run directory 0700)
     if (asNobody) chmodSync(this.opts.dir, 0o755);
