@@ -17,6 +17,8 @@ export interface RunResult {
   profile: string | null;
   commit: string;
   brokerProps: Record<string, string>;
+  /** The producers' acks (absent in results written before it was an option: -1). */
+  acks?: -1 | 1;
   replicationFactor: number;
   minInsyncReplicas: number;
   partitions: number;
@@ -38,7 +40,7 @@ export function renderRun(r: RunResult): string {
   const lines = [
     `# Fault run ${r.name}`,
     '',
-    `\`npm run faults -- --seed ${r.seed} --time ${r.seconds} --nodes ${r.nodes} --nemesis ${r.nemeses.join(',')} --partitions ${r.partitions} --segment-bytes ${r.segmentBytes}${Object.keys(r.brokerProps).length ? ` ${Object.entries(r.brokerProps).map(([k, v]) => `--broker-prop ${k}=${v}`).join(' ')}` : ''}\` at ${r.commit}, started ${r.startedAt}.`,
+    `\`npm run faults -- --seed ${r.seed} --time ${r.seconds} --nodes ${r.nodes} --nemesis ${r.nemeses.join(',')} --partitions ${r.partitions} --segment-bytes ${r.segmentBytes}${r.acks === 1 ? ' --acks 1' : ''}${Object.keys(r.brokerProps).length ? ` ${Object.entries(r.brokerProps).map(([k, v]) => `--broker-prop ${k}=${v}`).join(' ')}` : ''}\` at ${r.commit}, started ${r.startedAt}.`,
     '',
     `RF ${r.replicationFactor}, min.insync.replicas ${r.minInsyncReplicas}, ${r.partitions} partitions, segment.bytes ${r.segmentBytes}; clients: ${Object.entries(r.clients).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',

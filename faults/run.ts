@@ -19,6 +19,8 @@
  *   --results DIR           where results go (default faults/results); docs/faults.md is regenerated only
  *                           from faults/results
  *   --no-docs               do not regenerate docs/faults.md
+ *   --acks all|1            the producers' acks (default all); 1 is the weakened workload of the replicated
+ *                           negative control (no idempotent producer then)
  *   --docs-only             only regenerate docs/faults.md from faults/results/*.json, run nothing
  *   --keep                  keep the nodes' data directories and logs
  *   --pacing MS             pause between a producer's sends (default 20)
@@ -51,6 +53,7 @@ interface Options {
   segmentBytes: number;
   name: string | null;
   docsOnly: boolean;
+  acks: -1 | 1;
 }
 
 const DEFAULT_RESULTS = join(REPO_ROOT, 'faults', 'results');
@@ -62,7 +65,7 @@ const PROFILES: Record<string, Partial<Options>> = {
 };
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: Math.floor(Math.random() * 2 ** 31), time: 60, nodes: 1, nemeses: ['kill', 'pause', 'partition'], partitions: 3, brokerProps: {}, profile: null, results: DEFAULT_RESULTS, docs: true, keep: false, pacing: 20, segmentBytes: 32768, name: null, docsOnly: false };
+  const o: Options = { seed: Math.floor(Math.random() * 2 ** 31), time: 60, nodes: 1, nemeses: ['kill', 'pause', 'partition'], partitions: 3, brokerProps: {}, profile: null, results: DEFAULT_RESULTS, docs: true, keep: false, pacing: 20, segmentBytes: 32768, name: null, docsOnly: false, acks: -1 };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -101,6 +104,12 @@ function parseArgs(argv: string[]): Options {
       case '--results': o.results = resolve(next()); break;
       case '--no-docs': o.docs = false; break;
       case '--docs-only': o.docsOnly = true; break;
+      case '--acks': {
+        const v = next();
+        if (v !== '1' && v !== '-1' && v !== 'all') throw new Error(`--acks must be all (-1) or 1, not ${v}`);
+        o.acks = v === '1' ? 1 : -1;
+        break;
+      }
       case '--keep': o.keep = true; break;
       case '--name': o.name = next(); break;
       default: throw new Error(`unknown option ${a}`);
@@ -166,7 +175,7 @@ async function main(): Promise<number> {
     process.stdout.write(`[faults +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
   };
   const schedule = makeSchedule({ seed: o.seed, nodes: o.nodes, nemeses: o.nemeses, seconds: o.time });
-  const replay = `npm run faults -- --seed ${o.seed} --time ${o.time} --nodes ${o.nodes} --nemesis ${o.nemeses.join(',')} --partitions ${o.partitions} --segment-bytes ${o.segmentBytes}${Object.entries(o.brokerProps).map(([k, v]) => ` --broker-prop ${k}=${v}`).join('')}`;
+  const replay = `npm run faults -- --seed ${o.seed} --time ${o.time} --nodes ${o.nodes} --nemesis ${o.nemeses.join(',')} --partitions ${o.partitions} --segment-bytes ${o.segmentBytes}${o.acks === 1 ? ' --acks 1' : ''}${Object.entries(o.brokerProps).map(([k, v]) => ` --broker-prop ${k}=${v}`).join('')}`;
   log(`seed ${o.seed}; replay: ${replay}`);
   log(`schedule (${schedule.length} steps):`);
   schedule.forEach((s, i) => log(`  ${i + 1}. after ${s.gap} s: ${describeStep(s.step)}`));
@@ -194,10 +203,11 @@ async function main(): Promise<number> {
     await waitForBrokers(cluster.bootstrap, o.nodes);
     await createTopic(cluster.bootstrap, o.partitions, cluster.replicationFactor, cluster.minInsyncReplicas, o.segmentBytes);
     log(`topic ${TOPIC}: ${o.partitions} partitions, RF ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}, segment.bytes ${o.segmentBytes}`);
-    workload = new Workload({ bootstrap: cluster.bootstrap, partitions: o.partitions, history, pacingMs: o.pacing, python, logDir: dir, log });
+    workload = new Workload({ bootstrap: cluster.bootstrap, partitions: o.partitions, history, pacingMs: o.pacing, python, acks: o.acks, logDir: dir, log });
     await workload.start();
     const acksFrom = (clients: string[]): boolean => clients.every((c) => history.some((op) => op.type === 'ack' && op.client === c));
-    if (!(await waitFor(() => acksFrom(['kafkajs-idem', 'kafkajs-plain', 'py-idem']), 60_000))) throw new Error('the producers got no acknowledgement within 60 s of starting');
+    const producers = o.acks === -1 ? ['kafkajs-idem', 'kafkajs-plain', 'py-idem'] : ['kafkajs-acks1', 'kafkajs-plain', 'py-acks1'];
+    if (!(await waitFor(() => acksFrom(producers), 60_000))) throw new Error('the producers got no acknowledgement within 60 s of starting');
     log('workload running (every producer acknowledged)');
 
     const seen = new Map<number, number>();
@@ -253,6 +263,7 @@ async function main(): Promise<number> {
     profile: o.profile,
     commit,
     brokerProps: o.brokerProps,
+    acks: o.acks,
     replicationFactor: cluster.replicationFactor,
     minInsyncReplicas: cluster.minInsyncReplicas,
     partitions: o.partitions,

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The fault suite's confluent-kafka-python (librdkafka) clients; see faults/workload.ts.
 
-usage: workload.py ROLE BOOTSTRAP TOPIC PARTITIONS CLIENT [DEADLINE_SECONDS]
+usage: workload.py ROLE BOOTSTRAP TOPIC PARTITIONS CLIENT [DEADLINE_SECONDS | ACKS]
 
 ROLE produce: an idempotent producer (acks=all) writing unique values CLIENT:N round-robin over the
-              partitions until SIGTERM, then flushing what is in flight.
+              partitions until SIGTERM, then flushing what is in flight. ACKS 1 (default -1): a plain
+              acks=1 producer instead (idempotence needs acks=all), for the weakened workload.
 ROLE assign:  an assign-style reader of every partition from the beginning (no group management), until SIGTERM.
 ROLE final:   reads every partition from its log start to its high watermark, then exits; a partition it
               could not finish before DEADLINE_SECONDS (default 120) gets no final-end line.
@@ -46,10 +47,12 @@ def error_cb(err):
 
 
 def produce():
+    acks = int(sys.argv[6]) if len(sys.argv) > 6 else -1
+    idempotent = acks == -1
     conf = {
         "bootstrap.servers": bootstrap,
-        "enable.idempotence": True,
-        "acks": "all",
+        "enable.idempotence": idempotent,
+        "acks": "all" if idempotent else "1",
         "linger.ms": 5,
         "message.timeout.ms": 60000,
         "request.timeout.ms": 10000,
@@ -71,7 +74,7 @@ def produce():
         value = "%s:%d" % (client, seq)
         seq += 1
         partition = seq % partitions
-        emit({"type": "send", "t": now(), "client": client, "workload": "python-idempotent", "idempotent": True, "partition": partition, "value": value})
+        emit({"type": "send", "t": now(), "client": client, "workload": "python-idempotent" if idempotent else "python-acks1", "idempotent": idempotent, "partition": partition, "value": value})
         try:
             producer.produce(topic, value=value.encode(), partition=partition, on_delivery=delivered(value))
         except (BufferError, KafkaException) as e:

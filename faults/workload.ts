@@ -24,6 +24,9 @@ export interface WorkloadOptions {
   /** Pause between a producer's sends (ms). */
   pacingMs: number;
   python: string;
+  /** The producers' acks: -1 (all; the suite's normal workload) or 1 (a weakened workload, for the
+   *  replicated negative control: no producer is idempotent then, since idempotence requires acks=all). */
+  acks: -1 | 1;
   /** Where the python workers' stderr goes. */
   logDir: string;
   log: (msg: string) => void;
@@ -139,11 +142,12 @@ export class Workload {
   async start(): Promise<void> {
     this.admin = kafkaClient(this.o.bootstrap, 'faults-harness').admin();
     await this.admin.connect();
-    this.loops.push(this.producerLoop('kafkajs-idem', 'kafkajs-idempotent', true));
-    this.loops.push(this.producerLoop('kafkajs-plain', 'kafkajs', false));
+    if (this.o.acks === -1) this.loops.push(this.producerLoop('kafkajs-idem', 'kafkajs-idempotent', true));
+    else this.loops.push(this.producerLoop('kafkajs-acks1', 'kafkajs-acks1', false));
+    this.loops.push(this.producerLoop('kafkajs-plain', this.o.acks === -1 ? 'kafkajs' : 'kafkajs-plain-acks1', false));
     for (const id of ['group-a', 'group-b']) await this.startGroupConsumer(id);
     this.loops.push(this.observerLoop());
-    this.startPython('produce', 'py-idem');
+    this.startPython('produce', this.o.acks === -1 ? 'py-idem' : 'py-acks1');
     this.startPython('assign', 'py-assign');
   }
 
@@ -168,7 +172,7 @@ export class Workload {
       const partition = seq % this.o.partitions;
       this.push({ type: 'send', t: Date.now(), client, workload, idempotent, partition, value });
       try {
-        const [md] = await producer.send({ topic: TOPIC, acks: -1, timeout: 10_000, messages: [{ value, partition }] });
+        const [md] = await producer.send({ topic: TOPIC, acks: this.o.acks, timeout: 10_000, messages: [{ value, partition }] });
         if (!md) throw new Error('no record metadata');
         this.push({ type: 'ack', t: Date.now(), client, partition: md.partition, offset: Number(md.baseOffset), value });
       } catch (e) {
@@ -235,7 +239,7 @@ export class Workload {
   }
 
   private startPython(role: 'produce' | 'assign', client: string): void {
-    const { proc, done } = runPython(this.o, role, client, (op) => this.push(op));
+    const { proc, done } = runPython(this.o, role, client, (op) => this.push(op), role === 'produce' ? [String(this.o.acks)] : []);
     this.pythons.push(proc);
     this.pythonDone.push(done);
     if (role === 'produce') this.pythonProducer = proc;
