@@ -247,7 +247,7 @@ export class Broker implements OffsetsTopicHost {
     broker.locks = locks;
     broker.kraft = kraft;
     // Issue 12: the leaders' ISR changes go to the active controller.
-    if (kraft !== null) broker.replicaManager.isrManager.transport = async (request) => (await kraft.channel.send(AlterPartition, request, { deadlineMs: kraft.requestTimeoutMs, cap: 3, notController: topLevelNotController })).response;
+    if (kraft !== null) broker.replicaManager.isrManager.transport = async (request) => (await kraft.channel.send(AlterPartition, request, { deadlineMs: kraft.requestTimeoutMs, version: 3, notController: topLevelNotController })).response;
     await broker.writeMetaProperties();
     broker.producerIds = await ProducerIdManager.load(config.logDirs);
     if (kraft === null) await broker.loadTopics();

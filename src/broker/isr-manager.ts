@@ -2,8 +2,9 @@
  * The leader's ISR changes on their way to the controller (Kafka's AlterPartitionManager, KIP-497/841):
  * partitions propose a new ISR (Partition.maybeExpandIsr / maybeShrinkIsr), at most one change per
  * partition is outstanding (the partition's own pending state guards that), and the proposals waiting
- * are sent together in one AlterPartition (v2+: topic ids and the partition epoch; v3: each member's
- * broker epoch) with one request in flight at a time. Each partition gets its own answer; a request the
+ * are sent together in one AlterPartition v3 (topic ids, the partition epoch and each member's broker
+ * epoch, KIP-903; the version Kafka's brokers send, which every controller of ours serves) with one
+ * request in flight at a time. Each partition gets its own answer; a request the
  * controller could not be reached for rejects its proposals (the partition goes back to its committed
  * ISR and proposes again on its next trigger). The controller commits a PartitionChangeRecord, which
  * also comes back through the metadata image (Partition.makeLeader).
@@ -66,7 +67,6 @@ export class IsrManager {
       t.partitions.push({
         partitionIndex: q.partition.partition,
         leaderEpoch: q.proposal.leaderEpoch,
-        newIsr: [...q.proposal.newIsr],
         newIsrWithEpochs: q.proposal.newIsr.map((brokerId) => ({ brokerId, brokerEpoch: brokerEpoch(brokerId) })),
         leaderRecoveryState: 0,
         partitionEpoch: q.proposal.partitionEpoch,

@@ -90,7 +90,7 @@ describe('ISR', () => {
     expect(sent).toHaveLength(0);
     p.updateFollowerFetchState(3, 4, 4);
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.request).toMatchObject({ brokerId: 1, brokerEpoch: 11n, topics: [{ partitions: [{ partitionIndex: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [1, 2, 3] }] }] });
+    expect(sent[0]!.request).toMatchObject({ brokerId: 1, brokerEpoch: 11n, topics: [{ partitions: [{ partitionIndex: 0, leaderEpoch: 0, partitionEpoch: 0 }] }] });
     expect(sent[0]!.request.topics![0]!.partitions![0]!.newIsrWithEpochs).toEqual([
       { brokerId: 1, brokerEpoch: 11n },
       { brokerId: 2, brokerEpoch: 12n },
@@ -142,7 +142,7 @@ describe('ISR', () => {
     expect(sent).toHaveLength(0);
     clock.advance(LAG_MS / 2);
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.request.topics![0]!.partitions![0]!.newIsr).toEqual([1, 2]);
+    expect(sent[0]!.request.topics![0]!.partitions![0]!.newIsrWithEpochs!.map((b) => b.brokerId)).toEqual([1, 2]);
     expect(p.highWatermark).toBe(2); // pending shrink: node 3 still counts
     sent[0]!.answer([1, 2]);
     await settle();

@@ -28,6 +28,8 @@ import { Server } from '../../src/server/server.js';
 import { systemClock } from '../../src/util/clock.js';
 import { randomTopicId } from '../../storage/kafka-uuid.js';
 import { LinkProxy } from '../../faults/proxy.js';
+import { AlterPartition } from '../../protocol/messages/alter-partition.js';
+import { Reader, Writer } from '../../protocol/primitives.js';
 
 export interface ClusterNode {
   readonly id: number;
@@ -93,7 +95,13 @@ export class ReplicationCluster {
     // A channel with no controllers: admin forwarding is not used here; AlterPartition goes to this class.
     const channel = new ControllerChannel({ nodeId: id, controllers: [], leaderHint: () => -1, clock: systemClock, logger });
     const broker = await Broker.start(config, logger, systemClock, { channel, requestTimeoutMs: 2000 });
-    broker.replicaManager.isrManager.transport = (request) => this.alterPartition(id, request);
+    // Through the wire codec at v3 (what the broker sends the real controller), so a body that does not
+    // encode fails here as it would there.
+    broker.replicaManager.isrManager.transport = (request) => {
+      const w = new Writer();
+      AlterPartition.request.encode(w, request, 3);
+      return this.alterPartition(id, AlterPartition.request.decode(new Reader(w.toBuffer()), 3) as AlterPartitionRequestBody);
+    };
     const dispatcher = new Dispatcher(broker, HANDLERS, logger, false);
     broker.advertisedApis = dispatcher.apiVersionsList();
     const server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
@@ -157,10 +165,10 @@ export class ReplicationCluster {
         else if (reg.leader !== from) code = ErrorCode.NOT_LEADER_OR_FOLLOWER;
         else if (p.leaderEpoch !== reg.leaderEpoch) code = ErrorCode.FENCED_LEADER_EPOCH;
         else if (p.partitionEpoch !== reg.partitionEpoch) code = ErrorCode.INVALID_UPDATE_VERSION;
-        else if ((p.newIsr ?? []).some((id) => this.image.brokers.get(id)?.fenced !== false)) code = ErrorCode.INELIGIBLE_REPLICA;
+        else if ((p.newIsrWithEpochs ?? []).map((b) => b.brokerId!).some((id) => this.image.brokers.get(id)?.fenced !== false)) code = ErrorCode.INELIGIBLE_REPLICA;
         let answer = reg;
         if (code === ErrorCode.NONE && reg && topic) {
-          answer = { ...reg, isr: Object.freeze([...(p.newIsr ?? [])]), partitionEpoch: reg.partitionEpoch + 1 };
+          answer = { ...reg, isr: Object.freeze([...(p.newIsrWithEpochs ?? []).map((b) => b.brokerId!)]), partitionEpoch: reg.partitionEpoch + 1 };
           this.setRegistration(topic.name, answer);
         }
         errorCode = errorCode || code;
