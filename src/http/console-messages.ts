@@ -10,7 +10,7 @@
  * Bounded: at most 500 records per request, and the log is read at most 4 MiB at a time, 16 MiB in all,
  * so a request for a huge partition answers with what fits and the offset to continue from.
  */
-import { readBatchHeader, isControl, LOG_OVERHEAD, compressionOf } from '../../protocol/records/batch.js';
+import { BATCH_HEADER_SIZE, compressionOf, isControl, LOG_OVERHEAD, readBatchHeader } from '../../protocol/records/batch.js';
 import { codecName } from '../../protocol/records/compression.js';
 import { readRecords } from '../../protocol/records/record.js';
 import { ApiError, intParam, localPartition, type ConsoleContext } from './console-common.js';
@@ -79,7 +79,8 @@ export async function browseMessages(ctx: ConsoleContext, topic: string, index: 
     const bytes = read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records);
     let pos = 0;
     let advanced = false;
-    while (pos + LOG_OVERHEAD < bytes.length && messages.length < limit) {
+    // Whole batches only: a read can end inside one (a fetch's last batch may be cut), which is left out.
+    while (pos + BATCH_HEADER_SIZE <= bytes.length && messages.length < limit) {
       const h = readBatchHeader(bytes, pos);
       const size = LOG_OVERHEAD + h.batchLength;
       if (pos + size > bytes.length) break;
