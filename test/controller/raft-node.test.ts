@@ -23,7 +23,8 @@ import { isControl, splitBatches } from '../../protocol/records/batch.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { quorumConfig, type QuorumConfig, type VoterAddress } from '../../src/controller/raft/config.js';
 import { ControllerDispatcher, raftHandlers } from '../../src/controller/raft/raft-handlers.js';
-import { NotControllerError, RaftNode, type CommittedRecord } from '../../src/controller/raft/raft-node.js';
+import { NotControllerError, RaftNode, type CommittedRecord, type LoadedSnapshot } from '../../src/controller/raft/raft-node.js';
+import { listSnapshots } from '../../src/controller/raft/snapshot.js';
 import { METADATA_LOG_DIR_NAME, RaftStore, RaftStoreCorruptError } from '../../src/controller/raft/raft-store.js';
 import { SeededRandom } from '../../src/controller/raft/random.js';
 import * as wire from '../../src/controller/raft/wire.js';
@@ -35,7 +36,7 @@ const CLUSTER_ID = 'raft-node-test-cluster';
 const SEED = Number(process.env['SAMSA_RAFT_NODE_SEED'] ?? Date.now() % 100000);
 const logger = pino({ level: process.env['SAMSA_TEST_LOG'] ?? 'silent' });
 /** Short timeouts so that elections take a fraction of a second, but not so short that a busy machine flaps. */
-const TIMEOUTS: Partial<QuorumConfig> = { electionTimeoutMs: 300, fetchTimeoutMs: 800, requestTimeoutMs: 600, electionBackoffMaxMs: 300, appendLingerMs: 5, fetchMaxWaitMs: 200 };
+const TIMEOUTS: Partial<QuorumConfig> = { electionTimeoutMs: 300, fetchTimeoutMs: 800, requestTimeoutMs: 600, electionBackoffMaxMs: 300, appendLingerMs: 5, fetchMaxWaitMs: 200, fetchSnapshotMaxBytes: 64 };
 const DEADLINE_MS = 15_000;
 
 const noop = (): Buffer => encodeMetadataRecord(NoOpRecord, {}, 0);
@@ -72,6 +73,8 @@ interface Member {
   node: RaftNode | null;
   /** Every record delivered to onCommit in this incarnation, and every truncation seen. */
   committed: CommittedRecord[];
+  /** Snapshots delivered to onSnapshotLoaded in this incarnation. */
+  snapshots: LoadedSnapshot[];
   truncations: number[];
   incarnation: number;
 }
@@ -103,7 +106,7 @@ async function cluster(ids: readonly number[]) {
     const server = new Server(slot, 100 * 1024 * 1024, logger);
     const port = await server.listen('127.0.0.1', 0, 'CONTROLLER');
     cleanups.push(() => server.close());
-    members.push({ id, dir: join(root, `node-${id}`, METADATA_LOG_DIR_NAME), slot, server, port, node: null, committed: [], truncations: [], incarnation: 0 });
+    members.push({ id, dir: join(root, `node-${id}`, METADATA_LOG_DIR_NAME), slot, server, port, node: null, committed: [], snapshots: [], truncations: [], incarnation: 0 });
   }
   const voters: VoterAddress[] = members.map((m) => ({ id: m.id, host: '127.0.0.1', port: m.port }));
   const leaders = new LeaderLog();
@@ -117,9 +120,13 @@ async function cluster(ids: readonly number[]) {
       clock: systemClock,
       random: new SeededRandom(SEED * 31 + m.id * 7 + m.incarnation),
       logger,
+      // After a snapshot the log before it goes at once (metadata.max.retention.bytes 0).
+      maxRetentionBytes: 0,
     });
     m.committed = [];
+    m.snapshots = [];
     m.truncations = [];
+    node.onSnapshotLoaded((s) => m.snapshots.push(s));
     node.onCommit((records) => m.committed.push(...records));
     node.onTruncate((offset) => m.truncations.push(offset));
     node.onLeaderChange((l) => l.isLocal && leaders.note(m.id, l.epoch));
@@ -224,6 +231,45 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     expect(old.truncations).toEqual([lostOffset]);
     expect(view(old.committed.slice(0, replaced.lastOffset + 1))).toEqual(view(next.committed.slice(0, replaced.lastOffset + 1)));
     expect(old.committed.some((r) => r.control === null && decodeMetadataRecord(r.value).data['name' as never] === 'lost')).toBe(false);
+    c.leaders.check();
+  }, 60_000);
+
+  it('KIP-630: a node down while the leader snapshots and deletes its log catches up by FetchSnapshot, then loads the snapshot on restart', async () => {
+    const c = await cluster([1, 2, 3]);
+    const leader = await waitFor('a leader', c.stableLeader);
+    const first = await leader.node!.propose([topic('a')]);
+    await waitFor('everyone has it', () => c.members.every((m) => m.committed.length > first.lastOffset));
+    const down = c.members.find((m) => m !== leader)!;
+    await c.stop(down);
+    const second = await leader.node!.propose([topic('b'), noop()]);
+    await waitFor('the leader committed it', () => leader.node!.highWatermark > second.lastOffset);
+    // The state machine's image at the high watermark, as metadata records (any will do for the Raft layer).
+    const end = leader.node!.highWatermark;
+    const image = [topic('a'), topic('b'), noop()];
+    expect(await leader.node!.createSnapshot(end, image)).toBe(true);
+    expect(await leader.node!.createSnapshot(end, image)).toBe(false);
+    expect(leader.node!.latestSnapshotId).toEqual({ offset: end, epoch: second.epoch });
+    expect(leader.node!.logStartOffset).toBe(end);
+    expect(await listSnapshots(leader.dir)).toEqual([{ offset: end, epoch: second.epoch }]);
+
+    await c.start(down);
+    await waitFor('the restarted node installed the snapshot', () => down.snapshots.length > 0);
+    expect(down.snapshots[0]!.id).toEqual({ offset: end, epoch: second.epoch });
+    expect(down.snapshots[0]!.values).toEqual(image);
+    const third = await leader.node!.propose([topic('c')]);
+    await waitFor('it fetches on from the snapshot', () => down.committed.some((r) => r.offset === third.lastOffset));
+    // Nothing below the snapshot is delivered as records: the snapshot stands for them.
+    expect(down.committed.every((r) => r.offset >= end)).toBe(true);
+    expect(view(down.committed.filter((r) => r.offset <= third.lastOffset))).toEqual(view(leader.committed.filter((r) => r.offset >= end && r.offset <= third.lastOffset)));
+    expect(down.node!.logStartOffset).toBe(end);
+    expect(await listSnapshots(down.dir)).toEqual([{ offset: end, epoch: second.epoch }]);
+
+    // On restart the node starts from its snapshot (delivered at once), then its log after it.
+    await c.stop(down);
+    await c.start(down);
+    expect(await waitFor('the snapshot loaded at open', () => down.snapshots[0])).toMatchObject({ id: { offset: end, epoch: second.epoch } });
+    await waitFor('it replays its log after the snapshot', () => down.committed.some((r) => r.offset === third.lastOffset));
+    expect(down.committed[0]!.offset).toBe(end);
     c.leaders.check();
   }, 60_000);
 

@@ -69,7 +69,7 @@ describe('RaftStore', () => {
   it('writes Kafka layout: one batch per proposal with the epoch as partitionLeaderEpoch, LeaderChange as control batch; reopens to the same records', async () => {
     const dir = await tempMetadataDir();
     const first = await open(dir);
-    expect(first.recovered).toEqual({ quorumState: null, records: [] });
+    expect(first.recovered).toEqual({ quorumState: null, records: [], logStart: { offset: 0, epoch: 0 }, latest: null });
     await first.store.close();
     await written(dir);
     const names = (await readdir(dir)).sort();

@@ -1,6 +1,6 @@
 /**
  * The Raft RPCs as served on the CONTROLLER listener: Vote (52), BeginQuorumEpoch (53), EndQuorumEpoch
- * (54), Fetch (1) on `__cluster_metadata-0` and DescribeQuorum (55), each decoding the wire request into
+ * (54), Fetch (1) and FetchSnapshot (59, KIP-630) on `__cluster_metadata-0` and DescribeQuorum (55), each decoding the wire request into
  * the core's form (wire.ts), asking the RaftNode and encoding its answer. Fetch answers carry the log's
  * real record batches (one per proposal, the same bytes as on disk), so a Kafka observer or
  * kafka-metadata-quorum can read them.
@@ -19,12 +19,14 @@ import { DescribeCluster } from '../../../protocol/messages/describe-cluster.js'
 import { DescribeQuorum } from '../../../protocol/messages/describe-quorum.js';
 import { EndQuorumEpoch } from '../../../protocol/messages/end-quorum-epoch.js';
 import { Fetch } from '../../../protocol/messages/fetch.js';
+import { FetchSnapshot } from '../../../protocol/messages/fetch-snapshot.js';
 import { Vote } from '../../../protocol/messages/vote.js';
 import { ProtocolError, Reader, Writer } from '../../../protocol/primitives.js';
 import type { ApiMessages, MessageDecl, MessageInput, MessageValue } from '../../../protocol/schema.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS } from '../../broker/authorized-operations.js';
 import type { Connection, FrameHandler } from '../../server/connection.js';
 import type { RaftNode } from './raft-node.js';
+import type { FetchSnapshotResponse } from './messages.js';
 import * as wire from './wire.js';
 import { traceValue } from '../../server/trace-decode.js';
 
@@ -98,6 +100,15 @@ export function raftHandlers(node: RaftNode, options: { controllerListenerName?:
         if (!r.ok) return wire.fetchResponseToWire(r.response, 0, 0);
         const response = await node.handleFetch(r.request);
         return wire.fetchResponseToWire(response, r.request.fetchOffset, 0);
+      },
+    }),
+    defineControllerHandler(FetchSnapshot, {
+      // KIP-630: a follower behind the leader's log start copies its snapshot in chunks.
+      minVersion: 0,
+      maxVersion: 1,
+      async handle(_ctx, request) {
+        const r = wire.fetchSnapshotRequestFromWire(request);
+        return wire.fetchSnapshotResponseToWire(r.ok ? ((await node.handle(r.request)) as FetchSnapshotResponse) : r.response);
       },
     }),
     defineControllerHandler(DescribeQuorum, {

@@ -12,8 +12,11 @@
  * Listeners, each called in log order, never concurrently with another effect:
  * - onAppend: every record the local log takes (committed or not) and onTruncate: where it was cut. The
  *   active controller's state is the replay of its whole log (Kafka's controller applies on append);
- * - onCommit: committed records, from offset 0 (a restarted node replays its log as the high watermark
- *   learnt from the leader passes it), then as the high watermark moves;
+ * - onSnapshotLoaded: the snapshot (KIP-630) the state machine starts from: the newest `.checkpoint` at
+ *   open, and one fetched from the leader (FetchSnapshot) when this node was behind its log start; the
+ *   state is then that snapshot, and onCommit goes on after its end offset;
+ * - onCommit: committed records, from the log start or the loaded snapshot's end (a restarted node replays
+ *   its log as the high watermark learnt from the leader passes it), then as the high watermark moves;
  * - onLeaderChange: the leader and epoch, whenever either changes (leaderId -1: none known);
  * - onFatal: a disk failure or a broken invariant; the node stops (never runs on a state it cannot trust).
  * A listener registered late first gets what it missed (the log so far, the current leader).
@@ -26,6 +29,7 @@ import type { RaftRecord } from './log.js';
 import type { BeginQuorumEpochRequest, BeginQuorumEpochResponse, EndQuorumEpochRequest, EndQuorumEpochResponse, FetchRequest, FetchResponse, RaftMessage, RaftRequest, RaftResponse, VoteRequest, VoteResponse } from './messages.js';
 import { RaftCore, type QuorumDescription, type RaftEffect, type RaftStateName } from './raft-core.js';
 import { RaftStore } from './raft-store.js';
+import { decodeSnapshot, encodeSnapshot, type SnapshotId } from './snapshot.js';
 import { RaftTransport } from './raft-transport.js';
 import type { Random } from './random.js';
 
@@ -42,6 +46,20 @@ export interface RaftNodeOptions {
   readonly segmentBytes?: number;
   /** Checks each data record on load (default: a metadata record, see raft-store.ts). */
   readonly checkValue?: (value: Buffer) => void;
+  /**
+   * metadata.max.retention.bytes / .ms: after a snapshot, the log before it is deleted once the log is
+   * larger than this, or its oldest record older (-1: no limit by that measure). Default: both -1, the log
+   * is kept whole.
+   */
+  readonly maxRetentionBytes?: number;
+  readonly maxRetentionMs?: number;
+}
+
+/** A snapshot the state machine must start from (KIP-630): its id and its metadata record frames. */
+export interface LoadedSnapshot {
+  readonly id: SnapshotId;
+  readonly values: readonly Buffer[];
+  readonly lastContainedLogTimestamp: number;
 }
 
 /** One record of the metadata log as the listeners see it. */
@@ -81,7 +99,7 @@ export class RaftNodeClosedError extends Error {
   override readonly name = 'RaftNodeClosedError';
 }
 
-type Task = { readonly kind: 'effect'; readonly effect: RaftEffect } | { readonly kind: 'call'; readonly fn: () => void };
+type Task = { readonly kind: 'effect'; readonly effect: RaftEffect } | { readonly kind: 'call'; readonly fn: () => void } | { readonly kind: 'io'; readonly fn: () => Promise<void> };
 
 interface PendingProposal {
   readonly epoch: number;
@@ -118,9 +136,13 @@ export class RaftNode {
   /** Set while pump() runs (synchronously at its start: a pump with only calls to make ends before its promise is stored). */
   private pumpActive = false;
   private pumping: Promise<void> = Promise.resolve();
-  /** The log as the effects performed so far left it (the listeners' view). */
-  private readonly disk: CommittedRecord[];
-  private committed = 0;
+  /** The log as the effects performed so far left it (the listeners' view), from offset diskStart. */
+  private disk: CommittedRecord[];
+  private diskStart: number;
+  private committed: number;
+  /** The snapshot the state machine starts from in this incarnation (null: from offset 0). */
+  private loaded: LoadedSnapshot | null;
+  private readonly snapshotListeners: ((s: LoadedSnapshot) => void)[] = [];
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly inbound = new Map<number, (r: RaftResponse) => void>();
   private readonly inboundRejects = new Map<number, (e: Error) => void>();
@@ -142,8 +164,13 @@ export class RaftNode {
     private readonly core: RaftCore,
     private readonly store: RaftStore,
     recovered: readonly RaftRecord[],
+    logStart: number,
+    loaded: LoadedSnapshot | null,
   ) {
-    this.disk = recovered.map(toListenerRecord);
+    this.diskStart = logStart;
+    this.disk = recovered.map((r, i) => toListenerRecord(r, logStart + i));
+    this.loaded = loaded;
+    this.committed = loaded?.id.offset ?? logStart;
     this.lastLeader = { leaderId: -1, epoch: -1, isLocal: false };
     this.transport = new RaftTransport({
       nodeId: o.config.nodeId,
@@ -162,8 +189,10 @@ export class RaftNode {
     if (missing.length > 0) throw new QuorumConfigError(`no address for voter(s) ${missing.join(', ')} in controller.quorum.voters`);
     const logger = o.logger.child({ component: 'raft', nodeId: o.config.nodeId });
     const { store, recovered } = await RaftStore.open({ dir: o.dir, voters: o.config.voters, clock: o.clock, logger, ...(o.segmentBytes !== undefined ? { segmentBytes: o.segmentBytes } : {}), ...(o.checkValue ? { checkValue: o.checkValue } : {}) });
-    const core = new RaftCore(o.config, recovered.quorumState, recovered.records, o.clock.now(), o.random);
-    const node = new RaftNode({ ...o, logger }, core, store, recovered.records);
+    const latest = recovered.latest;
+    const core = new RaftCore(o.config, recovered.quorumState, recovered.records, o.clock.now(), o.random, { logStart: recovered.logStart, latest: latest === null ? null : { id: latest.id, bytes: latest.bytes } });
+    const loaded = latest === null ? null : { id: latest.id, values: latest.content.values, lastContainedLogTimestamp: latest.content.lastContainedLogTimestamp };
+    const node = new RaftNode({ ...o, logger }, core, store, recovered.records, recovered.logStart.offset, loaded);
     logger.info({ state: core.stateName, epoch: core.epoch, logEndOffset: core.logEndOffset, voters: o.config.voters }, 'raft node started');
     node.step(() => core.drain());
     return node;
@@ -207,7 +236,17 @@ export class RaftNode {
 
   /** The local log end offset (as written so far). */
   get logEndOffset(): number {
-    return this.disk.length;
+    return this.diskStart + this.disk.length;
+  }
+
+  /** The local log start offset (0, or the end of the snapshot the log was cut at). */
+  get logStartOffset(): number {
+    return this.diskStart;
+  }
+
+  /** The newest snapshot's id (written here or fetched), null when none. */
+  get latestSnapshotId(): SnapshotId | null {
+    return this.core.snapshot?.id ?? null;
   }
 
   /** What DescribeQuorum answers, or null when this node is not the leader. */
@@ -221,9 +260,59 @@ export class RaftNode {
   onCommit(l: (records: readonly CommittedRecord[], highWatermark: number) => void): void {
     // Joins at its place in the task queue: first what was committed by then, then every later move.
     this.enqueueCall(() => {
-      if (this.committed > 0) l(this.disk.slice(0, this.committed), this.committed);
+      const from = Math.max(this.diskStart, this.loaded?.id.offset ?? 0);
+      if (this.committed > from) l(this.disk.slice(from - this.diskStart, this.committed - this.diskStart), this.committed);
       this.commitListeners.push(l);
     });
+  }
+
+  /** The snapshot the state machine starts from: the one loaded at open (at once), then each one fetched from the leader. Register before onCommit. */
+  onSnapshotLoaded(l: (s: LoadedSnapshot) => void): void {
+    this.enqueueCall(() => {
+      if (this.loaded !== null) l(this.loaded);
+      this.snapshotListeners.push(l);
+    });
+  }
+
+  /**
+   * Writes a snapshot of the state machine at endOffset (a committed batch boundary: the offset after the
+   * last record its `values` cover) as `<endOffset>-<epoch>.checkpoint`, then tells the core, which serves
+   * it to followers behind its log start; then, past metadata.max.retention.bytes/.ms, deletes the log
+   * before it. Resolves once done (false: skipped, not newer than the latest snapshot or not committed).
+   */
+  createSnapshot(endOffset: number, values: readonly Buffer[]): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.tasks.push({
+        kind: 'io',
+        fn: async () => {
+          const latest = this.core.snapshot?.id.offset ?? 0;
+          if (endOffset <= latest || endOffset > this.committed || endOffset <= this.diskStart) return resolve(false);
+          const last = this.disk[endOffset - 1 - this.diskStart]!;
+          const id = { offset: endOffset, epoch: last.epoch };
+          const bytes = encodeSnapshot(id, { lastContainedLogTimestamp: last.timestamp, values }, this.o.clock.now());
+          try {
+            await this.store.writeSnapshot({ id, bytes });
+          } catch (err) {
+            reject(err as Error);
+            throw err;
+          }
+          this.o.logger.info({ snapshotId: id, bytes: bytes.length, records: values.length }, 'wrote a metadata snapshot');
+          this.step(() => this.core.snapshotCreated(this.o.clock.now(), { id, bytes }));
+          if (this.pastRetention()) this.step(() => this.core.deleteBeforeLatestSnapshot(this.o.clock.now()));
+          resolve(true);
+        },
+      });
+      this.startPump();
+    });
+  }
+
+  /** metadata.max.retention.bytes/.ms: the log is larger, or its oldest record older, than allowed. */
+  private pastRetention(): boolean {
+    const bytes = this.o.maxRetentionBytes ?? -1;
+    const ms = this.o.maxRetentionMs ?? -1;
+    if (bytes >= 0 && this.store.logSizeBytes > bytes) return true;
+    const oldest = this.disk[0];
+    return ms >= 0 && oldest !== undefined && oldest.timestamp >= 0 && this.o.clock.now() - oldest.timestamp > ms;
   }
 
   onAppend(l: (records: readonly CommittedRecord[]) => void): void {
@@ -400,6 +489,7 @@ export class RaftNode {
       while (this.tasks.length > 0 && this.failure === null) {
         const t = this.tasks.shift()!;
         if (t.kind === 'call') t.fn();
+        else if (t.kind === 'io') await t.fn();
         else await this.perform(t.effect);
       }
     } catch (err) {
@@ -428,8 +518,8 @@ export class RaftNode {
       }
       case 'truncate':
         await this.store.truncateTo(e.offset);
-        if (e.offset < this.disk.length) {
-          this.disk.length = e.offset;
+        if (e.offset < this.logEndOffset) {
+          this.disk.length = e.offset - this.diskStart;
           for (const [lastOffset, p] of this.proposals) {
             if (lastOffset >= e.offset) {
               this.proposals.delete(lastOffset);
@@ -448,6 +538,31 @@ export class RaftNode {
       case 'high-watermark':
         this.advanceHighWatermark(e.offset);
         return;
+      case 'log-start': {
+        await this.store.deleteBefore(e.snapshotId);
+        const drop = Math.min(this.disk.length, e.snapshotId.offset - this.diskStart);
+        if (drop > 0) this.disk.splice(0, drop);
+        this.diskStart = e.snapshotId.offset;
+        this.o.logger.info({ logStartOffset: this.diskStart }, 'deleted the metadata log before the latest snapshot');
+        return;
+      }
+      case 'install-snapshot': {
+        // Decoded before anything is replaced: a snapshot that does not read stops the node (never half an image).
+        const content = decodeSnapshot(Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength), 'fetched snapshot');
+        if (this.o.checkValue) for (const v of content.values) this.o.checkValue(v);
+        await this.store.installSnapshot({ id: e.snapshotId, bytes: e.bytes });
+        this.disk = [];
+        this.diskStart = e.snapshotId.offset;
+        this.committed = e.snapshotId.offset;
+        this.loaded = { id: e.snapshotId, values: content.values, lastContainedLogTimestamp: content.lastContainedLogTimestamp };
+        this.o.logger.info({ snapshotId: e.snapshotId, bytes: e.bytes.length }, 'installed a metadata snapshot fetched from the leader');
+        for (const [lastOffset, p] of this.proposals) {
+          this.proposals.delete(lastOffset);
+          p.reject(new NotControllerError(this.leader.leaderId, this.core.epoch, 'the log was replaced by the leader\'s snapshot before the batch committed'));
+        }
+        for (const l of this.snapshotListeners) l(this.loaded);
+        return;
+      }
     }
   }
 
@@ -465,16 +580,16 @@ export class RaftNode {
   }
 
   private advanceHighWatermark(offset: number): void {
-    const hw = Math.min(offset, this.disk.length);
+    const hw = Math.min(offset, this.logEndOffset);
     if (hw <= this.committed) return;
-    const records = this.disk.slice(this.committed, hw);
+    const records = this.disk.slice(this.committed - this.diskStart, hw - this.diskStart);
     this.committed = hw;
     for (const l of this.commitListeners) l(records, hw);
     for (const [lastOffset, p] of this.proposals) {
       if (lastOffset >= hw) continue;
       this.proposals.delete(lastOffset);
       // The record at that offset is ours only if it is of our epoch (one leader per epoch).
-      if (this.disk[lastOffset]!.epoch === p.epoch) p.resolve({ lastOffset, epoch: p.epoch });
+      if (this.disk[lastOffset - this.diskStart]?.epoch === p.epoch) p.resolve({ lastOffset, epoch: p.epoch });
       else p.reject(new NotControllerError(this.leader.leaderId, this.core.epoch, 'another leader\'s records were committed in place of the batch'));
     }
   }

@@ -6,6 +6,9 @@
  *   leader-epoch-checkpoint                          the epochs' start offsets, kept by storage/log.ts
  *   partition.metadata                               topic_id AAAAAAAAAAAAAAAAAAAAAQ (Uuid.METADATA_TOPIC_ID)
  *   quorum-state                                     the election state (quorum-state.ts), atomic + fsynced
+ *   <endOffset>-<epoch>.checkpoint                   snapshots (snapshot.ts, KIP-630); the log starts at the
+ *                                                    oldest one kept (older segments deleted), a new one is
+ *                                                    written through .checkpoint.part
  *
  * Each proposal is one record batch whose partitionLeaderEpoch is the Raft epoch it was appended in, its
  * records with a null key and a metadata record frame as value; a new leader's LeaderChange is a control
@@ -29,7 +32,9 @@ import { toKafkaUuidString } from '../../../storage/kafka-uuid.js';
 import { logConfig } from '../../../storage/log-config.js';
 import { CLEAN_SHUTDOWN_FILE, Log, type AppendPosition } from '../../../storage/log.js';
 import type { Clock } from '../../util/clock.js';
-import type { RaftRecord } from './log.js';
+import type { OffsetAndEpoch, RaftRecord } from './log.js';
+import type { RaftSnapshot } from './raft-core.js';
+import { decodeSnapshot, deleteSnapshotFile, listSnapshots, readSnapshotFile, snapshotFileName, writeSnapshotFile, type SnapshotContent } from './snapshot.js';
 import { decodeQuorumState, encodeQuorumState, QUORUM_STATE_FILE_NAME, type QuorumStateData } from './quorum-state.js';
 import { decodeRaftRecords, encodeRaftRecords, METADATA_PARTITION, METADATA_TOPIC_ID, METADATA_TOPIC_NAME } from './wire.js';
 
@@ -71,8 +76,12 @@ export interface RaftStoreOptions {
 
 export interface RecoveredRaftState {
   readonly quorumState: QuorumStateData | null;
-  /** Every record of the log from offset 0, in order. */
+  /** Every record of the log from the log start offset, in order. */
   readonly records: readonly RaftRecord[];
+  /** The log start offset and the epoch before it (the snapshot there; 0/0 without one). */
+  readonly logStart: OffsetAndEpoch;
+  /** The newest snapshot, its bytes and decoded content; null when none. */
+  readonly latest: (RaftSnapshot & { readonly content: SnapshotContent }) | null;
 }
 
 export class RaftStore {
@@ -104,10 +113,34 @@ export class RaftStore {
     );
     try {
       if ((await log.readPartitionMetadata()) === null) await log.writePartitionMetadata(toKafkaUuidString(METADATA_TOPIC_ID));
+      // Snapshots: leftovers of a crash (.part) are deleted; the newest must read whole.
+      const ids = await listSnapshots(o.dir);
+      let latest: RecoveredRaftState['latest'] = null;
+      const newest = ids[ids.length - 1];
+      if (newest !== undefined) {
+        const bytes = await readSnapshotFile(o.dir, newest);
+        let content: SnapshotContent;
+        try {
+          content = decodeSnapshot(bytes, join(o.dir, snapshotFileName(newest)));
+          for (const v of content.values) checkValue(v);
+        } catch (err) {
+          throw new RaftStoreCorruptError(join(o.dir, snapshotFileName(newest)), (err as Error).message);
+        }
+        latest = { id: newest, bytes, content };
+        // A fetched snapshot installed up to its write, but not the log's reset (a crash in between): finish it.
+        if (newest.offset > log.logEndOffset) await log.truncateFullyAndStartAt(newest.offset);
+      }
+      const startOffset = log.logStartOffset;
+      let logStart: OffsetAndEpoch = { offset: 0, epoch: 0 };
+      if (startOffset > 0) {
+        const at = ids.find((id) => id.offset === startOffset) ?? (latest !== null && latest.id.offset === startOffset ? latest.id : undefined);
+        if (at === undefined) throw new RaftStoreCorruptError(o.dir, `the log starts at offset ${startOffset} but no snapshot ends there`);
+        logStart = at;
+      }
       const records = await readAll(log, o.dir, checkValue);
       const quorumState = await readQuorumState(o.dir);
-      logger.info({ dir: o.dir, logEndOffset: records.length, quorumState }, 'metadata log loaded');
-      return { store: new RaftStore(o.dir, log, o.voters, o.clock), recovered: { quorumState, records } };
+      logger.info({ dir: o.dir, logStartOffset: startOffset, logEndOffset: startOffset + records.length, snapshot: latest?.id ?? null, quorumState }, 'metadata log loaded');
+      return { store: new RaftStore(o.dir, log, o.voters, o.clock), recovered: { quorumState, records, logStart, latest } };
     } catch (err) {
       await log.close({ cleanShutdown: false }).catch(() => undefined);
       throw err;
@@ -116,6 +149,29 @@ export class RaftStore {
 
   get logEndOffset(): number {
     return this.log.logEndOffset;
+  }
+
+  /** Bytes of the log's segments (for metadata.max.retention.bytes). */
+  get logSizeBytes(): number {
+    return this.log.size;
+  }
+
+  /** Writes a snapshot file atomically (.checkpoint.part, fsync, rename). */
+  async writeSnapshot(snapshot: RaftSnapshot): Promise<void> {
+    await writeSnapshotFile(this.dir, snapshot.id, Buffer.from(snapshot.bytes.buffer, snapshot.bytes.byteOffset, snapshot.bytes.byteLength));
+  }
+
+  /** Moves the log start to a snapshot's end offset: whole segments below go, then the older snapshots. */
+  async deleteBefore(id: OffsetAndEpoch): Promise<void> {
+    await this.log.deleteRecordsBefore(id.offset);
+    for (const old of await listSnapshots(this.dir)) if (old.offset < id.offset) await deleteSnapshotFile(this.dir, old);
+  }
+
+  /** A snapshot fetched from the leader replaces the log: the file first, then the log restarts empty at its end. */
+  async installSnapshot(snapshot: RaftSnapshot): Promise<void> {
+    await this.writeSnapshot(snapshot);
+    await this.log.truncateFullyAndStartAt(snapshot.id.offset);
+    for (const old of await listSnapshots(this.dir)) if (old.offset < snapshot.id.offset) await deleteSnapshotFile(this.dir, old);
   }
 
   /** Appends records at baseOffset (which must be the log end offset), one batch per proposal. Not durable until flush(). */
@@ -160,16 +216,20 @@ async function readQuorumState(dir: string): Promise<QuorumStateData | null> {
   }
 }
 
-/** Every segment from the first, decoded; offsets must run from 0 without a gap. */
+/** Every segment, decoded; the records from the log start offset to the end, without a gap. */
 async function readAll(log: Log, dir: string, checkValue: (value: Buffer) => void): Promise<RaftRecord[]> {
-  if (log.logStartOffset !== 0) throw new RaftStoreCorruptError(dir, `the log starts at offset ${log.logStartOffset}, not 0 (snapshots are not supported yet)`);
-  const records = await readSegments(dir, log.segmentBaseOffsets(), checkValue);
-  if (records.length !== log.logEndOffset) throw new RaftStoreCorruptError(dir, `the segments hold ${records.length} records but the log ends at offset ${log.logEndOffset}`);
+  const start = log.logStartOffset;
+  const bases = log.segmentBaseOffsets();
+  const all = await readSegments(dir, bases, checkValue, bases[0] ?? start);
+  // The first segment may begin below the log start (segments are deleted whole): skip to it.
+  const records = all.slice(Math.max(0, start - (bases[0] ?? start)));
+  if (start + records.length !== log.logEndOffset) throw new RaftStoreCorruptError(dir, `the segments hold records up to offset ${start + records.length} but the log ends at offset ${log.logEndOffset}`);
   return records;
 }
 
-async function readSegments(dir: string, bases: readonly number[], checkValue: (value: Buffer) => void): Promise<RaftRecord[]> {
+async function readSegments(dir: string, bases: readonly number[], checkValue: (value: Buffer) => void, firstOffset = bases[0] ?? 0): Promise<RaftRecord[]> {
   const records: RaftRecord[] = [];
+  const next = (): number => firstOffset + records.length;
   for (const base of bases) {
     const file = join(dir, `${offsetFileStem(base)}.log`);
     const buf = await readFile(file);
@@ -180,7 +240,7 @@ async function readSegments(dir: string, bases: readonly number[], checkValue: (
     } catch (err) {
       throw new RaftStoreCorruptError(file, (err as Error).message);
     }
-    if (decoded.baseOffset !== records.length) throw new RaftStoreCorruptError(file, `its first batch is at offset ${decoded.baseOffset}, but the log before it ends at ${records.length}`, decoded.baseOffset);
+    if (decoded.baseOffset !== next()) throw new RaftStoreCorruptError(file, `its first batch is at offset ${decoded.baseOffset}, but the log before it ends at ${next()}`, decoded.baseOffset);
     for (let i = 0; i < decoded.records.length; i++) {
       const r = decoded.records[i]!;
       if (r.value.kind !== 'data') continue;
