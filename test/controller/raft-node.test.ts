@@ -314,6 +314,12 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     expect(p.highWatermark).toBeGreaterThan(BigInt(done.lastOffset));
     expect(p.currentVoters.map((v) => v.replicaId)).toEqual([1, 2, 3]);
     expect(q.nodes).toEqual(c.members.map((m) => ({ nodeId: m.id, listeners: [{ name: 'CONTROLLER', host: '127.0.0.1', port: m.port }] })));
+    // v0 and v1 have no Nodes (v2+, not ignorable): the same quorum without them, not a closed connection.
+    for (const version of [0, 1]) {
+      const old = await conn.send(DescribeQuorum, version, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+      expect(old.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderId: leader.id, leaderEpoch: epoch });
+      expect(old.topics[0]!.partitions[0]!.currentVoters.map((v) => v.replicaId)).toEqual([1, 2, 3]);
+    }
     // DescribeCluster for --bootstrap-controller clients: the voters, the leader as controller id.
     const dc = await conn.send(DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 2 });
     expect(dc).toMatchObject({ errorCode: 0, endpointType: 2, clusterId: CLUSTER_ID, controllerId: leader.id });

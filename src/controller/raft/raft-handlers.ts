@@ -114,8 +114,8 @@ export function raftHandlers(node: RaftNode, options: { controllerListenerName?:
     defineControllerHandler(DescribeQuorum, {
       minVersion: 0,
       maxVersion: 2,
-      async handle(_ctx, request) {
-        return describeQuorumResponse(node, request, listenerName);
+      async handle(ctx, request) {
+        return describeQuorumResponse(node, request, listenerName, ctx.apiVersion);
       },
     }),
     defineControllerHandler(DescribeCluster, {
@@ -166,7 +166,7 @@ type DescribeQuorumReq = MessageValue<(typeof DescribeQuorum)['request']['decl']
 type DescribeQuorumRes = MessageInput<(typeof DescribeQuorum)['response']['decl']>;
 
 /** KafkaRaftClient.handleDescribeQuorumRequest: the leader's view, else NOT_LEADER_OR_FOLLOWER for the partition. */
-function describeQuorumResponse(node: RaftNode, request: DescribeQuorumReq, listenerName: string): DescribeQuorumRes {
+function describeQuorumResponse(node: RaftNode, request: DescribeQuorumReq, listenerName: string, version: number): DescribeQuorumRes {
   const t = request.topics;
   if (t.length !== 1 || t[0]!.topicName !== wire.METADATA_TOPIC_NAME || t[0]!.partitions.length !== 1 || t[0]!.partitions[0]!.partitionIndex !== wire.METADATA_PARTITION) {
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `DescribeQuorum is only served for ${wire.METADATA_TOPIC_NAME}-${wire.METADATA_PARTITION}`, topics: [], nodes: [] };
@@ -195,7 +195,8 @@ function describeQuorumResponse(node: RaftNode, request: DescribeQuorumReq, list
           observers: q.observers.map(replica),
         };
   // v2 Nodes: the voters' endpoints (KIP-853); for a static quorum, each voter's controller.quorum.voters address.
-  const nodes = q === null ? [] : [...node.voterAddresses].sort((a, b) => a.id - b.id).map((v) => ({ nodeId: v.id, listeners: [{ name: listenerName, host: v.host, port: v.port }] }));
+  // Not ignorable, so absent below v2 (RaftUtil sets them from v2 only; v0/v1 clients would get a closed connection).
+  const nodes = q === null || version < 2 ? [] : [...node.voterAddresses].sort((a, b) => a.id - b.id).map((v) => ({ nodeId: v.id, listeners: [{ name: listenerName, host: v.host, port: v.port }] }));
   return { errorCode: ErrorCode.NONE, errorMessage: null, topics: [{ topicName: wire.METADATA_TOPIC_NAME, partitions: [partition] }], nodes };
 }
 
