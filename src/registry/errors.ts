@@ -47,6 +47,10 @@ export const idDoesNotMatch = (message: string): RegistryError => new RegistryEr
 export const invalidSubject = (subject: string): RegistryError => new RegistryError(422, 42208, `The specified subject '${subject}' is not valid.`);
 export const schemaTooLarge = (message: string): RegistryError => new RegistryError(422, 42209, message);
 export const storeError = (message: string): RegistryError => new RegistryError(500, 50001, message);
+/** A non-leader could not reach the leader it forwards a write to (Confluent's RestRequestForwardingException). */
+export const forwardingFailed = (reason: string): RegistryError => new RegistryError(500, 50003, `Error while forwarding the request to the leader: ${reason}`);
+/** No leader is elected, or a forwarded write reached a node that is not the leader (RestUnknownLeaderException). */
+export const unknownLeader = (message: string): RegistryError => new RegistryError(500, 50004, message);
 /** Bodies that are not JSON, or JSON of the wrong shape: rest-utils' JsonParseExceptionMapper answers 400. */
 export const badRequest = (message: string): RegistryError => new RegistryError(400, 400, message);
 export const httpNotFound = (): RegistryError => new RegistryError(404, 404, 'HTTP 404 Not Found');

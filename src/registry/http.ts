@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { badRequest, httpNotFound, invalidSchema, invalidVersion, methodNotAllowed, RegistryError, schemaNotFound } from './errors.js';
+import { badRequest, forwardingFailed, httpNotFound, unknownLeader, invalidSchema, invalidVersion, methodNotAllowed, RegistryError, schemaNotFound } from './errors.js';
 import { isSchemaType, SCHEMA_TYPES } from './formats.js';
 import { serializedDescriptor } from './protobuf.js';
 import type { SchemaReference } from './parsed-schema.js';
@@ -82,6 +82,33 @@ export interface RegistryHttpOptions {
   readonly clusterId: string;
   /** Log every request and answer at info (samsa.protocol.trace); debug otherwise. */
   readonly trace: boolean;
+  /** In a cluster: who writes. Writes reaching another node are forwarded to the leader's URL. */
+  readonly leader?: LeaderView;
+}
+
+/** The registry leader as this node knows it (leader-election.ts). */
+export interface LeaderView {
+  readonly isLeader: boolean;
+  /** null while no leader is known. */
+  readonly leaderUrl: string | null;
+}
+
+/** Marks a request forwarded by another node: it is never forwarded again (no ping-pong during a re-election). */
+const FORWARDED_HEADER = 'x-samsa-registry-forwarded';
+const FORWARD_TIMEOUT_MS = 60_000;
+
+/** The requests that change state: only the leader serves them (Confluent forwards exactly these). */
+function isWrite(method: string, segments: readonly string[]): boolean {
+  switch (segments[0]) {
+    case 'subjects':
+      if (method === 'DELETE') return true;
+      return method === 'POST' && segments.length === 3 && segments[2] === 'versions';
+    case 'config':
+    case 'mode':
+      return method === 'PUT' || method === 'DELETE';
+    default:
+      return false;
+  }
 }
 
 export class RegistryHttpServer {
@@ -128,6 +155,16 @@ export class RegistryHttpServer {
       // A declared length over the limit is refused before any of the body is read.
       if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw new RegistryError(413, 413, `Request body larger than ${MAX_BODY_BYTES} bytes`);
       const segments = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+      const leader = this.options.leader;
+      if (leader !== undefined && !leader.isLeader && isWrite(method, segments)) {
+        const target = leader.leaderUrl;
+        if (target === null || req.headers[FORWARDED_HEADER] !== undefined) throw unknownLeader(target === null ? 'Leader not known' : `This node is not the leader; the request was forwarded to it as the leader`);
+        const forwarded = await this.forward(req, method, `${target}${url.pathname}${url.search}`);
+        this.logger[this.options.trace ? 'info' : 'debug']({ method, path: url.pathname, query: url.search, status: forwarded.status, leader: target, ms: Date.now() - started }, 'schema registry request forwarded');
+        res.writeHead(forwarded.status, { 'Content-Type': forwarded.contentType, 'Content-Length': forwarded.body.length });
+        res.end(forwarded.body);
+        return;
+      }
       const answer = await this.route({ method, segments, query: url.searchParams, body: () => readJson(req) });
       payload = 'raw' in answer ? answer.raw : JSON.stringify(answer.json);
     } catch (err) {
@@ -146,6 +183,24 @@ export class RegistryHttpServer {
     this.logger[level]({ method, path: url.pathname, query: url.search, status, ms: Date.now() - started }, 'schema registry request');
     res.writeHead(status, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(payload) });
     res.end(payload);
+  }
+
+  /** Sends the request on to the leader and returns its answer as it is (status, body, content type). */
+  private async forward(req: IncomingMessage, method: string, target: string): Promise<{ status: number; body: Buffer; contentType: string }> {
+    const body = await readBody(req);
+    const headers: Record<string, string> = { [FORWARDED_HEADER]: '1', Accept: String(req.headers.accept ?? CONTENT_TYPE) };
+    if (body.length > 0) headers['Content-Type'] = String(req.headers['content-type'] ?? CONTENT_TYPE);
+    let res: Response;
+    let answer: Buffer;
+    try {
+      res = await fetch(target, { method, headers, body: body.length > 0 ? new Uint8Array(body) : undefined, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
+      answer = Buffer.from(await res.arrayBuffer());
+    } catch (err) {
+      const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
+      this.logger.warn({ target, reason: cause }, 'forwarding a schema registry write to the leader failed');
+      throw forwardingFailed(`${target}: ${cause}`);
+    }
+    return { status: res.status, body: answer, contentType: res.headers.get('content-type') ?? CONTENT_TYPE };
   }
 
   private async route(r: Request): Promise<Answer> {
@@ -305,7 +360,18 @@ export class RegistryHttpServer {
 }
 
 /** The request body as JSON; at most MAX_BODY_BYTES are read. An empty body is null. */
-function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBody(req)).toString('utf8');
+  if (text.trim() === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`Unexpected character in the request body: ${(err as Error).message}`);
+  }
+}
+
+/** The request body's bytes; at most MAX_BODY_BYTES are read (413 beyond). */
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -326,17 +392,7 @@ function readJson(req: IncomingMessage): Promise<unknown> {
       if (!failed) reject(badRequest(err.message));
     });
     req.on('end', () => {
-      if (failed) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') {
-        resolve(null);
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(badRequest(`Unexpected character in the request body: ${(err as Error).message}`));
-      }
+      if (!failed) resolve(Buffer.concat(chunks));
     });
   });
 }

@@ -73,6 +73,13 @@ export type VersionEntry = SchemaValue;
 /** Where writes go: `_schemas` in the broker (schemas-topic.ts), or anything that keeps records in order. */
 export interface RecordLog {
   append(records: readonly StoreRecord[]): Promise<void>;
+  /**
+   * True when the log's own reader applies what `append` wrote before `append` resolves (the Kafka store of a
+   * cluster, kafka-store.ts): the registry then does not apply the records a second time.
+   */
+  readonly appliesItself?: boolean;
+  /** Runs before each write: a new writer first catches up with the log (Confluent's waitUntilKafkaReaderReachesLastOffset). */
+  beforeWrite?(): Promise<void>;
 }
 
 /** A version selector: a number, or the latest (live) version. */
@@ -202,12 +209,22 @@ export class SchemaRegistry {
       this.logger.error({ err }, 'write to _schemas failed');
       throw storeError(`Error while storing the schema: ${(err as Error).message}`);
     }
-    for (const r of records) this.apply(r);
+    if (!this.log.appliesItself) for (const r of records) this.apply(r);
   }
 
-  /** Runs a write after the previous ones, alone. */
+  /** Runs a write after the previous ones, alone (and, in a cluster, after catching up with `_schemas`). */
   private exclusive<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.writes.then(op, op);
+    const guarded = async (): Promise<T> => {
+      if (this.log.beforeWrite) {
+        try {
+          await this.log.beforeWrite();
+        } catch (err) {
+          throw storeError(`Error while storing the schema: ${(err as Error).message}`);
+        }
+      }
+      return op();
+    };
+    const run = this.writes.then(guarded, guarded);
     this.writes = run.catch(() => undefined);
     return run;
   }

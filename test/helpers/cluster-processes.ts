@@ -27,7 +27,8 @@ export interface ClusterProcesses {
   stopAll(): Promise<void>;
 }
 
-export async function startClusterProcesses(count: number, baseDir: string, extra: Record<string, string> = {}): Promise<ClusterProcesses> {
+/** `extra`: overrides for every node, or per node (e.g. each node's own schema.registry.listeners port). */
+export async function startClusterProcesses(count: number, baseDir: string, extra: Record<string, string> | ((id: number) => Record<string, string>) = {}): Promise<ClusterProcesses> {
   const nodes: ClusterNode[] = [];
   for (let id = 1; id <= count; id++) {
     nodes.push({ id, clientPort: await freePort(), controllerPort: await freePort(), dataDir: join(baseDir, `node-${id}`), process: null });
@@ -48,7 +49,7 @@ export async function startClusterProcesses(count: number, baseDir: string, extr
         'controller.quorum.voters': voters,
         listeners: `PLAINTEXT://127.0.0.1:${n.clientPort},CONTROLLER://127.0.0.1:${n.controllerPort}`,
         'controller.listener.names': 'CONTROLLER',
-        ...extra,
+        ...(typeof extra === 'function' ? extra(id) : extra),
       },
       n.clientPort,
     );

@@ -14,7 +14,27 @@ import { call, startRegistryBroker } from './helpers.js';
 
 describe('registry properties', () => {
   it('defaults: on, http://127.0.0.1:8081, backward, _schemas', () => {
-    expect(registryConfig(new Map())).toEqual({ enabled: true, host: '127.0.0.1', port: 8081, compatibility: 'BACKWARD', topic: '_schemas' });
+    expect(registryConfig(new Map())).toEqual({
+      enabled: true,
+      host: '127.0.0.1',
+      port: 8081,
+      compatibility: 'BACKWARD',
+      topic: '_schemas',
+      replicationFactor: 3,
+      initTimeoutMs: 60_000,
+      timeoutMs: 30_000,
+      groupId: 'schema-registry',
+      leaderEligible: true,
+    });
+  });
+
+  it('the cluster properties: group, eligibility, replication factor and timeouts, bad values refused', () => {
+    expect(
+      registryConfig(new Map([['schema.registry.group.id', 'sr-a'], ['leader.eligibility', 'FALSE'], ['kafkastore.topic.replication.factor', '1'], ['kafkastore.timeout.ms', '500'], ['kafkastore.init.timeout.ms', '1000']])),
+    ).toMatchObject({ groupId: 'sr-a', leaderEligible: false, replicationFactor: 1, timeoutMs: 500, initTimeoutMs: 1000 });
+    expect(() => registryConfig(new Map([['leader.eligibility', 'maybe']]))).toThrow(RegistryConfigError);
+    expect(() => registryConfig(new Map([['kafkastore.topic.replication.factor', '0']]))).toThrow(RegistryConfigError);
+    expect(() => registryConfig(new Map([['kafkastore.timeout.ms', '-5']]))).toThrow(RegistryConfigError);
   });
 
   it('parses the listener and level, and refuses bad values', () => {
@@ -35,6 +55,11 @@ describe('registry properties', () => {
       ['schema.registry.listeners', 'http://127.0.0.1:18081'],
       ['schema.compatibility.level', 'full'],
       ['kafkastore.topic', '_schemas'],
+      ['kafkastore.topic.replication.factor', '1'],
+      ['kafkastore.timeout.ms', '1000'],
+      ['kafkastore.init.timeout.ms', '1000'],
+      ['schema.registry.group.id', 'schema-registry'],
+      ['leader.eligibility', 'true'],
     ]);
     expect(buildConfig(props).warnings.filter((w) => w.includes('known config'))).toEqual([]);
   });
