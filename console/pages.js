@@ -35,7 +35,17 @@ export async function brokers() {
   if (c.mode === 'single node') {
     nodes.push(h('p', { 'data-testid': 'quorum' }, 'single node: this broker is its own controller; there is no Raft quorum to show.'));
   } else if (c.quorum === null) {
-    nodes.push(h('p', { 'data-testid': 'quorum' }, c.leader === false ? 'KRaft: this node is not the quorum leader, or the quorum view is not available here.' : 'KRaft quorum: no view available.'));
+    const st = c.status;
+    nodes.push(
+      st
+        ? h(
+            'div',
+            { 'data-testid': 'quorum' },
+            h('div', { class: 'cards' }, card('Leader', st.leaderId < 0 ? 'unknown' : st.leaderId), card('Epoch', st.epoch), card('High watermark', num(st.highWatermark)), card(`Node ${st.nodeId}`, st.state), card('Its log end offset', num(st.logEndOffset))),
+            h('p', { class: 'muted' }, st.leaderId >= 0 && st.leaderId !== st.nodeId ? `Each voter's lag is known on the leader only: open the console of node ${st.leaderId}.` : 'No leader known: an election is in progress.'),
+          )
+        : h('p', { 'data-testid': 'quorum' }, 'KRaft: the quorum view is not available on this node.'),
+    );
   } else {
     const q = c.quorum;
     const leaderRow = q.currentVoters.find((v) => v.replicaId === q.leaderId);

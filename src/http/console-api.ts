@@ -75,15 +75,31 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function quorum(ctx: ConsoleContext): { mode: 'single node' } | { mode: 'raft'; leader: boolean; quorum: QuorumView | null } {
-  const source = ctx.broker as unknown as QuorumSource;
+/** This node's own view of the quorum (Broker.quorum, filled by src/kraft.ts): known on every voter. */
+interface QuorumStatusView {
+  readonly nodeId: number;
+  readonly state: string;
+  readonly leaderId: number;
+  readonly epoch: number;
+  readonly highWatermark: number;
+  readonly logEndOffset: number;
+}
+
+type QuorumAnswer = { mode: 'single node' } | { mode: 'raft'; leader: boolean; quorum: QuorumView | null; status: QuorumStatusView | null };
+
+function quorum(ctx: ConsoleContext): QuorumAnswer {
+  const b = ctx.broker;
+  const source = b as unknown as QuorumSource;
+  const st = b.quorum;
+  const status: QuorumStatusView | null = st === null ? null : { nodeId: b.nodeId, state: st.state(), leaderId: st.leaderId(), epoch: st.epoch(), highWatermark: st.highWatermark(), logEndOffset: st.logEndOffset() };
   if (typeof source.describeQuorum !== 'function') {
-    // A KRaft broker whose quorum view is not exposed (yet): say so rather than claim a single node.
-    return ctx.broker.kraft === null ? { mode: 'single node' } : { mode: 'raft', leader: false, quorum: null };
+    // A KRaft broker whose quorum view is not exposed: say so rather than claim a single node.
+    return b.kraft === null && status === null ? { mode: 'single node' } : { mode: 'raft', leader: false, quorum: null, status };
   }
-  // The broker's clock (src/util/clock.ts), the one its timers and a wired quorum run on.
-  const q = source.describeQuorum(ctx.broker.clock.now());
-  return { mode: 'raft', leader: q !== null, quorum: q };
+  // The broker's clock (src/util/clock.ts), the one its timers and a wired quorum run on. DescribeQuorum's
+  // voter table is known on the leader only; elsewhere this node's own status is shown.
+  const q = source.describeQuorum(b.clock.now());
+  return { mode: 'raft', leader: q !== null, quorum: q, status };
 }
 
 async function cluster(ctx: ConsoleContext): Promise<unknown> {

@@ -116,6 +116,19 @@ describe('cluster and topics', () => {
       delete target.describeQuorum;
     }
     expect((await api<{ mode: string }>('cluster')).body.mode).toBe('single node');
+
+    // A follower: no voter table (DescribeQuorum answers on the leader only), its own status instead.
+    const follower = [...quorum.cores.values()].find((x) => x !== leader && x.config.nodeId !== lagging)!;
+    const b = broker.broker;
+    b.quorum = { leaderId: () => follower.leaderId, epoch: () => follower.epoch, highWatermark: () => follower.highWatermark, logEndOffset: () => follower.logEndOffset, state: () => follower.stateName, isActiveController: () => false };
+    target.describeQuorum = () => follower.describeQuorum(quorum.now());
+    try {
+      const f = (await api<{ mode: string; leader: boolean; quorum: null; status: { state: string; leaderId: number; epoch: number; highWatermark: number } }>('cluster')).body;
+      expect(f).toMatchObject({ mode: 'raft', leader: false, quorum: null, status: { state: 'Follower', leaderId: leader.config.nodeId, epoch: leader.epoch, highWatermark: follower.highWatermark } });
+    } finally {
+      delete target.describeQuorum;
+      b.quorum = null;
+    }
   });
 
   it('shows a partition\'s files: the listing, batch headers of the .log, index entries, text files', async () => {

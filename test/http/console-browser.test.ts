@@ -131,8 +131,18 @@ describe.skipIf(CHROMIUM === null)(`web console in Chromium${CHROMIUM === null ?
       expect(await text(`[data-testid="voter-lag-${lagging}"]`)).toBe('5');
       expect(await text(`[data-testid="voter-lag-${leader.config.nodeId}"]`)).toBe('0');
       await shot('brokers-quorum');
+      // On a follower: its own status, and where the voters' lag can be seen.
+      const follower = [...quorum.cores.values()].find((x) => x !== leader && x.config.nodeId !== lagging)!;
+      broker.broker.quorum = { leaderId: () => follower.leaderId, epoch: () => follower.epoch, highWatermark: () => follower.highWatermark, logEndOffset: () => follower.logEndOffset, state: () => follower.stateName, isActiveController: () => false };
+      target.describeQuorum = () => follower.describeQuorum(quorum.now());
+      await open('#/', 'brokers');
+      const shown = await text('[data-testid="quorum"]');
+      expect(shown).toContain('Follower');
+      expect(shown).toContain(`open the console of node ${leader.config.nodeId}`);
+      await shot('brokers-quorum-follower');
     } finally {
       delete target.describeQuorum;
+      broker.broker.quorum = null;
     }
   });
 
