@@ -36,7 +36,7 @@ const CLUSTER_ID = 'raft-node-test-cluster';
 const SEED = Number(process.env['SAMSA_RAFT_NODE_SEED'] ?? Date.now() % 100000);
 const logger = pino({ level: process.env['SAMSA_TEST_LOG'] ?? 'silent' });
 /** Short timeouts so that elections take a fraction of a second, but not so short that a busy machine flaps. */
-const TIMEOUTS: Partial<QuorumConfig> = { electionTimeoutMs: 300, fetchTimeoutMs: 800, requestTimeoutMs: 600, electionBackoffMaxMs: 300, appendLingerMs: 5, fetchMaxWaitMs: 200, fetchSnapshotMaxBytes: 64 };
+const TIMEOUTS: Partial<QuorumConfig> = { electionTimeoutMs: 500, fetchTimeoutMs: 1500, requestTimeoutMs: 1000, electionBackoffMaxMs: 500, appendLingerMs: 5, fetchMaxWaitMs: 200, fetchSnapshotMaxBytes: 64 };
 const DEADLINE_MS = 15_000;
 
 const noop = (): Buffer => encodeMetadataRecord(NoOpRecord, {}, 0);
@@ -162,9 +162,11 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     const c = await cluster([1, 2, 3]);
     const leader = await waitFor('a leader followed by all', c.stableLeader);
     const follower = c.members.find((m) => m !== leader)!;
+    // The refusal names the leader the follower knows at that moment (propose decides synchronously).
+    const known = follower.node!.leader;
     const refused = await follower.node!.propose([noop()]).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(NotControllerError);
-    expect(refused).toMatchObject({ leaderId: leader.id, epoch: leader.node!.leader.epoch });
+    expect(refused).toMatchObject(known);
 
     const results = await Promise.all([leader.node!.propose([topic('a'), noop()]), leader.node!.propose([topic('b')]), leader.node!.propose([noop(), noop(), topic('c')])]);
     expect(results.map((r) => r.lastOffset)).toEqual([...results.map((r) => r.lastOffset)].sort((a, b) => a - b));
@@ -292,49 +294,63 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     const leader = await waitFor('a leader', c.stableLeader);
     const done = await leader.node!.propose([topic('x')]);
     await waitFor('replicated', () => c.members.every((m) => m.committed.length > done.lastOffset));
-    const conn = await BrokerConnection.open('127.0.0.1', leader.port, { clientId: 'raft-client-9', timeoutMs: 5000 });
-    cleanups.push(async () => conn.close());
-    const epoch = leader.node!.leader.epoch;
+    const connect = async (m: Member): Promise<BrokerConnection> => {
+      const conn = await BrokerConnection.open('127.0.0.1', m.port, { clientId: 'raft-client-9', timeoutMs: 5000 });
+      cleanups.push(async () => conn.close());
+      return conn;
+    };
+    // Bad requests, to any voter. Their epoch is far ahead: had one been taken, that voter would be there now.
+    const target = c.members[0]!;
+    const conn = await connect(target);
+    const bogusEpoch = leader.node!.leader.epoch + 1000;
     const vote = (clusterId: string, candidateId: number) =>
-      conn.send(Vote, 2, wire.voteRequestToWire({ kind: 'VoteRequest', clusterId, candidateEpoch: epoch + 1, candidateId, lastOffsetEpoch: epoch, lastOffset: 1000, preVote: false }, leader.id));
+      conn.send(Vote, 2, wire.voteRequestToWire({ kind: 'VoteRequest', clusterId, candidateEpoch: bogusEpoch, candidateId, lastOffsetEpoch: bogusEpoch - 1, lastOffset: 1000, preVote: false }, target.id));
     const nonVoter = await vote(CLUSTER_ID, 9);
     expect(nonVoter.errorCode).toBe(0);
-    expect(nonVoter.topics[0]!.partitions[0]).toMatchObject({ errorCode: 94, voteGranted: false, leaderId: leader.id, leaderEpoch: epoch });
+    expect(nonVoter.topics[0]!.partitions[0]).toMatchObject({ errorCode: 94, voteGranted: false });
     const otherCluster = await vote('another-cluster', 2);
     expect(otherCluster.errorCode).toBe(104);
-    const begin = await conn.send(BeginQuorumEpoch, 1, wire.beginQuorumEpochRequestToWire({ kind: 'BeginQuorumEpochRequest', clusterId: CLUSTER_ID, leaderId: 9, leaderEpoch: epoch }, leader.id));
+    const begin = await conn.send(BeginQuorumEpoch, 1, wire.beginQuorumEpochRequestToWire({ kind: 'BeginQuorumEpochRequest', clusterId: CLUSTER_ID, leaderId: 9, leaderEpoch: bogusEpoch }, target.id));
     expect(begin.topics[0]!.partitions[0]!.errorCode).toBe(94);
-    // Nothing of that changed the quorum.
-    expect(c.stableLeader()).toBe(leader);
-    expect(leader.node!.leader.epoch).toBe(epoch);
+    expect(c.members.every((m) => m.node!.leader.epoch < bogusEpoch)).toBe(true);
 
-    const q = await conn.send(DescribeQuorum, 2, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
-    const p = q.topics[0]!.partitions[0]!;
-    expect(p).toMatchObject({ errorCode: 0, leaderId: leader.id, leaderEpoch: epoch });
+    /** Queries of the leader, again if the leadership moved meanwhile (a busy machine can flap an election). */
+    const onLeader = async <T>(fn: (l: Member, epoch: number, conn: BrokerConnection) => Promise<T>): Promise<{ l: Member; epoch: number; r: T }> => {
+      const until = Date.now() + DEADLINE_MS;
+      for (;;) {
+        const l = await waitFor('a leader', c.stableLeader);
+        const epoch = l.node!.leader.epoch;
+        const r = await fn(l, epoch, await connect(l));
+        if (c.stableLeader() === l && l.node!.leader.epoch === epoch) return { l, epoch, r };
+        if (Date.now() > until) throw new Error(`the leadership kept moving (seed ${SEED})`);
+      }
+    };
+    const describeQuorum = { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] };
+    const { l, epoch, r } = await onLeader(async (_l, epoch, lc) => ({
+      q: await lc.send(DescribeQuorum, 2, describeQuorum),
+      q0: await lc.send(DescribeQuorum, 0, describeQuorum),
+      q1: await lc.send(DescribeQuorum, 1, describeQuorum),
+      // DescribeCluster for --bootstrap-controller clients: the voters, the leader as controller id.
+      dc: await lc.send(DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 2 }),
+      asBroker: await lc.send(DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 }),
+      // An observer (replica id 9) fetches from 0 at v17: real record batches, one per proposal.
+      f: await lc.send(Fetch, 17, wire.fetchRequestToWire({ kind: 'FetchRequest', clusterId: CLUSTER_ID, replicaId: 9, maxWaitMs: 0, currentLeaderEpoch: epoch, fetchOffset: 0, lastFetchedEpoch: 0 }, 17)),
+    }));
+    const p = r.q.topics[0]!.partitions[0]!;
+    expect(p).toMatchObject({ errorCode: 0, leaderId: l.id, leaderEpoch: epoch });
     expect(p.highWatermark).toBeGreaterThan(BigInt(done.lastOffset));
     expect(p.currentVoters.map((v) => v.replicaId)).toEqual([1, 2, 3]);
-    expect(q.nodes).toEqual(c.members.map((m) => ({ nodeId: m.id, listeners: [{ name: 'CONTROLLER', host: '127.0.0.1', port: m.port }] })));
+    expect(p.observers).toEqual([]);
+    expect(r.q.nodes).toEqual(c.members.map((m) => ({ nodeId: m.id, listeners: [{ name: 'CONTROLLER', host: '127.0.0.1', port: m.port }] })));
+    expect(r.dc).toMatchObject({ errorCode: 0, endpointType: 2, clusterId: CLUSTER_ID, controllerId: l.id });
+    expect(r.dc.brokers.map((b) => [b.brokerId, b.port])).toEqual(c.members.map((m) => [m.id, m.port]));
     // v0 and v1 have no Nodes (v2+, not ignorable): the same quorum without them, not a closed connection.
-    for (const version of [0, 1]) {
-      const old = await conn.send(DescribeQuorum, version, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
-      expect(old.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderId: leader.id, leaderEpoch: epoch });
+    for (const old of [r.q0, r.q1]) {
+      expect(old.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderId: l.id, leaderEpoch: epoch });
       expect(old.topics[0]!.partitions[0]!.currentVoters.map((v) => v.replicaId)).toEqual([1, 2, 3]);
     }
-    // DescribeCluster for --bootstrap-controller clients: the voters, the leader as controller id.
-    const dc = await conn.send(DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 2 });
-    expect(dc).toMatchObject({ errorCode: 0, endpointType: 2, clusterId: CLUSTER_ID, controllerId: leader.id });
-    expect(dc.brokers.map((b) => [b.brokerId, b.port])).toEqual(c.members.map((m) => [m.id, m.port]));
-    const asBroker = await conn.send(DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
-    expect(asBroker).toMatchObject({ errorCode: 114, errorMessage: 'The request was sent to an endpoint of type CONTROLLER, but we wanted an endpoint of type BROKER' });
-    const follower = c.members.find((m) => m !== leader)!;
-    const fq = await (await BrokerConnection.open('127.0.0.1', follower.port, { clientId: 't', timeoutMs: 5000 }).then((x) => (cleanups.push(async () => x.close()), x))).send(DescribeQuorum, 2, {
-      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }],
-    });
-    expect(fq.topics[0]!.partitions[0]!.errorCode).toBe(6);
-
-    // An observer (replica id 9) fetches from 0 at v17: real record batches, one per proposal.
-    const f = await conn.send(Fetch, 17, wire.fetchRequestToWire({ kind: 'FetchRequest', clusterId: CLUSTER_ID, replicaId: 9, maxWaitMs: 0, currentLeaderEpoch: epoch, fetchOffset: 0, lastFetchedEpoch: 0 }, 17));
-    const records = f.responses[0]!.partitions[0]!.records!;
+    expect(r.asBroker).toMatchObject({ errorCode: 114, errorMessage: 'The request was sent to an endpoint of type CONTROLLER, but we wanted an endpoint of type BROKER' });
+    const records = r.f.responses[0]!.partitions[0]!.records!;
     const split = splitBatches(records);
     if (!split.ok) throw new Error(split.message);
     expect(split.batches[0]!.header.baseOffset).toBe(0);
@@ -342,7 +358,26 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     const back = wire.decodeRaftRecords(records).records;
     expect(back.length).toBeGreaterThan(done.lastOffset);
     expect(back[done.lastOffset]!.value.kind).toBe('data');
-    expect(p.observers).toEqual([]);
+
+    // A follower answers DescribeQuorum with NOT_LEADER_OR_FOLLOWER.
+    const { r: fq } = await onLeader(async (leaderNow) => (await connect(c.members.find((m) => m !== leaderNow)!)).send(DescribeQuorum, 2, describeQuorum));
+    expect(fq.topics[0]!.partitions[0]!.errorCode).toBe(6);
+  }, 60_000);
+
+  it('a disk failure stops the node (onFatal) instead of letting it run on a state it could not persist', async () => {
+    const c = await cluster([1, 2, 3]);
+    const leader = await waitFor('a leader', c.stableLeader);
+    const victim = c.members.find((m) => m !== leader)!;
+    const failures: Error[] = [];
+    victim.node!.onFatal((e) => failures.push(e));
+    // Its directory disappears: the next quorum-state write (the epoch change below) fails.
+    await rm(victim.dir, { recursive: true, force: true });
+    await c.stop(leader);
+    await waitFor('the victim stopped on the failure', () => failures.length > 0);
+    expect(failures[0]!.message).toMatch(/ENOENT/);
+    await expect(victim.node!.propose([noop()])).rejects.toThrow(NotControllerError);
+    await expect(victim.node!.handleVote({ kind: 'VoteRequest', clusterId: CLUSTER_ID, candidateEpoch: 99, candidateId: 1, lastOffsetEpoch: 0, lastOffset: 0, preVote: false })).rejects.toThrow(/stopped/);
+    await victim.node!.close();
   }, 60_000);
 
   it('a node whose metadata log holds a record that does not decode refuses to open', async () => {

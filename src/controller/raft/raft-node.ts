@@ -410,7 +410,13 @@ export class RaftNode {
       await this.drained();
       this.rejectAll(new NotControllerError(-1, this.core.epoch, 'this node is shutting down'));
       this.transport.close();
-      await this.store.close();
+      try {
+        await this.store.close({ clean: this.failure === null });
+      } catch (err) {
+        // After a disk failure the files may be beyond closing cleanly; the failure was reported already.
+        if (this.failure === null) throw err;
+        this.o.logger.warn({ err }, 'closing the metadata log after a failure');
+      }
       this.o.logger.info({ epoch: this.core.epoch }, 'raft node closed');
     })();
     return this.closing;

@@ -199,10 +199,11 @@ export class RaftStore {
     return writeFileAtomic(join(this.dir, QUORUM_STATE_FILE_NAME), encodeQuorumState(state, this.voters), this.dir);
   }
 
-  async close(): Promise<void> {
+  /** `{ clean: false }` (after a failure) leaves no clean-shutdown marker: the next open recovers the tail. */
+  async close(options: { clean?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.log.close();
+    await this.log.close({ cleanShutdown: options.clean !== false });
   }
 }
 
