@@ -22,6 +22,7 @@ import type { Broker } from './broker/broker.js';
 import { BrokerLifecycle } from './broker/broker-lifecycle.js';
 import { ControllerChannel, topLevelNotController } from './broker/controller-channel.js';
 import { MetadataImage } from './broker/metadata-image.js';
+import { imageToRecords } from './broker/metadata-image-records.js';
 import { MetadataLoader } from './broker/metadata-loader.js';
 import type { BrokerConfig } from './config.js';
 import { ControllerService } from './controller/controller-service.js';
@@ -84,6 +85,8 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     random: new SeededRandom(randomInt(0x7fffffff)),
     logger: raftLogger,
     segmentBytes: config.metadataLog.segmentBytes,
+    maxRetentionBytes: config.metadataLog.maxRetentionBytes,
+    maxRetentionMs: config.metadataLog.maxRetentionMs,
   });
   setLeaderHint(() => raft.leader.leaderId);
 
@@ -126,7 +129,15 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
       process.kill(process.pid, 'SIGTERM');
     },
     logger,
+    // KIP-630 (snapshots helper): the image is snapshotted as the committed log grows.
+    snapshots: {
+      maxNewRecordBytes: config.metadataLog.snapshotMaxNewRecordBytes,
+      maxIntervalMs: config.metadataLog.snapshotMaxIntervalMs,
+      now: () => clock.now(),
+      write: (image) => raft.createSnapshot(image.offset + 1, imageToRecords(image)),
+    },
   });
+  raft.onSnapshotLoaded((snap) => void loader.loadSnapshot(snap.values, snap.id.offset));
   raft.onCommit((records) => void loader.apply(records));
   raft.onLeaderChange((leader) => void loader.setController(leader.leaderId));
   raft.onFatal((err) => {

@@ -90,12 +90,13 @@ export function imageToRecords(image: MetadataImage): Buffer[] {
 }
 
 /**
- * The image a snapshot's records build: replayed onto an empty image, then placed at the snapshot's end
- * (its last contained offset is endOffset - 1). Throws MetadataReplayError (or MetadataParseError) on a
- * record that does not decode or apply: a snapshot is loaded whole or not at all.
+ * The image a snapshot's records build: replayed onto an empty image (with `identity`'s cluster id and
+ * controller id: they are not in the log), then placed at the snapshot's end (its last contained offset is
+ * endOffset - 1). Throws MetadataReplayError (or MetadataParseError) on a record that does not decode or
+ * apply: a snapshot is loaded whole or not at all.
  */
-export function imageFromRecords(values: readonly Buffer[], endOffset: number, base: MetadataImage = MetadataImage.EMPTY): MetadataImage {
-  let image = base.withOffset(-1);
+export function imageFromRecords(values: readonly Buffer[], endOffset: number, identity: MetadataImage = MetadataImage.EMPTY): MetadataImage {
+  let image = MetadataImage.EMPTY.withCluster(identity.clusterId, identity.controllerId);
   values.forEach((v, i) => {
     image = applyMetadataRecord(image, decodeMetadataRecord(v), i);
   });

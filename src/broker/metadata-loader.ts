@@ -5,6 +5,12 @@
  * resulting image is handed to the broker once per delivery (Broker.publishImage), so a handler never
  * sees half of a batch.
  *
+ * Snapshots (KIP-630): the image can also be reset to a snapshot's (loadSnapshot: at start from the
+ * newest `.checkpoint`, or when the Raft node installed one fetched from the leader), and the loader is
+ * Kafka's SnapshotGenerator too: once the committed records applied since the last snapshot reach
+ * metadata.log.max.record.bytes.between.snapshots (or metadata.log.max.snapshot.interval.ms passed with
+ * some), it asks for a snapshot of the image (the `snapshots.write` option).
+ *
  * Control records (LeaderChange, snapshot markers) only move the image's offset. A record that does not
  * decode or does not apply is a fault: the loader stops at the last good image and reports it (the node
  * then stops with the reason logged), because serving a metadata image that skipped a record would be
@@ -13,6 +19,7 @@
 import type { Logger } from 'pino';
 import { decodeMetadataRecord } from '../../protocol/metadata/serde.js';
 import type { MetadataImage } from './metadata-image.js';
+import { imageFromRecords } from './metadata-image-records.js';
 import { applyMetadataRecord } from './metadata-replay.js';
 
 /** A committed record as the Raft node delivers it. */
@@ -32,15 +39,50 @@ export interface MetadataLoaderOptions {
   readonly publish: (image: MetadataImage) => Promise<void>;
   readonly onFault: (err: MetadataLoadError) => void;
   readonly logger: Logger;
+  /** When to snapshot the image (Kafka's SnapshotGenerator); absent: never. */
+  readonly snapshots?: {
+    /** metadata.log.max.record.bytes.between.snapshots. */
+    readonly maxNewRecordBytes: number;
+    /** metadata.log.max.snapshot.interval.ms (0: off). */
+    readonly maxIntervalMs: number;
+    readonly now: () => number;
+    /** Writes a snapshot of `image` (at image.offset + 1); called once per trigger, never concurrently with itself. */
+    readonly write: (image: MetadataImage) => Promise<unknown>;
+  };
 }
 
 export class MetadataLoader {
   private image: MetadataImage;
   private failed: MetadataLoadError | null = null;
   private controllerId = -1;
+  /** Bytes of committed records applied since the last snapshot, and when that was (SnapshotGenerator). */
+  private bytesSinceSnapshot = 0;
+  private lastSnapshotAt: number;
+  private writing = false;
 
   constructor(private readonly options: MetadataLoaderOptions) {
     this.image = options.initial;
+    this.lastSnapshotAt = options.snapshots?.now() ?? 0;
+  }
+
+  /**
+   * The image becomes the snapshot's (its metadata record frames, ending at snapshot end offset
+   * `endOffset`), keeping the cluster id and controller; published. A snapshot that does not apply is a
+   * fault like a record that does not.
+   */
+  loadSnapshot(values: readonly Buffer[], endOffset: number): Promise<void> {
+    if (this.failed !== null) return Promise.resolve();
+    try {
+      this.image = imageFromRecords(values, endOffset, this.image);
+    } catch (err) {
+      this.failed = new MetadataLoadError(`the metadata snapshot ending at offset ${endOffset} cannot be loaded: ${(err as Error).message}`, { cause: err });
+      this.options.logger.fatal({ endOffset, err }, this.failed.message);
+      this.options.onFault(this.failed);
+      return Promise.resolve();
+    }
+    this.bytesSinceSnapshot = 0;
+    this.options.logger.info({ endOffset, records: values.length }, 'metadata image loaded from a snapshot');
+    return this.options.publish(this.image);
   }
 
   /** The latest image built (published or about to be). */
@@ -63,6 +105,7 @@ export class MetadataLoader {
     let image = this.image;
     for (const r of records) {
       if (r.offset <= image.offset) continue; // delivered again (a replay from the start after a restart of the feed)
+      this.bytesSinceSnapshot += r.value.length;
       if (r.control !== null) {
         image = image.withOffset(r.offset);
         continue;
@@ -80,7 +123,27 @@ export class MetadataLoader {
       }
     }
     this.image = image;
-    return this.options.publish(image);
+    const published = this.options.publish(image);
+    this.maybeSnapshot();
+    return published;
+  }
+
+  /** SnapshotGenerator: enough bytes, or enough time with some bytes, since the last snapshot. */
+  private maybeSnapshot(): void {
+    const o = this.options.snapshots;
+    if (o === undefined || this.writing || this.bytesSinceSnapshot === 0) return;
+    const now = o.now();
+    if (this.bytesSinceSnapshot < o.maxNewRecordBytes && (o.maxIntervalMs <= 0 || now - this.lastSnapshotAt < o.maxIntervalMs)) return;
+    this.bytesSinceSnapshot = 0;
+    this.lastSnapshotAt = now;
+    this.writing = true;
+    const image = this.image;
+    void o
+      .write(image)
+      .catch((err: unknown) => this.options.logger.warn({ err, offset: image.offset }, 'writing a metadata snapshot failed'))
+      .finally(() => {
+        this.writing = false;
+      });
   }
 
   /** The quorum's leader changed: clients are told the active controller's id (DescribeCluster). */

@@ -36,6 +36,7 @@ import { decodeMetadataRecord, type DecodedMetadataRecord } from '../../protocol
 import { NULL_UUID } from '../../protocol/primitives.js';
 import { MetadataImage } from '../broker/metadata-image.js';
 import { applyMetadataRecord } from '../broker/metadata-replay.js';
+import { imageFromRecords } from '../broker/metadata-image-records.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { encodeControllerRecords, QuorumController, type ControllerResult } from './quorum-controller.js';
 import { defineControllerHandler, type AnyControllerHandler } from './raft/raft-handlers.js';
@@ -62,6 +63,10 @@ export class ControllerService {
 
   constructor(private readonly o: ControllerServiceOptions) {
     this.committed = MetadataImage.EMPTY.withCluster(o.clusterId, -1);
+    // KIP-630: a snapshot (loaded at start, or fetched from the leader) is the committed image; records follow it.
+    o.raft.onSnapshotLoaded((snap) => {
+      this.committed = imageFromRecords(snap.values, snap.id.offset, this.committed);
+    });
     o.raft.onCommit((records) => this.onCommit(records));
     o.raft.onLeaderChange((leader) => this.onLeaderChange(leader.leaderId, leader.epoch, leader.isLocal));
   }

@@ -109,3 +109,13 @@ describe("Kafka's own .checkpoint", () => {
     expect(image.offset).toBe(-1);
   });
 });
+
+describe('imageFromRecords onto a node that already has an image', () => {
+  it('replaces it (keeping only the cluster id and controller): a topic deleted before the snapshot is gone', () => {
+    const before = MetadataImage.EMPTY.withCluster('c1', 2).withTopic({ name: 'old', topicId: 'aa1b1e2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b', partitions: [], configs: new Map() }).withOffset(10);
+    const snap = upTo(47);
+    const image = imageFromRecords(imageToRecords(snap), 48, before);
+    expect([image.clusterId, image.controllerId, image.offset]).toEqual(['c1', 2, 47]);
+    expect([...image.topics()].map((t) => t.name)).toEqual(['golden', 'doomed']);
+  });
+});

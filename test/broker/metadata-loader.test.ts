@@ -77,3 +77,53 @@ describe('MetadataLoader', () => {
     expect(loader.latest.offset).toBe(0);
   });
 });
+
+describe('MetadataLoader and snapshots (KIP-630)', () => {
+  it("loadSnapshot replaces the image by the snapshot's (cluster id and controller kept) and records go on after it", async () => {
+    const { loader, published } = harness();
+    await loader.apply([topic(0, 'gone', T1)]);
+    await loader.setController(3);
+    await loader.loadSnapshot([encodeMetadataRecord(TopicRecord, { name: 'a', topicId: T2 }, 0)], 10);
+    const image = published.at(-1)!;
+    expect([...image.topics()].map((t) => t.name)).toEqual(['a']);
+    expect([image.clusterId, image.controllerId, image.offset]).toEqual(['c', 3, 9]);
+    await loader.apply([partition(9, T2, 0), partition(10, T2, 0)]);
+    expect(published.at(-1)!.topic('a')!.partitions).toHaveLength(1);
+  });
+
+  it('a snapshot that does not apply is a fault, never a half image', async () => {
+    const { loader, published, faults } = harness();
+    await loader.loadSnapshot([encodeMetadataRecord(PartitionRecord, { partitionId: 0, topicId: T1, replicas: [1], isr: [1], removingReplicas: [], addingReplicas: [], leader: 1, leaderEpoch: 0, partitionEpoch: 0, directories: [] }, 0)], 5);
+    expect(faults).toHaveLength(1);
+    expect(faults[0]!.message).toMatch(/snapshot ending at offset 5 cannot be loaded/);
+    expect(published).toHaveLength(0);
+  });
+
+  it('asks for a snapshot once metadata.log.max.record.bytes.between.snapshots of records were applied, or the interval passed with some', async () => {
+    let now = 0;
+    const written: number[] = [];
+    const loader = new MetadataLoader({
+      initial: MetadataImage.EMPTY.withCluster('c', -1),
+      publish: async () => undefined,
+      onFault: () => undefined,
+      logger: pino({ level: 'silent' }),
+      snapshots: { maxNewRecordBytes: 60, maxIntervalMs: 1000, now: () => now, write: async (image) => void written.push(image.offset + 1) },
+    });
+    const size = topic(0, 'a', T1).value.length;
+    expect(size).toBeLessThan(60);
+    await loader.apply([topic(0, 'a', T1)]);
+    expect(written).toEqual([]);
+    await loader.apply([topic(1, 'b', T2), partition(2, T2, 0)]);
+    await Promise.resolve();
+    expect(written).toEqual([3]);
+    // Below the byte limit, the interval triggers one; without new records, nothing.
+    await loader.apply([partition(3, T2, 1)]);
+    expect(written).toEqual([3]);
+    now = 1500;
+    await loader.apply([partition(4, T2, 2)]);
+    expect(written).toEqual([3, 5]);
+    now = 5000;
+    await loader.apply([]);
+    expect(written).toEqual([3, 5]);
+  });
+});
