@@ -150,6 +150,8 @@ class ReplicaFetcher {
   private loop: Promise<void> | null = null;
   /** Settles when the answer being applied now is done. */
   private applying: Promise<void> = Promise.resolve();
+  /** The last fetch failed to reach the leader: repeated failures log at debug, not once a backoff. */
+  private unreachable = false;
   /** Wakes the loop when it sleeps (no partitions ready, or a backoff). */
   private wake: (() => void) | null = null;
   private readonly logger: Logger;
@@ -256,13 +258,16 @@ class ReplicaFetcher {
       } catch (err) {
         if (this.closed) return;
         if (!(err instanceof ConnectionError)) throw err;
-        this.logger.info({ err: err.message }, `fetching from leader ${this.leaderId} failed; retrying in ${config.backoffMs} ms`);
+        this.logger[this.unreachable ? 'debug' : 'info']({ err: err.message }, `fetching from leader ${this.leaderId} failed; retrying every ${config.backoffMs} ms`);
+        this.unreachable = true;
         this.connection?.close();
         this.connection = null;
         await this.sleep(config.backoffMs);
         continue;
       }
       if (this.closed) return;
+      if (this.unreachable) this.logger.info(`fetching from leader ${this.leaderId} again`);
+      this.unreachable = false;
       const applied = this.apply(sent, response);
       this.applying = applied.catch(() => undefined);
       await applied;
