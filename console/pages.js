@@ -123,7 +123,7 @@ export async function topic(name) {
       table(
         [
           ['Partition', (p) => p.partition, { num: true }],
-          ['Leader', (p) => p.leader, { num: true }],
+          ['Leader', (p) => (p.offline ? h('span', { class: 'bad' }, 'offline') : h('span', { title: p.hostedHere ? 'hosted on this broker' : 'its log is on another broker: open that broker\'s console for it' }, p.leader)), { num: true }],
           ['Epoch', (p) => p.leaderEpoch, { num: true }],
           ['Replicas', (p) => p.replicas.join(', ')],
           ['ISR', (p) => h('span', { class: p.underReplicated ? 'bad' : null, 'data-testid': `isr-${p.partition}` }, p.isr.join(', '))],

@@ -151,8 +151,10 @@ async function cluster(ctx: ConsoleContext): Promise<unknown> {
 function partitionSummary(ctx: ConsoleContext, topic: string, p: { partition: number; leader: number; leaderEpoch: number; replicas: readonly number[]; isr: readonly number[] }): Record<string, unknown> {
   const local = ctx.broker.getPartition(topic, p.partition);
   const base = { partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr, underReplicated: p.isr.length < p.replicas.length };
-  if (local === undefined) return { ...base, offline: true };
-  return { ...base, logStartOffset: local.logStartOffset, highWatermark: local.highWatermark, lastStableOffset: local.lastStableOffset, logEndOffset: local.logEndOffset, size: local.log.size, segments: local.log.numberOfSegments };
+  // Not hosted here (led by another broker of a cluster): the log figures are that broker's to show. Offline
+  // means no leader in the metadata (leader -1), as OfflinePartitionsCount counts it.
+  if (local === undefined) return { ...base, hostedHere: false, offline: p.leader < 0 };
+  return { ...base, hostedHere: true, offline: false, logStartOffset: local.logStartOffset, highWatermark: local.highWatermark, lastStableOffset: local.lastStableOffset, logEndOffset: local.logEndOffset, size: local.log.size, segments: local.log.numberOfSegments };
 }
 
 function topics(ctx: ConsoleContext): unknown {

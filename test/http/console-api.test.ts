@@ -74,7 +74,7 @@ describe('cluster and topics', () => {
     expect(row).toMatchObject({ partitions: 2, records: 4 });
     expect(row.size).toBe(broker.broker.getPartition('c-topics', 0)!.log.size + broker.broker.getPartition('c-topics', 1)!.log.size);
 
-    const detail = (await api<{ configs: { name: string; value: string; source: string }[]; partitions: { partition: number; leader: number; replicas: number[]; isr: number[]; highWatermark: number; logStartOffset: number; segmentList: { baseOffset: number; size: number; indexBytes: number; active: boolean }[] }[] }>('topics/c-topics')).body;
+    const detail = (await api<{ configs: { name: string; value: string; source: string }[]; partitions: { partition: number; leader: number; hostedHere: boolean; offline: boolean; replicas: number[]; isr: number[]; highWatermark: number; logStartOffset: number; segmentList: { baseOffset: number; size: number; indexBytes: number; active: boolean }[] }[] }>('topics/c-topics')).body;
     expect(detail.configs.find((c) => c.name === 'retention.ms')).toMatchObject({ value: '123456', source: 'DYNAMIC_TOPIC_CONFIG' });
     expect(detail.configs.find((c) => c.name === 'cleanup.policy')).toMatchObject({ value: 'delete', source: 'DEFAULT_CONFIG' });
     // The high watermark the console shows is the one ListOffsets(LATEST) answers.
@@ -84,6 +84,7 @@ describe('cluster and topics', () => {
       expect(BigInt(p.highWatermark)).toBe(latest.get(p.partition));
       expect(BigInt(p.logStartOffset)).toBe(earliest.get(p.partition));
       expect(p.leader).toBe(broker.broker.nodeId);
+      expect(p).toMatchObject({ hostedHere: true, offline: false });
       expect(p.isr).toEqual([broker.broker.nodeId]);
       expect(p.segmentList).toHaveLength(1);
       expect(p.segmentList[0]).toMatchObject({ baseOffset: 0, active: true, size: broker.broker.getPartition('c-topics', p.partition)!.log.size });
