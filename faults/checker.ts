@@ -146,7 +146,9 @@ export function check(history: History): CheckResult {
   let errors = 0;
   for (const op of ops) {
     if (op.type === 'ack') {
-      observe(op.partition, op.offset, op.value);
+      // an ack without an offset (librdkafka's implicit ack) says the value is committed, not where
+      if (op.offset !== null) observe(op.partition, op.offset, op.value);
+      else partitionOfValue.set(op.value, op.partition);
       if (!ackedValues.has(op.value)) {
         ackedValues.add(op.value);
         acks.push(op);
@@ -199,7 +201,7 @@ export function check(history: History): CheckResult {
       lost++;
       workloadCounts(workloadOf(v)).lost++;
       const wasRead = readValues.has(v);
-      const how = ackedValues.has(v) ? `acknowledged at offset ${ackOf.get(v)!.offset}` : `read at offset ${offsets.join(',')}`;
+      const how = ackedValues.has(v) ? `acknowledged at offset ${ackOf.get(v)!.offset ?? '(none given)'}` : `read at offset ${offsets.join(',')}`;
       note({ kind: 'lost', partition: p, detail: `${v} ${how}, not in the final log [${end.logStart}, ${end.end})` });
       if (wasRead) {
         gone++;
@@ -208,7 +210,7 @@ export function check(history: History): CheckResult {
       continue;
     }
     const a = ackOf.get(v);
-    if (a && !inFinal.includes(a.offset) && !finalLog.get(p)?.has(a.offset)) {
+    if (a && a.offset !== null && !inFinal.includes(a.offset) && !finalLog.get(p)?.has(a.offset)) {
       // Acknowledged at an offset the final log leaves empty, yet present elsewhere: the ack's offset was wrong.
       divergent++;
       workloadCounts(workloadOf(v)).divergent++;

@@ -10,8 +10,10 @@ export type Value = string;
 export type Op =
   /** A producer sends `value` to `partition` (acks=all). */
   | { type: 'send'; t: number; client: string; workload: string; idempotent: boolean; partition: number; value: Value }
-  /** The send was acknowledged at `offset`. */
-  | { type: 'ack'; t: number; client: string; partition: number; offset: number; value: Value }
+  /** The send was acknowledged at `offset`; null when the client acknowledged it without an offset
+   *  (librdkafka's idempotent producer acknowledges earlier messages implicitly, offset -1, when a later
+   *  batch of the same producer succeeds after their own answer was lost: rd_kafka_dr_implicit_ack). */
+  | { type: 'ack'; t: number; client: string; partition: number; offset: number | null; value: Value }
   /** The send failed; the record may or may not have been written (Kafka gives no definite failure here). */
   | { type: 'send-error'; t: number; client: string; value: Value; error: string }
   /** A consumer read `value` at `offset`. `mode`: in a group (subscribe) or assign-style. `final`: the
