@@ -225,6 +225,22 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
       record(ctx, 'rolling', 'end', 'every node restarted');
       return;
     }
+    case 'lag-kill': {
+      const t = await resolveTarget(ctx, 'lag-kill', 'leader', step.fallback);
+      const leader = cluster.node(t.id);
+      const others = cluster.nodes.filter((n) => n.id !== leader.id && n.state === 'up');
+      // recorded as a fault on partition 0's leader: its unavailability is measured on partition 0
+      record(ctx, 'lag-kill-leader', 'start', `SIGSTOP nodes ${others.map((n) => n.id).join(',')}, leader node ${leader.id} alone; ${plan}`);
+      for (const n of others) n.pause();
+      await sleep(step.pauseSeconds * 1000);
+      await leader.kill9();
+      for (const n of others) n.resume();
+      ctx.log(`lag-kill: node ${leader.id} killed, nodes ${others.map((n) => n.id).join(',')} resumed`);
+      await sleep(step.downSeconds * 1000);
+      await restart(ctx, leader);
+      record(ctx, 'lag-kill-leader', 'end', `node ${leader.id} restarted (pid ${leader.pid})`);
+      return;
+    }
     case 'stop-all': {
       record(ctx, 'stop-all', 'start', plan);
       await Promise.all(cluster.nodes.map((n) => n.kill9()));

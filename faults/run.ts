@@ -11,11 +11,12 @@
  *   --time SECONDS          seconds of faults (default 60)
  *   --nodes N               1, 3 or 5 (default 1; several nodes need the Raft cluster of issues 11/12)
  *   --nemesis a,b           from kill, pause, partition, rolling, stop-all, disk-ro, corrupt, truncate,
- *                           slow (default kill,pause,partition)
+ *                           slow, lag-kill (several nodes) (default kill,pause,partition)
  *   --partitions N          partitions of the test topic (default 3)
  *   --broker-prop K=V       an extra broker property on every node (repeatable), e.g. a weakened config
  *   --profile NAME          ci (one node, all non-destructive nemeses, 90 s), soak (three nodes, 30 min),
- *                           loss (the negative control: one node, truncate; must report losses)
+ *                           loss (the negative control: one node, truncate; must report losses),
+ *                           loss-replicated (three nodes, acks=1, lag-kill; must report losses)
  *   --results DIR           where results go (default faults/results); docs/faults.md is regenerated only
  *                           from faults/results
  *   --no-docs               do not regenerate docs/faults.md
@@ -62,6 +63,8 @@ const PROFILES: Record<string, Partial<Options>> = {
   ci: { nodes: 1, time: 90, nemeses: ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'slow'] },
   soak: { nodes: 3, time: 1800, nemeses: ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'corrupt', 'slow'] },
   loss: { nodes: 1, time: 20, nemeses: ['truncate'] },
+  // the replicated negative control (issue 13): acks=1, followers paused, then the leader killed
+  'loss-replicated': { nodes: 3, time: 30, nemeses: ['lag-kill'], acks: 1 },
 };
 
 function parseArgs(argv: string[]): Options {
@@ -122,7 +125,9 @@ function parseArgs(argv: string[]): Options {
     if (p.nodes !== undefined && !given.has('--nodes')) o.nodes = p.nodes;
     if (p.time !== undefined && !given.has('--time')) o.time = p.time;
     if (p.nemeses !== undefined && !given.has('--nemesis')) o.nemeses = p.nemeses;
+    if (p.acks !== undefined && !given.has('--acks')) o.acks = p.acks;
   }
+  if (o.nodes === 1 && o.nemeses.includes('lag-kill')) throw new Error('the lag-kill nemesis needs followers: --nodes 3 or 5');
   if (![1, 3, 5].includes(o.nodes)) throw new Error(`--nodes must be 1, 3 or 5, not ${o.nodes}`);
   if (o.partitions < 1) throw new Error('--partitions must be at least 1');
   return o;

@@ -17,7 +17,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-export const NEMESES = ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'corrupt', 'truncate', 'slow'] as const;
+export const NEMESES = ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'corrupt', 'truncate', 'slow', 'lag-kill'] as const;
 export type Nemesis = (typeof NEMESES)[number];
 
 /** Partitions on one node cut the clients from it; on several, the nodes from each other (clients see all). */
@@ -40,7 +40,14 @@ export type Step =
   | { nemesis: 'partition'; variant: PartitionVariant; seconds: number }
   | { nemesis: 'rolling'; order: number[] }
   | { nemesis: 'stop-all'; seconds: number }
-  | { nemesis: 'slow'; delayMs: number; seconds: number };
+  | { nemesis: 'slow'; delayMs: number; seconds: number }
+  /** Several nodes: every node but the leader of partition 0 (else `fallback`) paused for `pauseSeconds`
+   *  (below the 9 s broker session timeout, so none is fenced and the ISR keeps them), the leader killed
+   *  at the end of the pause, the others resumed, the old leader restarted after `downSeconds` (past the
+   *  session timeout, so a follower is elected first). What an acks=1 leader acknowledged during the pause
+   *  is on no follower: the replicated negative control of issue 13. With acks=all nothing is
+   *  acknowledged during the pause (the high watermark waits for the ISR), so nothing may be lost. */
+  | { nemesis: 'lag-kill'; fallback: number; pauseSeconds: number; downSeconds: number };
 
 export interface ScheduledStep {
   /** Seconds of quiet before this step (after the previous one healed). */
@@ -83,6 +90,8 @@ export function estimatedSeconds(s: Step, nodes: number): number {
     case 'truncate':
     case 'stop-all':
       return s.seconds + 3;
+    case 'lag-kill':
+      return s.pauseSeconds + s.downSeconds + 3;
     default:
       return s.seconds;
   }
@@ -145,6 +154,8 @@ export function makeStep(r: () => number, nemesis: Nemesis, nodes: number): Step
       return { nemesis, seconds: between(r, 1, 5) };
     case 'slow':
       return { nemesis, delayMs: Math.round(between(r, 20, 400)), seconds: between(r, 3, 10) };
+    case 'lag-kill':
+      return { nemesis, fallback: node, pauseSeconds: between(r, 2, 5), downSeconds: between(r, 12, 16) };
   }
 }
 
@@ -193,5 +204,7 @@ export function describeStep(s: Step): string {
       return `stop all nodes (kill -9) for ${s.seconds} s`;
     case 'slow':
       return `every link delayed ${s.delayMs} ms for ${s.seconds} s`;
+    case 'lag-kill':
+      return `every node but the leader of partition 0 (else ${s.fallback}) paused for ${s.pauseSeconds} s, then the leader killed for ${s.downSeconds} s`;
   }
 }
