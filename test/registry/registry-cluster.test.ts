@@ -5,9 +5,9 @@
  * registrations through node 2 and node 3 succeed, ids are unique across the cluster, an identical
  * registration on any node answers the same id, every node's /subjects, /schemas/ids/N and /config agree,
  * and exactly one leader URL is elected and known to all. `_schemas` is created with replication factor 1
- * here (partition data replication, issue 12, is not there yet): killing the node that hosts `_schemas-0`
- * makes writes fail with Confluent's 50001 (the store) or 50003 (forwarding to a dead leader), while the
- * remaining nodes keep answering reads from what they had read.
+ * here on purpose: killing the node that hosts `_schemas-0` leaves the partition offline and writes fail
+ * with Confluent's 50001 (the store) or 50003 (forwarding to a dead leader), while the remaining nodes keep
+ * answering reads from what they had read (failover with replicas: registry-cluster-failover.test.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,8 +66,7 @@ beforeAll(async () => {
   cluster = await startClusterProcesses(3, dir, (id) => ({
     'samsa.schema.registry.enable': 'true',
     'schema.registry.listeners': `http://127.0.0.1:${registryPort.get(id)!}`,
-    // Partition data is not replicated yet (issue 12): with replication factor 3 acks=all would wait for
-    // followers that never fetch.
+    // One replica: the partition goes offline with its node (the last test).
     'kafkastore.topic.replication.factor': '1',
   }));
   await Promise.all(cluster.nodes.map((n) => n.process!.waitForLine((l) => l.msg === 'schema registry started', 90_000)));
