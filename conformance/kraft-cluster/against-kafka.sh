@@ -73,7 +73,7 @@ for i in 1 2 3; do
   PIDS+=($!)
 done
 echo "Kafka $KAFKA_VERSION: 3 combined nodes, bootstrap $BOOTSTRAP, voters $VOTERS, logs in $WORK"
-check cluster-start wait_brokers 3 120
+check cluster-start wait_brokers 3 180
 if [ "$FAILED" -ne 0 ]; then
   for i in 1 2 3; do echo "node $i:"; grep -E ' (ERROR|WARN) ' "$WORK/node-$i.log" | tail -5; done
   summary kraft-cluster-against-kafka; exit 1

@@ -75,6 +75,17 @@ quorum_status() {
   rm -f "$w" "$w.err"; return $rc
 }
 
+# kafka-metadata-quorum --bootstrap-controller (KIP-919: DescribeCluster, then DescribeQuorum, straight to
+# the CONTROLLER listeners) describe --status: the same rules as through the brokers
+quorum_status_controllers() {
+  local w controllers; w="$(mktemp)"
+  controllers="$(echo "$VOTER_ENDPOINTS" | tr ';' '\n' | sed 's|^[0-9]*=CONTROLLER://||' | paste -sd, -)"
+  tool metadata-quorum --bootstrap-controller "$controllers" describe --status >"$w" 2>"$w.err" || { cat "$w" "$w.err"; rm -f "$w" "$w.err"; return 1; }
+  cat "$w"; record quorum-status-bootstrap-controller "$w"
+  parse quorum-status "$w" "$NODE_IDS" "$VOTER_ENDPOINTS"; local rc=$?
+  rm -f "$w" "$w.err"; return $rc
+}
+
 # kafka-metadata-quorum describe --replication: one row per voter, a Leader and Followers with their
 # LogEndOffset and Lag
 quorum_replication() {
@@ -144,11 +155,12 @@ produce_consume() {
   rm -rf "$w"
 }
 
-KRAFT_SCENARIOS="quorum-describe-status quorum-describe-replication topics-create-describe-rf3 dump-log-cluster-metadata produce-consume-acks1 produce-consume-acks-all"
+KRAFT_SCENARIOS="quorum-describe-status quorum-describe-status-bootstrap-controller quorum-describe-replication topics-create-describe-rf3 dump-log-cluster-metadata produce-consume-acks1 produce-consume-acks-all"
 
 # The scenarios in order (KRAFT_SCENARIOS), each a `check` (lib.sh).
 run_kraft_checks() {
   check quorum-describe-status quorum_status
+  check quorum-describe-status-bootstrap-controller quorum_status_controllers
   check quorum-describe-replication quorum_replication
   check topics-create-describe-rf3 topics_rf3
   check dump-log-cluster-metadata dump_log

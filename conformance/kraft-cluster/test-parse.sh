@@ -35,6 +35,7 @@ rejects() {
 S="$REF/quorum-status.txt"
 accepts 'Kafka describe --status' quorum-status "$S" "$NODE_IDS" "$VOTER_ENDPOINTS"
 accepts 'Kafka describe --status (ids only)' quorum-status "$S" "$NODE_IDS"
+accepts 'Kafka --bootstrap-controller describe --status' quorum-status "$REF/quorum-status-bootstrap-controller.txt" "$NODE_IDS" "$VOTER_ENDPOINTS"
 rejects 'a leader that is not a voter' 's/^(LeaderId: +)[0-9]+/\17/' quorum-status "$S" "$NODE_IDS"
 rejects 'no leader (-1)' 's/^(LeaderId: +)[0-9]+/\1-1/' quorum-status "$S" "$NODE_IDS"
 rejects 'epoch 0' 's/^(LeaderEpoch: +)[0-9]+/\10/' quorum-status "$S" "$NODE_IDS"
