@@ -199,6 +199,19 @@ export class Partition {
     return this.pendingIsr !== null;
   }
 
+  /**
+   * The leader's view of each follower (the web console, tools): its last reported LEO (-1: not fetched
+   * in this leader epoch), how far it is behind this log's end, and when it was last caught up.
+   */
+  followerStates(): { nodeId: number; logEndOffset: number; lag: number | null; lastCaughtUpTimeMs: number; inSync: boolean }[] {
+    const out = [];
+    const end = this.log.logEndOffset;
+    for (const [nodeId, f] of this.followers) {
+      out.push({ nodeId, logEndOffset: f.logEndOffset, lag: f.logEndOffset < 0 ? null : end - f.logEndOffset, lastCaughtUpTimeMs: f.lastCaughtUpTimeMs, inSync: this.assignment.isr.includes(nodeId) });
+    }
+    return out;
+  }
+
   /** The LEO a follower last reported (-1 when not known in this leader epoch); for tools and tests. */
   followerLogEndOffset(replicaId: number): number {
     return this.followers.get(replicaId)?.logEndOffset ?? -1;

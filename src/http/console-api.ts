@@ -154,7 +154,9 @@ function partitionSummary(ctx: ConsoleContext, topic: string, p: { partition: nu
   // Not hosted here (led by another broker of a cluster): the log figures are that broker's to show. Offline
   // means no leader in the metadata (leader -1), as OfflinePartitionsCount counts it.
   if (local === undefined) return { ...base, hostedHere: false, offline: p.leader < 0 };
-  return { ...base, hostedHere: true, offline: false, logStartOffset: local.logStartOffset, highWatermark: local.highWatermark, lastStableOffset: local.lastStableOffset, logEndOffset: local.logEndOffset, size: local.log.size, segments: local.log.numberOfSegments };
+  // Replication (docs/replication.md): a leader shows each follower's LEO and lag behind its log end.
+  const replication = local.isLeader ? { role: 'leader', followers: local.followerStates() } : { role: 'follower' };
+  return { ...base, hostedHere: true, offline: false, logStartOffset: local.logStartOffset, highWatermark: local.highWatermark, lastStableOffset: local.lastStableOffset, logEndOffset: local.logEndOffset, size: local.log.size, segments: local.log.numberOfSegments, ...replication };
 }
 
 function topics(ctx: ConsoleContext): unknown {

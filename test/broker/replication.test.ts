@@ -16,6 +16,25 @@ import { readBatchHeader } from '../../protocol/records/batch.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import type { Partition } from '../../src/broker/partition.js';
 import { ReplicationCluster } from '../helpers/replication-cluster.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { consoleContext, handleConsoleApi } from '../../src/http/console-api.js';
+import { ProtocolTrace } from '../../src/http/protocol-trace.js';
+import type { Broker } from '../../src/broker/broker.js';
+
+/** GET /api/<path> of the web console API served for `broker` (as the broker's HTTP listener does). */
+async function consoleGet(broker: Broker, path: string): Promise<unknown> {
+  const ctx = consoleContext(broker, null, new ProtocolTrace(10, 1024, 1000, Date.now, () => undefined), pino({ level: 'silent' }));
+  const server = createServer((req, res) => void handleConsoleApi(ctx, req, res, new URL(req.url ?? '/', 'http://127.0.0.1')));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/${path}`);
+    return await res.json();
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+}
 
 let cluster: ReplicationCluster | null = null;
 const connections: BrokerConnection[] = [];
@@ -104,6 +123,14 @@ describe('replication between brokers', () => {
       expect(partitionOn(c, f, 't').log.leaderEpochCache.entries()).toEqual([{ epoch: 0, startOffset: 0 }]);
     }
     expect(c.alterPartitions).toEqual([]); // the ISR never changed
+    // The web console shows the leader's view of its followers (docs/replication.md, for students).
+    const detail = (await consoleGet(c.broker(1), 'topics/t')) as { partitions: { role: string; followers: { nodeId: number; logEndOffset: number; lag: number; inSync: boolean }[] }[] };
+    expect(detail.partitions[0]!.role).toBe('leader');
+    expect(detail.partitions[0]!.followers.map((f) => ({ nodeId: f.nodeId, logEndOffset: f.logEndOffset, lag: f.lag, inSync: f.inSync })).sort((a, b) => a.nodeId - b.nodeId)).toEqual([
+      { nodeId: 2, logEndOffset: 20, lag: 0, inSync: true },
+      { nodeId: 3, logEndOffset: 20, lag: 0, inSync: true },
+    ]);
+    expect(((await consoleGet(c.broker(2), 'topics/t')) as { partitions: { role: string }[] }).partitions[0]!.role).toBe('follower');
   });
 
   it('a stalled follower holds acks=all until it leaves the ISR (replica.lag.time.max.ms), and rejoins once caught up', async () => {
