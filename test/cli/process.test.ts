@@ -363,12 +363,12 @@ describe('package', () => {
     expect(out).toMatch(/\n\s+dump-log \[options\] <files\.\.\.>/);
   });
 
-  it('npm pack ships the bin, the bundle and the license, and no sources or tests', () => {
+  it('npm pack ships the bin, the bundles (CLI and library with its types) and the license, and no sources or tests', () => {
     // --ignore-scripts: the bundle is already built (beforeAll); `prepare` would only build it again.
     const json = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     const [pack] = JSON.parse(json) as { files: { path: string; mode: number }[] }[];
     const files = new Map(pack!.files.map((f) => [f.path, f.mode]));
-    for (const f of ['bin/samsa.js', 'dist/samsa.mjs', 'LICENSE', 'README.md', 'package.json', 'console/index.html', 'console/app.js', 'console/pages.js', 'console/dom.js', 'console/style.css']) expect(files.has(f), `${f} in ${[...files.keys()].join(', ')}`).toBe(true);
+    for (const f of ['bin/samsa.js', 'dist/samsa.mjs', 'dist/embed.mjs', 'types/samsa.d.ts', 'LICENSE', 'README.md', 'package.json', 'console/index.html', 'console/app.js', 'console/pages.js', 'console/dom.js', 'console/style.css']) expect(files.has(f), `${f} in ${[...files.keys()].join(', ')}`).toBe(true);
     expect(files.get('bin/samsa.js')! & 0o111, 'bin/samsa.js is executable').not.toBe(0);
     expect([...files.keys()].filter((f) => /^(src|storage|protocol|test|bench|conformance)\//.test(f))).toEqual([]);
   });
