@@ -18,6 +18,7 @@ import { dumpFiles } from '../../src/cli/dump-log.js';
 import type { RaftRecord } from '../../src/controller/raft/log.js';
 import { METADATA_LOG_DIR_NAME, RaftStore, RaftStoreCorruptError } from '../../src/controller/raft/raft-store.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { encodeSnapshot, listSnapshots, snapshotFileName } from '../../src/controller/raft/snapshot.js';
 
 const logger = pino({ level: 'silent' });
 const dirs: string[] = [];
@@ -191,5 +192,57 @@ describe('RaftStore', () => {
     await written(dir);
     await writeFile(join(dir, 'quorum-state'), '{"leaderId":1');
     await expect(open(dir)).rejects.toThrow(/corrupt metadata log file .*quorum-state: quorum-state is not JSON/);
+  });
+
+  describe('snapshots (KIP-630)', () => {
+    const snapshot = (offset: number, epoch: number, values: Buffer[] = [topic('a')]) => ({ id: { offset, epoch }, bytes: encodeSnapshot({ offset, epoch }, { lastContainedLogTimestamp: 1001, values }, 5000) });
+
+    it('deleteBefore moves the log start to a snapshot: reopened, the log starts there with that snapshot, the records after it kept', async () => {
+      const dir = await tempMetadataDir();
+      await written(dir);
+      const { store } = await open(dir);
+      await store.writeSnapshot(snapshot(3, 1));
+      await store.deleteBefore({ offset: 3, epoch: 1 });
+      await store.close();
+      const { store: again, recovered } = await open(dir);
+      expect(recovered.logStart).toEqual({ offset: 3, epoch: 1 });
+      expect(recovered.latest?.id).toEqual({ offset: 3, epoch: 1 });
+      expect(recovered.latest?.content.values).toEqual([topic('a')]);
+      expect(plain(recovered.records)).toEqual(plain(RECORDS.slice(3)));
+      await again.close();
+    });
+
+    it('installSnapshot replaces the log: it restarts empty at the snapshot end offset, older snapshots deleted', async () => {
+      const dir = await tempMetadataDir();
+      await written(dir);
+      const { store } = await open(dir);
+      await store.writeSnapshot(snapshot(3, 1));
+      await store.installSnapshot(snapshot(40, 6));
+      await store.close();
+      expect(await listSnapshots(dir)).toEqual([{ offset: 40, epoch: 6 }]);
+      const { store: again, recovered } = await open(dir);
+      expect([recovered.logStart, recovered.records.length, again.logEndOffset]).toEqual([{ offset: 40, epoch: 6 }, 0, 40]);
+      await again.close();
+    });
+
+    it('a fetched snapshot written just before a crash (the log not yet reset) completes its install at the next open', async () => {
+      const dir = await tempMetadataDir();
+      await written(dir);
+      const s = snapshot(40, 6);
+      await writeFile(join(dir, snapshotFileName(s.id)), s.bytes);
+      const { store, recovered } = await open(dir);
+      expect([recovered.logStart, recovered.records.length, store.logEndOffset]).toEqual([{ offset: 40, epoch: 6 }, 0, 40]);
+      await store.close();
+    });
+
+    it('a newest snapshot without its footer, or whose records do not decode, refuses the open naming the file', async () => {
+      const dir = await tempMetadataDir();
+      await written(dir);
+      const s = snapshot(3, 1);
+      await writeFile(join(dir, snapshotFileName(s.id)), s.bytes.subarray(0, s.bytes.length - 20));
+      await expect(open(dir)).rejects.toThrow(/corrupt metadata log file .*00000000000000000003-0000000001\.checkpoint/);
+      await writeFile(join(dir, snapshotFileName(s.id)), snapshot(3, 1, [Buffer.from([0, 1, 2])]).bytes);
+      await expect(open(dir)).rejects.toThrow(RaftStoreCorruptError);
+    });
   });
 });
