@@ -83,10 +83,10 @@ describe('a one-voter KRaft node', () => {
 
   it('reports the quorum on /metrics and to the console', async () => {
     const text = await metricsText(broker);
-    expect(text).toMatch(/^kafka_server_raft_metrics_current_leader 1$/m);
-    expect(text).toMatch(/^kafka_server_raft_metrics_current_state\{state="leader"\} 1$/m);
-    expect(text).toMatch(/^kafka_controller_kafkacontroller_activecontrollercount 1$/m);
-    const hw = Number(/^kafka_server_raft_metrics_high_watermark (\d+)$/m.exec(text)![1]);
+    expect(text).toMatch(/^samsa_raft_leader_id 1$/m);
+    expect(text).toMatch(/^samsa_raft_state\{state="leader"\} 1$/m);
+    expect(text).toMatch(/^samsa_controller_active 1$/m);
+    const hw = Number(/^samsa_raft_high_watermark (\d+)$/m.exec(text)![1]);
     expect(hw).toBeGreaterThan(3);
     const cluster = (await (await fetch(`http://127.0.0.1:${broker.httpPort}/api/cluster`)).json()) as { mode: string; quorum: { leaderId: number; currentVoters: { replicaId: number }[] } };
     expect(cluster.mode).toBe('raft');

@@ -2,9 +2,11 @@
  * /metrics and /health on the broker's HTTP listener (samsa.http.listeners): the text parses with a
  * Prometheus text-format parser, counters move by exactly the traffic sent (records, bytes, requests),
  * gauges match the broker's state (log sizes, offsets, group lag), and the listener's configuration
- * (off when empty, a bad value, a port in use) is handled.
+ * (off when empty, a bad value, a port in use) is handled. Every name is samsa_ and listed in docs/metrics.md.
  */
+import { readFileSync, statfsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../src/client/client.js';
@@ -41,8 +43,8 @@ async function scrape(): Promise<Scrape> {
  * A labelled histogram's _count: read from the text, as the parser folds every labelled histogram series
  * into one (it handles only unlabelled histograms).
  */
-function histogramCount(s: Scrape, name: string, request: string): number {
-  const m = new RegExp(`^${name}_count\\{request="${request}"\\} (\\d+)$`, 'm').exec(s.text);
+function histogramCount(s: Scrape, name: string, api: string): number {
+  const m = new RegExp(`^${name}_count\\{api="${api}"\\} (\\d+)$`, 'm').exec(s.text);
   return m === null ? 0 : Number(m[1]);
 }
 
@@ -78,20 +80,22 @@ describe('/metrics', () => {
 
     const after = await scrape();
     const logBytes = broker.broker.getPartition('metrics-in', 0)!.log.size + p1.log.size;
-    expect(value(after, 'kafka_server_brokertopicmetrics_messagesin_total', { topic: 'metrics-in' })).toBe(8);
+    expect(value(after, 'samsa_topic_messages_in_total', { topic: 'metrics-in' })).toBe(8);
     // Batches are stored as they arrive (only the base offset is rewritten), so bytes in = bytes in the log.
-    expect(value(after, 'kafka_server_brokertopicmetrics_bytesin_total', { topic: 'metrics-in' })).toBe(logBytes);
-    expect(value(after, 'kafka_network_requestmetrics_requests_total', { request: 'Produce' }) - value(before, 'kafka_network_requestmetrics_requests_total', { request: 'Produce' })).toBe(3);
-    const produceLatency = (s: Scrape): number => histogramCount(s, 'kafka_network_requestmetrics_totaltime_seconds', 'Produce');
+    expect(value(after, 'samsa_topic_bytes_in_total', { topic: 'metrics-in' })).toBe(logBytes);
+    expect(value(after, 'samsa_requests_total', { api: 'Produce' }) - value(before, 'samsa_requests_total', { api: 'Produce' })).toBe(3);
+    const produceLatency = (s: Scrape): number => histogramCount(s, 'samsa_request_duration_seconds', 'Produce');
     expect(produceLatency(after) - produceLatency(before)).toBe(3);
-    expect(after.find((f) => f.name === 'kafka_network_requestmetrics_totaltime_seconds')?.type).toBe('HISTOGRAM');
-    expect(histogramCount(after, 'kafka_network_requestmetrics_totaltime_seconds', 'Metadata')).toBeGreaterThan(0);
+    expect(after.find((f) => f.name === 'samsa_request_duration_seconds')?.type).toBe('HISTOGRAM');
+    expect(histogramCount(after, 'samsa_request_duration_seconds', 'Metadata')).toBeGreaterThan(0);
 
-    expect(value(after, 'kafka_log_log_logendoffset', { topic: 'metrics-in', partition: '0' })).toBe(5);
-    expect(value(after, 'kafka_log_log_logendoffset', { topic: 'metrics-in', partition: '1' })).toBe(3);
-    expect(value(after, 'kafka_log_log_logstartoffset', { topic: 'metrics-in', partition: '1' })).toBe(0);
-    expect(value(after, 'kafka_log_log_size', { topic: 'metrics-in', partition: '0' })).toBe(broker.broker.getPartition('metrics-in', 0)!.log.size);
-    expect(value(after, 'kafka_cluster_partition_insyncreplicascount', { topic: 'metrics-in', partition: '0' })).toBe(1);
+    expect(value(after, 'samsa_partition_log_end_offset', { topic: 'metrics-in', partition: '0' })).toBe(5);
+    expect(value(after, 'samsa_partition_log_end_offset', { topic: 'metrics-in', partition: '1' })).toBe(3);
+    expect(value(after, 'samsa_partition_log_start_offset', { topic: 'metrics-in', partition: '1' })).toBe(0);
+    expect(value(after, 'samsa_partition_size_bytes', { topic: 'metrics-in', partition: '0' })).toBe(broker.broker.getPartition('metrics-in', 0)!.log.size);
+    expect(value(after, 'samsa_partition_isr_size', { topic: 'metrics-in', partition: '0' })).toBe(1);
+    expect(value(after, 'samsa_partition_high_watermark', { topic: 'metrics-in', partition: '0' })).toBe(5);
+    expect(value(after, 'samsa_partition_high_watermark', { topic: 'metrics-in', partition: '1' })).toBe(3);
   });
 
   it('counts fetched bytes per topic and reports consumer group offsets and lag', async () => {
@@ -103,29 +107,54 @@ describe('/metrics', () => {
     expect(fetched[0]!.records).toHaveLength(10);
     const after = await scrape();
     const size = broker.broker.getPartition('metrics-out', 0)!.log.size;
-    expect(value(after, 'kafka_server_brokertopicmetrics_bytesout_total', { topic: 'metrics-out' }) - value(before, 'kafka_server_brokertopicmetrics_bytesout_total', { topic: 'metrics-out' })).toBe(size);
-    expect(value(after, 'kafka_network_requestmetrics_requests_total', { request: 'Fetch' }) - value(before, 'kafka_network_requestmetrics_requests_total', { request: 'Fetch' })).toBe(1);
+    expect(value(after, 'samsa_topic_bytes_out_total', { topic: 'metrics-out' }) - value(before, 'samsa_topic_bytes_out_total', { topic: 'metrics-out' })).toBe(size);
+    expect(value(after, 'samsa_requests_total', { api: 'Fetch' }) - value(before, 'samsa_requests_total', { api: 'Fetch' })).toBe(1);
 
     await commitOffsets(client, 'metrics-group', [{ topic: 'metrics-out', partition: 0, offset: 4n }]);
     const g = await scrape();
-    expect(value(g, 'kafka_consumergroup_current_offset', { consumergroup: 'metrics-group', topic: 'metrics-out', partition: '0' })).toBe(4);
-    expect(value(g, 'kafka_consumergroup_lag', { consumergroup: 'metrics-group', topic: 'metrics-out', partition: '0' })).toBe(6);
-    expect(value(g, 'kafka_coordinator_group_groupmetadatamanager_numgroups')).toBeGreaterThanOrEqual(1);
+    expect(value(g, 'samsa_consumer_group_committed_offset', { group: 'metrics-group', topic: 'metrics-out', partition: '0' })).toBe(4);
+    expect(value(g, 'samsa_consumer_group_lag', { group: 'metrics-group', topic: 'metrics-out', partition: '0' })).toBe(6);
+    expect(value(g, 'samsa_consumer_groups')).toBeGreaterThanOrEqual(1);
   });
 
   it('reports partition counts, controller and health gauges, and process metrics', async () => {
     const m = await scrape();
     let partitions = 0;
     for (const t of broker.broker.image.topics()) partitions += t.partitions.length;
-    expect(value(m, 'kafka_server_replicamanager_partitioncount')).toBe(partitions);
-    expect(value(m, 'kafka_server_replicamanager_leadercount')).toBe(partitions);
-    expect(value(m, 'kafka_controller_kafkacontroller_globalpartitioncount')).toBe(partitions);
-    expect(value(m, 'kafka_controller_kafkacontroller_globaltopiccount')).toBe(broker.broker.image.topicCount);
-    expect(value(m, 'kafka_server_replicamanager_underreplicatedpartitions')).toBe(0);
-    expect(value(m, 'kafka_controller_kafkacontroller_offlinepartitionscount')).toBe(0);
-    expect(value(m, 'kafka_controller_kafkacontroller_activecontrollercount')).toBe(1);
-    expect(m.find((f) => f.name === 'process_cpu_user_seconds_total')?.type).toBe('COUNTER');
-    expect(value(m, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(value(m, 'samsa_broker_partitions')).toBe(partitions);
+    expect(value(m, 'samsa_broker_leader_partitions')).toBe(partitions);
+    expect(value(m, 'samsa_cluster_partitions')).toBe(partitions);
+    expect(value(m, 'samsa_cluster_topics')).toBe(broker.broker.image.topicCount);
+    expect(value(m, 'samsa_broker_under_replicated_partitions')).toBe(0);
+    expect(value(m, 'samsa_cluster_offline_partitions')).toBe(0);
+    expect(value(m, 'samsa_controller_active')).toBe(1);
+    expect(m.find((f) => f.name === 'samsa_process_cpu_user_seconds_total')?.type).toBe('COUNTER');
+    expect(value(m, 'samsa_nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+  });
+
+  it('reports disk used and free per log dir', async () => {
+    const m = await scrape();
+    const dir = resolve(broker.dataDir);
+    let used = 0;
+    for (const t of broker.broker.image.topics()) for (const p of t.partitions) used += broker.broker.getPartition(t.name, p.partition)?.log.size ?? 0;
+    expect(used).toBeGreaterThan(0);
+    expect(value(m, 'samsa_log_dir_used_bytes', { log_dir: dir })).toBe(used);
+    const fs = statfsSync(dir);
+    const free = value(m, 'samsa_log_dir_free_bytes', { log_dir: dir });
+    // Other processes write to the same file system meanwhile: within 1 GiB of a fresh statfs.
+    expect(Math.abs(free - fs.bavail * fs.bsize)).toBeLessThan(2 ** 30);
+    expect(value(m, 'samsa_log_dir_total_bytes', { log_dir: dir })).toBe(fs.blocks * fs.bsize);
+  });
+
+  it('names every metric samsa_ (one scheme: docs/metrics.md)', async () => {
+    const m = await scrape();
+    const names = m.map((f) => f.name);
+    expect(names.length).toBeGreaterThan(20);
+    expect(names.filter((n) => !/^samsa_[a-z0-9_]+$/.test(n))).toEqual([]);
+    // Counters end _total; the docs table lists every name the broker exports (process metrics aside).
+    expect(m.filter((f) => f.type === 'COUNTER' && !f.name.endsWith('_total')).map((f) => f.name)).toEqual([]);
+    const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    expect(names.filter((n) => !/^samsa_(process|nodejs)_/.test(n) && !doc.includes(`\`${n}\``))).toEqual([]);
   });
 });
 
