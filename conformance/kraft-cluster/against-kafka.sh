@@ -47,6 +47,7 @@ VOTERS="1@127.0.0.1:${CPORT[1]},2@127.0.0.1:${CPORT[2]},3@127.0.0.1:${CPORT[3]}"
 VOTER_ENDPOINTS="1=CONTROLLER://127.0.0.1:${CPORT[1]};2=CONTROLLER://127.0.0.1:${CPORT[2]};3=CONTROLLER://127.0.0.1:${CPORT[3]}"
 BOOTSTRAP="127.0.0.1:${PORT[1]},127.0.0.1:${PORT[2]},127.0.0.1:${PORT[3]}"
 NODE1_DIR="$WORK/node-1"
+DATA_ROOT="$WORK"
 # The example cluster id of Kafka's quickstart; any 22-character base64 UUID would do.
 CLUSTER_ID=MkU3OEVBNTcwNTJENDM2Qg
 for i in 1 2 3; do

@@ -1,7 +1,7 @@
 # The checks of the kraft-cluster folder, shared by run.sh (against a 3-node Samsa cluster) and
 # against-kafka.sh (the same checks against a 3-node Apache Kafka 4.4 cluster, to keep the expectations
 # Kafka's, not Samsa's). Sourced after lib.sh. Needs: BOOTSTRAP (all three client listeners), NODE_IDS
-# (1,2,3), NODE1_DIR (node 1's log dir), VOTER_ENDPOINTS ("1=CONTROLLER://127.0.0.1:Q1;2=...").
+# (1,2,3), DATA_ROOT (node I's log dir is DATA_ROOT/node-I), NODE1_DIR (node 1's log dir), VOTER_ENDPOINTS ("1=CONTROLLER://127.0.0.1:Q1;2=...").
 # KRAFT_RECORD_DIR: when set, each check's tool output is also written there (against-kafka.sh --record
 # uses it to refresh reference/).
 KAFKA_VERSION="${KRAFT_KAFKA_VERSION:-4.4.0}"
@@ -135,7 +135,7 @@ dump_log() {
 
 # 100 records through the console producer with the given acks to a 3-partition topic of replication
 # factor 3, read back by the console consumer (a consumer group on __consumer_offsets, replication
-# factor 3 too): the same 100 values.
+# factor 3 too): the same 100 values; then the three copies of each partition are identical.
 produce_consume() {
   local acks="$1" t="kraft-acks$1-$RANDOM$RANDOM" w
   w="$(mktemp -d)"
@@ -153,6 +153,27 @@ produce_consume() {
   fi
   echo "100 records produced with acks=$acks and read back"
   rm -rf "$w"
+  replicas_identical "$t" 3
+}
+
+# replicas_identical T PARTITIONS: every node's copy of each partition's first segment is byte for byte
+# the leader's (followers append the leader's batches as they are). Polls 10 s: a consumer that read
+# everything proves the high watermark, hence every ISR member, reached the end.
+replicas_identical() {
+  local t="$1" n="$2" p i deadline=$((SECONDS + 10)) seg differ
+  while :; do
+    differ=""
+    for p in $(seq 0 $((n - 1))); do
+      seg="$t-$p/00000000000000000000.log"
+      for i in 2 3; do
+        cmp -s "$DATA_ROOT/node-1/$seg" "$DATA_ROOT/node-$i/$seg" || differ="$differ $seg(node-1 vs node-$i)"
+      done
+    done
+    [ -z "$differ" ] && break
+    [ "$SECONDS" -ge "$deadline" ] && { echo "replicas differ after 10 s:$differ"; ls -l "$DATA_ROOT"/node-*/"$t"-*/00000000000000000000.log; return 1; }
+    sleep 0.5
+  done
+  echo "the three replicas of each partition are identical: $(for p in $(seq 0 $((n - 1))); do stat -c %s "$DATA_ROOT/node-1/$t-$p/00000000000000000000.log"; done | paste -sd' ' -) bytes"
 }
 
 KRAFT_SCENARIOS="quorum-describe-status quorum-describe-status-bootstrap-controller quorum-describe-replication topics-create-describe-rf3 dump-log-cluster-metadata produce-consume-acks1 produce-consume-acks-all"

@@ -36,6 +36,7 @@ SAMSA_DATA="$(mktemp -d /tmp/samsa-kraft-cluster.XXXXXX)"
 # check from it.
 SAMSA_LOG="$SAMSA_DATA.log"
 NODE1_DIR="$SAMSA_DATA/node-1"
+DATA_ROOT="$SAMSA_DATA"
 export SAMSA_DATA SAMSA_LOG BOOTSTRAP
 : >"$SAMSA_LOG"
 
@@ -78,7 +79,7 @@ echo "samsa: 3 nodes, bootstrap $BOOTSTRAP, voters $VOTERS, data $SAMSA_DATA"
 # cluster-start: the three nodes elect a controller, register and are unfenced: Metadata lists 3 brokers
 cluster_start() {
   local i
-  wait_brokers 3 "${KRAFT_START_TIMEOUT:-90}" && return 0
+  wait_brokers 3 "${KRAFT_START_TIMEOUT:-120}" && return 0
   for i in 1 2 3; do kill -0 "${NODE_PID[$i]}" 2>/dev/null || echo "node $i exited"; done
   return 1
 }
