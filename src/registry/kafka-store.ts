@@ -51,7 +51,11 @@ export class KafkaSchemasStore {
   private next = 0;
   private closed = false;
   private readonly waiters = new Set<Waiter>();
-  private conn: { address: string; promise: Promise<BrokerConnection> } | null = null;
+  /**
+   * Connections to the partition's leader: the reader's long-polling Fetch has its own, since a broker
+   * answers one connection's requests in order (a Produce behind a parked Fetch would wait out its maxWait).
+   */
+  private readonly conns: Record<'read' | 'write', { address: string; promise: Promise<BrokerConnection> } | null> = { read: null, write: null };
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   /** The reader's last failure, reported with a write or catch-up that times out. */
@@ -75,9 +79,11 @@ export class KafkaSchemasStore {
     for (const w of this.waiters) w.resolve();
     this.waiters.clear();
     await this.loop;
-    const c = this.conn;
-    this.conn = null;
-    if (c) void c.promise.then((x) => x.close(), () => undefined);
+    for (const slot of ['read', 'write'] as const) {
+      const c = this.conns[slot];
+      this.conns[slot] = null;
+      if (c) void c.promise.then((x) => x.close(), () => undefined);
+    }
   }
 
   /** The offset below which every record has been applied. */
@@ -93,20 +99,18 @@ export class KafkaSchemasStore {
     return { address: `${b.host}:${b.port}`, host: b.host, port: b.port };
   }
 
-  /** A connection to the partition's leader (one at a time, reopened when the leader moves or it breaks). */
-  private async leaderConnection(): Promise<BrokerConnection | null> {
+  /** A connection to the partition's leader (reopened when the leader moves or it breaks). */
+  private async leaderConnection(slot: 'read' | 'write'): Promise<BrokerConnection | null> {
     const leader = this.leader(this.broker.image);
     if (leader === null) return null;
-    if (this.conn && this.conn.address === leader.address) {
-      const c = await this.conn.promise.catch(() => null);
+    const current = this.conns[slot];
+    if (current && current.address === leader.address) {
+      const c = await current.promise.catch(() => null);
       if (c && !c.isClosed) return c;
     }
-    if (this.conn) {
-      const old = this.conn.promise;
-      void old.then((x) => x.close(), () => undefined);
-    }
+    if (current) void current.promise.then((x) => x.close(), () => undefined);
     const promise = BrokerConnection.open(leader.host, leader.port, { clientId: 'schema-registry', timeoutMs: this.options.timeoutMs + FETCH_MAX_WAIT_MS });
-    this.conn = { address: leader.address, promise };
+    this.conns[slot] = { address: leader.address, promise };
     return promise;
   }
 
@@ -127,7 +131,7 @@ export class KafkaSchemasStore {
   private async run(): Promise<void> {
     while (!this.closed) {
       try {
-        const conn = await this.leaderConnection();
+        const conn = await this.leaderConnection('read');
         if (conn === null) {
           this.lastError = this.broker.image.topic(this.options.topic) ? `${this.options.topic}-0 has no leader` : '';
           await this.pause(RETRY_MS);
@@ -219,7 +223,7 @@ export class KafkaSchemasStore {
   /** The partition's high watermark, from its leader (0 while the topic does not exist). */
   async endOffset(): Promise<number> {
     if (!this.broker.image.topic(this.options.topic)) return 0;
-    const conn = await this.leaderConnection();
+    const conn = await this.leaderConnection('write');
     if (conn === null) throw new SchemasTopicError(`${this.options.topic}-0 has no leader`, ErrorCode.LEADER_NOT_AVAILABLE);
     const { response } = await conn.request(ListOffsets, {
       replicaId: -1,
@@ -255,7 +259,7 @@ export class KafkaSchemasStore {
    */
   async append(records: readonly StoreRecord[]): Promise<void> {
     await this.ensureTopic();
-    const conn = await this.leaderConnection();
+    const conn = await this.leaderConnection('write');
     if (conn === null) throw new SchemasTopicError(`${this.options.topic}-0 has no leader`, ErrorCode.LEADER_NOT_AVAILABLE);
     const now = Date.now();
     const batch = await buildBatch(records.map((r) => ({ key: encodeKey(r), value: encodeValue(r), timestamp: now })));
