@@ -12,6 +12,9 @@
  *      its log first, then catches up from the leader);
  *   3. once the client listener is bound, the broker registers and heartbeats; `startBroker` resolves
  *      when the controller has unfenced it.
+ * A broker-only node (`process.roles=broker`) runs the Raft node as an observer (it fetches the metadata
+ * log from the leader, never votes) and has no controller and no CONTROLLER listener; its loader and
+ * lifecycle are the same (registration reaches the active controller through the ControllerChannel).
  */
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
@@ -65,7 +68,6 @@ export function createControllerChannel(config: BrokerConfig, clock: Clock, logg
 
 export async function startKRaft(config: BrokerConfig, broker: Broker, channel: ControllerChannel, setLeaderHint: (hint: () => number) => void, clock: Clock, logger: Logger): Promise<KRaftNode> {
   const isController = config.processRoles.includes('controller');
-  if (!isController) throw new Error('process.roles=broker alone (an observer of the quorum) is not supported yet: use process.roles=broker,controller');
   const raftLogger = logger.child({ component: 'raft' });
   const raft = await RaftNode.open({
     config: quorumConfig({
@@ -90,22 +92,28 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
   });
   setLeaderHint(() => raft.leader.leaderId);
 
-  const controller = new ControllerService({
-    raft,
-    controller: new QuorumController({ nodeId: config.nodeId, clusterId: config.clusterId, config, random: new SeededRandom(randomInt(0x7fffffff)) }),
-    clusterId: config.clusterId,
-    clock,
-    logger: logger.child({ component: 'controller' }),
-  });
-  const dispatcher = new ControllerDispatcher([...raftHandlers(raft), ...controller.handlers()], logger.child({ component: 'controller-listener' }), config.protocolTrace);
-  const server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
-  const cl = config.controllerListener!;
-  let controllerPort: number;
-  try {
-    controllerPort = await server.listen(cl.host, cl.port, cl.name);
-  } catch (err) {
-    await raft.close();
-    throw err;
+  // A broker-only node is an observer of the quorum: no controller, nothing listening for the voters.
+  const controller = isController
+    ? new ControllerService({
+        raft,
+        controller: new QuorumController({ nodeId: config.nodeId, clusterId: config.clusterId, config, random: new SeededRandom(randomInt(0x7fffffff)) }),
+        clusterId: config.clusterId,
+        clock,
+        logger: logger.child({ component: 'controller' }),
+      })
+    : null;
+  let server: Server | null = null;
+  let controllerPort: number | null = null;
+  if (controller !== null) {
+    const dispatcher = new ControllerDispatcher([...raftHandlers(raft), ...controller.handlers()], logger.child({ component: 'controller-listener' }), config.protocolTrace);
+    server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
+    const cl = config.controllerListener!;
+    try {
+      controllerPort = await server.listen(cl.host, cl.port, cl.name);
+    } catch (err) {
+      await raft.close();
+      throw err;
+    }
   }
 
   broker.quorum = {
@@ -114,7 +122,7 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     highWatermark: () => raft.highWatermark,
     logEndOffset: () => raft.logEndOffset,
     state: () => raft.stateName,
-    isActiveController: () => controller.isActive,
+    isActiveController: () => controller?.isActive ?? false,
   };
   broker.describeQuorum = () => raft.describeQuorum();
 
@@ -191,8 +199,8 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     async close() {
       await lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
       channel.close();
-      controller.close();
-      await server.close();
+      controller?.close();
+      await server?.close();
       await raft.close();
     },
   };

@@ -310,6 +310,69 @@ describe('bad input gets Kafka errors', () => {
   });
 });
 
+describe('observers (a node not among the voters: process.roles=broker)', () => {
+  function fetchAnswer(req: RaftMessage, over: Partial<FetchResponse>): RaftMessage<FetchResponse> {
+    const body: FetchResponse = { kind: 'FetchResponse', errorCode: 0, partitionErrorCode: 0, highWatermark: -1, currentLeader: { leaderId: -1, leaderEpoch: 0 }, divergingEpoch: null, records: [], ...over };
+    return { source: req.destination, destination: req.source, correlationId: req.correlationId, body };
+  }
+
+  it('finds the leader through a voter, follows it, learns the high watermark, truncates on DivergingEpoch, looks again after the fetch timeout, and never stands', () => {
+    const c = core({ nodeId: 4, log: [data(1, 'a'), data(1, 'b'), data(1, 'stale')], state: { leaderId: -1, leaderEpoch: 1, votedId: -1 } });
+    expect(c.isObserver).toBe(true);
+    c.drain();
+    expect(c.stateName).toBe('Unattached');
+    expect(c.nextWakeupMs()).toBe(0);
+    // No leader known: a Fetch to some voter, in our epoch.
+    const discovery = onlyReply<FetchRequest>(c.tick(0));
+    const probe = sent(c.tick(c.nextWakeupMs()));
+    expect(probe).toHaveLength(1); // the first went unanswered for request.timeout.ms: another voter is asked
+    expect(discovery).toMatchObject({ kind: 'FetchRequest', replicaId: 4, currentLeaderEpoch: 1, fetchOffset: 3, lastFetchedEpoch: 1 });
+    expect([1, 2, 3]).toContain(probe[0]!.destination);
+    // That voter is in epoch 3 under leader 2: FENCED_LEADER_EPOCH names it, and the observer follows node 2.
+    const follow = sent(c.handle(3000, fetchAnswer(probe[0]!, { partitionErrorCode: 74, currentLeader: { leaderId: 2, leaderEpoch: 3 } })));
+    expect(c.stateName).toBe('Follower');
+    expect(c.leaderId).toBe(2);
+    expect(c.quorumState).toEqual({ leaderId: 2, leaderEpoch: 3, votedId: -1 });
+    expect(follow).toHaveLength(1);
+    expect(follow[0]).toMatchObject({ destination: 2, body: { kind: 'FetchRequest', currentLeaderEpoch: 3, fetchOffset: 3 } });
+    // Its third record was never committed: the leader's DivergingEpoch cuts it.
+    const trunc = c.handle(3001, fetchAnswer(follow[0]!, { highWatermark: 2, currentLeader: { leaderId: 2, leaderEpoch: 3 }, divergingEpoch: { epoch: 1, offset: 2 } }));
+    expect(trunc).toContainEqual({ type: 'truncate', offset: 2 });
+    const next = sent(trunc)[0]!;
+    expect(next.body).toMatchObject({ fetchOffset: 2, lastFetchedEpoch: 1 });
+    // Records and the leader's high watermark: committed only as far as the leader says.
+    const got = c.handle(3002, fetchAnswer(next, { highWatermark: 3, currentLeader: { leaderId: 2, leaderEpoch: 3 }, records: [data(3, 'x'), data(3, 'y')] }));
+    expect(got).toContainEqual({ type: 'high-watermark', offset: 3 });
+    expect(c.highWatermark).toBe(3);
+    expect(c.logEndOffset).toBe(4);
+    // A Vote reaching it anyway is not granted, and changes nothing.
+    const v = onlyReply<VoteResponse>(c.handle(3003, msg(1, 4, vote(1, 9, 3, 10))));
+    expect(v.voteGranted).toBe(false);
+    expect(c.epoch).toBe(3);
+    // The leader goes silent: after the fetch timeout the observer looks for a leader again; it never becomes Prospective.
+    let t = 3003;
+    for (let i = 0; i < 20; i++) {
+      t = Math.max(t, c.nextWakeupMs());
+      for (const e of c.tick(t)) if (e.type === 'send') expect(e.message.body.kind).toBe('FetchRequest');
+      expect(['Follower', 'Unattached']).toContain(c.stateName);
+    }
+    expect(c.stateName).toBe('Unattached');
+    expect(c.quorumState.votedId).toBe(-1);
+  });
+
+  it('a leader answering NOT_LEADER_OR_FOLLOWER sends it looking at once; a voter naming the new leader redirects it', () => {
+    const c = core({ nodeId: 4, state: { leaderId: 2, leaderEpoch: 3, votedId: -1 } });
+    const first = sent(c.drain())[0]!;
+    expect(c.stateName).toBe('Follower');
+    expect(first.destination).toBe(2);
+    c.handle(10, fetchAnswer(first, { partitionErrorCode: 6, currentLeader: { leaderId: 2, leaderEpoch: 3 } }));
+    expect(c.stateName).toBe('Unattached');
+    const probe = onlyReply<FetchRequest>(c.tick(10));
+    expect(probe.currentLeaderEpoch).toBe(3);
+    expect(sent(c.tick(11))).toHaveLength(0); // one discovery Fetch in flight at a time
+  });
+});
+
 describe('replication', () => {
   it('the high watermark needs a majority, and a record of the leader\'s own epoch (LeaderChange) committed first', () => {
     // Node 1 holds three records of epoch 1 from an earlier leader; it becomes leader of epoch 2.
@@ -519,12 +582,13 @@ describe('controller.quorum.voters', () => {
     ]);
   });
 
-  it('refuses malformed entries and duplicate ids; a node must be one of the voters', () => {
+  it('refuses malformed entries and duplicate ids; a node outside the voters is an observer', () => {
     expect(() => parseQuorumVoters('1@host')).toThrow(QuorumConfigError);
     expect(() => parseQuorumVoters('x@host:1')).toThrow(/not of the form/);
     expect(() => parseQuorumVoters('1@a:1,1@b:2')).toThrow(/Duplicate voter id 1/);
     expect(() => parseQuorumVoters('1@a:70000')).toThrow(/Invalid port/);
-    expect(() => quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [1, 2, 3] })).toThrow(/not one of the voters/);
+    expect(() => quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [] })).toThrow(/names no voter/);
+    expect(new RaftCore(quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [1, 2, 3] }), null, [], 0, new SeededRandom(1)).isObserver).toBe(true);
   });
 });
 

@@ -12,6 +12,10 @@
  *   (one global committed sequence; each application is compared with it);
  * - a node that becomes leader holds every committed record (so none can disappear);
  * - a node's high watermark never goes back within an incarnation.
+ * With observers (non-voters, ids after the voters' ids; `observers` option): an observer is only ever
+ * Unattached or Follower, sends no Vote, BeginQuorumEpoch or EndQuorumEpoch, grants no vote, persists no
+ * vote, is never among a LeaderChange's granting voters, and its high watermark never passes the highest
+ * one a voter reached (it only applies committed prefixes: the applied-records check above covers it too).
  */
 import { type QuorumConfig, quorumConfig } from '../../src/controller/raft/config.js';
 import type { RaftRecord } from '../../src/controller/raft/log.js';
@@ -25,6 +29,8 @@ export type CoreFactory = (config: QuorumConfig, persisted: QuorumStateData | nu
 export interface SimOptions {
   readonly seed: number;
   readonly voters: number;
+  /** Non-voters that follow the quorum (broker-only nodes); 0 by default. */
+  readonly observers?: number;
   /** Simulated length of the chaos phase. */
   readonly chaosMs?: number;
   /** Bound for the liveness phase: a leader and every proposal committed within it. */
@@ -52,6 +58,8 @@ export interface SimStats {
   snapshots: number;
   logStartMoves: number;
   snapshotInstalls: number;
+  /** Committed records applied by observers (they followed the quorum). */
+  observerApplied: number;
 }
 
 /** The records of proposal "v7/2": "v7.0/2", "v7.1/2". */
@@ -172,7 +180,7 @@ function sameRecord(a: RaftRecord, b: RaftRecord): boolean {
 }
 
 export class RaftSimulation {
-  readonly stats: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: -1, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0 };
+  readonly stats: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: -1, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0, observerApplied: 0 };
   private readonly rng: SeededRandom;
   /** Snapshot decisions draw from their own generator, so the faults' schedule of a seed stays as it was. */
   private readonly snapRng: SeededRandom;
@@ -180,8 +188,13 @@ export class RaftSimulation {
   private readonly fetchSnapshotMaxBytes: number;
   private readonly queue = new EventQueue();
   private readonly nodes: Node[] = [];
+  /** The voters' ids (1..voters). */
   private readonly ids: number[];
+  /** Every node's id: the voters, then the observers. */
+  private readonly allIds: number[];
   private now = 0;
+  /** The highest high watermark any voter reached: no observer may commit past it. */
+  private maxVoterHw = 0;
   private readonly factory: CoreFactory;
 
   // Faults
@@ -218,13 +231,14 @@ export class RaftSimulation {
     this.fetchSnapshotMaxBytes = [256, 4096, 8 * 1024 * 1024][this.snapRng.nextInt(3)]!;
     this.factory = options.factory ?? ((c, p, l, n, r, s) => new RaftCore(c, p, l, n, r, s));
     this.ids = Array.from({ length: options.voters }, (_, i) => i + 1);
+    this.allIds = Array.from({ length: options.voters + (options.observers ?? 0) }, (_, i) => i + 1);
     // Each seed draws its own fault intensity, so some runs are calm and some are rough.
     this.dropRate = this.rng.next() * 0.2;
     this.dupRate = this.rng.next() * 0.1;
     this.maxDelayMs = 1 + this.rng.nextInt(60);
     this.fetchMaxRecords = [1, 2, 4, 256][this.rng.nextInt(4)]!;
     this.appendLingerMs = [0, 25][this.rng.nextInt(2)]!;
-    for (const id of this.ids) {
+    for (const id of this.allIds) {
       this.nodes.push({ id, core: null, disk: { quorumState: null, log: [], flushed: 0, logStart: { offset: 0, epoch: 0 }, snapshot: null }, incarnation: 0, applied: 0, state: [], hw: 0, wakeAt: Infinity, crashMidStep: null });
     }
   }
@@ -313,7 +327,7 @@ export class RaftSimulation {
         if (this.chaos || this.unsent.length > 0 || this.accepted.size > 0) this.queue.push(this.now + 20 + this.rng.nextInt(200), { kind: 'propose' });
         return;
       case 'snapshot':
-        this.takeSnapshot(this.node(this.ids[this.snapRng.nextInt(this.ids.length)]!));
+        this.takeSnapshot(this.node(this.allIds[this.snapRng.nextInt(this.allIds.length)]!));
         this.queue.push(this.now + 100 + this.snapRng.nextInt(1000), { kind: 'snapshot' });
         return;
       case 'heal-partition':
@@ -363,6 +377,7 @@ export class RaftSimulation {
         if (prev && e.state.leaderEpoch === prev.leaderEpoch && prev.votedId >= 0 && e.state.votedId !== prev.votedId) {
           this.fail(`node ${n.id} changed its vote in epoch ${prev.leaderEpoch} from ${prev.votedId} to ${e.state.votedId}`);
         }
+        if (this.isObserver(n.id) && (e.state.votedId >= 0 || e.state.leaderId === n.id)) this.fail(`observer ${n.id} persisted a vote or its own leadership: ${JSON.stringify(e.state)}`);
         this.lastPersisted.set(n.id, e.state);
         d.quorumState = e.state;
         return;
@@ -379,6 +394,7 @@ export class RaftSimulation {
         d.flushed = Math.max(d.flushed, Math.min(e.endOffset, d.log.length));
         return;
       case 'send':
+        if (this.isObserver(n.id)) this.checkObserverMessage(n, e.message);
         this.send(e.message);
         return;
       case 'log-start':
@@ -415,6 +431,8 @@ export class RaftSimulation {
         if (e.offset < n.hw) this.fail(`node ${n.id} high watermark went back from ${n.hw} to ${e.offset}`);
         // One proposal is one batch, committed whole: the state machine above never sees half of one.
         if (e.offset > 0 && d.log[e.offset - 1]?.batchContinues === true) this.fail(`node ${n.id} high watermark ${e.offset} lands inside a batch`);
+        if (!this.isObserver(n.id)) this.maxVoterHw = Math.max(this.maxVoterHw, e.offset);
+        else if (e.offset > this.maxVoterHw) this.fail(`observer ${n.id} high watermark ${e.offset} is past every voter's (${this.maxVoterHw})`);
         n.hw = e.offset;
         this.apply(n, e.offset);
         return;
@@ -483,7 +501,8 @@ export class RaftSimulation {
 
   private injectFault(): void {
     const r = this.rng.nextInt(10);
-    const victim = this.ids[this.rng.nextInt(this.ids.length)]!;
+    // Observers crash and get cut off too (with no observers, allIds is ids: a seed's schedule is unchanged).
+    const victim = this.allIds[this.rng.nextInt(this.allIds.length)]!;
     const n = this.node(victim);
     if (r < 3) {
       if (n.core === null) return;
@@ -508,15 +527,15 @@ export class RaftSimulation {
       const kind = this.rng.nextInt(3);
       if (kind === 0) {
         // Isolate one node.
-        for (const o of this.ids) if (o !== victim) links.push(`${victim}>${o}`, `${o}>${victim}`);
+        for (const o of this.allIds) if (o !== victim) links.push(`${victim}>${o}`, `${o}>${victim}`);
       } else if (kind === 1) {
         // Split into two random groups.
-        const side = new Map(this.ids.map((i) => [i, this.rng.chance(0.5)]));
-        for (const a of this.ids) for (const b of this.ids) if (side.get(a) !== side.get(b)) links.push(`${a}>${b}`);
+        const side = new Map(this.allIds.map((i) => [i, this.rng.chance(0.5)]));
+        for (const a of this.allIds) for (const b of this.allIds) if (side.get(a) !== side.get(b)) links.push(`${a}>${b}`);
       } else {
         // One-way: the victim can send but not receive (or the reverse).
         const inbound = this.rng.chance(0.5);
-        for (const o of this.ids) if (o !== victim) links.push(inbound ? `${o}>${victim}` : `${victim}>${o}`);
+        for (const o of this.allIds) if (o !== victim) links.push(inbound ? `${o}>${victim}` : `${victim}>${o}`);
       }
       for (const l of links) {
         let s = this.cut.get(l);
@@ -555,7 +574,7 @@ export class RaftSimulation {
     }
     if (this.unsent.length === 0) return;
     // Like a client: ask some node; if it is not the leader, follow its hint once.
-    let n: Node | undefined = this.node(this.ids[this.rng.nextInt(this.ids.length)]!);
+    let n: Node | undefined = this.node(this.allIds[this.rng.nextInt(this.allIds.length)]!);
     for (let hop = 0; hop < 2 && n?.core != null; hop++) {
       const core: RaftCore = n.core;
       const value = this.unsent[0]!;
@@ -638,19 +657,24 @@ export class RaftSimulation {
       }
       n.state.push(r!);
       n.applied++;
+      if (this.isObserver(n.id)) this.stats.observerApplied++;
     }
     this.settle();
   }
 
   private checkAfterStep(n: Node, before: string): void {
     const core = n.core;
-    if (core === null || core.stateName !== 'Leader') return;
+    if (core === null) return;
+    if (this.isObserver(n.id) && core.stateName !== 'Unattached' && core.stateName !== 'Follower') this.fail(`observer ${n.id} is ${core.stateName} in epoch ${core.epoch}`);
+    if (core.stateName !== 'Leader') return;
     const prev = this.leaderOfEpoch.get(core.epoch);
     if (prev !== undefined && prev !== n.id) this.fail(`two leaders in epoch ${core.epoch}: ${prev} and ${n.id}`);
     if (before === 'Leader') return;
     this.stats.elections++;
     this.leaderOfEpoch.set(core.epoch, n.id);
     this.note(`${this.now} node ${n.id} leads epoch ${core.epoch} (log ${core.logEndOffset}, committed ${this.committed.length})`);
+    const lc = core.record(core.logEndOffset - 1);
+    if (lc?.value.kind === 'leader-change' && lc.value.grantingVoters.some((v) => this.isObserver(v))) this.fail(`leader ${n.id} of epoch ${core.epoch} counts an observer among its granting voters: ${lc.value.grantingVoters.join(',')}`);
     // Leader completeness: a new leader holds every committed record, or one could disappear.
     // Below its log start it holds them in its snapshot (checked against the committed records when taken or installed).
     for (let i = core.logStartOffset; i < this.committed.length; i++) {
@@ -659,6 +683,18 @@ export class RaftSimulation {
         this.fail(`new leader ${n.id} of epoch ${core.epoch} lacks committed offset ${i} (${describeRecord(this.committed[i])}; it has ${describeRecord(r)})`);
       }
     }
+  }
+
+  private isObserver(id: number): boolean {
+    return id > this.options.voters;
+  }
+
+  /** An observer has no say in elections: it never asks for, grants or announces anything of them. */
+  private checkObserverMessage(n: Node, m: RaftMessage): void {
+    const b = m.body;
+    if (b.kind === 'VoteRequest' || b.kind === 'BeginQuorumEpochRequest' || b.kind === 'EndQuorumEpochRequest') this.fail(`observer ${n.id} sends ${b.kind} to ${m.destination}`);
+    if (b.kind === 'VoteResponse' && b.voteGranted) this.fail(`observer ${n.id} grants a vote to ${m.destination}`);
+    if (b.kind === 'FetchRequest' && !this.ids.includes(m.destination)) this.fail(`observer ${n.id} fetches from non-voter ${m.destination}`);
   }
 
   private converged(): boolean {
@@ -702,7 +738,7 @@ export class RaftSimulation {
   }
 
   private fail(message: string): never {
-    throw new SimFailure(`seed ${this.options.seed}, ${this.options.voters} voters, t=${this.now} ms: ${message}\n--- last events ---\n${this.traceText()}`);
+    throw new SimFailure(`seed ${this.options.seed}, ${this.options.voters} voters, ${this.options.observers ?? 0} observers, t=${this.now} ms: ${message}\n--- last events ---\n${this.traceText()}`);
   }
 }
 

@@ -8,6 +8,9 @@
  *   SAMSA_SIM_SEEDS=5000 npx vitest run test/controller/raft-simulation.test.ts   # more seeds per voter count
  *   SAMSA_SIM_SEED=1234 SAMSA_SIM_VOTERS=5 npx vitest run test/controller/raft-simulation.test.ts  # one seed
  *
+ * Seeds 1, 5, 9... run with one observer and 3, 7, 11... with two (non-voters, as broker-only nodes):
+ * they never take part in elections and only apply committed prefixes (raft-sim.ts).
+ *
  * The last block shows the checks can fail: cores with one rule deliberately broken are caught.
  */
 import { describe, expect, it } from 'vitest';
@@ -21,15 +24,20 @@ const SEEDS = Number(process.env.SAMSA_SIM_SEEDS ?? 2000);
 const ONE_SEED = process.env.SAMSA_SIM_SEED !== undefined ? Number(process.env.SAMSA_SIM_SEED) : null;
 const ONE_VOTERS = process.env.SAMSA_SIM_VOTERS !== undefined ? Number(process.env.SAMSA_SIM_VOTERS) : null;
 
+/** Observers per seed (a function of the seed, so a replay gets the same). */
+function observersFor(seed: number): number {
+  return seed % 4 === 1 ? 1 : seed % 4 === 3 ? 2 : 0;
+}
+
 function replay(seed: number, voters: number): string {
   return `SAMSA_SIM_SEED=${seed} SAMSA_SIM_VOTERS=${voters} npx vitest run ${FILE}`;
 }
 
 function runMany(voters: number, seeds: number[]): { failures: string[]; totals: SimStats } {
   const failures: string[] = [];
-  const totals: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: 0, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0 };
+  const totals: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: 0, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0, observerApplied: 0 };
   for (const seed of seeds) {
-    const r = runSeed({ seed, voters });
+    const r = runSeed({ seed, voters, observers: observersFor(seed) });
     if (r.failure !== null) {
       failures.push(`${r.failure}\nreplay: ${replay(seed, voters)}`);
       if (failures.length >= 3) break;
@@ -67,6 +75,8 @@ describe('Raft simulation', () => {
         expect(totals.snapshots).toBeGreaterThan(seeds.length);
         expect(totals.logStartMoves).toBeGreaterThan(seeds.length / 2);
         expect(totals.snapshotInstalls).toBeGreaterThan(seeds.length / 20);
+        // Observers followed: they applied committed records (the checks say they applied only those).
+        expect(totals.observerApplied).toBeGreaterThan(10 * seeds.length);
       }
       expect(totals.convergenceMs).toBeLessThanOrEqual(15_000);
       // The seed count bounds the work; this only keeps a machine crowded by the whole suite from timing it out.
@@ -124,7 +134,7 @@ describe('the simulation catches broken cores', () => {
       expect(found, `no seed among ${c.known} and 1..${c.search} caught the broken core`).not.toBeNull();
       expect(found!.failure.split('\n')[0]).toMatch(c.expect);
       // The correct core passes the very seed that caught the broken one.
-      expect(runSeed({ seed: found!.seed, voters: c.voters }).failure).toBeNull();
+      expect(runSeed({ seed: found!.seed, voters: c.voters, observers: observersFor(found!.seed) }).failure).toBeNull();
     }, 300_000);
   }
 });

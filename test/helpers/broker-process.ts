@@ -53,7 +53,8 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function startBrokerProcess(dataDir: string, overrides: Record<string, string> = {}, port?: number): Promise<BrokerProcess> {
+/** `startTimeoutMs`: how long the client listener may take to bind (tsx compiles the sources at start). */
+export async function startBrokerProcess(dataDir: string, overrides: Record<string, string> = {}, port?: number, startTimeoutMs = 30_000): Promise<BrokerProcess> {
   const p = port ?? (await freePort());
   const args = ['--import', 'tsx', 'src/cli/main.ts', 'start'];
   const props: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${p}`, 'log.dirs': dataDir, 'group.initial.rebalance.delay.ms': '0', 'samsa.schema.registry.enable': 'false', 'samsa.http.listeners': '', ...overrides };
@@ -94,7 +95,7 @@ export async function startBrokerProcess(dataDir: string, overrides: Record<stri
     exited = true;
     res();
   }));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + startTimeoutMs;
   while (!(await canConnect(p))) {
     if (exited || Date.now() > deadline) {
       throw new Error(`broker process did not start:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);

@@ -1,7 +1,8 @@
 /**
  * A Samsa cluster of real processes for tests (issue 11): N combined nodes (process.roles=broker,controller)
  * on free ports, each started exactly as `npm run cluster` starts one (Kafka's property names only), with
- * kill -9, clean stop and restart of a single node on its own data directory.
+ * kill -9, clean stop and restart of a single node on its own data directory. `brokerOnly` adds nodes with
+ * process.roles=broker (observers of the quorum, ids after the voters', no CONTROLLER listener).
  */
 import { join } from 'node:path';
 import { freePort, startBrokerProcess, type BrokerProcess } from './broker-process.js';
@@ -9,7 +10,9 @@ import { freePort, startBrokerProcess, type BrokerProcess } from './broker-proce
 export interface ClusterNode {
   readonly id: number;
   readonly clientPort: number;
+  /** The CONTROLLER listener's port; -1 on a broker-only node. */
   readonly controllerPort: number;
+  readonly brokerOnly: boolean;
   readonly dataDir: string;
   process: BrokerProcess | null;
 }
@@ -28,12 +31,20 @@ export interface ClusterProcesses {
 }
 
 /** `extra`: overrides for every node, or per node (e.g. each node's own schema.registry.listeners port). */
-export async function startClusterProcesses(count: number, baseDir: string, extra: Record<string, string> | ((id: number) => Record<string, string>) = {}): Promise<ClusterProcesses> {
+export async function startClusterProcesses(
+  count: number,
+  baseDir: string,
+  extra: Record<string, string> | ((id: number) => Record<string, string>) = {},
+  options: { brokerOnly?: number; startTimeoutMs?: number } = {},
+): Promise<ClusterProcesses> {
   const nodes: ClusterNode[] = [];
   for (let id = 1; id <= count; id++) {
-    nodes.push({ id, clientPort: await freePort(), controllerPort: await freePort(), dataDir: join(baseDir, `node-${id}`), process: null });
+    nodes.push({ id, clientPort: await freePort(), controllerPort: await freePort(), brokerOnly: false, dataDir: join(baseDir, `node-${id}`), process: null });
   }
   const voters = nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+  for (let id = count + 1; id <= count + (options.brokerOnly ?? 0); id++) {
+    nodes.push({ id, clientPort: await freePort(), controllerPort: -1, brokerOnly: true, dataDir: join(baseDir, `node-${id}`), process: null });
+  }
   const node = (id: number): ClusterNode => {
     const n = nodes.find((x) => x.id === id);
     if (!n) throw new Error(`no node ${id}`);
@@ -45,13 +56,14 @@ export async function startClusterProcesses(count: number, baseDir: string, extr
       n.dataDir,
       {
         'node.id': String(id),
-        'process.roles': 'broker,controller',
+        'process.roles': n.brokerOnly ? 'broker' : 'broker,controller',
         'controller.quorum.voters': voters,
-        listeners: `PLAINTEXT://127.0.0.1:${n.clientPort},CONTROLLER://127.0.0.1:${n.controllerPort}`,
+        listeners: n.brokerOnly ? `PLAINTEXT://127.0.0.1:${n.clientPort}` : `PLAINTEXT://127.0.0.1:${n.clientPort},CONTROLLER://127.0.0.1:${n.controllerPort}`,
         'controller.listener.names': 'CONTROLLER',
         ...(typeof extra === 'function' ? extra(id) : extra),
       },
       n.clientPort,
+      options.startTimeoutMs,
     );
     return n.process;
   };
@@ -77,7 +89,9 @@ export async function startClusterProcesses(count: number, baseDir: string, extr
     },
   };
   try {
-    await Promise.all(nodes.map((n) => start(n.id)));
+    // The voters first, then the broker-only nodes (fewer processes compiling at once on a busy machine).
+    await Promise.all(nodes.filter((n) => !n.brokerOnly).map((n) => start(n.id)));
+    for (const n of nodes) if (n.brokerOnly) await start(n.id);
   } catch (err) {
     await Promise.all(nodes.map((n) => n.process?.kill9()));
     throw err;

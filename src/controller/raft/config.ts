@@ -91,9 +91,7 @@ export function quorumConfig(c: Pick<QuorumConfig, 'nodeId' | 'clusterId' | 'vot
     ...c,
     voters: [...new Set(c.voters)].sort((a, b) => a - b),
   };
-  if (!config.voters.includes(config.nodeId)) {
-    // Observers (broker-only nodes) come with the broker wiring; this core runs voters only.
-    throw new QuorumConfigError(`node.id ${config.nodeId} is not one of the voters in controller.quorum.voters (${config.voters.join(',')})`);
-  }
+  // A node.id outside the voters is an observer (a broker-only node): it fetches but never votes (raft-core.ts).
+  if (config.voters.length === 0) throw new QuorumConfigError('controller.quorum.voters names no voter');
   return config;
 }

@@ -37,6 +37,15 @@
  *   Resigned      election timeout                                   Prospective(E)
  *   (a single voter skips Prospective: nobody to ask)
  *
+ * An observer (a node not in the voter set: a broker-only node, Kafka's FollowerState/UnattachedState
+ * with isObserver) has only two states and never votes, stands or counts for the high watermark:
+ *   Unattached    no leader known: Fetch(E) to a random voter, again   Follower(E', L) once an answer names
+ *                 after retry.backoff.ms (BeginQuorumEpoch is only     the leader L of E' >= E (FENCED_LEADER_EPOCH
+ *                 sent to voters: it learns the leader from Fetch)     and NOT_LEADER_OR_FOLLOWER carry it)
+ *   Follower      no successful Fetch for fetch.timeout.ms, or its     Unattached(E): look for the leader again
+ *                 leader answers NOT_LEADER_OR_FOLLOWER
+ *   any           message with epoch E' > E                            as a voter (Follower or Unattached)
+ *
  * Rules (Kafka's, cited where they live there):
  * - Pre-vote (KIP-996): a Prospective node polls the voters for epoch E+1 without changing or persisting
  *   anything; a voter says yes if the candidate's log is up to date and it has no live leader (a follower
@@ -150,7 +159,15 @@ interface ParkedFetch {
 }
 
 type State =
-  | { readonly name: 'Unattached'; readonly epoch: number; electionDeadline: number }
+  | {
+      readonly name: 'Unattached';
+      readonly epoch: number;
+      electionDeadline: number;
+      /** An observer's Fetch to a random voter, sent to find the leader (always null on a voter). */
+      discovery: Outstanding | null;
+      /** When an observer sends its next discovery Fetch. */
+      nextFetchAt: number;
+    }
   | { readonly name: 'Voted'; readonly epoch: number; readonly votedId: number; electionDeadline: number }
   | {
       /** KIP-996: polling the voters (a non-binding pre-vote) before bumping the epoch. */
@@ -246,6 +263,8 @@ export class RaftCore {
   private resignedLeader: { leaderId: number; epoch: number } | null = null;
   private nextCorrelationId: number;
   private now: number;
+  /** Not in the voter set (a broker-only node): it only follows (see the transition table). */
+  readonly isObserver: boolean;
 
   /**
    * Starts a voter from what its disk recovered: the quorum-state file (null when absent) and the log's
@@ -260,6 +279,7 @@ export class RaftCore {
     snapshots: RecoveredSnapshots | null = null,
   ) {
     this.now = now;
+    this.isObserver = !config.voters.includes(config.nodeId);
     this.log = new RaftLog(recovered, snapshots?.logStart);
     this.latestSnapshot = snapshots?.latest ?? null;
     if (this.log.startOffset > 0 && (this.latestSnapshot === null || this.latestSnapshot.id.offset < this.log.startOffset)) {
@@ -277,6 +297,10 @@ export class RaftCore {
     // The log may hold an epoch above quorum-state's if the file was lost: never go back (QuorumState.initialize).
     if (this.log.lastEpoch > stored.leaderEpoch) {
       this.toUnattached(this.log.lastEpoch);
+    } else if (this.isObserver) {
+      // An observer never led nor voted: it follows the leader it knew, or looks for one.
+      if (stored.leaderId >= 0 && stored.leaderId !== id) this.setFollowerState(stored.leaderEpoch, stored.leaderId);
+      else this.state = this.newUnattachedState(stored.leaderEpoch, Infinity);
     } else if (stored.leaderId === id) {
       this.toResigned(stored.leaderEpoch, false);
     } else if (stored.votedId === id && stored.leaderId < 0) {
@@ -287,9 +311,9 @@ export class RaftCore {
     } else if (stored.votedId >= 0) {
       this.state = { name: 'Voted', epoch: stored.leaderEpoch, votedId: stored.votedId, electionDeadline: now + this.randomElectionTimeoutMs() };
     } else {
-      this.state = { name: 'Unattached', epoch: stored.leaderEpoch, electionDeadline: now + this.randomElectionTimeoutMs() };
+      this.state = this.newUnattachedState(stored.leaderEpoch, now + this.randomElectionTimeoutMs());
     }
-    if (this.isSingleVoter() && this.state.name !== 'Leader') this.toCandidate();
+    if (!this.isObserver && this.isSingleVoter() && this.state.name !== 'Leader') this.toCandidate();
   }
 
   /** Effects produced since the last drain (the constructor's included). */
@@ -352,6 +376,10 @@ export class RaftCore {
     const s = this.state;
     switch (s.name) {
       case 'Unattached':
+        if (this.isObserver) {
+          if (s.discovery !== null ? now >= s.discovery.sentAt + this.config.requestTimeoutMs : now >= s.nextFetchAt) this.sendDiscoveryFetch(s);
+        } else if (now >= s.electionDeadline) this.toProspective();
+        break;
       case 'Voted':
         if (now >= s.electionDeadline) this.toProspective();
         break;
@@ -376,7 +404,9 @@ export class RaftCore {
         break;
       case 'Follower':
         if (now >= s.fetchDeadline) {
-          this.toProspective();
+          // An observer has no say in elections: it goes looking for the leader instead.
+          if (this.isObserver) this.toUnattached(s.epoch);
+          else this.toProspective();
         } else if (s.inflight !== null && now >= s.inflight.sentAt + this.config.requestTimeoutMs) {
           this.sendFetch(s);
         } else if (s.inflight === null && now >= s.nextFetchAt) {
@@ -467,6 +497,8 @@ export class RaftCore {
     };
     switch (s.name) {
       case 'Unattached':
+        if (this.isObserver) return s.discovery !== null ? s.discovery.sentAt + this.config.requestTimeoutMs : s.nextFetchAt;
+        return s.electionDeadline;
       case 'Voted':
         return s.electionDeadline;
       case 'Prospective':
@@ -623,7 +655,12 @@ export class RaftCore {
       prev !== undefined && (prev.name === 'Unattached' || prev.name === 'Voted' || prev.name === 'Prospective' || prev.name === 'Candidate') ? prev.electionDeadline : this.now + this.randomElectionTimeoutMs();
     this.leave();
     this.persist({ leaderId: -1, leaderEpoch: epoch, votedId: -1 });
-    this.state = { name: 'Unattached', epoch, electionDeadline };
+    this.state = this.newUnattachedState(epoch, electionDeadline);
+  }
+
+  /** An observer's first discovery Fetch goes out at the next tick (now). */
+  private newUnattachedState(epoch: number, electionDeadline: number): State & { name: 'Unattached' } {
+    return { name: 'Unattached', epoch, electionDeadline, discovery: null, nextFetchAt: this.now };
   }
 
   private toVoted(epoch: number, candidateId: number): void {
@@ -667,6 +704,7 @@ export class RaftCore {
    */
   private toProspective(): void {
     const prev = this.state;
+    if (this.isObserver) throw new RaftInvariantError(`observer ${this.config.nodeId} cannot stand for election`);
     if (this.isSingleVoter()) return this.toCandidate();
     const retries = prev.name === 'Candidate' || prev.name === 'Prospective' ? prev.retries : 0;
     const leftBehind = prev.name === 'Follower' ? prev.leaderId : -1;
@@ -797,6 +835,11 @@ export class RaftCore {
     if (!this.validClusterId(r.clusterId)) return reply(RaftError.INCONSISTENT_CLUSTER_ID, RaftError.NONE, false);
     const err = this.validateVoterOnlyRequest(r.candidateId, r.candidateEpoch);
     if (err !== RaftError.NONE) return reply(RaftError.NONE, err, false);
+    if (this.isObserver) {
+      // Nobody asks a non-voter (candidates poll the voters); one that does anyway gets no vote (Kafka:
+      // an observer's state can never grant one). Its epoch is not taken either: an observer moves only with leaders.
+      return reply(RaftError.NONE, RaftError.NONE, false);
+    }
     if (r.preVote) {
       // Non-binding: no epoch change, nothing persisted (KIP-996).
       return reply(RaftError.NONE, RaftError.NONE, this.canGrantPreVote() && this.candidateLogIsUpToDate(r.lastOffsetEpoch, r.lastOffset));
@@ -1103,10 +1146,35 @@ export class RaftCore {
     s.inflight = { correlationId, sentAt: this.now };
   }
 
+  /**
+   * An observer without a leader asks a random voter (Kafka: a random bootstrap server). A voter that is
+   * not the leader answers with the leader it knows (NOT_LEADER_OR_FOLLOWER in our epoch,
+   * FENCED_LEADER_EPOCH for a newer one), and maybeTransition makes us its follower.
+   */
+  private sendDiscoveryFetch(s: State & { name: 'Unattached' }): void {
+    const voter = this.config.voters[this.random.nextInt(this.config.voters.length)]!;
+    const correlationId = this.send(voter, {
+      kind: 'FetchRequest',
+      clusterId: this.config.clusterId,
+      replicaId: this.config.nodeId,
+      maxWaitMs: 0,
+      currentLeaderEpoch: s.epoch,
+      fetchOffset: this.log.endOffset,
+      lastFetchedEpoch: this.log.lastEpoch,
+    });
+    s.discovery = { correlationId, sentAt: this.now };
+  }
+
   private onFetchResponse(m: RaftMessage<FetchResponse>): void {
     const r = m.body;
     if (r.errorCode === RaftError.NONE) this.maybeTransition(r.currentLeader.leaderId, r.currentLeader.leaderEpoch, m.source);
     const s = this.state;
+    if (s.name === 'Unattached' && s.discovery !== null && s.discovery.correlationId === m.correlationId) {
+      // The voter asked did not name a leader we can follow (none yet, or an older epoch): ask another after a backoff.
+      s.discovery = null;
+      s.nextFetchAt = this.now + this.config.retryBackoffMs;
+      return;
+    }
     if (s.name !== 'Follower' || s.inflight === null || s.inflight.correlationId !== m.correlationId || m.source !== s.leaderId) return;
     s.inflight = null;
     if (r.errorCode !== RaftError.NONE || r.partitionErrorCode !== RaftError.NONE) {
@@ -1114,6 +1182,8 @@ export class RaftCore {
         // Our leader says it no longer leads this epoch (it resigned, or restarted): stop vouching for it.
         this.resignedLeader = { leaderId: s.leaderId, epoch: s.epoch };
         s.fetchedFromLeader = false;
+        // An observer hears of the next leader from no one (no BeginQuorumEpoch): it goes looking at once.
+        if (this.isObserver) return this.toUnattached(s.epoch);
       }
       s.nextFetchAt = this.now + this.config.retryBackoffMs;
       return;
@@ -1218,6 +1288,7 @@ export class RaftCore {
       if (r.partitionErrorCode === RaftError.NOT_LEADER_OR_FOLLOWER && r.currentLeader.leaderEpoch === s.epoch) {
         this.resignedLeader = { leaderId: s.leaderId, epoch: s.epoch };
         s.fetchedFromLeader = false;
+        if (this.isObserver) return this.toUnattached(s.epoch);
       }
       s.nextFetchAt = this.now + this.config.retryBackoffMs;
       return;
