@@ -32,7 +32,7 @@ export const BROKER_PROPERTIES: readonly PropertyDef[] = [
   { name: 'inter.broker.listener.name', type: 'string', default: 'PLAINTEXT', doc: 'The listener brokers use to reach each other; one of the advertised client listeners.' },
   { name: 'listener.security.protocol.map', type: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Listener name -> security protocol; Samsa serves PLAINTEXT. Unset, controller listeners map to PLAINTEXT.' },
   { name: 'controller.quorum.voters', type: 'list', default: '', doc: 'The static controller quorum, id@host:port of each voter\'s CONTROLLER listener. Empty: this node is the only voter (a single-node cluster).' },
-  { name: 'controller.quorum.bootstrap.servers', type: 'list', default: '', doc: 'host:port of controllers, for a broker-only node to find the quorum (KIP-853). Samsa\'s controllers need controller.quorum.voters.' },
+  { name: 'controller.quorum.bootstrap.servers', type: 'list', default: '', doc: 'host:port of controllers, for a broker-only node to find the quorum (KIP-853). Samsa\'s nodes need controller.quorum.voters (a static quorum).' },
   { name: 'controller.quorum.election.timeout.ms', type: 'int', default: '1000', doc: 'Time without a leader before a voter starts an election (randomised up to twice this).', atLeast: 0 },
   { name: 'controller.quorum.fetch.timeout.ms', type: 'int', default: '2000', doc: 'Time without a successful fetch from the leader before a follower becomes a candidate.', atLeast: 0 },
   { name: 'controller.quorum.election.backoff.max.ms', type: 'int', default: '1000', doc: 'Largest backoff before a candidate retries an election (exponential, randomised).', atLeast: 0 },
@@ -448,6 +448,11 @@ function checkListenersAndRoles(
     const ids = voters.map((v) => v.id);
     if (ids.includes(nodeId)) throw new ConfigError(`If process.roles contains just the 'broker' role, the node id ${nodeId} must not be included in the set of voters controller.quorum.voters=${scalaSet(ids)}`);
     if (controllerNames.length === 0) throw new ConfigError('controller.listener.names must contain at least one value when running KRaft with just the broker role');
+    if (voters.length === 0) {
+      // Without the voters the node cannot run as an observer (src/kraft.ts): it would come up as a lone
+      // single-node broker instead. Refused, like a controller without voters.
+      throw new ConfigError('controller.quorum.voters is empty: Samsa\'s broker-only nodes follow a static quorum (KIP-595); finding it through controller.quorum.bootstrap.servers alone (KIP-853) is not supported, set controller.quorum.voters');
+    }
     if (controllerListeners.length > 0) throw new ConfigError("controller.listener.names must not contain a value appearing in the 'listeners' configuration when running KRaft with just the broker role");
     for (const n of controllerNames) {
       if (!protocolMap.has(n)) {

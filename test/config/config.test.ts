@@ -264,14 +264,21 @@ describe('cluster (KRaft) properties', () => {
     );
   });
 
-  it('a broker-only node: accepted with voters or bootstrap servers, no controller listener of its own', () => {
+  it('a broker-only node: accepted with voters (bootstrap servers besides them parsed), no controller listener of its own', () => {
     const c = build({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.voters': voters3, listeners: 'PLAINTEXT://127.0.0.1:9095' });
     expect(c.processRoles).toEqual(['broker']);
     expect(c.controllerListener).toBeNull();
     expect(c.quorum.voters.map((v) => v.id)).toEqual([1, 2, 3]);
-    const b = build({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091,127.0.0.1:19092', listeners: 'PLAINTEXT://127.0.0.1:9095' });
+    const b = build({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.voters': voters3, 'controller.quorum.bootstrap.servers': '127.0.0.1:19091,127.0.0.1:19092', listeners: 'PLAINTEXT://127.0.0.1:9095' });
     expect(b.quorum.bootstrapServers).toEqual([{ host: '127.0.0.1', port: 19091 }, { host: '127.0.0.1', port: 19092 }]);
-    expect(b.quorum.voters).toEqual([]);
+    expect(b.quorum.votersConfigured).toBe(true);
+  });
+
+  it('a broker-only node with bootstrap servers alone is refused: it runs as an observer of a static quorum', () => {
+    // Accepted, it would have started as a lone single-node broker (no voters: no KRaft wiring at all).
+    expect(refused({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091,127.0.0.1:19092', listeners: 'PLAINTEXT://127.0.0.1:9095' })).toMatch(
+      /^controller\.quorum\.voters is empty: Samsa's broker-only nodes follow a static quorum \(KIP-595\)/,
+    );
   });
 
   it('a broker-only node: Kafka\'s refusals', () => {
