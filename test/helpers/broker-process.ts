@@ -98,6 +98,8 @@ export async function startBrokerProcess(dataDir: string, overrides: Record<stri
   const deadline = Date.now() + startTimeoutMs;
   while (!(await canConnect(p))) {
     if (exited || Date.now() > deadline) {
+      // A process too slow to bind would otherwise outlive the test (nobody holds it to stop it).
+      if (!exited) proc.kill('SIGKILL');
       throw new Error(`broker process did not start:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
