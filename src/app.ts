@@ -80,6 +80,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
     }
   }
   const dispatcher = new Dispatcher(broker, HANDLERS, logger, config.protocolTrace);
+  // A cluster node answers clients only once registered and unfenced (its metadata loaded).
+  const openRequests = kraft !== null ? dispatcher.holdRequests() : () => undefined;
   const metrics = httpListener === null ? null : new BrokerMetrics(broker);
   dispatcher.observer = metrics;
   broker.advertisedApis = dispatcher.apiVersionsList();
@@ -91,6 +93,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
     port = await server.listen(listener.host, listener.port, listener.name);
   } catch (err) {
     // Nothing may stay open (storage, timers, the cleaner thread): the caller reports and exits.
+    openRequests();
     await server.close();
     await kraft?.close();
     await broker.shutdown();
@@ -102,7 +105,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   if (kraft !== null) {
     try {
       await kraft.startBroker({ name: listener.name, host: broker.advertised.host, port: broker.advertised.port }, options.signal);
+      openRequests();
     } catch (err) {
+      openRequests();
       await server.close();
       await kraft.close();
       await broker.shutdown();

@@ -35,6 +35,23 @@ export class Dispatcher implements FrameHandler {
   observer: RequestObserver | null = null;
   /** The web console's live trace (src/http/protocol-trace.ts), or null; records only while `active`. */
   traceSink: ProtocolTraceSink | null = null;
+  /**
+   * Requests wait here until the broker is unfenced (Kafka's BrokerServer enables request processing only
+   * then): a cluster node binds its client listener first, because its registration names the port, but a
+   * client must not reach it before its metadata is loaded (it would answer UNKNOWN_TOPIC_OR_PARTITION for
+   * topics that exist). null once open.
+   */
+  private opening: Promise<void> | null = null;
+
+  /** Holds every request until the returned function is called. */
+  holdRequests(): () => void {
+    let release!: () => void;
+    this.opening = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.opening = null;
+      release();
+    };
+  }
 
   constructor(
     private readonly broker: Broker,
@@ -50,6 +67,7 @@ export class Dispatcher implements FrameHandler {
   }
 
   async handle(frame: Buffer, conn: Connection): Promise<Buffer[] | null> {
+    if (this.opening !== null) await this.opening;
     const peek = peekRequestHeader(frame);
     const handler = this.byKey.get(peek.apiKey);
     if (!handler) {

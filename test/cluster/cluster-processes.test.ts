@@ -147,6 +147,11 @@ describe('a three-node cluster of real processes', () => {
 
     await cluster.start(controller);
     const restarted = cluster.node(controller);
+    // The first answer of the restarted node, asked as soon as its port accepts: requests wait until it is
+    // unfenced with its metadata loaded, so it never denies a topic that exists (Kafka's BrokerServer
+    // enables request processing only then).
+    const first = await metadataOf(restarted.clientPort, ['replicated', 'after-failover']);
+    expect([...first.topics.keys()].sort()).toEqual(['after-failover', 'replicated']);
     const caughtUp = await eventually(
       `restarted node ${controller} catches up`,
       () => metadataOf(restarted.clientPort, null),

@@ -114,7 +114,10 @@ describe('a killed node catches up (KIP-630)', () => {
     const start = Number(installed[0]!.slice(0, 20));
     expect(start).toBeGreaterThan(0);
     const victimSnapshots = await listSnapshots(metadataDir(victim));
-    expect(victimSnapshots.map((s) => s.offset)).toContain(start);
+    // The installed checkpoint starts the log; by the time the node answers (only once unfenced) it may
+    // have taken a newer snapshot of its own and dropped that one: every snapshot it keeps is at or past it.
+    expect(victimSnapshots.length).toBeGreaterThan(0);
+    expect(Math.min(...victimSnapshots.map((s) => s.offset))).toBeGreaterThanOrEqual(start);
     expect(start).toBeGreaterThanOrEqual(snap!.offset);
 
     // From the log: killed and restarted at once after a small CreateTopics that makes no new snapshot.

@@ -37,6 +37,23 @@ export async function startClusterProcesses(
   extra: Record<string, string> | ((id: number) => Record<string, string>) = {},
   options: { brokerOnly?: number; startTimeoutMs?: number } = {},
 ): Promise<ClusterProcesses> {
+  // A free port is released before the node binds it, so a parallel test (or any process) may take it in
+  // between: a start that fails on "address already in use" is retried on fresh ports and fresh data dirs.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(count, attempt === 1 ? baseDir : join(baseDir, `retry-${attempt}`), extra, options);
+    } catch (err) {
+      if (attempt >= 3 || !String((err as Error).message).includes('address already in use')) throw err;
+    }
+  }
+}
+
+async function startOnce(
+  count: number,
+  baseDir: string,
+  extra: Record<string, string> | ((id: number) => Record<string, string>),
+  options: { brokerOnly?: number; startTimeoutMs?: number },
+): Promise<ClusterProcesses> {
   const nodes: ClusterNode[] = [];
   for (let id = 1; id <= count; id++) {
     nodes.push({ id, clientPort: await freePort(), controllerPort: await freePort(), brokerOnly: false, dataDir: join(baseDir, `node-${id}`), process: null });
