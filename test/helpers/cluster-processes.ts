@@ -107,7 +107,11 @@ async function startOnce(
   };
   try {
     // The voters first, then the broker-only nodes (fewer processes compiling at once on a busy machine).
-    await Promise.all(nodes.filter((n) => !n.brokerOnly).map((n) => start(n.id)));
+    // allSettled: when one start fails, the others must have finished starting before they are killed,
+    // or a node still starting would be left running (seen as orphaned processes after a failed start).
+    const voters = await Promise.allSettled(nodes.filter((n) => !n.brokerOnly).map((n) => start(n.id)));
+    const failed = voters.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const n of nodes) if (n.brokerOnly) await start(n.id);
   } catch (err) {
     await Promise.all(nodes.map((n) => n.process?.kill9()));
