@@ -155,12 +155,12 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     process.kill(process.pid, 'SIGTERM');
   });
 
+  // NOT_CONTROLLER and unreachable controllers are retried by the channel; any other error fails this
+  // InitProducerId, which the client retries.
   broker.producerIds.blockAllocator = async () => {
-    for (;;) {
-      const { response } = await channel.send(AllocateProducerIds, { brokerId: config.nodeId, brokerEpoch: lifecycle.epoch }, { deadlineMs: config.quorum.requestTimeoutMs * 5, notController: topLevelNotController });
-      if (response.errorCode === ErrorCode.NONE) return { start: Number(response.producerIdStart), length: response.producerIdLen };
-      throw new Error(`AllocateProducerIds failed with error ${response.errorCode}`);
-    }
+    const { response } = await channel.send(AllocateProducerIds, { brokerId: config.nodeId, brokerEpoch: lifecycle.epoch }, { deadlineMs: config.quorum.requestTimeoutMs * 5, notController: topLevelNotController });
+    if (response.errorCode !== ErrorCode.NONE) throw new Error(`AllocateProducerIds failed with error ${response.errorCode}`);
+    return { start: Number(response.producerIdStart), length: response.producerIdLen };
   };
 
   let listener: { name: string; host: string; port: number } | null = null;
