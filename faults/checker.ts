@@ -97,8 +97,9 @@ export function check(history: History): CheckResult {
   const workloadCounts = (w: string): WorkloadCounts => (perWorkload[w] ??= { sent: 0, acked: 0, lost: 0, duplicated: 0, divergent: 0 });
   for (const op of ops) {
     if (op.type === 'send') {
+      // A value sent again after an error (the idempotent producer's resends) counts once.
+      if (!sendOf.has(op.value)) workloadCounts(op.workload).sent++;
       sendOf.set(op.value, op);
-      workloadCounts(op.workload).sent++;
     }
   }
   const workloadOf = (v: Value): string => sendOf.get(v)?.workload ?? 'unknown';

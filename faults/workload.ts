@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer, type ProducerConfig } from 'kafkajs';
 import type { History, Op } from './history.js';
 import { REPO_ROOT } from './cluster.js';
 
@@ -121,6 +121,27 @@ export async function leaderOf(admin: Admin, partition: number): Promise<number 
   }
 }
 
+/**
+ * How often the idempotent kafkajs producer sends a value again after its send() failed, before it gives
+ * the value up and starts a new producer (a new producer id).
+ *
+ * Why not go on with the next value: kafkajs (src/producer/sendMessages.js) takes a partition's sequence
+ * number back when a Produce fails, even when the broker had appended the batch and only the answer was
+ * lost (a request timeout, a cut connection). The next send() then carries the same producer id, epoch and
+ * sequence with a different value; the broker, Kafka's rule (KIP-98), takes it for a retry of the appended
+ * batch and answers with that batch's offset, and kafkajs reports the new value as written at an offset
+ * that holds the old one. A Kafka broker answers the same, so this is the client's loss, not the broker's
+ * (test/faults/kafkajs-sequence-rollback.test.ts shows it). Sending the failed value again is what the
+ * sequence number was made for: the broker appends it if the first attempt never arrived, or answers with
+ * its offset if it did.
+ */
+export const IDEMPOTENT_RESENDS = 20;
+
+/** The kafkajs producer options of the workload's producers. */
+export function producerOptions(idempotent: boolean): ProducerConfig {
+  return { idempotent, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: idempotent ? 20 : 8, initialRetryTime: 100, maxRetryTime: 2000 } };
+}
+
 export class Workload {
   private running = true;
   private readonly loops: Promise<void>[] = [];
@@ -153,10 +174,16 @@ export class Workload {
 
   private async producerLoop(client: string, workload: string, idempotent: boolean): Promise<void> {
     const kafka = kafkaClient(this.o.bootstrap, client);
-    const producer = kafka.producer({ idempotent, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: idempotent ? 20 : 8, initialRetryTime: 100, maxRetryTime: 2000 } });
-    this.producers.push(producer);
+    const newProducer = (): Producer => {
+      const p = kafka.producer(producerOptions(idempotent));
+      this.producers.push(p);
+      return p;
+    };
+    let producer = newProducer();
     let connected = false;
     let seq = 0;
+    // The idempotent producer's value whose send failed: sent again, unchanged (see IDEMPOTENT_RESENDS).
+    let unacked: { value: string; partition: number; failures: number } | null = null;
     while (this.running) {
       if (!connected) {
         try {
@@ -168,15 +195,31 @@ export class Workload {
           continue;
         }
       }
-      const value = `${client}:${seq++}`;
-      const partition = seq % this.o.partitions;
+      let value: string;
+      let partition: number;
+      if (unacked) ({ value, partition } = unacked);
+      else {
+        value = `${client}:${seq++}`;
+        partition = seq % this.o.partitions;
+      }
       this.push({ type: 'send', t: Date.now(), client, workload, idempotent, partition, value });
       try {
         const [md] = await producer.send({ topic: TOPIC, acks: this.o.acks, timeout: 10_000, messages: [{ value, partition }] });
         if (!md) throw new Error('no record metadata');
         this.push({ type: 'ack', t: Date.now(), client, partition: md.partition, offset: Number(md.baseOffset), value });
+        unacked = null;
       } catch (e) {
         this.push({ type: 'send-error', t: Date.now(), client, value, error: errText(e) });
+        if (idempotent) {
+          unacked = { value, partition, failures: (unacked?.failures ?? 0) + 1 };
+          if (unacked.failures >= IDEMPOTENT_RESENDS) {
+            // A new producer id: no later value can be taken for a retry of this one.
+            await producer.disconnect().catch(() => {});
+            producer = newProducer();
+            connected = false;
+            unacked = null;
+          }
+        }
         if (/disconnected/i.test(errText(e))) connected = false;
         await sleep(200);
       }
