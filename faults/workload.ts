@@ -183,7 +183,8 @@ export class Workload {
     let connected = false;
     let seq = 0;
     // The idempotent producer's value whose send failed: sent again, unchanged (see IDEMPOTENT_RESENDS).
-    let unacked: { value: string; partition: number; failures: number } | null = null;
+    let unacked: { value: string; partition: number } | null = null;
+    let failures = 0;
     while (this.running) {
       if (!connected) {
         try {
@@ -208,16 +209,18 @@ export class Workload {
         if (!md) throw new Error('no record metadata');
         this.push({ type: 'ack', t: Date.now(), client, partition: md.partition, offset: Number(md.baseOffset), value });
         unacked = null;
+        failures = 0;
       } catch (e) {
         this.push({ type: 'send-error', t: Date.now(), client, value, error: errText(e) });
         if (idempotent) {
-          unacked = { value, partition, failures: (unacked?.failures ?? 0) + 1 };
-          if (unacked.failures >= IDEMPOTENT_RESENDS) {
+          unacked = { value, partition };
+          if (++failures >= IDEMPOTENT_RESENDS) {
             // A new producer id: no later value can be taken for a retry of this one.
             await producer.disconnect().catch(() => {});
             producer = newProducer();
             connected = false;
             unacked = null;
+            failures = 0;
           }
         }
         if (/disconnected/i.test(errText(e))) connected = false;
