@@ -147,6 +147,8 @@ class ReplicaFetcher {
   private readonly states = new Map<Partition, FetchState>();
   private connection: BrokerConnection | null = null;
   private closed = false;
+  /** Abandons a connection being opened when the fetcher closes (see close()). */
+  private readonly closing = new AbortController();
   private loop: Promise<void> | null = null;
   /** Settles when the answer being applied now is done. */
   private applying: Promise<void> = Promise.resolve();
@@ -178,8 +180,17 @@ class ReplicaFetcher {
     await this.applying;
   }
 
+  /**
+   * Stops the loop without waiting for the leader: an answer being applied finishes, but a connection being
+   * opened or a Fetch in flight is abandoned. Image publication waits for this (a partition leaves its
+   * fetcher before it changes role), and a leader still starting holds requests until it serves, which
+   * it may only do once its own image is published: waiting for it here made every node of a cluster
+   * restarted at once wait on another until replica.socket.timeout.ms (the 30 s stop-all outages of
+   * docs/faults.md before this).
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     this.connection?.close();
     this.connection = null;
     this.wake?.();
@@ -204,7 +215,7 @@ class ReplicaFetcher {
     this.connection = null;
     const endpoint = this.options.leaderEndpoint(this.leaderId);
     if (!endpoint) return null;
-    this.connection = await BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.options.nodeId}-fetcher-0`, timeoutMs: this.options.config.socketTimeoutMs });
+    this.connection = await BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.options.nodeId}-fetcher-0`, timeoutMs: this.options.config.socketTimeoutMs, signal: this.closing.signal });
     return this.connection;
   }
 

@@ -56,31 +56,56 @@ export class BrokerConnection {
    * `trace`: log every request and response sent on this connection as decoded JSON (the protocol trace,
    * samsa.protocol.trace, from the client side: `side: 'client'`).
    */
-  static async open(host: string, port: number, opts: { clientId: string; timeoutMs: number; trace?: Logger | null }): Promise<BrokerConnection> {
+  static async open(host: string, port: number, opts: { clientId: string; timeoutMs: number; trace?: Logger | null; signal?: AbortSignal }): Promise<BrokerConnection> {
     const address = `${host}:${port}`;
+    const { signal } = opts;
+    const aborted = (): ConnectionError => new ConnectionError(`connecting to ${address} was abandoned`);
+    if (signal?.aborted) throw aborted();
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port });
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        settle();
+        s.destroy();
+        reject(aborted());
+      };
       const timer = setTimeout(() => {
+        settle();
         s.destroy();
         reject(new ConnectionError(`could not connect to ${address} within ${opts.timeoutMs} ms`));
       }, opts.timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
       s.once('connect', () => {
-        clearTimeout(timer);
+        settle();
         resolve(s);
       });
       s.once('error', (err) => {
-        clearTimeout(timer);
+        settle();
         reject(new ConnectionError(`could not connect to ${address}: ${err.message}`));
       });
     });
     socket.setNoDelay(true);
     const conn = new BrokerConnection(socket, address, opts.clientId, opts.timeoutMs, opts.trace ?? null);
-    // ApiVersions v0 is understood by every broker since 0.10 and answered with header v0 at any version
-    // (KIP-511), so v3 works too; a broker older than v3 answers UNSUPPORTED_VERSION with its own range.
-    let res = await conn.send(ApiVersions, 3, { clientSoftwareName: 'samsa-cli', clientSoftwareVersion: '0.1.0' });
-    if (res.errorCode === 35) res = await conn.send(ApiVersions, 0, {});
-    if (res.errorCode !== 0) throw new ConnectionError(`${address} answered ApiVersions with error ${res.errorCode}`);
-    for (const k of res.apiKeys) conn.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+    // An abandoned open must not wait for the handshake: a broker still starting holds every request
+    // until it is serving (the dispatcher), which may be long.
+    const onAbort = (): void => conn.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // ApiVersions v0 is understood by every broker since 0.10 and answered with header v0 at any version
+      // (KIP-511), so v3 works too; a broker older than v3 answers UNSUPPORTED_VERSION with its own range.
+      let res = await conn.send(ApiVersions, 3, { clientSoftwareName: 'samsa-cli', clientSoftwareVersion: '0.1.0' });
+      if (res.errorCode === 35) res = await conn.send(ApiVersions, 0, {});
+      if (res.errorCode !== 0) throw new ConnectionError(`${address} answered ApiVersions with error ${res.errorCode}`);
+      for (const k of res.apiKeys) conn.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+    } catch (err) {
+      conn.close();
+      throw signal?.aborted ? aborted() : err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
     return conn;
   }
 
