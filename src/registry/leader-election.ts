@@ -1,19 +1,24 @@
 /**
  * Which registry of a cluster writes: Confluent's Kafka-based leader election (KafkaGroupLeaderElector,
- * SchemaRegistryCoordinator). Every registry joins the consumer group `schema.registry.group.id` (default
- * `schema-registry`) with protocol type `sr` and one protocol `v0` whose metadata is its identity as JSON:
+ * SchemaRegistryCoordinator, SchemaRegistryProtocol). Every registry joins the consumer group
+ * `schema.registry.group.id` (default `schema-registry`) with protocol type `sr` and one protocol `v0` whose
+ * metadata is its identity (SchemaRegistryIdentity) as Jackson writes it: creator properties first, then
+ * `version`, then `leader` (the sticky-election flag of current releases; always false here):
  *
- *   {"version":1,"host":"127.0.0.1","port":8181,"master_eligibility":true,"scheme":"http"}
+ *   {"host":"127.0.0.1","port":8181,"master_eligibility":true,"scheme":"http","version":1,"leader":false}
  *
- * The group's leader picks the writer (the eligible member with the smallest member id, as Confluent's
- * coordinator) and hands every member the same assignment:
+ * The group's leader picks the writer as Confluent's coordinator does: the eligible member whose URL
+ * (`scheme://host:port`) is the smallest string. Every member gets the same assignment
+ * (SchemaRegistryProtocol.Assignment, null fields omitted by `@JsonInclude(NON_EMPTY)`):
  *
- *   {"version":1,"error":0,"master":"<member id>","master_identity":{...identity...}}
+ *   {"error":0,"master":"<member id>","master_identity":{...identity...},"version":1}
  *
- * so each node learns the writer's URL and forwards writes there; Confluent's registries and Samsa's could
- * share one group. Members heartbeat; a heartbeat answered REBALANCE_IN_PROGRESS (a member joined or left),
- * an error or a lost coordinator makes the member rejoin, and until the new assignment arrives the writer
- * is unknown. A dead writer leaves the group after `session.timeout.ms` and another one is elected.
+ * `error` 1 (DUPLICATE_URLS) when two members advertise one URL; a member receiving a non-zero error
+ * knows no leader (Confluent's onAssigned throws and the member rejoins). So each node learns the writer's
+ * URL and forwards writes there; Confluent's registries and Samsa's could share one group. Members
+ * heartbeat; a heartbeat answered REBALANCE_IN_PROGRESS (a member joined or left), an error or a lost
+ * coordinator makes the member rejoin, and until the new assignment arrives the writer is unknown. A dead
+ * writer leaves the group after `session.timeout.ms` and another one is elected.
  */
 import type { Logger } from 'pino';
 import { ErrorCode, errorName } from '../../protocol/errors.js';
@@ -41,37 +46,80 @@ export interface LeaderElectionOptions {
   readonly heartbeatIntervalMs: number;
 }
 
+/** The URL to forward writes to (an IPv6 host in brackets). */
 export const identityUrl = (i: RegistryIdentity): string => `${i.scheme}://${i.host.includes(':') ? `[${i.host}]` : i.host}:${i.port}`;
 
-function parseIdentity(buf: Buffer | null): RegistryIdentity | null {
+/** SchemaRegistryIdentity.getUrl(): `String.format("%s://%s:%d", scheme, host, port)`, what the election compares. */
+const confluentUrl = (i: RegistryIdentity): string => `${i.scheme}://${i.host}:${i.port}`;
+
+/** The member metadata, byte for byte as Confluent's Jackson writes it (property order included). */
+export function encodeIdentity(i: RegistryIdentity): Buffer {
+  return Buffer.from(JSON.stringify({ host: i.host, port: i.port, master_eligibility: i.master_eligibility, scheme: i.scheme, version: i.version, leader: false }));
+}
+
+/**
+ * A member's metadata; null when it is not an identity. Unknown properties are ignored
+ * (`@JsonIgnoreProperties(ignoreUnknown = true)`); a missing `scheme` is Confluent's default `http`, a
+ * missing `master_eligibility` counts as not eligible (Confluent would fail the rebalance on it).
+ */
+export function parseIdentity(buf: Buffer | null): RegistryIdentity | null {
   if (buf === null) return null;
   try {
     const o = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
     if (typeof o.host !== 'string' || typeof o.port !== 'number') return null;
-    // Newer Confluent releases also write leader_eligibility; either one counts.
-    const eligible = o.master_eligibility ?? o.leader_eligibility;
-    return { version: 1, host: o.host, port: o.port, master_eligibility: eligible !== false, scheme: typeof o.scheme === 'string' ? o.scheme : 'http' };
+    return { version: 1, host: o.host, port: o.port, master_eligibility: o.master_eligibility === true, scheme: typeof o.scheme === 'string' ? o.scheme : 'http' };
   } catch {
     return null;
   }
 }
 
-/** The writer's assignment as the group leader computes it (exported for tests). */
-export function assignLeader(members: readonly { memberId: string; identity: RegistryIdentity | null }[]): { error: number; master: string | null; master_identity: RegistryIdentity | null } {
+export interface Assignment {
+  readonly error: number;
+  readonly master: string | null;
+  readonly master_identity: RegistryIdentity | null;
+}
+
+/** Confluent's DUPLICATE_URLS assignment error. */
+export const DUPLICATE_URLS = 1;
+
+/**
+ * The assignment as the group leader computes it (SchemaRegistryCoordinator.onLeaderElected without sticky
+ * election): the eligible member with the smallest URL; DUPLICATE_URLS when two members share a URL (the
+ * chosen leader is still named, as Confluent does, but members treat the error as "no leader").
+ */
+export function assignLeader(members: readonly { memberId: string; identity: RegistryIdentity | null }[]): Assignment {
   const urls = new Set<string>();
+  let chosen: { memberId: string; identity: RegistryIdentity } | null = null;
+  let counted = 0;
   for (const m of members) {
     if (m.identity === null) continue;
-    const url = identityUrl(m.identity);
-    // Confluent's DUPLICATE_URLS: two registries claiming one URL would make forwarding ambiguous.
-    if (urls.has(url)) return { error: 1, master: null, master_identity: null };
-    urls.add(url);
+    counted++;
+    urls.add(confluentUrl(m.identity));
+    if (!m.identity.master_eligibility) continue;
+    if (chosen === null || confluentUrl(m.identity) < confluentUrl(chosen.identity)) chosen = { memberId: m.memberId, identity: m.identity };
   }
-  let chosen: { memberId: string; identity: RegistryIdentity } | null = null;
-  for (const m of members) {
-    if (m.identity === null || !m.identity.master_eligibility) continue;
-    if (chosen === null || m.memberId < chosen.memberId) chosen = { memberId: m.memberId, identity: m.identity };
+  return { error: urls.size !== counted ? DUPLICATE_URLS : 0, master: chosen?.memberId ?? null, master_identity: chosen?.identity ?? null };
+}
+
+/** The assignment bytes as Confluent's Jackson writes them: creator properties, then `version`; nulls omitted. */
+export function encodeAssignment(a: Assignment): Buffer {
+  const o: Record<string, unknown> = { error: a.error };
+  if (a.master !== null) o.master = a.master;
+  if (a.master_identity !== null) o.master_identity = JSON.parse(encodeIdentity(a.master_identity).toString('utf8')) as unknown;
+  o.version = 1;
+  return Buffer.from(JSON.stringify(o));
+}
+
+/** The writer named by an assignment; null when there is none or the assignment carries an error. */
+export function leaderOf(buf: Buffer): RegistryIdentity | null {
+  try {
+    const o = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
+    if (o.error !== undefined && o.error !== 0) return null;
+    if (typeof o.master_identity !== 'object' || o.master_identity === null) return null;
+    return parseIdentity(Buffer.from(JSON.stringify(o.master_identity)));
+  } catch {
+    return null;
   }
-  return { error: 0, master: chosen?.memberId ?? null, master_identity: chosen?.identity ?? null };
 }
 
 export class RegistryLeaderElector {
@@ -166,7 +214,7 @@ export class RegistryLeaderElector {
   }
 
   private async joinAndSync(conn: BrokerConnection): Promise<void> {
-    const metadata = Buffer.from(JSON.stringify(this.options.identity));
+    const metadata = encodeIdentity(this.options.identity);
     for (;;) {
       if (this.closed) return;
       const { response: joined } = await conn.request(JoinGroup, {
@@ -194,7 +242,7 @@ export class RegistryLeaderElector {
       if (joined.leader === joined.memberId) {
         const a = assignLeader(joined.members.map((m) => ({ memberId: m.memberId, identity: parseIdentity(m.metadata) })));
         if (a.error !== 0) this.logger.error('two schema registries of the group share one URL: no leader elected (set distinct schema.registry.listeners)');
-        const body = Buffer.from(JSON.stringify({ version: 1, ...a }));
+        const body = encodeAssignment(a);
         assignments = joined.members.map((m) => ({ memberId: m.memberId, assignment: body }));
       }
       const { response: synced } = await conn.request(SyncGroup, {
@@ -208,14 +256,7 @@ export class RegistryLeaderElector {
       });
       if (synced.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
       if (synced.errorCode !== ErrorCode.NONE) throw new Error(`SyncGroup ${this.options.groupId}: ${errorName(synced.errorCode)}`);
-      let leader: RegistryIdentity | null = null;
-      try {
-        const o = JSON.parse(synced.assignment.toString('utf8')) as Record<string, unknown>;
-        if (o.error === 0 || o.error === undefined) leader = parseIdentity(Buffer.from(JSON.stringify(o.master_identity ?? o.leader_identity ?? null)));
-      } catch {
-        leader = null;
-      }
-      this.setLeader(leader);
+      this.setLeader(leaderOf(synced.assignment));
       return;
     }
   }

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { RegistryHttpServer, type LeaderView } from '../../src/registry/http.js';
-import { assignLeader, type RegistryIdentity } from '../../src/registry/leader-election.js';
+import { assignLeader, encodeAssignment, encodeIdentity, leaderOf, parseIdentity, type RegistryIdentity } from '../../src/registry/leader-election.js';
 import { SchemaRegistry } from '../../src/registry/registry.js';
 import type { StoreRecord } from '../../src/registry/store-records.js';
 import { freePort } from '../helpers/broker-process.js';
@@ -91,12 +91,44 @@ describe('forwarding writes to the registry leader', () => {
 });
 
 describe('the group leader elects the registry leader (Confluent SchemaRegistryCoordinator)', () => {
-  const id = (port: number, eligible = true): RegistryIdentity => ({ version: 1, host: '127.0.0.1', port, master_eligibility: eligible, scheme: 'http' });
+  const id = (port: number, eligible = true, host = '127.0.0.1'): RegistryIdentity => ({ version: 1, host, port, master_eligibility: eligible, scheme: 'http' });
 
-  it('the eligible member with the smallest member id; none when no member is eligible; an error for duplicate URLs', () => {
-    expect(assignLeader([{ memberId: 'sr-1-b', identity: id(2) }, { memberId: 'sr-1-a', identity: id(1) }, { memberId: 'sr-1-c', identity: id(3) }])).toEqual({ error: 0, master: 'sr-1-a', master_identity: id(1) });
+  it('the eligible member with the smallest URL (not member id); none when no member is eligible', () => {
+    // Member ids in the opposite order to the URLs: Confluent compares SchemaRegistryIdentity.getUrl().
+    expect(assignLeader([{ memberId: 'sr-1-a', identity: id(2) }, { memberId: 'sr-1-c', identity: id(1) }, { memberId: 'sr-1-b', identity: id(3) }])).toEqual({ error: 0, master: 'sr-1-c', master_identity: id(1) });
+    // A string comparison of the URLs: port 10000 sorts before port 9000, host "a" before "b".
+    expect(assignLeader([{ memberId: 'x', identity: id(9000) }, { memberId: 'y', identity: id(10000) }])).toMatchObject({ master: 'y' });
+    expect(assignLeader([{ memberId: 'x', identity: id(1, true, 'b') }, { memberId: 'y', identity: id(2, true, 'a') }])).toMatchObject({ master: 'y' });
     expect(assignLeader([{ memberId: 'sr-1-a', identity: id(1, false) }, { memberId: 'sr-1-b', identity: id(2) }])).toMatchObject({ error: 0, master: 'sr-1-b' });
     expect(assignLeader([{ memberId: 'sr-1-a', identity: id(1, false) }])).toEqual({ error: 0, master: null, master_identity: null });
-    expect(assignLeader([{ memberId: 'sr-1-a', identity: id(1) }, { memberId: 'sr-1-b', identity: id(1) }])).toMatchObject({ error: 1, master: null });
+  });
+
+  it('DUPLICATE_URLS (error 1) still names the leader, as Confluent does, but a member reading it knows none', () => {
+    const a = assignLeader([{ memberId: 'sr-1-a', identity: id(1) }, { memberId: 'sr-1-b', identity: id(1) }]);
+    expect(a).toEqual({ error: 1, master: 'sr-1-a', master_identity: id(1) });
+    expect(leaderOf(encodeAssignment(a))).toBeNull();
+  });
+
+  it("identity and assignment bytes are Confluent's Jackson JSON (key names and order)", () => {
+    // Creator properties (host, port, master_eligibility, scheme) first, then version, then the sticky
+    // election's "leader" flag of current releases (SchemaRegistryIdentity.java).
+    expect(encodeIdentity(id(8081, true, 'schemaregistry1')).toString()).toBe('{"host":"schemaregistry1","port":8081,"master_eligibility":true,"scheme":"http","version":1,"leader":false}');
+    expect(encodeAssignment({ error: 0, master: 'sr-1-x', master_identity: id(8081) }).toString()).toBe(
+      '{"error":0,"master":"sr-1-x","master_identity":{"host":"127.0.0.1","port":8081,"master_eligibility":true,"scheme":"http","version":1,"leader":false},"version":1}',
+    );
+    // No eligible member: master and master_identity are null and omitted (@JsonInclude(NON_EMPTY)).
+    expect(encodeAssignment({ error: 0, master: null, master_identity: null }).toString()).toBe('{"error":0,"version":1}');
+    expect(leaderOf(Buffer.from('{"error":0,"version":1}'))).toBeNull();
+  });
+
+  it('reads the identity a Confluent registry writes (a value recorded by kafbat/kafka-ui\'s tests)', () => {
+    // kafka-ui's topic-message fixture holds an identity written by a Confluent 7.x registry.
+    const confluent = Buffer.from('{"host":"schemaregistry1","port":8085,"master_eligibility":true,"scheme":"http","version":1}');
+    expect(parseIdentity(confluent)).toEqual({ version: 1, host: 'schemaregistry1', port: 8085, master_eligibility: true, scheme: 'http' });
+    expect(leaderOf(Buffer.from(`{"error":0,"master":"sr-1-0b7c","master_identity":${confluent.toString()},"version":1}`))).toEqual(parseIdentity(confluent));
+    // Unknown properties ignored; a missing scheme is http; eligibility must be true to count.
+    expect(parseIdentity(Buffer.from('{"host":"h","port":1,"master_eligibility":true,"version":1,"leader":true,"x":1}'))).toEqual({ version: 1, host: 'h', port: 1, master_eligibility: true, scheme: 'http' });
+    expect(parseIdentity(Buffer.from('{"host":"h","port":1}'))?.master_eligibility).toBe(false);
+    expect(parseIdentity(Buffer.from('not json'))).toBeNull();
   });
 });
