@@ -47,6 +47,8 @@ export const idDoesNotMatch = (message: string): RegistryError => new RegistryEr
 export const invalidSubject = (subject: string): RegistryError => new RegistryError(422, 42208, `The specified subject '${subject}' is not valid.`);
 export const schemaTooLarge = (message: string): RegistryError => new RegistryError(422, 42209, message);
 export const storeError = (message: string): RegistryError => new RegistryError(500, 50001, message);
+/** The store did not answer within kafkastore.timeout.ms (Confluent's RestSchemaRegistryTimeoutException, e.g. "Register operation timed out"). */
+export const operationTimeout = (operation: string): RegistryError => new RegistryError(500, 50002, `${operation} operation timed out`);
 /** A non-leader could not reach the leader it forwards a write to (Confluent's RestRequestForwardingException). */
 export const forwardingFailed = (reason: string): RegistryError => new RegistryError(500, 50003, `Error while forwarding the request to the leader: ${reason}`);
 /** No leader is elected, or a forwarded write reached a node that is not the leader (RestUnknownLeaderException). */

@@ -5,7 +5,7 @@
  * content type says (so `curl -d` works without -H), and unknown JSON properties are ignored, as Confluent
  * does for clients sending `Confluent-Accept-Unknown-Properties: true`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { badRequest, forwardingFailed, httpNotFound, unknownLeader, invalidSchema, invalidVersion, methodNotAllowed, RegistryError, schemaNotFound } from './errors.js';
@@ -84,6 +84,8 @@ export interface RegistryHttpOptions {
   readonly trace: boolean;
   /** In a cluster: who writes. Writes reaching another node are forwarded to the leader's URL. */
   readonly leader?: LeaderView;
+  /** Confluent's `leader.connect.timeout.ms` and `leader.read.timeout.ms` (60000 each) for forwarded writes. */
+  readonly forwardTimeouts?: { readonly connectMs: number; readonly readMs: number };
 }
 
 /** The registry leader as this node knows it (leader-election.ts). */
@@ -95,7 +97,7 @@ export interface LeaderView {
 
 /** Marks a request forwarded by another node: it is never forwarded again (no ping-pong during a re-election). */
 const FORWARDED_HEADER = 'x-samsa-registry-forwarded';
-const FORWARD_TIMEOUT_MS = 60_000;
+const DEFAULT_FORWARD_TIMEOUTS = { connectMs: 60_000, readMs: 60_000 };
 
 /** The requests that change state: only the leader serves them (Confluent forwards exactly these). */
 function isWrite(method: string, segments: readonly string[]): boolean {
@@ -185,22 +187,49 @@ export class RegistryHttpServer {
     res.end(payload);
   }
 
-  /** Sends the request on to the leader and returns its answer as it is (status, body, content type). */
+  /**
+   * Sends the request on to the leader and returns its answer as it is (status, body, content type). The
+   * connection must open within leader.connect.timeout.ms and the leader's answer must keep arriving
+   * (no silence longer than leader.read.timeout.ms), as Confluent's forwarding client's timeouts.
+   */
   private async forward(req: IncomingMessage, method: string, target: string): Promise<{ status: number; body: Buffer; contentType: string }> {
     const body = await readBody(req);
     const headers: Record<string, string> = { [FORWARDED_HEADER]: '1', Accept: String(req.headers.accept ?? CONTENT_TYPE) };
-    if (body.length > 0) headers['Content-Type'] = String(req.headers['content-type'] ?? CONTENT_TYPE);
-    let res: Response;
-    let answer: Buffer;
+    if (body.length > 0) {
+      headers['Content-Type'] = String(req.headers['content-type'] ?? CONTENT_TYPE);
+      headers['Content-Length'] = String(body.length);
+    }
+    const timeouts = this.options.forwardTimeouts ?? DEFAULT_FORWARD_TIMEOUTS;
     try {
-      res = await fetch(target, { method, headers, body: body.length > 0 ? new Uint8Array(body) : undefined, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
-      answer = Buffer.from(await res.arrayBuffer());
+      return await new Promise((resolve, reject) => {
+        // agent: false: a socket of its own, so the read timeout set on it never outlives this request.
+        const out = httpRequest(target, { method, headers, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 500, body: Buffer.concat(chunks), contentType: String(res.headers['content-type'] ?? CONTENT_TYPE) }));
+          res.on('error', reject);
+        });
+        const connectTimer = setTimeout(() => out.destroy(new Error(`connect timed out after ${timeouts.connectMs} ms (leader.connect.timeout.ms)`)), timeouts.connectMs);
+        out.on('socket', (socket) => {
+          const connected = (): void => {
+            clearTimeout(connectTimer);
+            socket.setTimeout(timeouts.readMs, () => out.destroy(new Error(`read timed out after ${timeouts.readMs} ms (leader.read.timeout.ms)`)));
+          };
+          if (socket.connecting) socket.once('connect', connected);
+          else connected();
+        });
+        out.on('error', (err) => {
+          clearTimeout(connectTimer);
+          reject(err);
+        });
+        out.on('close', () => clearTimeout(connectTimer));
+        out.end(body.length > 0 ? body : undefined);
+      });
     } catch (err) {
-      const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
+      const cause = (err as Error).message;
       this.logger.warn({ target, reason: cause }, 'forwarding a schema registry write to the leader failed');
       throw forwardingFailed(`${target}: ${cause}`);
     }
-    return { status: res.status, body: answer, contentType: res.headers.get('content-type') ?? CONTENT_TYPE };
   }
 
   private async route(r: Request): Promise<Answer> {

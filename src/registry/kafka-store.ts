@@ -34,11 +34,21 @@ export interface KafkaStoreHost {
 export interface KafkaStoreOptions {
   readonly topic: string;
   readonly replicationFactor: number;
-  /** How long a write or a catch-up waits (Confluent's kafkastore.timeout.ms plays this role). */
+  /**
+   * `kafkastore.timeout.ms` (Confluent's default 500): how long a write waits for its acks=all answer, and
+   * then again for this node's reader to reach it (KafkaStore.put: `ack.get(timeout)`, then
+   * `waitUntilKafkaReaderReachesOffset(offset, timeout)`). Exceeding it is a REQUEST_TIMED_OUT
+   * SchemasTopicError, which the registry answers 50002 as Confluent does.
+   */
   readonly timeoutMs: number;
 }
 
 const FETCH_MAX_WAIT_MS = 500;
+/**
+ * The request timeout of the store's connections, independent of kafkastore.timeout.ms: the Kafka clients'
+ * `request.timeout.ms` default, as Confluent's KafkaStore producer and reader use it.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
 const RETRY_MS = 200;
 
 interface Waiter {
@@ -109,7 +119,7 @@ export class KafkaSchemasStore {
       if (c && !c.isClosed) return c;
     }
     if (current) void current.promise.then((x) => x.close(), () => undefined);
-    const promise = BrokerConnection.open(leader.host, leader.port, { clientId: 'schema-registry', timeoutMs: this.options.timeoutMs + FETCH_MAX_WAIT_MS });
+    const promise = BrokerConnection.open(leader.host, leader.port, { clientId: 'schema-registry', timeoutMs: REQUEST_TIMEOUT_MS + FETCH_MAX_WAIT_MS });
     this.conns[slot] = { address: leader.address, promise };
     return promise;
   }
@@ -203,8 +213,8 @@ export class KafkaSchemasStore {
     }
   }
 
-  /** Resolves once every record below `offset` is applied; throws after the timeout. */
-  async waitFor(offset: number): Promise<void> {
+  /** Resolves once every record below `offset` is applied; throws after `timeoutMs` (default kafkastore.timeout.ms). */
+  async waitFor(offset: number, timeoutMs = this.options.timeoutMs): Promise<void> {
     if (this.next >= offset || this.closed) return;
     let waiter: Waiter | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -212,7 +222,7 @@ export class KafkaSchemasStore {
       await new Promise<void>((resolve, reject) => {
         waiter = { offset, resolve };
         this.waiters.add(waiter);
-        timer = setTimeout(() => reject(new SchemasTopicError(`timed out after ${this.options.timeoutMs} ms waiting for the reader of ${this.options.topic}-0 to reach offset ${offset} (at ${this.next}${this.lastError ? `; ${this.lastError}` : ''})`, ErrorCode.REQUEST_TIMED_OUT)), this.options.timeoutMs);
+        timer = setTimeout(() => reject(new SchemasTopicError(`timed out after ${timeoutMs} ms waiting for the reader of ${this.options.topic}-0 to reach offset ${offset} (at ${this.next}${this.lastError ? `; ${this.lastError}` : ''})`, ErrorCode.REQUEST_TIMED_OUT)), timeoutMs);
       });
     } finally {
       clearTimeout(timer);
@@ -235,9 +245,9 @@ export class KafkaSchemasStore {
     return Number(p.offset);
   }
 
-  /** Confluent's waitUntilKafkaReaderReachesLastOffset. */
-  async catchUp(): Promise<void> {
-    await this.waitFor(await this.endOffset());
+  /** Confluent's waitUntilKafkaReaderReachesLastOffset(timeout). */
+  async catchUp(timeoutMs = this.options.timeoutMs): Promise<void> {
+    await this.waitFor(await this.endOffset(), timeoutMs);
   }
 
   private async ensureTopic(): Promise<void> {
@@ -263,12 +273,24 @@ export class KafkaSchemasStore {
     if (conn === null) throw new SchemasTopicError(`${this.options.topic}-0 has no leader`, ErrorCode.LEADER_NOT_AVAILABLE);
     const now = Date.now();
     const batch = await buildBatch(records.map((r) => ({ key: encodeKey(r), value: encodeValue(r), timestamp: now })));
-    const { response } = await conn.request(Produce, {
+    // The broker bounds the acks=all wait by the request's timeout; the timer bounds the whole round trip.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SchemasTopicError(`timed out after ${this.options.timeoutMs} ms waiting for the acks=all answer of ${this.options.topic}-0`, ErrorCode.REQUEST_TIMED_OUT)), this.options.timeoutMs);
+    });
+    const produced = conn.request(Produce, {
       transactionalId: null,
       acks: -1,
       timeoutMs: this.options.timeoutMs,
       topicData: [{ name: this.options.topic, partitionData: [{ index: 0, records: batch }] }],
     });
+    produced.catch(() => undefined);
+    let response: Awaited<typeof produced>['response'];
+    try {
+      ({ response } = await Promise.race([produced, timedOut]));
+    } finally {
+      clearTimeout(timer);
+    }
     const p = response.responses[0]?.partitionResponses[0];
     if (!p) throw new SchemasTopicError(`Produce ${this.options.topic}-0: no partition in the answer`, ErrorCode.UNKNOWN_SERVER_ERROR);
     if (p.errorCode !== ErrorCode.NONE) {

@@ -19,6 +19,7 @@ import {
   invalidSchema,
   invalidSubject,
   operationNotPermitted,
+  operationTimeout,
   referenceExists,
   schemaNotFound,
   schemaTooLarge,
@@ -81,6 +82,9 @@ export interface RecordLog {
   /** Runs before each write: a new writer first catches up with the log (Confluent's waitUntilKafkaReaderReachesLastOffset). */
   beforeWrite?(): Promise<void>;
 }
+
+/** A write, as Confluent names it in its 50002 "... operation timed out" messages. */
+type Operation = 'Register' | 'Delete subject' | 'Delete schema version' | 'Update config' | 'Delete config' | 'Update mode' | 'Delete mode';
 
 /** A version selector: a number, or the latest (live) version. */
 export type VersionSpec = number | 'latest';
@@ -198,13 +202,20 @@ export class SchemaRegistry {
     }
   }
 
-  /** Appends the records, then applies them: the write is answered only once it is in `_schemas`. */
-  private async commit(records: StoreRecord[]): Promise<void> {
+  /**
+   * Appends the records, then applies them: the write is answered only once it is in `_schemas`. `operation`
+   * names it in Confluent's 50002 message when the store times out (kafkastore.timeout.ms).
+   */
+  private async commit(records: StoreRecord[], operation: Operation): Promise<void> {
     try {
       await this.log.append(records);
     } catch (err) {
       if (err instanceof SchemasTopicError && (err.errorCode === ErrorCode.MESSAGE_TOO_LARGE || err.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE)) {
         throw schemaTooLarge(`Schema too large: ${err.message}`);
+      }
+      if (err instanceof SchemasTopicError && err.errorCode === ErrorCode.REQUEST_TIMED_OUT) {
+        this.logger.error({ err }, 'write to _schemas timed out (kafkastore.timeout.ms)');
+        throw operationTimeout(operation);
       }
       this.logger.error({ err }, 'write to _schemas failed');
       throw storeError(`Error while storing the schema: ${(err as Error).message}`);
@@ -213,12 +224,13 @@ export class SchemaRegistry {
   }
 
   /** Runs a write after the previous ones, alone (and, in a cluster, after catching up with `_schemas`). */
-  private exclusive<T>(op: () => Promise<T>): Promise<T> {
+  private exclusive<T>(operation: Operation, op: () => Promise<T>): Promise<T> {
     const guarded = async (): Promise<T> => {
       if (this.log.beforeWrite) {
         try {
           await this.log.beforeWrite();
         } catch (err) {
+          if (err instanceof SchemasTopicError && err.errorCode === ErrorCode.REQUEST_TIMED_OUT) throw operationTimeout(operation);
           throw storeError(`Error while storing the schema: ${(err as Error).message}`);
         }
       }
@@ -384,24 +396,24 @@ export class SchemaRegistry {
   }
 
   setConfig(subject: string | null, level: CompatibilityLevel): Promise<CompatibilityLevel> {
-    return this.exclusive(async () => {
+    return this.exclusive('Update config', async () => {
       if (subject !== null) this.checkSubjectName(subject);
-      await this.commit([{ keytype: 'CONFIG', subject, value: { compatibilityLevel: level } }]);
+      await this.commit([{ keytype: 'CONFIG', subject, value: { compatibilityLevel: level } }], 'Update config');
       return level;
     });
   }
 
   /** Removes a config and answers the level that was in force. */
   deleteConfig(subject: string | null): Promise<CompatibilityLevel> {
-    return this.exclusive(async () => {
+    return this.exclusive('Delete config', async () => {
       if (subject === null) {
         const previous = this.getConfig(null);
-        await this.commit([{ keytype: 'CONFIG', subject: null, value: null }]);
+        await this.commit([{ keytype: 'CONFIG', subject: null, value: null }], 'Delete config');
         return previous;
       }
       if (!this.subjects.has(subject)) throw subjectNotFound(subject);
       const previous = this.getConfig(subject);
-      await this.commit([{ keytype: 'CONFIG', subject, value: null }]);
+      await this.commit([{ keytype: 'CONFIG', subject, value: null }], 'Delete config');
       return previous;
     });
   }
@@ -419,22 +431,22 @@ export class SchemaRegistry {
   }
 
   setMode(subject: string | null, mode: Mode, force = false): Promise<Mode> {
-    return this.exclusive(async () => {
+    return this.exclusive('Update mode', async () => {
       if (subject !== null) this.checkSubjectName(subject);
       // Confluent: switching to IMPORT where schemas exist needs force=true, ids could otherwise collide.
       if (mode === 'IMPORT' && !force) {
         const occupied = subject === null ? this.subjects.size > 0 : this.subjects.has(subject);
         if (occupied) throw operationNotPermitted('Cannot import since found existing subjects');
       }
-      await this.commit([{ keytype: 'MODE', subject, value: { mode } }]);
+      await this.commit([{ keytype: 'MODE', subject, value: { mode } }], 'Update mode');
       return mode;
     });
   }
 
   deleteMode(subject: string): Promise<Mode> {
-    return this.exclusive(async () => {
+    return this.exclusive('Delete mode', async () => {
       const previous = this.getMode(subject);
-      await this.commit([{ keytype: 'MODE', subject, value: null }]);
+      await this.commit([{ keytype: 'MODE', subject, value: null }], 'Delete mode');
       return previous;
     });
   }
@@ -512,7 +524,7 @@ export class SchemaRegistry {
 
   /** POST /subjects/{s}/versions: the schema's global id, registering it as a new version when needed. */
   register(subject: string, req: SchemaRequest): Promise<number> {
-    return this.exclusive(async () => {
+    return this.exclusive('Register', async () => {
       this.checkSubjectName(subject);
       const mode = this.checkWritable(subject);
       const parsed = this.parse(req);
@@ -547,7 +559,7 @@ export class SchemaRegistry {
       if (version > MAX_VERSION) throw operationNotPermitted(`Subject ${subject} has no version numbers left`);
       id ??= this.maxId + 1;
       const value: SchemaValue = { subject, version, id, schemaType: parsed.schemaType, references: req.references, schema: parsed.canonical, deleted: false };
-      await this.commit([{ keytype: 'SCHEMA', subject, version, value }]);
+      await this.commit([{ keytype: 'SCHEMA', subject, version, value }], 'Register');
       this.parsedById.set(id, parsed);
       this.logger.info({ subject, version, id, schemaType: parsed.schemaType }, 'schema registered');
       return id;
@@ -562,7 +574,7 @@ export class SchemaRegistry {
 
   /** DELETE /subjects/{s}: the versions deleted. Soft first; `permanent` only after a soft delete. */
   deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
-    return this.exclusive(async () => {
+    return this.exclusive('Delete subject', async () => {
       this.checkWritable(subject);
       const all = this.versionsOf(subject);
       if (all.length === 0) throw subjectNotFound(subject);
@@ -573,19 +585,19 @@ export class SchemaRegistry {
         const records: StoreRecord[] = all.map((v) => ({ keytype: 'SCHEMA', subject, version: v.version, value: null }));
         if (this.subjectCompatibility.has(subject)) records.push({ keytype: 'CONFIG', subject, value: null });
         if (this.subjectMode.has(subject)) records.push({ keytype: 'MODE', subject, value: null });
-        await this.commit(records);
+        await this.commit(records, 'Delete subject');
         return all.map((v) => v.version);
       }
       if (live.length === 0) throw subjectSoftDeleted(subject);
       for (const v of live) this.checkNotReferenced(subject, v.version);
-      await this.commit(live.map((v) => ({ keytype: 'SCHEMA', subject, version: v.version, value: { ...v, deleted: true } })));
+      await this.commit(live.map((v) => ({ keytype: 'SCHEMA', subject, version: v.version, value: { ...v, deleted: true } })), 'Delete subject');
       return live.map((v) => v.version);
     });
   }
 
   /** DELETE /subjects/{s}/versions/{v}: the version deleted. */
   deleteVersion(subject: string, spec: VersionSpec, permanent: boolean): Promise<number> {
-    return this.exclusive(async () => {
+    return this.exclusive('Delete schema version', async () => {
       this.checkWritable(subject);
       const all = this.versionsOf(subject);
       if (all.length === 0) throw subjectNotFound(subject);
@@ -594,12 +606,12 @@ export class SchemaRegistry {
       if (permanent) {
         if (!v.deleted) throw versionNotSoftDeleted(subject, v.version);
         this.checkNotReferenced(subject, v.version);
-        await this.commit([{ keytype: 'SCHEMA', subject, version: v.version, value: null }]);
+        await this.commit([{ keytype: 'SCHEMA', subject, version: v.version, value: null }], 'Delete schema version');
         return v.version;
       }
       if (v.deleted) throw versionSoftDeleted(subject, v.version);
       this.checkNotReferenced(subject, v.version);
-      await this.commit([{ keytype: 'SCHEMA', subject, version: v.version, value: { ...v, deleted: true } }]);
+      await this.commit([{ keytype: 'SCHEMA', subject, version: v.version, value: { ...v, deleted: true } }], 'Delete schema version');
       return v.version;
     });
   }

@@ -11,7 +11,8 @@
  *
  * | `kafkastore.topic.replication.factor` | 3 | the topic's replication factor when created (at most the live brokers) |
  * | `kafkastore.init.timeout.ms` | 60000 | in a cluster: how long the start waits to catch up with the topic |
- * | `kafkastore.timeout.ms` | 30000 | in a cluster: how long a write waits (Confluent's default is 500) |
+ * | `kafkastore.timeout.ms` | 500 | in a cluster: how long a write waits for acks=all, then for its read-back |
+ * | `leader.connect.timeout.ms`, `leader.read.timeout.ms` | 60000 | in a cluster: forwarding a write to the leader |
  * | `schema.registry.group.id` | schema-registry | in a cluster: the leader election's group |
  * | `leader.eligibility` | true | in a cluster: this node may be elected leader |
  *
@@ -44,6 +45,8 @@ export interface RegistryConfig {
   readonly replicationFactor: number;
   readonly initTimeoutMs: number;
   readonly timeoutMs: number;
+  readonly leaderConnectTimeoutMs: number;
+  readonly leaderReadTimeoutMs: number;
   readonly groupId: string;
   readonly leaderEligible: boolean;
 }
@@ -85,6 +88,8 @@ export function registryConfig(props: ReadonlyMap<string, string>): RegistryConf
     replicationFactor: positive('kafkastore.topic.replication.factor'),
     initTimeoutMs: positive('kafkastore.init.timeout.ms'),
     timeoutMs: positive('kafkastore.timeout.ms'),
+    leaderConnectTimeoutMs: positive('leader.connect.timeout.ms'),
+    leaderReadTimeoutMs: positive('leader.read.timeout.ms'),
     groupId: get('schema.registry.group.id'),
     leaderEligible: eligible === 'true',
   };
@@ -152,7 +157,8 @@ async function startInCluster(broker: RegistryBrokerHost, config: RegistryConfig
     append: (records) => store.append(records),
     beforeWrite: async () => {
       if (caughtUpAsLeader) return;
-      await store.catchUp();
+      // A new writer may have the whole topic to read: bounded like the start (kafkastore.init.timeout.ms).
+      await store.catchUp(config.initTimeoutMs);
       caughtUpAsLeader = true;
     },
   };
@@ -161,7 +167,7 @@ async function startInCluster(broker: RegistryBrokerHost, config: RegistryConfig
   const deadline = Date.now() + config.initTimeoutMs;
   for (;;) {
     try {
-      await store.catchUp();
+      await store.catchUp(Math.max(1, deadline - Date.now()));
       break;
     } catch (err) {
       if (Date.now() >= deadline) {
@@ -176,6 +182,7 @@ async function startInCluster(broker: RegistryBrokerHost, config: RegistryConfig
   const http = new RegistryHttpServer(registry, {
     clusterId,
     trace,
+    forwardTimeouts: { connectMs: config.leaderConnectTimeoutMs, readMs: config.leaderReadTimeoutMs },
     leader: {
       get isLeader() {
         return election?.isLeader ?? false;

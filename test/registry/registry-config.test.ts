@@ -13,7 +13,7 @@ import { startTestBroker } from '../helpers/broker.js';
 import { call, startRegistryBroker } from './helpers.js';
 
 describe('registry properties', () => {
-  it('defaults: on, http://127.0.0.1:8081, backward, _schemas', () => {
+  it("defaults: on, http://127.0.0.1:8081, backward, _schemas; Confluent's timeouts (SchemaRegistryConfig)", () => {
     expect(registryConfig(new Map())).toEqual({
       enabled: true,
       host: '127.0.0.1',
@@ -22,7 +22,10 @@ describe('registry properties', () => {
       topic: '_schemas',
       replicationFactor: 3,
       initTimeoutMs: 60_000,
-      timeoutMs: 30_000,
+      // kafkastore.timeout.ms: Confluent's default 500; leader.{connect,read}.timeout.ms: 60000.
+      timeoutMs: 500,
+      leaderConnectTimeoutMs: 60_000,
+      leaderReadTimeoutMs: 60_000,
       groupId: 'schema-registry',
       leaderEligible: true,
     });
@@ -30,8 +33,8 @@ describe('registry properties', () => {
 
   it('the cluster properties: group, eligibility, replication factor and timeouts, bad values refused', () => {
     expect(
-      registryConfig(new Map([['schema.registry.group.id', 'sr-a'], ['leader.eligibility', 'FALSE'], ['kafkastore.topic.replication.factor', '1'], ['kafkastore.timeout.ms', '500'], ['kafkastore.init.timeout.ms', '1000']])),
-    ).toMatchObject({ groupId: 'sr-a', leaderEligible: false, replicationFactor: 1, timeoutMs: 500, initTimeoutMs: 1000 });
+      registryConfig(new Map([['schema.registry.group.id', 'sr-a'], ['leader.eligibility', 'FALSE'], ['kafkastore.topic.replication.factor', '1'], ['kafkastore.timeout.ms', '10000'], ['kafkastore.init.timeout.ms', '1000'], ['leader.connect.timeout.ms', '7'], ['leader.read.timeout.ms', '8']])),
+    ).toMatchObject({ groupId: 'sr-a', leaderEligible: false, replicationFactor: 1, timeoutMs: 10_000, initTimeoutMs: 1000, leaderConnectTimeoutMs: 7, leaderReadTimeoutMs: 8 });
     expect(() => registryConfig(new Map([['leader.eligibility', 'maybe']]))).toThrow(RegistryConfigError);
     expect(() => registryConfig(new Map([['kafkastore.topic.replication.factor', '0']]))).toThrow(RegistryConfigError);
     expect(() => registryConfig(new Map([['kafkastore.timeout.ms', '-5']]))).toThrow(RegistryConfigError);
@@ -58,6 +61,8 @@ describe('registry properties', () => {
       ['kafkastore.topic.replication.factor', '1'],
       ['kafkastore.timeout.ms', '1000'],
       ['kafkastore.init.timeout.ms', '1000'],
+      ['leader.connect.timeout.ms', '1000'],
+      ['leader.read.timeout.ms', '1000'],
       ['schema.registry.group.id', 'schema-registry'],
       ['leader.eligibility', 'true'],
     ]);

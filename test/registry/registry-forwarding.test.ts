@@ -5,11 +5,15 @@
  * forwarding loop during a re-election). Also the group leader's choice of the registry leader.
  * In-process: two RegistryHttpServers over in-memory logs, the "leader view" set by the test.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { RegistryHttpServer, type LeaderView } from '../../src/registry/http.js';
 import { assignLeader, encodeAssignment, encodeIdentity, leaderOf, parseIdentity, type RegistryIdentity } from '../../src/registry/leader-election.js';
 import { SchemaRegistry } from '../../src/registry/registry.js';
+import { SchemasTopicError } from '../../src/registry/schemas-topic.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { StoreRecord } from '../../src/registry/store-records.js';
 import { freePort } from '../helpers/broker-process.js';
 import { avro, call } from './helpers.js';
@@ -17,10 +21,10 @@ import { avro, call } from './helpers.js';
 const logger = pino({ level: 'silent' });
 const servers: RegistryHttpServer[] = [];
 
-async function serve(leader?: LeaderView): Promise<{ url: string; written: StoreRecord[][] }> {
+async function serve(leader?: LeaderView, forwardTimeouts?: { connectMs: number; readMs: number }): Promise<{ url: string; written: StoreRecord[][] }> {
   const written: StoreRecord[][] = [];
   const registry = new SchemaRegistry({ append: async (records) => void written.push([...records]) }, { defaultCompatibility: 'BACKWARD' }, logger);
-  const http = new RegistryHttpServer(registry, { clusterId: 'c', trace: false, leader }, logger);
+  const http = new RegistryHttpServer(registry, { clusterId: 'c', trace: false, leader, forwardTimeouts }, logger);
   servers.push(http);
   const port = await http.listen('127.0.0.1', 0);
   return { url: `http://127.0.0.1:${port}`, written };
@@ -77,6 +81,22 @@ describe('forwarding writes to the registry leader', () => {
     expect(orphan.written.length).toBe(0);
   });
 
+  it('50003 when the leader accepts the connection but stays silent past leader.read.timeout.ms', async () => {
+    // A "leader" that reads the request and never answers.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const follower = await serve({ isLeader: false, leaderUrl: `http://127.0.0.1:${port}` }, { connectMs: 60_000, readMs: 200 });
+      const res = await call(follower.url, 'POST', '/subjects/s/versions', schema);
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error_code: 50003, message: `Error while forwarding the request to the leader: http://127.0.0.1:${port}/subjects/s/versions: read timed out after 200 ms (leader.read.timeout.ms)` });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
   it('a forwarded write reaching a node that is not the leader is refused, not forwarded again', async () => {
     // Two nodes each believing the other leads (a re-election in flight).
     const aLeader: { isLeader: boolean; leaderUrl: string | null } = { isLeader: false, leaderUrl: null };
@@ -87,6 +107,28 @@ describe('forwarding writes to the registry leader', () => {
     expect(res.status).toBe(500);
     expect((res.body as { error_code: number }).error_code).toBe(50004);
     expect(a.written.length + b.written.length).toBe(0);
+  });
+});
+
+describe('kafkastore.timeout.ms exceeded', () => {
+  it("answers 50002 '<operation> operation timed out' and registers nothing", async () => {
+    const registry = new SchemaRegistry(
+      {
+        append: async () => {
+          throw new SchemasTopicError('timed out after 500 ms waiting for the acks=all answer of _schemas-0', ErrorCode.REQUEST_TIMED_OUT);
+        },
+      },
+      { defaultCompatibility: 'BACKWARD' },
+      logger,
+    );
+    const http = new RegistryHttpServer(registry, { clusterId: 'c', trace: false }, logger);
+    servers.push(http);
+    const url = `http://127.0.0.1:${await http.listen('127.0.0.1', 0)}`;
+    const res = await call(url, 'POST', '/subjects/s/versions', schema);
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error_code: 50002, message: 'Register operation timed out' });
+    expect((await call(url, 'PUT', '/mode/s', { mode: 'READONLY' })).body).toEqual({ error_code: 50002, message: 'Update mode operation timed out' });
+    expect((await call(url, 'GET', '/subjects')).body).toEqual([]);
   });
 });
 
