@@ -30,7 +30,7 @@ export function registryOverview(ctx: ConsoleContext): unknown {
     const latest = r.getVersion(subject, 'latest');
     return { subject, versions: r.listVersions(subject), latest: { version: latest.version, id: latest.id, schemaType: latest.schemaType }, compatibility: r.compatibilityOf(subject), mode: r.getMode(subject, true) };
   });
-  return { enabled: true, url: ctx.registryUrl, compatibility: r.getConfig(null, true), mode: r.getMode(null, true), subjects };
+  return { enabled: true, url: ctx.registryUrl, compatibility: r.getConfig(null, true).compatibilityLevel, mode: r.getMode(null, true), subjects };
 }
 
 function versionView(v: VersionEntry): unknown {

@@ -13,7 +13,7 @@
  *   messages and JSON-pointer locations, so the `verbose` answers read as Confluent's.
  */
 import avsc from 'avsc';
-import { SchemaParseError, type Difference, type ParsedSchema, type ResolvedReference } from './parsed-schema.js';
+import { SchemaParseError, sortKeysDeep, type Difference, type ParsedSchema, type ResolvedReference } from './parsed-schema.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -413,11 +413,112 @@ export class AvroSchema implements ParsedSchema {
   constructor(
     readonly canonical: string,
     private readonly root: AvroNode,
+    private readonly referenced: readonly NamedNode[] = [],
   ) {}
 
   isBackwardCompatible(writer: ParsedSchema): Difference[] {
     if (!(writer instanceof AvroSchema)) return [() => 'Incompatible because of different schema type'];
     return new CompatibilityChecker().check(this.root, writer.root).map(describe);
+  }
+
+  /**
+   * Confluent's AvroSchema.normalize(): AvroSchemaUtils.toNormalizedString (adapted from Avro's
+   * SchemaNormalization) re-parsed and printed by Schema.toString(). What that changes in the printed
+   * schema: aliases sorted (types by full name, fields by name); custom properties sorted by key, after a
+   * valid logical type's `logicalType`, `precision` and non-zero `scale`; every JSON object inside a
+   * property or a default with its keys sorted (a TreeMap node factory); an empty `doc` of a named type
+   * dropped (a field's is kept).
+   */
+  normalize(): AvroSchema {
+    const root = normalizeNode(this.root, new Map());
+    return new AvroSchema(canonicalString(root, this.referenced), root, this.referenced);
+  }
+}
+
+const LOGICAL_INT = new Set(['date', 'time-millis']);
+const LOGICAL_LONG = new Set(['time-micros', 'timestamp-millis', 'timestamp-micros', 'timestamp-nanos', 'local-timestamp-millis', 'local-timestamp-micros', 'local-timestamp-nanos']);
+
+/** The logical type Avro Java recognises on this schema (LogicalTypes.fromSchemaIgnoreInvalid), or null. */
+function validLogicalType(base: string, size: number | null, props: Props): string | null {
+  const get = (k: string): Json | undefined => props.find(([key]) => key === k)?.[1];
+  const lt = get('logicalType');
+  if (typeof lt !== 'string') return null;
+  if (lt === 'decimal') {
+    if (base !== 'bytes' && base !== 'fixed') return null;
+    const precision = get('precision');
+    const scale = get('scale') ?? 0;
+    if (typeof precision !== 'number' || !Number.isInteger(precision) || precision <= 0) return null;
+    if (typeof scale !== 'number' || !Number.isInteger(scale) || scale < 0 || scale > precision) return null;
+    if (size !== null && precision > Math.floor(Math.log10(2) * (8 * size - 1))) return null;
+    return lt;
+  }
+  if (lt === 'uuid') return base === 'string' || (base === 'fixed' && size === 16) ? lt : null;
+  if (lt === 'duration') return base === 'fixed' && size === 12 ? lt : null;
+  if (LOGICAL_INT.has(lt)) return base === 'int' ? lt : null;
+  if (LOGICAL_LONG.has(lt)) return base === 'long' ? lt : null;
+  return null;
+}
+
+/** Properties as the normalized string writes them: a logical type's first, the rest by key. */
+function normalizeProps(props: Props, base: string, size: number | null): Props {
+  const sorted = props.map(([k, v]) => [k, sortKeysDeep(v) as Json] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const lt = validLogicalType(base, size, props);
+  if (lt === null) return sorted;
+  const head = ['logicalType'];
+  if (lt === 'decimal') {
+    head.push('precision');
+    const scale = props.find(([k]) => k === 'scale')?.[1];
+    if (scale !== undefined && scale !== 0) head.push('scale');
+  }
+  return [...head.map((k) => sorted.find(([key]) => key === k)!), ...sorted.filter(([k]) => !head.includes(k))];
+}
+
+function normalizeNode(node: AvroNode, done: Map<NamedNode, NamedNode>): AvroNode {
+  switch (node.kind) {
+    case 'primitive':
+      return { kind: 'primitive', type: node.type, props: normalizeProps(node.props, node.type, null) };
+    case 'array':
+      return { kind: 'array', items: normalizeNode(node.items, done), props: normalizeProps(node.props, 'array', null) };
+    case 'map':
+      return { kind: 'map', values: normalizeNode(node.values, done), props: normalizeProps(node.props, 'map', null) };
+    case 'union':
+      return { kind: 'union', types: node.types.map((t) => normalizeNode(t, done)) };
+    default:
+      break;
+  }
+  const seen = done.get(node);
+  if (seen) return seen;
+  const base = {
+    name: node.name,
+    doc: node.doc === '' ? undefined : node.doc,
+    aliases: [...node.aliases].sort((a, b) => (a.full < b.full ? -1 : a.full > b.full ? 1 : 0)),
+  };
+  switch (node.kind) {
+    case 'enum': {
+      const out: NamedNode = { ...base, kind: 'enum', symbols: node.symbols, enumDefault: node.enumDefault, props: normalizeProps(node.props, 'enum', null) };
+      done.set(node, out);
+      return out;
+    }
+    case 'fixed': {
+      const out: NamedNode = { ...base, kind: 'fixed', size: node.size, props: normalizeProps(node.props, 'fixed', node.size) };
+      done.set(node, out);
+      return out;
+    }
+    case 'record': {
+      const out: NamedNode = { ...base, kind: 'record', isError: node.isError, fields: [], props: normalizeProps(node.props, 'record', null) };
+      // Registered before its fields: a recursive record refers to itself.
+      done.set(node, out);
+      for (const f of node.fields) {
+        out.fields.push({
+          ...f,
+          type: normalizeNode(f.type, done),
+          defaultValue: sortKeysDeep(f.defaultValue) as Json,
+          aliases: [...f.aliases].sort(),
+          props: normalizeProps(f.props, 'field', null),
+        });
+      }
+      return out;
+    }
   }
 }
 
@@ -454,5 +555,5 @@ export function parseAvro(schema: string, references: readonly ResolvedReference
     throw new SchemaParseError((err as Error).message);
   }
   const root = model.parse(json, null);
-  return new AvroSchema(canonicalString(root, referenced), root);
+  return new AvroSchema(canonicalString(root, referenced), root, referenced);
 }

@@ -52,7 +52,7 @@ function versionJson(v: VersionEntry): Record<string, unknown> {
   return out;
 }
 
-function schemaRequest(body: unknown): SchemaRequest {
+function schemaRequest(body: unknown, q?: Query): SchemaRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body is not a JSON object');
   const b = body as Record<string, unknown>;
   if (typeof b.schema !== 'string' || b.schema.trim() === '') throw invalidSchema('Empty schema');
@@ -70,7 +70,7 @@ function schemaRequest(body: unknown): SchemaRequest {
     }
   }
   const optionalInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
-  return { schema: b.schema, schemaType: type, references: refs, id: optionalInt(b.id), version: optionalInt(b.version) };
+  return { schema: b.schema, schemaType: type, references: refs, id: optionalInt(b.id), version: optionalInt(b.version), normalize: q !== undefined && flag(q, 'normalize') };
 }
 
 function objectBody(body: unknown): Record<string, unknown> {
@@ -284,13 +284,17 @@ export class RegistryHttpServer {
         const subject = rest[0] ?? null;
         switch (m) {
           case 'GET':
-            return { json: { compatibilityLevel: reg.getConfig(subject, flag(q, 'defaultToGlobal')) } };
+            return { json: reg.getConfig(subject, flag(q, 'defaultToGlobal')) };
           case 'PUT': {
+            // ConfigUpdateRequest: `compatibility` and/or `normalize`; what is absent stays as it was.
             const body = objectBody(await r.body());
-            return { json: { compatibility: await reg.setConfig(subject, parseCompatibilityLevel(body.compatibility)) } };
+            const normalize = typeof body.normalize === 'boolean' ? body.normalize : undefined;
+            const level = body.compatibility === undefined && normalize !== undefined ? undefined : parseCompatibilityLevel(body.compatibility);
+            const done = await reg.setConfig(subject, { ...(level === undefined ? {} : { compatibilityLevel: level }), ...(normalize === undefined ? {} : { normalize }) });
+            return { json: { ...(done.compatibilityLevel === undefined ? {} : { compatibility: done.compatibilityLevel }), ...(done.normalize === undefined ? {} : { normalize: done.normalize }) } };
           }
           case 'DELETE':
-            return { json: { compatibilityLevel: await reg.deleteConfig(subject) } };
+            return { json: await reg.deleteConfig(subject) };
           default:
             throw methodNotAllowed();
         }
@@ -318,7 +322,7 @@ export class RegistryHttpServer {
         const subject = rest[1]!;
         const spec = rest.length === 4 ? parseVersion(rest[3]!) : 'all';
         if (m !== 'POST') throw methodNotAllowed();
-        const messages = reg.checkCompatibility(subject, spec, schemaRequest(await r.body()));
+        const messages = reg.checkCompatibility(subject, spec, schemaRequest(await r.body(), q));
         return { json: flag(q, 'verbose') ? { is_compatible: messages.length === 0, messages } : { is_compatible: messages.length === 0 } };
       }
       case 'contexts':
@@ -352,7 +356,7 @@ export class RegistryHttpServer {
     if (rest.length === 1) {
       switch (m) {
         case 'POST':
-          return { json: versionJson(reg.lookup(subject, schemaRequest(await r.body()), flag(q, 'deleted'))) };
+          return { json: versionJson(reg.lookup(subject, schemaRequest(await r.body(), q), flag(q, 'deleted'))) };
         case 'DELETE':
           return { json: await reg.deleteSubject(subject, flag(q, 'permanent')) };
         default:
@@ -365,7 +369,7 @@ export class RegistryHttpServer {
         case 'GET':
           return { json: reg.listVersions(subject, { deleted: flag(q, 'deleted'), deletedOnly: flag(q, 'deletedOnly') }) };
         case 'POST':
-          return { json: { id: await reg.register(subject, schemaRequest(await r.body())) } };
+          return { json: { id: await reg.register(subject, schemaRequest(await r.body(), q)) } };
         default:
           throw methodNotAllowed();
       }

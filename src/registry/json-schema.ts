@@ -18,7 +18,7 @@
 import { Ajv, type AnySchema } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { SchemaParseError, type Difference, type ParsedSchema, type ResolvedReference } from './parsed-schema.js';
+import { SchemaParseError, type Difference, type ParsedSchema, type ResolvedReference, sortKeysDeep } from './parsed-schema.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -479,6 +479,12 @@ export class JsonSchema implements ParsedSchema {
     const diff = new Diff(new Documents(writer.root, writer.references), new Documents(this.root, this.references));
     diff.compare(writer.root, writer.root, this.root, this.root);
     return diff.differences.filter((d) => !COMPATIBLE.has(d.type)).map((d) => describe(d.type, d.path));
+  }
+
+  /** Confluent's JsonSchema.normalize(): the document re-read with every object's keys sorted. */
+  normalize(): JsonSchema {
+    const sorted = sortKeysDeep(this.root) as Json;
+    return new JsonSchema(JSON.stringify(sorted), sorted, this.references);
   }
 }
 

@@ -73,18 +73,42 @@ function optionValue(v: unknown): string {
   return String(v);
 }
 
-function fieldOptions(f: protobuf.Field): string {
-  const entries = Object.entries(f.options ?? {}).filter(([k]) => k !== 'proto3_optional');
+/**
+ * `normalize`: Confluent's ProtobufSchemaUtils.toNormalizedString (FormatContext normalize=true), in this
+ * printer's layout: options sorted by name; fields sorted by tag; oneofs without fields dropped, their
+ * fields sorted by tag and the oneofs by their first tag; enum constants by tag then name; each reserved
+ * value on a line of its own, numbers and ranges by start then names ("N to N" printed as N); message and
+ * enum field types fully qualified with a leading dot (`.com.example.Address`, also a map's value type);
+ * imports sorted without duplicates; `syntax = "proto2";` omitted.
+ */
+type PrintMode = { readonly normalize: boolean };
+const PLAIN: PrintMode = { normalize: false };
+
+function optionEntries(options: Readonly<Record<string, unknown>> | undefined, mode: PrintMode, skip?: string): [string, unknown][] {
+  const entries = Object.entries(options ?? {}).filter(([k]) => k !== skip);
+  return mode.normalize ? entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : entries;
+}
+
+function fieldOptions(f: protobuf.Field, mode: PrintMode): string {
+  const entries = optionEntries(f.options, mode, 'proto3_optional');
   return entries.length === 0 ? '' : ` [${entries.map(([k, v]) => `${k} = ${optionValue(v)}`).join(', ')}]`;
 }
 
-function fieldLine(f: protobuf.Field, proto3: boolean): string {
-  if (f instanceof protobuf.MapField) return `map<${f.keyType}, ${f.type}> ${f.name} = ${f.id}${fieldOptions(f)};`;
+/** A field's type as printed: as written, or (normalized) a message or enum type by its full name. */
+function fieldType(f: protobuf.Field, mode: PrintMode): string {
+  if (!mode.normalize || SCALARS.has(f.type)) return f.type;
+  const resolved = f.resolvedType ?? (f.parent instanceof protobuf.Type ? f.parent.lookupTypeOrEnum(f.type) : null);
+  // protobufjs' fullName carries the leading dot Confluent adds.
+  return resolved ? resolved.fullName : f.type;
+}
+
+function fieldLine(f: protobuf.Field, proto3: boolean, mode: PrintMode): string {
+  if (f instanceof protobuf.MapField) return `map<${f.keyType}, ${fieldType(f, mode)}> ${f.name} = ${f.id}${fieldOptions(f, mode)};`;
   let label = '';
   if (f.rule === 'repeated') label = 'repeated ';
   else if (f.rule === 'required') label = 'required ';
   else if (f.options?.proto3_optional === true || (!proto3 && !f.partOf)) label = 'optional ';
-  return `${label}${f.type} ${f.name} = ${f.id}${fieldOptions(f)};`;
+  return `${label}${fieldType(f, mode)} ${f.name} = ${f.id}${fieldOptions(f, mode)};`;
 }
 
 function indent(text: string): string {
@@ -94,27 +118,39 @@ function indent(text: string): string {
     .join('\n');
 }
 
-function printEnum(e: protobuf.Enum): string {
-  const lines = Object.entries(e.options ?? {}).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
-  for (const [name, value] of Object.entries(e.values)) lines.push(`${name} = ${value};`);
+function printEnum(e: protobuf.Enum, mode: PrintMode): string {
+  const lines = optionEntries(e.options, mode).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
+  let constants = Object.entries(e.values);
+  if (mode.normalize) constants = constants.sort(([an, av], [bn, bv]) => av - bv || (an < bn ? -1 : an > bn ? 1 : 0));
+  for (const [name, value] of constants) lines.push(`${name} = ${value};`);
   return `enum ${e.name} {\n${indent(lines.join('\n'))}\n}`;
 }
 
-function printType(t: protobuf.Type, proto3: boolean): string {
+const MAX_TAG = 536870911;
+
+function printReserved(reserved: readonly (number[] | string)[], mode: PrintMode): string[] {
+  const item = (r: number[] | string): string => (typeof r === 'string' ? JSON.stringify(r) : r[0] === r[1] ? String(r[0]) : `${r[0]} to ${r[1] === MAX_TAG ? 'max' : r[1]}`);
+  if (!mode.normalize) return reserved.length === 0 ? [] : [`reserved ${reserved.map(item).join(', ')};`];
+  const start = (r: number[] | string): number => (typeof r === 'string' ? Number.MAX_SAFE_INTEGER : r[0]!);
+  const sorted = [...reserved].sort((a, b) => start(a) - start(b) || (item(a) < item(b) ? -1 : item(a) > item(b) ? 1 : 0));
+  return sorted.map((r) => `reserved ${item(r)};`);
+}
+
+function printType(t: protobuf.Type, proto3: boolean, mode: PrintMode): string {
   const sections: string[] = [];
-  const options = Object.entries(t.options ?? {}).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
+  const options = optionEntries(t.options, mode).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
   if (options.length > 0) sections.push(options.join('\n'));
-  const reserved = (t.reserved ?? []).map((r) => (typeof r === 'string' ? JSON.stringify(r) : r[0] === r[1] ? String(r[0]) : `${r[0]} to ${r[1] === 536870911 ? 'max' : r[1]}`));
-  if (reserved.length > 0) sections.push(`reserved ${reserved.join(', ')};`);
-  const plain = t.fieldsArray.filter((f) => realOneof(f) === null).map((f) => fieldLine(f, proto3));
+  const reserved = printReserved(t.reserved ?? [], mode);
+  if (reserved.length > 0) sections.push(reserved.join('\n'));
+  const byTag = (fields: protobuf.Field[]): protobuf.Field[] => (mode.normalize ? [...fields].sort((a, b) => a.id - b.id) : fields);
+  const plain = byTag(t.fieldsArray.filter((f) => realOneof(f) === null)).map((f) => fieldLine(f, proto3, mode));
   if (plain.length > 0) sections.push(plain.join('\n'));
-  for (const o of t.oneofsArray) {
-    if (o.fieldsArray.every((f) => f.options?.proto3_optional === true)) continue;
-    sections.push(`oneof ${o.name} {\n${indent(o.fieldsArray.map((f) => fieldLine(f, true)).join('\n'))}\n}`);
-  }
+  let oneofs = t.oneofsArray.filter((o) => !o.fieldsArray.every((f) => f.options?.proto3_optional === true));
+  if (mode.normalize) oneofs = oneofs.filter((o) => o.fieldsArray.length > 0).sort((a, b) => Math.min(...a.fieldsArray.map((f) => f.id)) - Math.min(...b.fieldsArray.map((f) => f.id)));
+  for (const o of oneofs) sections.push(`oneof ${o.name} {\n${indent(byTag(o.fieldsArray).map((f) => fieldLine(f, true, mode)).join('\n'))}\n}`);
   for (const n of t.nestedArray) {
-    if (isType(n)) sections.push(printType(n, proto3));
-    else if (isEnum(n)) sections.push(printEnum(n));
+    if (isType(n)) sections.push(printType(n, proto3, mode));
+    else if (isEnum(n)) sections.push(printEnum(n, mode));
   }
   return sections.length === 0 ? `message ${t.name} {}` : `message ${t.name} {\n${indent(sections.join('\n\n'))}\n}`;
 }
@@ -127,19 +163,20 @@ interface FileInfo {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
-function printFile(f: FileInfo): string {
+function printFile(f: FileInfo, mode: PrintMode = PLAIN): string {
   const blocks: string[] = [];
   const head: string[] = [];
-  if (f.syntax !== null) head.push(`syntax = "${f.syntax}";`);
+  if (f.syntax !== null && !(mode.normalize && f.syntax === 'proto2')) head.push(`syntax = "${f.syntax}";`);
   if (f.packageName !== null) head.push(`package ${f.packageName};`);
   if (head.length > 0) blocks.push(head.join('\n'));
-  if (f.imports.length > 0) blocks.push(f.imports.map((i) => `import "${i}";`).join('\n'));
-  const options = Object.entries(f.options).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
+  const imports = mode.normalize ? [...new Set(f.imports)].sort() : f.imports;
+  if (imports.length > 0) blocks.push(imports.map((i) => `import "${i}";`).join('\n'));
+  const options = optionEntries(f.options, mode).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
   if (options.length > 0) blocks.push(options.join('\n'));
   const proto3 = f.syntax === 'proto3';
   for (const t of f.types) {
-    if (isType(t)) blocks.push(printType(t, proto3));
-    else if (isEnum(t)) blocks.push(printEnum(t));
+    if (isType(t)) blocks.push(printType(t, proto3, mode));
+    else if (isEnum(t)) blocks.push(printEnum(t, mode));
   }
   return `${blocks.join('\n\n')}\n`;
 }
@@ -335,6 +372,11 @@ export class ProtobufSchema implements ParsedSchema {
     readonly canonical: string,
     private readonly file: FileInfo,
   ) {}
+
+  /** Confluent's ProtobufSchema.normalize(), printed from the resolved tree (field types known). */
+  normalize(): ProtobufSchema {
+    return new ProtobufSchema(printFile(this.file, { normalize: true }), this.file);
+  }
 
   isBackwardCompatible(writer: ParsedSchema): Difference[] {
     if (!(writer instanceof ProtobufSchema)) return [() => 'Incompatible because of different schema type'];

@@ -35,7 +35,7 @@ import {
   RegistryError,
 } from './errors.js';
 import { parseSchema } from './formats.js';
-import { SchemaParseError, type ParsedSchema, type ResolvedReference, type SchemaReference, type SchemaType } from './parsed-schema.js';
+import { normalizeReferences, SchemaParseError, type ParsedSchema, type ResolvedReference, type SchemaReference, type SchemaType } from './parsed-schema.js';
 import type { SchemaValue, StoreRecord } from './store-records.js';
 import { SchemasTopicError } from './schemas-topic.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -66,6 +66,14 @@ export interface SchemaRequest {
   readonly references: readonly SchemaReference[];
   readonly id?: number;
   readonly version?: number;
+  /** `normalize=true`: register or look up the normalized schema (Confluent's ParsedSchema.normalize()). */
+  readonly normalize?: boolean;
+}
+
+/** A subject's or the global config as answered (Confluent's Config: fields not set are absent). */
+export interface RegistryConfig {
+  readonly compatibilityLevel?: CompatibilityLevel;
+  readonly normalize?: boolean;
 }
 
 /** A subject's version, as the registry answers it. */
@@ -111,6 +119,9 @@ export class SchemaRegistry {
   private maxId = 0;
   private globalCompatibility: CompatibilityLevel | null = null;
   private readonly subjectCompatibility = new Map<string, CompatibilityLevel>();
+  /** The configs' `normalize` (Confluent's config option: normalize every schema registered or looked up). */
+  private globalNormalize: boolean | null = null;
+  private readonly subjectNormalize = new Map<string, boolean>();
   private globalMode: Mode | null = null;
   private readonly subjectMode = new Map<string, Mode>();
   private readonly parsedById = new Map<number, ParsedSchema>();
@@ -132,11 +143,19 @@ export class SchemaRegistry {
         else this.putVersion({ ...r.value, subject: r.subject, version: r.version });
         return;
       case 'CONFIG': {
-        const level = r.value === null ? null : COMPATIBILITY_LEVELS.find((l) => l === r.value!.compatibilityLevel.toUpperCase()) ?? null;
-        if (r.value !== null && level === null) this.logger.warn({ record: r }, 'unknown compatibility level in _schemas ignored');
-        if (r.subject === null) this.globalCompatibility = level;
-        else if (level === null) this.subjectCompatibility.delete(r.subject);
-        else this.subjectCompatibility.set(r.subject, level);
+        const given = r.value?.compatibilityLevel;
+        const level = given === undefined ? null : COMPATIBILITY_LEVELS.find((l) => l === given.toUpperCase()) ?? null;
+        if (given !== undefined && level === null) this.logger.warn({ record: r }, 'unknown compatibility level in _schemas ignored');
+        const normalize = r.value?.normalize ?? null;
+        if (r.subject === null) {
+          this.globalCompatibility = level;
+          this.globalNormalize = normalize;
+        } else {
+          if (level === null) this.subjectCompatibility.delete(r.subject);
+          else this.subjectCompatibility.set(r.subject, level);
+          if (normalize === null) this.subjectNormalize.delete(r.subject);
+          else this.subjectNormalize.set(r.subject, normalize);
+        }
         return;
       }
       case 'MODE': {
@@ -387,24 +406,47 @@ export class SchemaRegistry {
     return (subject === null ? undefined : this.subjectCompatibility.get(subject)) ?? this.globalCompatibility ?? this.options.defaultCompatibility;
   }
 
-  getConfig(subject: string | null, defaultToGlobal = false): CompatibilityLevel {
-    if (subject === null) return this.globalCompatibility ?? this.options.defaultCompatibility;
-    const own = this.subjectCompatibility.get(subject);
+  private ownConfig(subject: string | null): RegistryConfig | null {
+    const level = subject === null ? this.globalCompatibility : this.subjectCompatibility.get(subject) ?? null;
+    const normalize = subject === null ? this.globalNormalize : this.subjectNormalize.get(subject) ?? null;
+    if (level === null && normalize === null) return null;
+    return { ...(level === null ? {} : { compatibilityLevel: level }), ...(normalize === null ? {} : { normalize }) };
+  }
+
+  /** GET /config[/{s}]: the global config always has a level (the default); a subject's only if it has one. */
+  getConfig(subject: string | null, defaultToGlobal = false): RegistryConfig {
+    if (subject === null) return { compatibilityLevel: this.compatibilityOf(null), ...(this.globalNormalize === null ? {} : { normalize: this.globalNormalize }) };
+    const own = this.ownConfig(subject);
     if (own) return own;
-    if (defaultToGlobal) return this.compatibilityOf(null);
+    if (defaultToGlobal) return this.getConfig(null);
     throw subjectCompatibilityNotConfigured(subject);
   }
 
-  setConfig(subject: string | null, level: CompatibilityLevel): Promise<CompatibilityLevel> {
+  /** Whether schemas registered or looked up under `subject` are normalized by config (subject's, else global). */
+  private normalizeByConfig(subject: string): boolean {
+    return this.subjectNormalize.get(subject) ?? this.globalNormalize ?? false;
+  }
+
+  /**
+   * PUT /config[/{s}]: the given fields replace the current ones, the others are kept (Confluent's
+   * ConfigValue.merge); answers the update as given.
+   */
+  setConfig(subject: string | null, update: RegistryConfig): Promise<RegistryConfig> {
     return this.exclusive('Update config', async () => {
       if (subject !== null) this.checkSubjectName(subject);
-      await this.commit([{ keytype: 'CONFIG', subject, value: { compatibilityLevel: level } }], 'Update config');
-      return level;
+      const current = this.ownConfig(subject);
+      const value: { compatibilityLevel?: string; normalize?: boolean } = {};
+      const level = update.compatibilityLevel ?? current?.compatibilityLevel;
+      if (level !== undefined) value.compatibilityLevel = level;
+      const normalize = update.normalize ?? current?.normalize;
+      if (normalize !== undefined) value.normalize = normalize;
+      await this.commit([{ keytype: 'CONFIG', subject, value }], 'Update config');
+      return update;
     });
   }
 
-  /** Removes a config and answers the level that was in force. */
-  deleteConfig(subject: string | null): Promise<CompatibilityLevel> {
+  /** Removes a config and answers the one that was in force. */
+  deleteConfig(subject: string | null): Promise<RegistryConfig> {
     return this.exclusive('Delete config', async () => {
       if (subject === null) {
         const previous = this.getConfig(null);
@@ -511,12 +553,28 @@ export class SchemaRegistry {
 
   // ---------------------------------------------------------------- schemas
 
+  /**
+   * The schema and references a request stands for: with `normalize=true` (or the subject's config
+   * `normalize`), the normalized schema and sorted references, as Confluent's canonicalizeSchema.
+   */
+  private prepare(subject: string, req: SchemaRequest): { parsed: ParsedSchema; references: readonly SchemaReference[] } {
+    const parsed = this.parse(req);
+    if (req.normalize !== true && !this.normalizeByConfig(subject)) return { parsed, references: req.references };
+    let normalized: ParsedSchema;
+    try {
+      normalized = parsed.normalize();
+    } catch (err) {
+      throw invalidSchema(`Invalid schema of type ${req.schemaType}, details: ${(err as Error).message}`);
+    }
+    return { parsed: normalized, references: normalizeReferences(req.references) };
+  }
+
   /** POST /subjects/{s}: the live (or with `lookupDeleted`, any) version of `subject` holding this schema. */
   lookup(subject: string, req: SchemaRequest, lookupDeleted = false): VersionEntry {
-    const parsed = this.parse(req);
+    const { parsed, references } = this.prepare(subject, req);
     const versions = this.versionsOf(subject).filter((v) => lookupDeleted || !v.deleted);
     if (versions.length === 0) throw subjectNotFound(subject);
-    const key = identityKey(parsed.schemaType, parsed.canonical, req.references);
+    const key = identityKey(parsed.schemaType, parsed.canonical, references);
     const found = versions.reverse().find((v) => identityKey(v.schemaType, v.schema, v.references) === key);
     if (!found) throw schemaNotFound();
     return found;
@@ -527,8 +585,8 @@ export class SchemaRegistry {
     return this.exclusive('Register', async () => {
       this.checkSubjectName(subject);
       const mode = this.checkWritable(subject);
-      const parsed = this.parse(req);
-      const key = identityKey(parsed.schemaType, parsed.canonical, req.references);
+      const { parsed, references } = this.prepare(subject, req);
+      const key = identityKey(parsed.schemaType, parsed.canonical, references);
       const all = this.versionsOf(subject);
       const live = all.filter((v) => !v.deleted);
       const existing = live.find((v) => identityKey(v.schemaType, v.schema, v.references) === key);
@@ -558,7 +616,7 @@ export class SchemaRegistry {
       }
       if (version > MAX_VERSION) throw operationNotPermitted(`Subject ${subject} has no version numbers left`);
       id ??= this.maxId + 1;
-      const value: SchemaValue = { subject, version, id, schemaType: parsed.schemaType, references: req.references, schema: parsed.canonical, deleted: false };
+      const value: SchemaValue = { subject, version, id, schemaType: parsed.schemaType, references, schema: parsed.canonical, deleted: false };
       await this.commit([{ keytype: 'SCHEMA', subject, version, value }], 'Register');
       this.parsedById.set(id, parsed);
       this.logger.info({ subject, version, id, schemaType: parsed.schemaType }, 'schema registered');
@@ -583,7 +641,7 @@ export class SchemaRegistry {
         if (live.length > 0) throw subjectNotSoftDeleted(subject);
         for (const v of all) this.checkNotReferenced(subject, v.version);
         const records: StoreRecord[] = all.map((v) => ({ keytype: 'SCHEMA', subject, version: v.version, value: null }));
-        if (this.subjectCompatibility.has(subject)) records.push({ keytype: 'CONFIG', subject, value: null });
+        if (this.subjectCompatibility.has(subject) || this.subjectNormalize.has(subject)) records.push({ keytype: 'CONFIG', subject, value: null });
         if (this.subjectMode.has(subject)) records.push({ keytype: 'MODE', subject, value: null });
         await this.commit(records, 'Delete subject');
         return all.map((v) => v.version);

@@ -7,7 +7,7 @@
  *   `{"keytype":"MODE","subject":"s","magic":0}`, `{"keytype":"DELETE_SUBJECT","subject":"s","magic":0}`,
  *   `{"keytype":"CLEAR_SUBJECT",...}`, `{"keytype":"NOOP","magic":0}`;
  * - values: SchemaValue `{"subject","version","id","schemaType"?,"references"?,"schema","deleted"}`,
- *   ConfigValue `{"compatibilityLevel"}`, ModeValue `{"mode"}`, DeleteSubjectValue `{"subject","version"}`;
+ *   ConfigValue `{"compatibilityLevel","normalize"?}`, ModeValue `{"mode"}`, DeleteSubjectValue `{"subject","version"}`;
  * - a soft delete rewrites the SCHEMA record with `"deleted":true`; a hard delete, a removed config or mode
  *   is a tombstone (null value), which compaction removes after `delete.retention.ms`.
  *
@@ -25,9 +25,15 @@ export interface SchemaValue {
   readonly deleted: boolean;
 }
 
+/** Confluent's ConfigValue, the fields Samsa keeps (`@JsonInclude(NON_EMPTY)`: absent ones are not written). */
+export interface ConfigValue {
+  readonly compatibilityLevel?: string;
+  readonly normalize?: boolean;
+}
+
 export type StoreRecord =
   | { readonly keytype: 'SCHEMA'; readonly subject: string; readonly version: number; readonly value: SchemaValue | null }
-  | { readonly keytype: 'CONFIG'; readonly subject: string | null; readonly value: { readonly compatibilityLevel: string } | null }
+  | { readonly keytype: 'CONFIG'; readonly subject: string | null; readonly value: ConfigValue | null }
   | { readonly keytype: 'MODE'; readonly subject: string | null; readonly value: { readonly mode: string } | null }
   | { readonly keytype: 'DELETE_SUBJECT'; readonly subject: string; readonly value: { readonly version: number } | null }
   | { readonly keytype: 'CLEAR_SUBJECT'; readonly subject: string; readonly value: null }
@@ -140,7 +146,11 @@ export function decodeRecord(key: Buffer, value: Buffer | null): StoreRecord | n
     case 'CONFIG': {
       const subject = subjectOrNull();
       if (value === null) return { keytype: 'CONFIG', subject, value: null };
-      return { keytype: 'CONFIG', subject, value: { compatibilityLevel: str(parseObject(value, 'CONFIG value'), 'compatibilityLevel') } };
+      const v = parseObject(value, 'CONFIG value');
+      const config: { compatibilityLevel?: string; normalize?: boolean } = {};
+      if (v.compatibilityLevel !== undefined && v.compatibilityLevel !== null) config.compatibilityLevel = str(v, 'compatibilityLevel');
+      if (typeof v.normalize === 'boolean') config.normalize = v.normalize;
+      return { keytype: 'CONFIG', subject, value: config };
     }
     case 'MODE': {
       const subject = subjectOrNull();
