@@ -515,6 +515,10 @@ export class Broker implements OffsetsTopicHost {
     return this.replicaManager.leaderFor(name, index).partition;
   }
 
+  async awaitReplication(partition: Partition, nextOffset: number, timeoutMs: number): Promise<number> {
+    return (await this.replicaManager.awaitReplication(partition, nextOffset, timeoutMs)).errorCode;
+  }
+
   /**
    * Creates a topic; numPartitions / replicationFactor of -1 mean the broker defaults (KIP-464).
    * Throws TopicError with Kafka's code on a bad request.

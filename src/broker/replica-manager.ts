@@ -160,14 +160,24 @@ export class ReplicaManager {
     }
     const result = await partition.appendAsLeader(records);
     if (requiredAcks !== -1 || result.errorCode !== ErrorCode.NONE) return result;
+    const replicated = await this.awaitReplication(partition, result.nextOffset, timeoutMs);
+    return replicated.errorCode === ErrorCode.NONE ? result : failed(replicated.errorCode, replicated.errorMessage);
+  }
+
+  /**
+   * DelayedProduce's wait: until the HW reaches `nextOffset` (every in-sync replica has the records below
+   * it), the partition stops being led here (NOT_LEADER_OR_FOLLOWER) or `timeoutMs` passes
+   * (REQUEST_TIMED_OUT); NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR is under the min ISR by then.
+   */
+  async awaitReplication(partition: Partition, nextOffset: number, timeoutMs: number): Promise<{ errorCode: number; errorMessage: string }> {
     const stillLeader = (): boolean => partition.isLeader && this.hostedPartition(partition.topicId, partition.partition) === partition;
-    await this.purgatory.wait([partition.key], timeoutMs, () => !stillLeader() || partition.highWatermark >= result.nextOffset);
-    if (!stillLeader()) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Leader not local for partition ${partition.key} on broker ${this.nodeId}`);
-    if (partition.highWatermark < result.nextOffset) return failed(ErrorCode.REQUEST_TIMED_OUT, `The produce to ${partition.key} was not replicated to the ISR within ${timeoutMs} ms`);
+    await this.purgatory.wait([partition.key], timeoutMs, () => !stillLeader() || partition.highWatermark >= nextOffset);
+    if (!stillLeader()) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: `Leader not local for partition ${partition.key} on broker ${this.nodeId}` };
+    if (partition.highWatermark < nextOffset) return { errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `The produce to ${partition.key} was not replicated to the ISR within ${timeoutMs} ms` };
     if (partition.isUnderMinIsr) {
-      return failed(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `The number of in-sync replicas of ${partition.key} fell below the min.isr requirement of ${partition.effectiveMinIsr} after the append`);
+      return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, errorMessage: `The number of in-sync replicas of ${partition.key} fell below the min.isr requirement of ${partition.effectiveMinIsr} after the append` };
     }
-    return result;
+    return { errorCode: ErrorCode.NONE, errorMessage: '' };
   }
 
   /**

@@ -8,6 +8,12 @@
  * - A group lives in partition `abs(javaHashCode(groupId)) % partitions`, as in Kafka.
  * - All records of one write go in one uncompressed batch: a commit of many partitions is atomic.
  *   Writes to one partition are chained, so the coordinator's in-memory cache is updated in log order.
+ * - A write is done once the partition's ISR has it (Kafka's coordinator appends with acks=-1 and
+ *   offsets.commit.timeout.ms, 5000): an OffsetCommit answered before its record reached the followers
+ *   would be forgotten by the next leader, and the group's committed offset would go back (the fault
+ *   suite saw it, seed 3103). The wait is outside the chain, so writes to one partition still pipeline.
+ *   Errors map as Kafka's GroupMetadataManager does: too few in-sync replicas or a timeout is
+ *   COORDINATOR_NOT_AVAILABLE, a lost leadership NOT_COORDINATOR.
  * - On start every partition is read from its log start offset to its end, in log order, and each record
  *   handed to the coordinator; records that cannot be decoded are logged and skipped.
  */
@@ -48,6 +54,27 @@ export interface OffsetsTopicHost {
   createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>): Promise<unknown>;
   /** Resolves once a creation of `name` in progress has finished (topics become visible only once durable). */
   awaitTopic(name: string): Promise<unknown>;
+  /**
+   * Waits until the partition's high watermark reaches `nextOffset` (the whole ISR has the write), or
+   * `timeoutMs` passes; answers with the error of an acks=all produce (NONE, REQUEST_TIMED_OUT,
+   * NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS_AFTER_APPEND).
+   */
+  awaitReplication(partition: Partition, nextOffset: number, timeoutMs: number): Promise<number>;
+}
+
+/** Kafka's GroupMetadataManager error mapping for a failed append to __consumer_offsets. */
+export function coordinatorWriteError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
 }
 
 export class OffsetsTopicStore implements GroupStore {
@@ -61,6 +88,8 @@ export class OffsetsTopicStore implements GroupStore {
     private readonly logger: Logger,
     /** offsets.topic.replication.factor in a cluster; 1 on a single node. */
     private readonly replicationFactor = 1,
+    /** offsets.commit.timeout.ms: how long a write may wait for the ISR. */
+    private readonly commitTimeoutMs = 5000,
   ) {}
 
   /** The partition count in use: the topic's own when it exists, else the configured one. */
@@ -106,19 +135,23 @@ export class OffsetsTopicStore implements GroupStore {
     // The place in the partition's chain is taken before any await, so writes land in call order.
     const index = this.partitionFor(groupId);
     const now = Date.now();
-    const result = await this.chains.run(index, async () => {
+    const { partition, result } = await this.chains.run(index, async () => {
       await this.ensureTopic();
       const partition = this.broker.leaderPartition(OFFSETS_TOPIC, index);
-      if (!partition) throw new GroupStoreError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${index} is not hosted here`);
+      if (!partition) throw new GroupStoreError(ErrorCode.NOT_COORDINATOR, `${OFFSETS_TOPIC}-${index} is not led here`);
+      // Partition.appendRecordsToLeader with acks=-1: nothing is written while the ISR is too small.
+      if (partition.isUnderMinIsr) {
+        throw new GroupStoreError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${index} has fewer in-sync replicas (${partition.isr.length}) than min.insync.replicas (${partition.effectiveMinIsr})`);
+      }
       const batch = await buildBatch(records.map((r) => toRecordInput(r, now)));
-      return partition.appendAsLeader(batch);
+      return { partition, result: await partition.appendAsLeader(batch) };
     });
     if (result.errorCode !== ErrorCode.NONE) {
-      const code =
-        result.errorCode === ErrorCode.MESSAGE_TOO_LARGE || result.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE
-          ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
-          : ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      throw new GroupStoreError(code, `append to ${OFFSETS_TOPIC}-${index} failed: ${result.errorMessage ?? result.errorCode}`);
+      throw new GroupStoreError(coordinatorWriteError(result.errorCode), `append to ${OFFSETS_TOPIC}-${index} failed: ${result.errorMessage ?? result.errorCode}`);
+    }
+    const replicated = await this.broker.awaitReplication(partition, result.nextOffset, this.commitTimeoutMs);
+    if (replicated !== ErrorCode.NONE) {
+      throw new GroupStoreError(coordinatorWriteError(replicated), `the write to ${OFFSETS_TOPIC}-${index} did not reach the in-sync replicas (error ${replicated})`);
     }
   }
 

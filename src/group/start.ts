@@ -44,6 +44,7 @@ export async function startGroupCoordinator(
     logger,
     // Kafka's default is 3; a single node (Samsa's default) can only hold one replica.
     options.electAll ? 1 : numberProp(props, 'offsets.topic.replication.factor', 3),
+    numberProp(props, 'offsets.commit.timeout.ms', 5000),
   );
   const coordinator = new GroupCoordinator(groupCoordinatorConfig(props), store, clock, logger);
   await coordinator.startup(options.electAll);
