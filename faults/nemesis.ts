@@ -17,6 +17,22 @@ import { TOPIC, leaderOf } from './workload.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Polls Metadata until every partition of the test topic has its whole replica set in sync; ms waited, or null after `timeoutMs`. */
+async function untilFullyReplicated(ctx: NemesisContext, timeoutMs: number): Promise<number | null> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    try {
+      const md = await ctx.admin.fetchTopicMetadata({ topics: [TOPIC] });
+      const parts = md.topics[0]?.partitions ?? [];
+      if (parts.length > 0 && parts.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length)) return Date.now() - start;
+    } catch {
+      // not answering yet
+    }
+    await sleep(250);
+  }
+  return null;
+}
+
 export interface NemesisContext {
   cluster: Cluster;
   history: History;
@@ -220,7 +236,10 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
         const how = await n.stop(30_000);
         ctx.log(`rolling: node ${id} stopped (${how})`);
         await restart(ctx, n);
-        await sleep(2000);
+        // As an operator restarts Kafka: the next node goes down only once no partition is
+        // under-replicated (bounded, so a node that cannot catch up does not stall the run).
+        const waited = await untilFullyReplicated(ctx, 30_000);
+        ctx.log(`rolling: node ${id} back${waited === null ? '; partitions still under-replicated after 30 s' : `, every ISR full after ${(waited / 1000).toFixed(1)} s`}`);
       }
       record(ctx, 'rolling', 'end', 'every node restarted');
       return;
