@@ -12,7 +12,7 @@ import { badRequest, forwardingFailed, httpNotFound, unknownLeader, invalidSchem
 import { isSchemaType, SCHEMA_TYPES } from './formats.js';
 import { serializedDescriptor } from './protobuf.js';
 import type { SchemaReference } from './parsed-schema.js';
-import { parseCompatibilityLevel, parseMode, type SchemaRegistry, type SchemaRequest, type VersionEntry, type VersionSpec } from './registry.js';
+import { contextOf, DEFAULT_CONTEXT, parseCompatibilityLevel, parseMode, qualifiedSubject, type SchemaRegistry, type SchemaRequest, type VersionEntry, type VersionSpec } from './registry.js';
 
 export const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 /** Larger request bodies are refused with 413 and the connection closed; a schema this large could not be stored anyway. */
@@ -252,9 +252,12 @@ export class RegistryHttpServer {
         if (rest[0] !== 'ids' || rest.length < 2 || rest.length > 3) throw httpNotFound();
         const id = parseId(rest[1]!);
         return only('GET', () => {
-          const s = reg.getSchemaById(id);
-          const subject = q.get('subject');
-          if (subject !== null && subject !== '' && !reg.subjectVersionsForId(id, true).some((sv) => sv.subject === subject)) throw schemaNotFound(id);
+          // `subject` (Confluent's QualifiedSubject) also names the context the id is looked up in.
+          const given = q.get('subject');
+          const subject = given === null || given === '' ? null : qualifiedSubject(given);
+          const context = subject === null ? DEFAULT_CONTEXT : contextOf(subject);
+          const s = reg.getSchemaById(id, context);
+          if (subject !== null && !subject.endsWith(':') && !reg.subjectVersionsForId(id, true, context).some((sv) => sv.subject === subject)) throw schemaNotFound(id);
           switch (rest[2]) {
             case undefined: {
               const out: Record<string, unknown> = {};
@@ -263,15 +266,15 @@ export class RegistryHttpServer {
               // confluent-kafka-python's ProtobufDeserializer asks for.
               out.schema = s.schemaType === 'PROTOBUF' && q.get('format') === 'serialized' ? serializedDescriptor(s.schema) : s.schema;
               if (s.references.length > 0) out.references = s.references;
-              if (flag(q, 'fetchMaxId')) out.maxId = reg.maxSchemaId;
+              if (flag(q, 'fetchMaxId')) out.maxId = reg.maxSchemaId(context);
               return { json: out };
             }
             case 'schema':
               return { raw: s.schema };
             case 'subjects':
-              return { json: [...new Set(reg.subjectVersionsForId(id, flag(q, 'deleted')).map((sv) => sv.subject))] };
+              return { json: [...new Set(reg.subjectVersionsForId(id, flag(q, 'deleted'), context).map((sv) => sv.subject))] };
             case 'versions':
-              return { json: reg.subjectVersionsForId(id, flag(q, 'deleted')) };
+              return { json: reg.subjectVersionsForId(id, flag(q, 'deleted'), context) };
             default:
               throw httpNotFound();
           }
@@ -281,7 +284,7 @@ export class RegistryHttpServer {
         return this.subjects(r, rest);
       case 'config': {
         if (rest.length > 1) throw httpNotFound();
-        const subject = rest[0] ?? null;
+        const subject = rest[0] === undefined ? null : qualifiedSubject(rest[0]);
         switch (m) {
           case 'GET':
             return { json: reg.getConfig(subject, flag(q, 'defaultToGlobal')) };
@@ -301,7 +304,7 @@ export class RegistryHttpServer {
       }
       case 'mode': {
         if (rest.length > 1) throw httpNotFound();
-        const subject = rest[0] ?? null;
+        const subject = rest[0] === undefined ? null : qualifiedSubject(rest[0]);
         switch (m) {
           case 'GET':
             return { json: { mode: reg.getMode(subject, flag(q, 'defaultToGlobal')) } };
@@ -319,7 +322,7 @@ export class RegistryHttpServer {
       case 'compatibility': {
         // /compatibility/subjects/{s}/versions[/{v}]
         if (rest[0] !== 'subjects' || rest.length < 3 || rest.length > 4 || rest[2] !== 'versions') throw httpNotFound();
-        const subject = rest[1]!;
+        const subject = qualifiedSubject(rest[1]!);
         const spec = rest.length === 4 ? parseVersion(rest[3]!) : 'all';
         if (m !== 'POST') throw methodNotAllowed();
         const messages = reg.checkCompatibility(subject, spec, schemaRequest(await r.body(), q));
@@ -327,7 +330,7 @@ export class RegistryHttpServer {
       }
       case 'contexts':
         if (rest.length > 0) throw httpNotFound();
-        return only('GET', () => ({ json: ['.'] }));
+        return only('GET', () => ({ json: reg.listContexts() }));
       case 'v1':
         if (rest[0] === 'metadata' && rest[1] === 'id' && rest.length === 2) {
           return only('GET', () => ({ json: { scope: { path: [], clusters: { 'kafka-cluster': this.options.clusterId, 'schema-registry-cluster': 'schema-registry' } } } }));
@@ -345,14 +348,16 @@ export class RegistryHttpServer {
     const m = r.method;
     if (rest.length === 0) {
       if (m !== 'GET') throw methodNotAllowed();
-      let list = reg.listSubjects({ prefix: q.get('subjectPrefix') ?? undefined, deleted: flag(q, 'deleted'), deletedOnly: flag(q, 'deletedOnly') });
+      // Confluent's default prefix is the wildcard `:*:`, every context's subjects.
+      const prefix = q.get('subjectPrefix');
+      let list = reg.listSubjects({ prefix: prefix === null || prefix === ':*:' ? undefined : prefix, deleted: flag(q, 'deleted'), deletedOnly: flag(q, 'deletedOnly') });
       const offset = Number(q.get('offset') ?? 0);
       const limit = Number(q.get('limit') ?? -1);
       if (Number.isInteger(offset) && offset > 0) list = list.slice(offset);
       if (Number.isInteger(limit) && limit >= 0) list = list.slice(0, limit);
       return { json: list };
     }
-    const subject = rest[0]!;
+    const subject = qualifiedSubject(rest[0]!);
     if (rest.length === 1) {
       switch (m) {
         case 'POST':

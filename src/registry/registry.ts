@@ -102,9 +102,39 @@ const MAX_VERSION = 2 ** 31 - 1;
 const PARSE_CACHE_ENTRIES = 256;
 const PARSE_CACHE_MAX_TEXT = 256 * 1024;
 
-function identityKey(schemaType: SchemaType, canonical: string, references: readonly SchemaReference[]): string {
+/** Confluent's QualifiedSubject.DEFAULT_CONTEXT. */
+export const DEFAULT_CONTEXT = '.';
+/** The tenant of every context here (Confluent's QualifiedSubject.DEFAULT_TENANT; multi-tenancy is Confluent Cloud's). */
+export const DEFAULT_TENANT = 'default';
+
+/**
+ * The context of a subject, as Confluent's QualifiedSubject parses `[:.context:]subject`: `:.ctx:orders`
+ * is `orders` in context `.ctx`; a name without the prefix is in the default context `.`.
+ */
+export function contextOf(subject: string): string {
+  if (!subject.startsWith(':.')) return DEFAULT_CONTEXT;
+  const ix = subject.indexOf(':', 2);
+  return ix < 0 ? subject.slice(1) : subject.slice(1, ix);
+}
+
+/**
+ * The subject as Confluent names it (QualifiedSubject.toQualifiedSubject): the default context's prefix
+ * `:.:` is dropped, so `:.:orders` and `orders` are one subject.
+ */
+export function qualifiedSubject(subject: string): string {
+  if (!subject.startsWith(':.')) return subject;
+  const ix = subject.indexOf(':', 2);
+  const context = ix < 0 ? subject.slice(1) : subject.slice(1, ix);
+  const name = ix < 0 ? '' : subject.slice(ix + 1);
+  return context === DEFAULT_CONTEXT ? name : `:${context}:${name}`;
+}
+
+/** Ids are per context (Confluent's IncrementalIdGenerator keeps a max id per context). */
+const idKey = (context: string, id: number): string => `${context}\u0000${id}`;
+
+function identityKey(context: string, schemaType: SchemaType, canonical: string, references: readonly SchemaReference[]): string {
   const refs = references.map((r) => `${r.name}\u0000${r.subject}\u0000${r.version}`).join('\u0001');
-  return `${schemaType}\u0002${refs}\u0002${canonical}`;
+  return `${context}\u0002${schemaType}\u0002${refs}\u0002${canonical}`;
 }
 
 export interface RegistryOptions {
@@ -114,9 +144,11 @@ export interface RegistryOptions {
 export class SchemaRegistry {
   private readonly subjects = new Map<string, Map<number, VersionEntry>>();
   /** id -> the schema, and the subject/versions using it. */
-  private readonly ids = new Map<number, { readonly schemaType: SchemaType; readonly schema: string; readonly references: readonly SchemaReference[]; readonly users: Set<string> }>();
+  private readonly ids = new Map<string, { readonly schemaType: SchemaType; readonly schema: string; readonly references: readonly SchemaReference[]; readonly users: Set<string> }>();
   private readonly idByIdentity = new Map<string, number>();
-  private maxId = 0;
+  private readonly maxIds = new Map<string, number>();
+  /** The contexts other than the default one, from CONTEXT records. */
+  private readonly contexts = new Set<string>();
   private globalCompatibility: CompatibilityLevel | null = null;
   private readonly subjectCompatibility = new Map<string, CompatibilityLevel>();
   /** The configs' `normalize` (Confluent's config option: normalize every schema registered or looked up). */
@@ -124,7 +156,7 @@ export class SchemaRegistry {
   private readonly subjectNormalize = new Map<string, boolean>();
   private globalMode: Mode | null = null;
   private readonly subjectMode = new Map<string, Mode>();
-  private readonly parsedById = new Map<number, ParsedSchema>();
+  private readonly parsedById = new Map<string, ParsedSchema>();
   private readonly parseCache = new Map<string, ParsedSchema>();
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -178,6 +210,11 @@ export class SchemaRegistry {
         return;
       case 'NOOP':
         return;
+      case 'CONTEXT':
+        if (r.tenant !== DEFAULT_TENANT) return;
+        if (r.value === null) this.contexts.delete(r.context);
+        else if (r.context !== DEFAULT_CONTEXT) this.contexts.add(r.context);
+        return;
     }
   }
 
@@ -190,14 +227,15 @@ export class SchemaRegistry {
     const previous = versions.get(v.version);
     if (previous && previous.id !== v.id) this.dropUser(previous.id, v.subject, v.version);
     versions.set(v.version, v);
-    let byId = this.ids.get(v.id);
+    const context = contextOf(v.subject);
+    let byId = this.ids.get(idKey(context, v.id));
     if (!byId) {
       byId = { schemaType: v.schemaType, schema: v.schema, references: v.references, users: new Set() };
-      this.ids.set(v.id, byId);
-      this.idByIdentity.set(identityKey(v.schemaType, v.schema, v.references), v.id);
+      this.ids.set(idKey(context, v.id), byId);
+      this.idByIdentity.set(identityKey(context, v.schemaType, v.schema, v.references), v.id);
     }
     byId.users.add(`${v.subject}\u0000${v.version}`);
-    if (v.id > this.maxId) this.maxId = v.id;
+    if (v.id > (this.maxIds.get(context) ?? 0)) this.maxIds.set(context, v.id);
   }
 
   private removeVersion(subject: string, version: number): void {
@@ -210,13 +248,14 @@ export class SchemaRegistry {
   }
 
   private dropUser(id: number, subject: string, version: number): void {
-    const byId = this.ids.get(id);
+    const context = contextOf(subject);
+    const byId = this.ids.get(idKey(context, id));
     if (!byId) return;
     byId.users.delete(`${subject}\u0000${version}`);
     if (byId.users.size === 0) {
-      this.ids.delete(id);
-      this.parsedById.delete(id);
-      const key = identityKey(byId.schemaType, byId.schema, byId.references);
+      this.ids.delete(idKey(context, id));
+      this.parsedById.delete(idKey(context, id));
+      const key = identityKey(context, byId.schemaType, byId.schema, byId.references);
       if (this.idByIdentity.get(key) === id) this.idByIdentity.delete(key);
     }
   }
@@ -297,18 +336,25 @@ export class SchemaRegistry {
     return found;
   }
 
-  getSchemaById(id: number): { schemaType: SchemaType; schema: string; references: readonly SchemaReference[] } {
-    const byId = this.ids.get(id);
+  /** A schema by id in a context (the default one unless a qualified subject names another). */
+  getSchemaById(id: number, context = DEFAULT_CONTEXT): { schemaType: SchemaType; schema: string; references: readonly SchemaReference[] } {
+    const byId = this.ids.get(idKey(context, id));
     if (!byId) throw schemaNotFound(id);
     return byId;
   }
 
-  get maxSchemaId(): number {
-    return this.maxId;
+  /** The highest id given in a context (`fetchMaxId`). */
+  maxSchemaId(context = DEFAULT_CONTEXT): number {
+    return this.maxIds.get(context) ?? 0;
   }
 
-  subjectVersionsForId(id: number, lookupDeleted = false): { subject: string; version: number }[] {
-    const byId = this.ids.get(id);
+  /** GET /contexts: the default context, then the others in name order (Confluent's listContexts). */
+  listContexts(): string[] {
+    return [DEFAULT_CONTEXT, ...[...this.contexts].sort()];
+  }
+
+  subjectVersionsForId(id: number, lookupDeleted = false, context = DEFAULT_CONTEXT): { subject: string; version: number }[] {
+    const byId = this.ids.get(idKey(context, id));
     if (!byId) throw schemaNotFound(id);
     const out: { subject: string; version: number }[] = [];
     for (const key of byId.users) {
@@ -392,10 +438,11 @@ export class SchemaRegistry {
   }
 
   private parsedVersion(v: VersionEntry): ParsedSchema {
-    let parsed = this.parsedById.get(v.id);
+    const key = idKey(contextOf(v.subject), v.id);
+    let parsed = this.parsedById.get(key);
     if (!parsed) {
       parsed = parseSchema(v.schemaType, v.schema, this.resolveReferences(v.references));
-      this.parsedById.set(v.id, parsed);
+      this.parsedById.set(key, parsed);
     }
     return parsed;
   }
@@ -502,6 +549,8 @@ export class SchemaRegistry {
   private checkSubjectName(subject: string): void {
     // Confluent's QualifiedSubject validation: ISO control characters are refused.
     if (subject === '' || /[\u0000-\u001f\u007f-\u009f]/.test(subject)) throw invalidSubject(subject);
+    // A context without a subject name (`:.ctx:`) names the context itself, not a subject.
+    if (subject.startsWith(':.') && qualifiedSubject(subject).endsWith(':')) throw invalidSubject(subject);
   }
 
   // ---------------------------------------------------------------- compatibility
@@ -574,8 +623,9 @@ export class SchemaRegistry {
     const { parsed, references } = this.prepare(subject, req);
     const versions = this.versionsOf(subject).filter((v) => lookupDeleted || !v.deleted);
     if (versions.length === 0) throw subjectNotFound(subject);
-    const key = identityKey(parsed.schemaType, parsed.canonical, references);
-    const found = versions.reverse().find((v) => identityKey(v.schemaType, v.schema, v.references) === key);
+    const context = contextOf(subject);
+    const key = identityKey(context, parsed.schemaType, parsed.canonical, references);
+    const found = versions.reverse().find((v) => identityKey(context, v.schemaType, v.schema, v.references) === key);
     if (!found) throw schemaNotFound();
     return found;
   }
@@ -586,10 +636,11 @@ export class SchemaRegistry {
       this.checkSubjectName(subject);
       const mode = this.checkWritable(subject);
       const { parsed, references } = this.prepare(subject, req);
-      const key = identityKey(parsed.schemaType, parsed.canonical, references);
+      const context = contextOf(subject);
+      const key = identityKey(context, parsed.schemaType, parsed.canonical, references);
       const all = this.versionsOf(subject);
       const live = all.filter((v) => !v.deleted);
-      const existing = live.find((v) => identityKey(v.schemaType, v.schema, v.references) === key);
+      const existing = live.find((v) => identityKey(context, v.schemaType, v.schema, v.references) === key);
       if (existing && (req.id === undefined || req.id === existing.id)) return existing.id;
 
       let id = this.idByIdentity.get(key);
@@ -597,8 +648,8 @@ export class SchemaRegistry {
       if (mode === 'IMPORT') {
         // Import (migration from another registry): the ids and versions are the source's.
         if (req.id === undefined) throw operationNotPermitted(`Subject ${subject} is in import mode: an id is required`);
-        const holder = this.ids.get(req.id);
-        if (holder && identityKey(holder.schemaType, holder.schema, holder.references) !== key) {
+        const holder = this.ids.get(idKey(context, req.id));
+        if (holder && identityKey(context, holder.schemaType, holder.schema, holder.references) !== key) {
           throw idDoesNotMatch(`Overwrite new schema with id ${req.id} is not permitted.`);
         }
         id = req.id;
@@ -615,10 +666,16 @@ export class SchemaRegistry {
         }
       }
       if (version > MAX_VERSION) throw operationNotPermitted(`Subject ${subject} has no version numbers left`);
-      id ??= this.maxId + 1;
+      id ??= this.maxSchemaId(context) + 1;
       const value: SchemaValue = { subject, version, id, schemaType: parsed.schemaType, references, schema: parsed.canonical, deleted: false };
-      await this.commit([{ keytype: 'SCHEMA', subject, version, value }], 'Register');
-      this.parsedById.set(id, parsed);
+      const records: StoreRecord[] = [];
+      // Confluent writes the context's record before the first schema registered in it.
+      if (context !== DEFAULT_CONTEXT && !this.contexts.has(context)) {
+        records.push({ keytype: 'CONTEXT', tenant: DEFAULT_TENANT, context, value: { tenant: DEFAULT_TENANT, context } });
+      }
+      records.push({ keytype: 'SCHEMA', subject, version, value });
+      await this.commit(records, 'Register');
+      this.parsedById.set(idKey(context, id), parsed);
       this.logger.info({ subject, version, id, schemaType: parsed.schemaType }, 'schema registered');
       return id;
     });

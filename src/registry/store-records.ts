@@ -5,13 +5,14 @@
  * - keys, in Confluent's fixed property order:
  *   `{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}`, `{"keytype":"CONFIG","subject":null,"magic":0}`,
  *   `{"keytype":"MODE","subject":"s","magic":0}`, `{"keytype":"DELETE_SUBJECT","subject":"s","magic":0}`,
- *   `{"keytype":"CLEAR_SUBJECT",...}`, `{"keytype":"NOOP","magic":0}`;
+ *   `{"keytype":"CLEAR_SUBJECT",...}`, `{"keytype":"NOOP","magic":0}`,
+ *   `{"keytype":"CONTEXT","tenant":"default","context":".ctx","magic":0}` (value `{"tenant","context"}`);
  * - values: SchemaValue `{"subject","version","id","schemaType"?,"references"?,"schema","deleted"}`,
  *   ConfigValue `{"compatibilityLevel","normalize"?}`, ModeValue `{"mode"}`, DeleteSubjectValue `{"subject","version"}`;
  * - a soft delete rewrites the SCHEMA record with `"deleted":true`; a hard delete, a removed config or mode
  *   is a tombstone (null value), which compaction removes after `delete.retention.ms`.
  *
- * Keys Samsa does not use (CONTEXT, ASSOC, ...) decode to null and are skipped on replay.
+ * Keys Samsa does not use (ASSOC, ...) decode to null and are skipped on replay.
  */
 import type { SchemaReference, SchemaType } from './parsed-schema.js';
 
@@ -37,6 +38,8 @@ export type StoreRecord =
   | { readonly keytype: 'MODE'; readonly subject: string | null; readonly value: { readonly mode: string } | null }
   | { readonly keytype: 'DELETE_SUBJECT'; readonly subject: string; readonly value: { readonly version: number } | null }
   | { readonly keytype: 'CLEAR_SUBJECT'; readonly subject: string; readonly value: null }
+  /** A context (Confluent's ContextKey/ContextValue), written before the first schema registered in it. */
+  | { readonly keytype: 'CONTEXT'; readonly tenant: string; readonly context: string; readonly value: { readonly tenant: string; readonly context: string } | null }
   | { readonly keytype: 'NOOP' };
 
 export function encodeKey(r: StoreRecord): Buffer {
@@ -46,6 +49,9 @@ export function encodeKey(r: StoreRecord): Buffer {
       return Buffer.from(`{"keytype":"SCHEMA","subject":${subject(r.subject)},"version":${r.version},"magic":1}`);
     case 'NOOP':
       return Buffer.from('{"keytype":"NOOP","magic":0}');
+    case 'CONTEXT':
+      // @JsonPropertyOrder({"keytype", "tenant", "context"}), then the key's magic.
+      return Buffer.from(`{"keytype":"CONTEXT","tenant":${JSON.stringify(r.tenant)},"context":${JSON.stringify(r.context)},"magic":0}`);
     default:
       return Buffer.from(`{"keytype":"${r.keytype}","subject":${subject(r.subject)},"magic":0}`);
   }
@@ -72,6 +78,8 @@ export function encodeValue(r: StoreRecord): Buffer | null {
       return null;
     case 'NOOP':
       return null;
+    case 'CONTEXT':
+      return r.value === null ? null : Buffer.from(JSON.stringify({ tenant: r.value.tenant, context: r.value.context }));
   }
 }
 
@@ -166,6 +174,13 @@ export function decodeRecord(key: Buffer, value: Buffer | null): StoreRecord | n
       return { keytype: 'CLEAR_SUBJECT', subject: str(k, 'subject'), value: null };
     case 'NOOP':
       return { keytype: 'NOOP' };
+    case 'CONTEXT': {
+      const tenant = str(k, 'tenant');
+      const context = str(k, 'context');
+      if (value === null) return { keytype: 'CONTEXT', tenant, context, value: null };
+      const v = parseObject(value, 'CONTEXT value');
+      return { keytype: 'CONTEXT', tenant, context, value: { tenant: str(v, 'tenant'), context: str(v, 'context') } };
+    }
     default:
       return null;
   }
