@@ -6,8 +6,8 @@
  * modules that add it would need build tools at install time, so this is the PostgreSQL postmaster.pid
  * scheme: the file is created with O_CREAT|O_EXCL and holds the owner's pid and host; it is removed on a
  * clean stop. A file left by a process that died (kill -9, power loss) is stale: its pid no longer runs
- * on this host, or it is this process's own pid (a container restarted as pid 1) while this process does
- * not hold the lock. A stale file is removed and creation retried. A lock written on another host (a
+ * on this host (or is a zombie: exited, not yet reaped), or it is this process's own pid (a container
+ * restarted as pid 1) while this process does not hold the lock. A stale file is removed and creation retried. A lock written on another host (a
  * shared filesystem) is never taken over: the message says how to remove it.
  *
  * Residual risk, as in PostgreSQL: a dead owner's pid reused by an unrelated live process makes the lock
@@ -35,13 +35,23 @@ function parseOwner(text: string): LockOwner | null {
   return { pid, host: host ?? '' };
 }
 
-function processRuns(pid: number): boolean {
+async function processRuns(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // A killed broker whose parent has not reaped it yet is a zombie: kill(pid, 0) still succeeds, but it
+  // has exited and closed its files, so it holds nothing (Kafka's flock is released at exit too, and a
+  // restart right after kill -9 must not be refused). Linux's /proc says so; elsewhere the pid counts.
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch (err) {
+    // ENOENT on Linux: it exited meanwhile; no /proc at all (macOS): the pid counts
+    return !((err as NodeJS.ErrnoException).code === 'ENOENT' && process.platform === 'linux');
   }
 }
 
@@ -88,7 +98,7 @@ export class LogDirLock {
       }
       // An empty or unreadable file is what Kafka itself leaves (its .lock is always empty) or a crash
       // between create and write: nobody can be proven to hold it, and Kafka would take it (flock).
-      const stale = owner === null || (owner.host === hostname() && (owner.pid === process.pid || !processRuns(owner.pid)));
+      const stale = owner === null || (owner.host === hostname() && (owner.pid === process.pid || !(await processRuns(owner.pid))));
       if (!stale) {
         const where = owner!.host === hostname() ? `process ${owner!.pid}` : `process ${owner!.pid} on host ${owner!.host}`;
         throw new LogDirLockedError(
