@@ -29,7 +29,7 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY bin/ ./bin/
 COPY console/ ./console/
 COPY LICENSE README.md ./
-COPY --from=build /src/dist/samsa.mjs /src/dist/embed.mjs ./dist/
+COPY --from=build /src/dist/ ./dist/
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data

@@ -1,21 +1,25 @@
 /**
- * Starting and stopping a whole broker: storage, handlers, listeners. Used by the CLI and by tests
- * (which start brokers in-process on port 0).
+ * Starting and stopping a whole broker: storage, handlers, listeners. Used by the CLI, by the embedded
+ * broker (embed.ts) and by tests (which start brokers in-process on port 0).
+ *
+ * The optional parts are imported when switched on, not at the top: the Schema Registry (with avsc, ajv
+ * and protobufjs), the HTTP listener (console, prom-client), KRaft (src/controller/) and pino-pretty. A
+ * broker without them (the embedded default, a test's broker) neither compiles nor runs their modules:
+ * that was most of the embedded start's time (bench/results/embed-start.md). The bundle
+ * (scripts/bundle.mjs) splits each into its own file, loaded at the import.
  */
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import { Broker } from './broker/broker.js';
 import { LogDirFailureError } from '../storage/errors.js';
 import type { BrokerConfig } from './config.js';
 import { HANDLERS } from './handlers/index.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { ListenerError, Server } from './server/server.js';
-import { startSchemaRegistry, type RunningRegistry } from './registry/start.js';
-import { BrokerMetrics } from './http/metrics.js';
-import { BrokerHttpServer, parseHttpListener } from './http/server.js';
-import { consoleContext } from './http/console-api.js';
-import { ProtocolTrace } from './http/protocol-trace.js';
-import { createControllerChannel, startKRaft, type KRaftNode } from './kraft.js';
+import { registryConfig } from './registry/config.js';
+import type { RunningRegistry } from './registry/start.js';
+import type { BrokerHttpServer } from './http/server.js';
+import { parseHttpListener } from './http/listener.js';
+import type { KRaftNode } from './kraft.js';
 import { systemClock } from './util/clock.js';
 
 export interface RunningBroker {
@@ -39,10 +43,15 @@ export type LogFormat = 'json' | 'pretty';
  * stream, not as a pino transport): a transport's worker thread would need its module resolved by name at
  * run time, which the single-file bundle cannot do, and lines written just before process.exit would be lost.
  */
-export function createLogger(level: string, format: LogFormat = 'json'): Logger {
+export async function createLogger(level: string, format: LogFormat = 'json'): Promise<Logger> {
   if (format === 'pretty') {
+    const { default: pretty } = await import('pino-pretty');
     return pino({ level, base: { name: 'samsa' } }, pretty({ sync: true, colorize: process.stdout.isTTY === true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }));
   }
+  return jsonLogger(level);
+}
+
+function jsonLogger(level: string): Logger {
   return pino({ level, base: { name: 'samsa' } });
 }
 
@@ -54,13 +63,15 @@ export function startedSummary(broker: Broker, listeners: readonly string[], log
   return `Samsa broker started: ${topics} topic${topics === 1 ? '' : 's'}, ${partitions} partition${partitions === 1 ? '' : 's'}, listening on ${listeners.join(', ')}, log.dirs ${logDirs}`;
 }
 
-export async function startBroker(config: BrokerConfig, logger: Logger = createLogger(config.logLevel), options: { signal?: AbortSignal } = {}): Promise<RunningBroker> {
+export async function startBroker(config: BrokerConfig, logger: Logger = jsonLogger(config.logLevel), options: { signal?: AbortSignal } = {}): Promise<RunningBroker> {
   for (const warning of config.warnings) logger.warn(warning);
   // Checked before anything starts: a bad value is a configuration error, not a half-started broker.
   const httpListener = parseHttpListener(config.props.get('samsa.http.listeners') ?? 'http://127.0.0.1:8080');
+  const registryEnabled = registryConfig(config.props).enabled;
   // With controller.quorum.voters this node is one of a KRaft cluster (src/kraft.ts); without, a single
   // node whose metadata is samsa-topics.json.
-  const cluster = config.quorum.votersConfigured ? createControllerChannel(config, systemClock, logger) : null;
+  const kraftModule = config.quorum.votersConfigured ? await import('./kraft.js') : null;
+  const cluster = kraftModule === null ? null : kraftModule.createControllerChannel(config, systemClock, logger);
   let broker: Broker;
   try {
     broker = await Broker.start(config, logger, systemClock, cluster === null ? null : { channel: cluster.channel, requestTimeoutMs: Number(config.props.get('request.timeout.ms') ?? 30000) });
@@ -70,9 +81,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
     throw err;
   }
   let kraft: KRaftNode | null = null;
-  if (cluster !== null) {
+  if (cluster !== null && kraftModule !== null) {
     try {
-      kraft = await startKRaft(config, broker, cluster.channel, cluster.setLeaderHint, systemClock, logger);
+      kraft = await kraftModule.startKRaft(config, broker, cluster.channel, cluster.setLeaderHint, systemClock, logger);
     } catch (err) {
       cluster.channel.close();
       await broker.shutdown();
@@ -82,7 +93,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   const dispatcher = new Dispatcher(broker, HANDLERS, logger, config.protocolTrace);
   // A cluster node answers clients only once registered and unfenced (its metadata loaded).
   const openRequests = kraft !== null ? dispatcher.holdRequests() : () => undefined;
-  const metrics = httpListener === null ? null : new BrokerMetrics(broker);
+  const httpModules = httpListener === null ? null : await loadHttpModules(config.props.get('samsa.console.enable')?.trim().toLowerCase() !== 'false');
+  const metrics = httpModules === null ? null : new httpModules.BrokerMetrics(broker);
   dispatcher.observer = metrics;
   broker.advertisedApis = dispatcher.apiVersionsList();
   if (config.protocolCaptureDir !== '') dispatcher.captureDir = config.protocolCaptureDir;
@@ -118,7 +130,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   logger.info({ nodeId: config.nodeId, port }, startedSummary(broker, [bound, ...controllerBound], config.logDirList.join(',')));
   let registry: RunningRegistry | null;
   try {
-    registry = await startSchemaRegistry(broker, config.props, config.clusterId, config.protocolTrace, logger);
+    registry = registryEnabled ? await (await import('./registry/start.js')).startSchemaRegistry(broker, config.props, config.clusterId, config.protocolTrace, logger) : null;
   } catch (err) {
     await server.close();
     await kraft?.close();
@@ -127,15 +139,15 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
   }
   let http: BrokerHttpServer | null = null;
   let httpPort: number | null = null;
-  if (httpListener !== null && metrics !== null) {
+  if (httpListener !== null && httpModules !== null && metrics !== null) {
     // The web console (docs/console.md) shares the listener; its trace view records only while watched.
     let web = null;
-    if (config.props.get('samsa.console.enable')?.trim().toLowerCase() !== 'false') {
-      const trace = new ProtocolTrace(200, 16_384, 60_000, Date.now, (id) => broker.image.topicById(id)?.name);
+    if (httpModules.console !== null) {
+      const trace = new httpModules.console.ProtocolTrace(200, 16_384, 60_000, Date.now, (id) => broker.image.topicById(id)?.name);
       dispatcher.traceSink = trace;
-      web = consoleContext(broker, registry, trace, logger.child({ component: 'console' }));
+      web = httpModules.console.consoleContext(broker, registry, trace, logger.child({ component: 'console' }));
     }
-    http = new BrokerHttpServer(broker, metrics, logger, web);
+    http = new httpModules.BrokerHttpServer(broker, metrics, logger, web);
     try {
       httpPort = await http.listen(httpListener.host, httpListener.port);
     } catch (err) {
@@ -171,4 +183,14 @@ export async function startBroker(config: BrokerConfig, logger: Logger = createL
       return stopping;
     },
   };
+}
+
+/** The HTTP listener's modules (metrics.ts loads prom-client), and the console's when it is on. */
+async function loadHttpModules(consoleOn: boolean) {
+  const [{ BrokerMetrics }, { BrokerHttpServer }, consoleModules] = await Promise.all([
+    import('./http/metrics.js'),
+    import('./http/server.js'),
+    consoleOn ? Promise.all([import('./http/console-api.js'), import('./http/protocol-trace.js')]).then(([api, trace]) => ({ consoleContext: api.consoleContext, ProtocolTrace: trace.ProtocolTrace })) : null,
+  ]);
+  return { BrokerMetrics, BrokerHttpServer, console: consoleModules };
 }

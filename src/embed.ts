@@ -7,10 +7,9 @@
  * Bundled by scripts/bundle.mjs into dist/embed.mjs; its types are the hand-written types/samsa.d.ts
  * (test/embed/embed-types.test.ts keeps the two in step), so users need no TypeScript toolchain.
  *
- * Bundled, the log cleaner's worker thread runs this same file (storage/log-cleaner.ts startWorker): it is
- * then the cleaner worker, not the library.
+ * Importing it does no work beyond defining what it exports, and loads none of the optional parts (schema
+ * registry, console, metrics, KRaft): app.ts imports those when switched on (bench/embed-start.mjs).
  */
-import { isMainThread, workerData } from 'node:worker_threads';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +17,7 @@ import pino from 'pino';
 import { startBroker, type RunningBroker } from './app.js';
 import { buildConfig } from './config.js';
 import { isInternalTopic } from './broker/internal-topics.js';
-import { registryConfig } from './registry/start.js';
-
-if (!isMainThread && (workerData as { samsaLogCleaner?: boolean } | null)?.samsaLogCleaner === true) {
-  await import('../storage/cleaner-worker.js');
-}
+import { registryConfig } from './registry/config.js';
 
 export interface StartSamsaOptions {
   /** Data directory (log.dirs). Default: a new temporary directory, removed by stop(). A given one is kept. */

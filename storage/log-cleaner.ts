@@ -124,15 +124,15 @@ export function formatOffsetCheckpoint(entries: ReadonlyMap<string, number>): st
 
 /**
  * Starts the worker: under tsx (a .ts URL) the worker registers tsx before importing the entry file; from
- * compiled files, cleaner-worker.js beside this one; from a one-file bundle (no such file), the bundle
- * itself, whose entry (src/cli/main.ts) turns into the cleaner worker when it sees `samsaLogCleaner`.
+ * compiled files, cleaner-worker.js beside this one; from the bundle (scripts/bundle.mjs), its entry
+ * cleaner-worker.mjs, in the same directory as every file of the bundle.
  */
 function startWorker(): Worker {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) {
-    const sibling = new URL('./cleaner-worker.js', here);
-    if (existsSync(sibling)) return new Worker(sibling, { name: 'samsa-log-cleaner' });
-    return new Worker(new URL(here), { name: 'samsa-log-cleaner', workerData: { samsaLogCleaner: true }, argv: [] });
+    const compiled = new URL('./cleaner-worker.js', here);
+    const bundled = new URL('./cleaner-worker.mjs', here);
+    return new Worker(existsSync(compiled) ? compiled : bundled, { name: 'samsa-log-cleaner', execArgv: fileWorkerExecArgv(process.execArgv) });
   }
   const entry = new URL('./cleaner-worker.ts', here).href;
   const resolved = createRequire(here).resolve('tsx/esm/api');
@@ -140,6 +140,27 @@ function startWorker(): Worker {
   const tsxApi = pathToFileURL(existsSync(mjs) ? mjs : resolved).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(code, { eval: true, name: 'samsa-log-cleaner' });
+}
+
+/**
+ * The process's Node options for a worker started from a file, without those about the main script's
+ * source text: a worker inherits process.execArgv, and with `--input-type` (a process started as
+ * `node --input-type=module -e ...`, as bench/embed-start.mjs and a user's script may be) Node refuses to
+ * load the worker's file (ERR_INPUT_TYPE_NOT_ALLOWED).
+ */
+export function fileWorkerExecArgv(execArgv: readonly string[]): string[] {
+  const withValue = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (withValue.has(arg)) {
+      i++; // and its value
+      continue;
+    }
+    if (/^--(input-type|eval|print)=/.test(arg)) continue;
+    out.push(arg);
+  }
+  return out;
 }
 
 /** The cleaner thread: one job at a time, group messages forwarded to the job's callback. */

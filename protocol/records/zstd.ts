@@ -6,8 +6,8 @@
  *   libraries' one-shot decompress cannot size its output for those, and was slower here (about 12 MB/s
  *   against 250 MB/s for fzstd on a 1.4 MB JSON payload).
  * - compression: `@hpcc-js/wasm-zstd`, zstd 1.5.7 compiled to WASM and embedded in the package's JS (no
- *   native build, no download at install). It must be loaded once, asynchronously (about 100 ms):
- *   `compress()` does it; the sync variant needs `loadZstd()` to have completed first.
+ *   native build, no download at install). It is imported and loaded once, asynchronously, at the first
+ *   use (about 100 ms): `compress()` does it; the sync variant needs `loadZstd()` to have completed first.
  *
  * Bounding: before fzstd runs, the frames are walked (frame header, block headers, checksum) to refuse a
  * declared content size above the limit and to size each frame's window (fzstd allocates the window up
@@ -18,7 +18,7 @@
  *        | [content checksum u32]. Skippable frames: magic 0x184D2A5? | size u32 LE | data.
  */
 import { Decompress } from 'fzstd';
-import { Zstd } from '@hpcc-js/wasm-zstd';
+import type { Zstd } from '@hpcc-js/wasm-zstd';
 import { ProtocolError } from '../primitives.js';
 
 const FRAME_MAGIC = 0xfd2fb528;
@@ -193,7 +193,9 @@ let loading: Promise<Zstd> | null = null;
 
 /** Loads the WASM compressor once; later calls return the same promise. */
 export function loadZstd(): Promise<void> {
-  loading ??= Zstd.load().then((z) => {
+  // Imported here, not at the top: the library carries the WASM binary in its JavaScript (about 250 KiB),
+  // which every process would compile at start although only a producer asking for zstd needs it.
+  loading ??= import('@hpcc-js/wasm-zstd').then(({ Zstd }) => Zstd.load()).then((z) => {
     zstd = z;
     return z;
   });

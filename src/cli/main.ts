@@ -3,26 +3,19 @@
  * files (dump-log.ts); `topic`, `group`, `produce`, `consume` and `cluster` talk the Kafka protocol to a
  * running broker (client-commands.ts, exit codes documented there and in README.md "CLI").
  */
-import { isMainThread, workerData } from 'node:worker_threads';
 import { Command, CommanderError } from 'commander';
 import { createLogger, startBroker, type LogFormat, type RunningBroker } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { LogDirFailureError } from '../../storage/errors.js';
 import { ListenerError } from '../server/server.js';
-import { RegistryConfigError } from '../registry/start.js';
-import { HttpConfigError } from '../http/server.js';
+import { RegistryConfigError } from '../registry/config.js';
+import { HttpConfigError } from '../http/listener.js';
 import { applyExitOverride, registerClientCommands, usageStatus } from './client-commands.js';
 
 /** How long a shutdown may take before the process gives up on it and exits with status 1. */
 const SHUTDOWN_DEADLINE_MS = 30_000;
 
-// Bundled into one file (esbuild), the log cleaner's worker thread runs this same file: it is then the
-// cleaner worker, not the command line (see startWorker in storage/log-cleaner.ts).
-if (!isMainThread && (workerData as { samsaLogCleaner?: boolean } | null)?.samsaLogCleaner === true) {
-  await import('../../storage/cleaner-worker.js');
-} else {
-  await runCli();
-}
+await runCli();
 
 async function runCli(): Promise<void> {
   const program = new Command();
@@ -51,7 +44,7 @@ async function runCli(): Promise<void> {
         process.stderr.write(`samsa: --log-format must be json or pretty, not '${format}'\n`);
         process.exit(2);
       }
-      const logger = createLogger(config.logLevel, format as LogFormat);
+      const logger = await createLogger(config.logLevel, format as LogFormat);
       let running: RunningBroker | null = null;
       let stopping = false;
       // A stop asked for while the node is still starting (e.g. waiting for the controller quorum to

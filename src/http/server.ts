@@ -14,20 +14,8 @@ import { handleConsoleApi } from './console-api.js';
 import { sendJson, type ConsoleContext } from './console-common.js';
 import { serveConsoleAsset } from './console-static.js';
 
-export class HttpConfigError extends Error {
-  override readonly name = 'HttpConfigError';
-}
-
-/** `http://host:port`, or null for an empty value (the listener is off). */
-export function parseHttpListener(value: string): { host: string; port: number } | null {
-  const v = value.trim();
-  if (v === '') return null;
-  const first = v.split(',')[0]!.trim();
-  const m = /^http:\/\/(\[[^\]]*\]|[^:/]*):(\d+)\/?$/.exec(first);
-  if (m === null || Number(m[2]) > 65535) throw new HttpConfigError(`bad samsa.http.listeners "${first}": expected http://host:port, or an empty value to switch it off`);
-  const host = m[1]!.replace(/^\[|\]$/g, '');
-  return { host: host === '' ? '0.0.0.0' : host, port: Number(m[2]) };
-}
+// Read at every broker start; apart in listener.ts so that a broker with the listener off loads none of this.
+export { HttpConfigError, parseHttpListener } from './listener.js';
 
 export class BrokerHttpServer {
   private readonly server: Server;

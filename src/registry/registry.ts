@@ -14,8 +14,6 @@ import type { Logger } from 'pino';
 import {
   idDoesNotMatch,
   incompatibleSchema,
-  invalidCompatibilityLevel,
-  invalidMode,
   invalidSchema,
   invalidSubject,
   operationNotPermitted,
@@ -39,25 +37,11 @@ import { normalizeReferences, SchemaParseError, type ParsedSchema, type Resolved
 import type { SchemaValue, StoreRecord } from './store-records.js';
 import { SchemasTopicError } from './schemas-topic.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { COMPATIBILITY_LEVELS, MODES, type CompatibilityLevel, type Mode } from './settings.js';
 
-export const COMPATIBILITY_LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const;
-export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
-export const MODES = ['READWRITE', 'READONLY', 'READONLY_OVERRIDE', 'IMPORT'] as const;
-export type Mode = (typeof MODES)[number];
-
-export function parseCompatibilityLevel(s: unknown): CompatibilityLevel {
-  const up = typeof s === 'string' ? s.toUpperCase() : '';
-  const found = COMPATIBILITY_LEVELS.find((l) => l === up);
-  if (!found) throw invalidCompatibilityLevel();
-  return found;
-}
-
-export function parseMode(s: unknown): Mode {
-  const up = typeof s === 'string' ? s.toUpperCase() : '';
-  const found = MODES.find((m) => m === up);
-  if (!found) throw invalidMode();
-  return found;
-}
+// The levels and modes live in settings.ts, which loads no schema library: the broker validates
+// schema.compatibility.level at start even with the registry off (config.ts), without loading this file.
+export { COMPATIBILITY_LEVELS, MODES, parseCompatibilityLevel, parseMode, type CompatibilityLevel, type Mode } from './settings.js';
 
 /** The body of a register, lookup or compatibility request. */
 export interface SchemaRequest {
