@@ -6,6 +6,11 @@
 //   dist/embed.mjs           the package's library entry (`import { startSamsa } from 'samsa'`, src/embed.ts),
 //                            built the same way so a user's tests need no TypeScript toolchain; its types
 //                            are types/samsa.d.ts
+//   dist/embed.cjs           the same library entry as CommonJS, for `require('samsa')` (package.json
+//                            exports "require"): jest runs test files as CommonJS unless started with
+//                            --experimental-vm-modules, and cannot load an ES module then. One file (esbuild
+//                            splits ES modules only), its optional parts still evaluated only when used;
+//                            import.meta.url is the file's own URL, as code finding files beside it expects
 //   dist/cleaner-worker.mjs  the log cleaner's worker thread (storage/log-cleaner.ts startWorker)
 //   dist/chunk-HASH.mjs      code shared by the entries, and each part that src/app.ts imports only when
 //                            switched on (schema registry, HTTP listener and console, KRaft, pino-pretty,
@@ -47,6 +52,19 @@ const result = await build({
   banner: { js: "import { createRequire as __samsaCreateRequire } from 'node:module'; const require = __samsaCreateRequire(import.meta.url);" },
 });
 
+const cjs = await build({
+  entryPoints: ['src/embed.ts'],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  write: false,
+  outfile: resolve(OUT, 'embed.cjs'),
+  define: { 'import.meta.url': '__samsaImportMetaUrl' },
+  banner: { js: "const __samsaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+
 await mkdir(OUT, { recursive: true });
 const entryFiles = new Set(Object.keys(ENTRIES).map((name) => `${name}.mjs`));
 const isEntry = (file) => entryFiles.has(basename(file.path));
@@ -56,7 +74,7 @@ const write = async (file) => {
   await rename(tmp, file.path);
 };
 await Promise.all(result.outputFiles.filter((f) => !isEntry(f)).map(write));
-await Promise.all(result.outputFiles.filter(isEntry).map(write));
+await Promise.all([...result.outputFiles.filter(isEntry), ...cjs.outputFiles].map(write));
 
 const produced = new Set(result.outputFiles.map((f) => basename(f.path)));
 for (const name of await readdir(OUT)) {

@@ -368,7 +368,7 @@ describe('package', () => {
     const json = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     const [pack] = JSON.parse(json) as { files: { path: string; mode: number }[] }[];
     const files = new Map(pack!.files.map((f) => [f.path, f.mode]));
-    for (const f of ['bin/samsa.js', 'dist/samsa.mjs', 'dist/embed.mjs', 'dist/cleaner-worker.mjs', 'types/samsa.d.ts', 'LICENSE', 'README.md', 'package.json', 'console/index.html', 'console/app.js', 'console/pages.js', 'console/dom.js', 'console/style.css']) expect(files.has(f), `${f} in ${[...files.keys()].join(', ')}`).toBe(true);
+    for (const f of ['bin/samsa.js', 'dist/samsa.mjs', 'dist/embed.mjs', 'dist/embed.cjs', 'dist/cleaner-worker.mjs', 'types/samsa.d.ts', 'types/samsa.d.cts', 'LICENSE', 'README.md', 'package.json', 'console/index.html', 'console/app.js', 'console/pages.js', 'console/dom.js', 'console/style.css']) expect(files.has(f), `${f} in ${[...files.keys()].join(', ')}`).toBe(true);
     // The entries import the chunks beside them (scripts/bundle.mjs splits the bundle): every one is shipped.
     const chunks = readdirSync(join(ROOT, 'dist')).filter((f) => /^chunk-.*\.mjs$/.test(f));
     expect(chunks.length).toBeGreaterThan(0);

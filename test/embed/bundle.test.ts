@@ -4,8 +4,8 @@
  * avsc, ajv and protobufjs; HTTP listener, console and prom-client; KRaft; pino-pretty; the zstd
  * compressor), so importing it compiles only the core (bench/results/embed-start.md); those parts still
  * work from their own chunks when asked for, and the log cleaner's worker thread starts from
- * dist/cleaner-worker.mjs. Each broker runs in a child process started from dist/embed.mjs, as a user's
- * test file would.
+ * dist/cleaner-worker.mjs. Each broker runs in a child process started from dist/embed.mjs (or the
+ * CommonJS dist/embed.cjs), as a user's test file would.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -53,15 +53,20 @@ interface Bundled {
   stop(): Promise<number | null>;
 }
 
+type Entry = 'embed.mjs' | 'embed.cjs';
+
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-/** startSamsa(options) from dist/embed.mjs in a child process, its pino lines (JSON) collected. */
-async function startBundled(options: Record<string, unknown>): Promise<Bundled> {
+/** startSamsa(options) from dist/embed.mjs (import) or dist/embed.cjs (require) in a child process, its pino lines (JSON) collected. */
+async function startBundled(entry: Entry, options: Record<string, unknown>): Promise<Bundled> {
+  const load = entry === 'embed.mjs'
+    ? `await import(${JSON.stringify(pathToFileURL(join(DIST, entry)).href)})`
+    : `(await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(join(DIST, entry))})`;
   const child = `
-const { startSamsa } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'embed.mjs')).href)});
+const { startSamsa } = ${load};
 const s = await startSamsa(JSON.parse(process.env.SAMSA_TEST_OPTIONS));
 process.stdout.write(JSON.stringify({ started: { bootstrap: s.bootstrap, schemaRegistryUrl: s.schemaRegistryUrl, httpUrl: s.httpUrl } }) + '\\n');
 process.stdin.on('end', async () => { await s.stop(); process.exit(0); });
@@ -119,7 +124,7 @@ process.stdin.resume();
   };
 }
 
-describe('the bundle as the library loads it (dist/embed.mjs)', () => {
+describe('the bundle as the library loads it (dist/embed.mjs, dist/embed.cjs)', () => {
   beforeAll(() => {
     // Writes dist/ by rename (scripts/bundle.mjs): a process started from the previous files is unaffected.
     execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: ROOT, stdio: 'inherit' });
@@ -151,8 +156,9 @@ describe('the bundle as the library loads it (dist/embed.mjs)', () => {
     expect(found, `statically imported by dist/embed.mjs (${closure.join(', ')})`).toEqual([]);
   });
 
-  it('the schema registry, the console and /metrics load when switched on, and answer', async () => {
-    const b = await startBundled({ schemaRegistry: true, http: true });
+  // The ES module entry (split into chunks) and the CommonJS one (one file, for jest's default mode).
+  it.each(['embed.mjs', 'embed.cjs'] as const)('%s: the schema registry, the console and /metrics load when switched on, and answer', async (entry) => {
+    const b = await startBundled(entry, { schemaRegistry: true, http: true });
     const { schemaRegistryUrl, httpUrl } = b.started;
     const schema = JSON.stringify({ type: 'record', name: 'Order', fields: [{ name: 'id', type: 'int' }] });
     const registered = await fetch(`${schemaRegistryUrl!}/subjects/orders-value/versions`, {
@@ -170,8 +176,8 @@ describe('the bundle as the library loads it (dist/embed.mjs)', () => {
     expect(await b.stop()).toBe(0);
   });
 
-  it('the log cleaner compacts a topic in its worker thread (dist/cleaner-worker.mjs)', async () => {
-    const b = await startBundled({ logLevel: 'info', properties: { 'log.cleaner.backoff.ms': '50', 'offsets.topic.num.partitions': '1' } });
+  it.each(['embed.mjs', 'embed.cjs'] as const)('%s: the log cleaner compacts a topic in its worker thread (dist/cleaner-worker.mjs)', async (entry) => {
+    const b = await startBundled(entry, { logLevel: 'info', properties: { 'log.cleaner.backoff.ms': '50', 'offsets.topic.num.partitions': '1' } });
     const kafka = new Kafka({ clientId: 'bundle-test', brokers: [b.started.bootstrap], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();

@@ -2,7 +2,8 @@
  * startSamsa() (src/embed.ts), the library entry `import { startSamsa } from 'samsa'`: a broker in this
  * process on a free port with a temporary data directory; reset() deletes topics and consumer groups and
  * refuses while a group has members; stop() removes the directory it made and keeps a given one. The
- * type assertions at the end make `npm run typecheck` fail when types/samsa.d.ts and src/embed.ts drift.
+ * type assertions at the end make `npm run typecheck` fail when types/samsa.d.ts or types/samsa.d.cts and
+ * src/embed.ts drift.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { startSamsa, SamsaResetError, type Samsa, type StartSamsaOptions } from '../../src/embed.js';
 import type * as Declared from '../../types/samsa.js';
+import type * as DeclaredCjs from '../../types/samsa.cjs';
 
 const started: Samsa[] = [];
 afterEach(async () => {
@@ -111,3 +113,10 @@ const asImplemented: (o?: StartSamsaOptions) => Promise<Samsa> = null as unknown
 void declared;
 void implemented;
 void asImplemented;
+// The same for the CommonJS entry's declarations (types/samsa.d.cts, require('samsa')).
+const declaredCjs: typeof DeclaredCjs.startSamsa = startSamsa;
+const implementedCjs: (o?: DeclaredCjs.StartSamsaOptions) => Promise<DeclaredCjs.Samsa> = startSamsa;
+const asImplementedCjs: (o?: StartSamsaOptions) => Promise<Samsa> = null as unknown as typeof DeclaredCjs.startSamsa;
+void declaredCjs;
+void implementedCjs;
+void asImplementedCjs;

@@ -1,0 +1,46 @@
+// Types of `require('samsa')` (dist/embed.cjs, the CommonJS build of src/embed.ts, for jest's default
+// CommonJS mode): the same declarations as samsa.d.ts, which TypeScript applies to ES module importers only
+// (the package is "type": "module"). test/embed/embed.test.ts fails to typecheck when either drifts from
+// src/embed.ts.
+
+export interface StartSamsaOptions {
+  /** Data directory (log.dirs). Default: a new temporary directory, removed by stop(). A given one is kept. */
+  dataDir?: string;
+  /** Kafka listener port on 127.0.0.1. Default 0: a free port. */
+  port?: number;
+  /** Serve the schema registry: true for a free port, or a port number. Default false. */
+  schemaRegistry?: boolean | number;
+  /** Serve the HTTP listener (web console, /metrics, /health): true for a free port, or a port. Default false. */
+  http?: boolean | number;
+  /** pino level for the broker's logs (to stdout). Default 'silent'. */
+  logLevel?: 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Further broker properties (server.properties names), applied last. */
+  properties?: Record<string, string>;
+}
+
+export interface Samsa {
+  /** host:port for clients' bootstrap.servers / kafkajs `brokers`, e.g. 127.0.0.1:40123. */
+  readonly bootstrap: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** http://127.0.0.1:port of the schema registry, or null when off. */
+  readonly schemaRegistryUrl: string | null;
+  /** http://127.0.0.1:port of the console and /metrics, or null when off. */
+  readonly httpUrl: string | null;
+  /** Stops the broker (and removes the data directory when startSamsa made it). Safe to call twice. */
+  stop(): Promise<void>;
+  /**
+   * Deletes every topic (but the internal ones and the schema registry's) and every consumer group, and
+   * resolves once they are gone. Consumers must be disconnected first: a group with members cannot be
+   * deleted (Kafka's NON_EMPTY_GROUP), and reset() rejects naming it.
+   */
+  reset(): Promise<void>;
+}
+
+/** A reset that could not finish: the groups still having members, or a topic that would not go. */
+export declare class SamsaResetError extends Error {
+  readonly name: 'SamsaResetError';
+}
+
+/** Starts a single-node broker in this process on 127.0.0.1 (README "Use it from your tests"). */
+export declare function startSamsa(options?: StartSamsaOptions): Promise<Samsa>;
