@@ -89,16 +89,114 @@ def json_roundtrip():
     roundtrip(ser, JSONDeserializer(USER_JSON), values)
 
 
-def user_proto_class():
-    """The message class protoc would generate for com.example.User, built from its descriptor."""
+def user_proto_class(fields=(('id', 'INT32'), ('nome', 'STRING'))):
+    """The message class protoc would generate for com.example.User (with `fields`, numbered from 1)."""
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
     fdp = descriptor_pb2.FileDescriptorProto(name='user.proto', package='com.example', syntax='proto3')
     m = fdp.message_type.add(name='User')
-    m.field.add(name='id', number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_INT32, label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
-    m.field.add(name='nome', number=2, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING, label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    for number, (name, kind) in enumerate(fields, start=1):
+        m.field.add(name=name, number=number, type=getattr(descriptor_pb2.FieldDescriptorProto, 'TYPE_' + kind), label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fdp)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName('com.example.User'))
+
+
+def expect_refused(call):
+    """The registry refuses an incompatible schema: HTTP 409, error_code 40901."""
+    try:
+        call()
+    except SchemaRegistryError as e:
+        assert e.http_status_code == 409 and e.error_code == 40901, (e.http_status_code, e.error_code)
+        return
+    raise AssertionError('an incompatible schema was registered')
+
+
+def check_level(client, subject, level, v1, accepted, refused):
+    """Under `level`: v1 registered, `refused` tested and refused with 409/40901, `accepted` registered."""
+    client.set_compatibility(subject, level)
+    assert client.get_compatibility(subject) == level
+    client.register_schema(subject, v1)
+    assert not client.test_compatibility(subject, refused), (level, 'refused')
+    expect_refused(lambda: client.register_schema(subject, refused))
+    assert client.test_compatibility(subject, accepted), (level, 'accepted')
+    client.register_schema(subject, accepted)
+    assert client.get_versions(subject) == [1, 2], client.get_versions(subject)
+
+
+def json_evolution():
+    """JSON Schema evolution per level, Confluent's content-model rules: an optional property may be added
+    to a closed model backward (not forward), a property removed from it not backward; a description
+    change is compatible both ways."""
+    import json
+    from confluent_kafka.schema_registry.json_schema import JSONSerializer
+    from confluent_kafka.error import ValueSerializationError
+    client = SchemaRegistryClient({'url': REGISTRY})
+    user = json.loads(USER_JSON)
+    with_email = json.loads(USER_JSON)
+    with_email['properties']['email'] = {'type': 'string'}
+    without_nome = json.loads(USER_JSON)
+    del without_nome['properties']['nome']
+    without_nome['required'] = ['id']
+    described = json.loads(USER_JSON)
+    described['description'] = 'a user'
+    js = lambda o: Schema(json.dumps(o), 'JSON')
+    tag = uuid.uuid4().hex[:6]
+    check_level(client, f'py-json-back-{tag}', 'BACKWARD', js(user), js(with_email), js(without_nome))
+    check_level(client, f'py-json-fwd-{tag}', 'FORWARD', js(user), js(described), js(with_email))
+    check_level(client, f'py-json-full-{tag}', 'FULL', js(user), js(described), js(with_email))
+    # NONE: what BACKWARD refused is accepted.
+    none = f'py-json-none-{tag}'
+    client.set_compatibility(none, 'NONE')
+    client.register_schema(none, js(user))
+    assert client.test_compatibility(none, js(without_nome))
+    client.register_schema(none, js(without_nome))
+    # The serializer registers an evolved schema under the topic's subject (BACKWARD, the default), and
+    # cannot register an incompatible one.
+    topic = 'py-sr-json-' + uuid.uuid4().hex[:8]
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    JSONSerializer(USER_JSON, client)({'id': 1, 'nome': 'a'}, ctx)
+    JSONSerializer(json.dumps(with_email), client)({'id': 2, 'nome': 'b', 'email': 'b@x'}, ctx)
+    try:
+        JSONSerializer(json.dumps(without_nome), client)({'id': 3}, ctx)
+        raise AssertionError('an incompatible schema was registered by the serializer')
+    except (SchemaRegistryError, ValueSerializationError) as e:
+        print('refused:', type(e).__name__)
+    assert client.get_versions(f'{topic}-value') == [1, 2]
+    print('json evolution per level: ok')
+
+
+def protobuf_evolution():
+    """Protobuf evolution per level, Confluent's SchemaDiff: a field added or removed is compatible both
+    ways, a field's scalar kind changed (int32 to string) in neither, a message added only backward."""
+    from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+    from confluent_kafka.error import ValueSerializationError
+    client = SchemaRegistryClient({'url': REGISTRY})
+    head = 'syntax = "proto3";\npackage com.example;\n\n'
+    user = Schema(head + 'message User {\n  int32 id = 1;\n  string nome = 2;\n}\n', 'PROTOBUF')
+    with_email = Schema(head + 'message User {\n  int32 id = 1;\n  string nome = 2;\n  string email = 3;\n}\n', 'PROTOBUF')
+    id_string = Schema(head + 'message User {\n  string id = 1;\n  string nome = 2;\n}\n', 'PROTOBUF')
+    with_extra = Schema(head + 'message User {\n  int32 id = 1;\n  string nome = 2;\n}\n\nmessage Extra {\n  string note = 1;\n}\n', 'PROTOBUF')
+    tag = uuid.uuid4().hex[:6]
+    check_level(client, f'py-proto-back-{tag}', 'BACKWARD', user, with_email, id_string)
+    check_level(client, f'py-proto-fwd-{tag}', 'FORWARD', user, with_email, with_extra)
+    check_level(client, f'py-proto-full-{tag}', 'FULL', user, with_email, with_extra)
+    # The serializer (which registers the generated class's FileDescriptorProto) evolves the topic's subject
+    # with a field added, and cannot register int32 id changed to string.
+    topic = 'py-sr-proto-' + uuid.uuid4().hex[:8]
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    conf = {'use.deprecated.format': False}
+    User = user_proto_class()
+    ProtobufSerializer(User, client, conf)(User(id=1, nome='a'), ctx)
+    User2 = user_proto_class((('id', 'INT32'), ('nome', 'STRING'), ('email', 'STRING')))
+    ProtobufSerializer(User2, client, conf)(User2(id=2, nome='b', email='b@x'), ctx)
+    Bad = user_proto_class((('id', 'STRING'), ('nome', 'STRING')))
+    try:
+        ProtobufSerializer(Bad, client, conf)(Bad(id='3', nome='c'), ctx)
+        raise AssertionError('an incompatible schema was registered by the serializer')
+    except (SchemaRegistryError, ValueSerializationError) as e:
+        print('refused:', type(e).__name__)
+    assert client.get_versions(f'{topic}-value') == [1, 2]
+    print('protobuf evolution per level: ok')
 
 
 def protobuf_roundtrip():
@@ -119,6 +217,8 @@ SCENARIOS = {
     'sr-avro-roundtrip': avro_roundtrip,
     'sr-avro-evolution': avro_evolution,
     'sr-json-roundtrip': json_roundtrip,
+    'sr-json-evolution': json_evolution,
+    'sr-protobuf-evolution': protobuf_evolution,
 }
 
 if __name__ == '__main__':

@@ -26,7 +26,7 @@ for s in metadata create-describe-delete-topic compression-none compression-gzip
   check "$s" timeout 120 python3 "$DIR/scenarios.py" "$BOOTSTRAP" "$s"
 done
 # The built-in Schema Registry (at $REGISTRY_URL, from lib.sh) with the stock serializers: registry.py.
-for s in sr-avro-roundtrip sr-avro-evolution sr-json-roundtrip sr-protobuf-roundtrip; do
+for s in sr-avro-roundtrip sr-avro-evolution sr-json-roundtrip sr-json-evolution sr-protobuf-roundtrip sr-protobuf-evolution; do
   check "$s" timeout 120 python3 "$DIR/registry.py" "$BOOTSTRAP" "$REGISTRY_URL" "$s"
 done
 # group-offsets-restart (SIGTERM) and group-offsets-restart-crash (SIGKILL): commit, restart the broker, check.
