@@ -22,11 +22,14 @@
  * - Every batch is validated as Kafka's LogValidator does (Partition.appendAsLeader, protocol/records/
  *   validate.ts); v8+ responses list the failing records (KIP-467 record_errors) and the partition's
  *   error_message.
+ * - v10+ (KIP-951): a NOT_LEADER_OR_FOLLOWER partition names its current leader and epoch, and the
+ *   response the leaders' endpoints (leader-hints.ts).
  * Not yet: transactions (a transactional batch is INVALID_TXN_STATE).
  */
 import { Produce } from '../../protocol/messages/produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isInternalTopic } from '../broker/internal-topics.js';
+import { LeaderHints } from './leader-hints.js';
 import { defineHandler } from './types.js';
 
 interface PartitionOutcome {
@@ -37,6 +40,7 @@ interface PartitionOutcome {
   logStartOffset: bigint;
   recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
   errorMessage: string | null;
+  currentLeader?: { leaderId: number; leaderEpoch: number };
 }
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionOutcome {
@@ -93,6 +97,14 @@ export const produceHandler = defineHandler(Produce, {
       const failure = responses.flatMap((t) => t.partitionResponses.map((p) => ({ topic: t.name, ...p }))).find((p) => p.errorCode !== ErrorCode.NONE);
       if (failure) ctx.closeConnection(`acks=0 produce to ${failure.topic}-${failure.index} failed with error ${failure.errorCode}`);
       return null;
+    }
+    // KIP-951 (v10+): where this node is not the leader, the current one, and its endpoint.
+    if (version >= 10) {
+      const hints = new LeaderHints(broker.image);
+      for (const t of responses) {
+        for (const p of t.partitionResponses) if (p.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) p.currentLeader = hints.currentLeader(t.name, p.index);
+      }
+      return { responses, throttleTimeMs: 0, nodeEndpoints: hints.nodeEndpoints };
     }
     return { responses, throttleTimeMs: 0 };
   },

@@ -160,6 +160,38 @@ describe('replication between brokers', () => {
     expect((await logBytes(partitionOn(c, 3, 't'), 4)).equals(await logBytes(partitionOn(c, 1, 't'), 4))).toBe(true);
   });
 
+  it('KIP-951: Produce v10+ to a follower names the current leader, its epoch and endpoint; after a failover, the new ones', async () => {
+    cluster = await ReplicationCluster.start(3);
+    const c = cluster;
+    await c.createTopic('t', [1, 2, 3], 1, { 'min.insync.replicas': '2' });
+    const send = async (node: number, cap: number) => {
+      const conn = await connect(c.node(node).port);
+      const records = buildBatchSync([{ key: null, value: Buffer.from('x') }]);
+      return conn.request(Produce, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] }, cap);
+    };
+    const endpoint = (id: number) => {
+      const b = c.image.brokers.get(id)!;
+      return { nodeId: id, host: b.host, port: b.port, rack: null };
+    };
+    const a = await send(2, 11);
+    expect(a.version).toBe(11);
+    expect(a.response.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: 1, leaderEpoch: 0 } });
+    expect(a.response.nodeEndpoints).toEqual([endpoint(1)]);
+    // Before v10 there is nowhere to put them.
+    const old = await send(2, 9);
+    expect(old.response.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(old.response.nodeEndpoints).toEqual([]);
+    // A successful produce carries no hint.
+    const ok = await send(1, 11);
+    expect(ok.response.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, currentLeader: { leaderId: -1, leaderEpoch: -1 } });
+    expect(ok.response.nodeEndpoints).toEqual([]);
+    await c.kill(1);
+    await until('node 2 leads at epoch 1', () => partitionOn(c, 2, 't').isLeader && partitionOn(c, 3, 't').leaderEpoch === 1);
+    const b = await send(3, 11);
+    expect(b.response.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: 2, leaderEpoch: 1 } });
+    expect(b.response.nodeEndpoints).toEqual([endpoint(2)]);
+  });
+
   it('min.insync.replicas: NOT_ENOUGH_REPLICAS before the append with the ISR too small, acks=1 still accepted', async () => {
     cluster = await ReplicationCluster.start(3, { 'replica.lag.time.max.ms': '1000' });
     const c = cluster;
