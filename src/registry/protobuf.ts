@@ -6,10 +6,11 @@
  *   every type must resolve. The well-known types `google/protobuf/{any,duration,empty,field_mask,struct,
  *   timestamp,wrappers}.proto` are built in, so schemas may import them without a reference, as with
  *   Confluent.
- * - The canonical string is the file printed again from its parse tree in the layout of Wire's
- *   ProtoFileElement.toSchema (which Confluent stores): `syntax`, `package`, imports, options, then each
- *   type, two-space indented, fields as `label type name = tag [options];`. Formatting and comments do not
- *   change a schema's identity.
+ * - The canonical string is the file printed again from its parse tree as Confluent's
+ *   ProtobufSchemaUtils.toString prints it (its ProtobufSchema.canonicalString): `syntax` and `package`
+ *   lines, then imports, options, types (every message, then every enum) and services, each group after a
+ *   newline; in a message, reserved, options, fields, oneofs and nested types, each group after a newline;
+ *   two-space indents. Formatting and comments do not change a schema's identity.
  * - Compatibility is Confluent's protobuf SchemaDiff (original = old, update = new): messages and enums by
  *   name, fields by tag, scalar kinds grouped as in the proto3 guide's "updating a message" (int32, int64,
  *   uint32, uint64, bool and enums interchangeable; sint32/sint64; fixed32/sfixed32; fixed64/sfixed64;
@@ -65,33 +66,66 @@ function realOneof(f: protobuf.Field): protobuf.OneOf | null {
   return f.partOf && f.options?.proto3_optional !== true ? f.partOf : null;
 }
 
-// ---------------------------------------------------------------- printing (Wire's layout)
-
-function optionValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
-  return String(v);
-}
+// ---------------------------------------------------------------- printing (Confluent's ProtobufSchemaUtils.toString)
 
 /**
- * `normalize`: Confluent's ProtobufSchemaUtils.toNormalizedString (FormatContext normalize=true), in this
- * printer's layout: options sorted by name; fields sorted by tag; oneofs without fields dropped, their
- * fields sorted by tag and the oneofs by their first tag; enum constants by tag then name; each reserved
- * value on a line of its own, numbers and ranges by start then names ("N to N" printed as N); message and
- * enum field types fully qualified with a leading dot (`.com.example.Address`, also a map's value type);
- * imports sorted without duplicates; `syntax = "proto2";` omitted.
+ * `normalize`: Confluent's ProtobufSchemaUtils.toNormalizedString (FormatContext normalize=true): options
+ * sorted by name; fields sorted by tag; oneofs without fields dropped, their fields sorted by tag and the
+ * oneofs by their first tag; enum constants by tag then name; each reserved value on a line of its own,
+ * numbers and ranges by start, then names ("N to N" printed as N); message and enum field types fully
+ * qualified with a leading dot (`.com.example.Address`, also a map's value type); imports sorted without
+ * duplicates; `syntax = "proto2";` omitted.
  */
 type PrintMode = { readonly normalize: boolean };
 const PLAIN: PrintMode = { normalize: false };
 
-function optionEntries(options: Readonly<Record<string, unknown>> | undefined, mode: PrintMode, skip?: string): [string, unknown][] {
-  const entries = Object.entries(options ?? {}).filter(([k]) => k !== skip);
+/** Standard options whose values are enum constants, written without quotes (protobufjs keeps them as strings). */
+const ENUM_OPTIONS = new Set(['optimize_for', 'ctype', 'jstype', 'idempotency_level', 'retention', 'targets']);
+
+/** ProtobufSchemaUtils.escapeChars. */
+function escapeChars(input: string): string {
+  let out = '';
+  for (const c of input) {
+    switch (c) {
+      case '\u0007': out += '\\a'; break;
+      case '\b': out += '\\b'; break;
+      case '\f': out += '\\f'; break;
+      case '\n': out += '\\n'; break;
+      case '\r': out += '\\r'; break;
+      case '\t': out += '\\t'; break;
+      case '\v': out += '\\v'; break;
+      case '\\': out += '\\\\'; break;
+      case "'": out += "\\'"; break;
+      case '"': out += '\\"'; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+/** An option as `name = value` (OptionElement's toString): strings quoted and escaped, the rest as is. */
+function optionString(name: string, value: unknown, kind: 'string' | 'raw' | 'auto' = 'auto'): string {
+  if (kind === 'string' || (kind === 'auto' && typeof value === 'string' && !ENUM_OPTIONS.has(name))) return `${name} = "${escapeChars(String(value))}"`;
+  if (typeof value === 'object' && value !== null) return `${name} = ${JSON.stringify(value)}`;
+  return `${name} = ${String(value)}`;
+}
+
+function sortedOptions(options: Readonly<Record<string, unknown>> | undefined, mode: PrintMode, skip: ReadonlySet<string> = new Set()): [string, unknown][] {
+  const entries = Object.entries(options ?? {}).filter(([k]) => !skip.has(k));
   return mode.normalize ? entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : entries;
 }
 
-function fieldOptions(f: protobuf.Field, mode: PrintMode): string {
-  const entries = optionEntries(f.options, mode, 'proto3_optional');
-  return entries.length === 0 ? '' : ` [${entries.map(([k, v]) => `${k} = ${optionValue(v)}`).join(', ')}]`;
+/** ProtobufSchemaUtils.appendOptions: `[one]`, or one per line when several. */
+function bracketOptions(items: readonly string[]): string {
+  if (items.length === 1) return `[${items[0]}]`;
+  return `[\n${items.map((o, i) => `  ${o}${i < items.length - 1 ? ',' : ''}\n`).join('')}]`;
+}
+
+/** ProtobufSchemaUtils.appendIndented: every line (an empty one too) gets two spaces. */
+function appendIndented(text: string): string {
+  const lines = text.split('\n');
+  while (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => `  ${l}\n`).join('');
 }
 
 /** A field's type as printed: as written, or (normalized) a message or enum type by its full name. */
@@ -102,57 +136,121 @@ function fieldType(f: protobuf.Field, mode: PrintMode): string {
   return resolved ? resolved.fullName : f.type;
 }
 
-function fieldLine(f: protobuf.Field, proto3: boolean, mode: PrintMode): string {
-  if (f instanceof protobuf.MapField) return `map<${f.keyType}, ${fieldType(f, mode)}> ${f.name} = ${f.id}${fieldOptions(f, mode)};`;
+const FIELD_SPECIAL = new Set(['proto3_optional', 'default', 'json_name']);
+
+/** ProtobufSchemaUtils' field: `label type name = tag [options];`, `default` and `json_name` after the others. */
+function printField(f: protobuf.Field, proto3: boolean, mode: PrintMode): string {
+  const opts = sortedOptions(f.options, mode, FIELD_SPECIAL).map(([k, v]) => optionString(k, v));
+  const special: [string, string][] = [];
+  if (f.options?.default !== undefined) {
+    const isString = f.type === 'string' || f.type === 'bytes';
+    special.push(['default', optionString('default', f.options.default, isString ? 'string' : 'raw')]);
+  }
+  if (f.options?.json_name !== undefined) special.push(['json_name', optionString('json_name', f.options.json_name, 'string')]);
+  const all = mode.normalize ? [...sortedOptions(f.options, mode, new Set(['proto3_optional'])).map(([k, v]) => special.find(([n]) => n === k)?.[1] ?? optionString(k, v))] : [...opts, ...special.map(([, o]) => o)];
+  const options = all.length === 0 ? '' : ` ${bracketOptions(all)}`;
+  if (f instanceof protobuf.MapField) return `map<${f.keyType}, ${fieldType(f, mode)}> ${f.name} = ${f.id}${options};\n`;
   let label = '';
   if (f.rule === 'repeated') label = 'repeated ';
   else if (f.rule === 'required') label = 'required ';
   else if (f.options?.proto3_optional === true || (!proto3 && !f.partOf)) label = 'optional ';
-  return `${label}${fieldType(f, mode)} ${f.name} = ${f.id}${fieldOptions(f, mode)};`;
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => (l === '' ? l : `  ${l}`))
-    .join('\n');
-}
-
-function printEnum(e: protobuf.Enum, mode: PrintMode): string {
-  const lines = optionEntries(e.options, mode).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
-  let constants = Object.entries(e.values);
-  if (mode.normalize) constants = constants.sort(([an, av], [bn, bv]) => av - bv || (an < bn ? -1 : an > bn ? 1 : 0));
-  for (const [name, value] of constants) lines.push(`${name} = ${value};`);
-  return `enum ${e.name} {\n${indent(lines.join('\n'))}\n}`;
+  return `${label}${fieldType(f, mode)} ${f.name} = ${f.id}${options};\n`;
 }
 
 const MAX_TAG = 536870911;
 
+/** `reserved` lines: as declared (protobufjs keeps one entry per value, so one line each), or normalized. */
 function printReserved(reserved: readonly (number[] | string)[], mode: PrintMode): string[] {
-  const item = (r: number[] | string): string => (typeof r === 'string' ? JSON.stringify(r) : r[0] === r[1] ? String(r[0]) : `${r[0]} to ${r[1] === MAX_TAG ? 'max' : r[1]}`);
-  if (!mode.normalize) return reserved.length === 0 ? [] : [`reserved ${reserved.map(item).join(', ')};`];
+  const item = (r: number[] | string): string => (typeof r === 'string' ? `"${r}"` : r[0] === r[1] ? String(r[0]) : `${r[0]} to ${r[1]! >= MAX_TAG ? 'max' : r[1]}`);
+  if (!mode.normalize) return reserved.length === 0 ? [] : [`reserved ${reserved.map(item).join(', ')};\n`];
   const start = (r: number[] | string): number => (typeof r === 'string' ? Number.MAX_SAFE_INTEGER : r[0]!);
   const sorted = [...reserved].sort((a, b) => start(a) - start(b) || (item(a) < item(b) ? -1 : item(a) > item(b) ? 1 : 0));
-  return sorted.map((r) => `reserved ${item(r)};`);
+  return sorted.map((r) => `reserved ${item(r)};\n`);
 }
 
+const optionLine = (k: string, v: unknown): string => `option ${optionString(k, v)};\n`;
+
+/** ProtobufSchemaUtils' enum: reserved, then options and constants (no blank line between them). */
+function printEnum(e: protobuf.Enum, mode: PrintMode): string {
+  let sb = `enum ${e.name} {`;
+  const reserved = printReserved((e.reserved ?? []) as (number[] | string)[], mode);
+  if (reserved.length > 0) sb += `\n${reserved.map(appendIndented).join('')}`;
+  let constants = Object.entries(e.values);
+  const options = sortedOptions(e.options, mode);
+  if (reserved.length === 0 && (options.length > 0 || constants.length > 0)) sb += '\n';
+  for (const [k, v] of options) sb += appendIndented(optionLine(k, v));
+  if (mode.normalize) constants = constants.sort(([an, av], [bn, bv]) => av - bv || (an < bn ? -1 : an > bn ? 1 : 0));
+  for (const [name, value] of constants) {
+    const vo = sortedOptions((e.valuesOptions as Record<string, Record<string, unknown>> | undefined)?.[name], mode).map(([k, v]) => optionString(k, v));
+    sb += appendIndented(`${name} = ${value}${vo.length === 0 ? '' : ` ${bracketOptions(vo)}`};\n`);
+  }
+  return `${sb}}\n`;
+}
+
+/** Nested (or top-level) types: every message, then every enum (ProtobufSchemaUtils prints them so). */
+function printTypes(types: readonly Nested[], proto3: boolean, mode: PrintMode): string {
+  let sb = '';
+  for (const t of types) if (isType(t)) sb += printType(t, proto3, mode);
+  for (const t of types) if (isEnum(t)) sb += printEnum(t, mode);
+  return sb;
+}
+
+/**
+ * ProtobufSchemaUtils' message: `message X {`, then each present section after a newline (so sections are
+ * separated by a blank line): reserved, options, fields, oneofs, nested types; `}`.
+ */
 function printType(t: protobuf.Type, proto3: boolean, mode: PrintMode): string {
-  const sections: string[] = [];
-  const options = optionEntries(t.options, mode).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
-  if (options.length > 0) sections.push(options.join('\n'));
+  let sb = `message ${t.name} {`;
   const reserved = printReserved(t.reserved ?? [], mode);
-  if (reserved.length > 0) sections.push(reserved.join('\n'));
+  if (reserved.length > 0) sb += `\n${reserved.map(appendIndented).join('')}`;
+  const options = sortedOptions(t.options, mode);
+  if (options.length > 0) sb += `\n${options.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}`;
   const byTag = (fields: protobuf.Field[]): protobuf.Field[] => (mode.normalize ? [...fields].sort((a, b) => a.id - b.id) : fields);
-  const plain = byTag(t.fieldsArray.filter((f) => realOneof(f) === null)).map((f) => fieldLine(f, proto3, mode));
-  if (plain.length > 0) sections.push(plain.join('\n'));
+  const plain = byTag(t.fieldsArray.filter((f) => realOneof(f) === null));
+  if (plain.length > 0) sb += `\n${plain.map((f) => appendIndented(printField(f, proto3, mode))).join('')}`;
   let oneofs = t.oneofsArray.filter((o) => !o.fieldsArray.every((f) => f.options?.proto3_optional === true));
   if (mode.normalize) oneofs = oneofs.filter((o) => o.fieldsArray.length > 0).sort((a, b) => Math.min(...a.fieldsArray.map((f) => f.id)) - Math.min(...b.fieldsArray.map((f) => f.id)));
-  for (const o of oneofs) sections.push(`oneof ${o.name} {\n${indent(byTag(o.fieldsArray).map((f) => fieldLine(f, true, mode)).join('\n'))}\n}`);
-  for (const n of t.nestedArray) {
-    if (isType(n)) sections.push(printType(n, proto3, mode));
-    else if (isEnum(n)) sections.push(printEnum(n, mode));
+  if (oneofs.length > 0) {
+    sb += '\n';
+    for (const o of oneofs) {
+      let one = `oneof ${o.name} {`;
+      const oo = sortedOptions(o.options, mode);
+      if (oo.length > 0) one += `\n${oo.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}`;
+      if (o.fieldsArray.length > 0) one += `\n${byTag(o.fieldsArray).map((f) => appendIndented(printField(f, true, mode))).join('')}`;
+      sb += appendIndented(`${one}}\n`);
+    }
   }
-  return sections.length === 0 ? `message ${t.name} {}` : `message ${t.name} {\n${indent(sections.join('\n\n'))}\n}`;
+  const nested = t.nestedArray.filter((n) => isType(n) || isEnum(n));
+  if (nested.length > 0) sb += `\n${appendIndentedBlock(printTypes(nested, proto3, mode))}`;
+  return `${sb}}\n`;
+}
+
+/** appendIndented over a run of whole types. */
+function appendIndentedBlock(text: string): string {
+  return text === '' ? '' : appendIndented(text);
+}
+
+/** ProtobufSchemaUtils' service: `service S {`, options, rpcs, `}`. */
+function printService(svc: protobuf.Service, mode: PrintMode): string {
+  let sb = `service ${svc.name} {`;
+  const options = sortedOptions(svc.options, mode);
+  if (options.length > 0) sb += `\n${options.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}`;
+  const methods = svc.methodsArray;
+  if (methods.length > 0) {
+    sb += '\n';
+    for (const m of methods) {
+      const resolve = (name: string): string => {
+        if (!mode.normalize) return name;
+        const found = svc.lookupType(name);
+        return found ? found.fullName : name;
+      };
+      let rpc = `rpc ${m.name} (${m.requestStream ? 'stream ' : ''}${resolve(m.requestType)}) returns (${m.responseStream ? 'stream ' : ''}${resolve(m.responseType)})`;
+      const mo = sortedOptions(m.options, mode);
+      if (mo.length > 0) rpc += ` {\n${mo.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}}`;
+      sb += appendIndented(`${rpc};\n`);
+    }
+  }
+  return `${sb}}\n`;
 }
 
 interface FileInfo {
@@ -160,25 +258,28 @@ interface FileInfo {
   readonly packageName: string | null;
   readonly imports: readonly string[];
   readonly types: readonly Nested[];
+  readonly services: readonly protobuf.Service[];
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * ProtobufSchemaUtils.toString(ProtoFileElement), which Confluent's canonicalString is: `syntax` and
+ * `package` lines, then (each after a blank line) imports, options, the types (messages then enums, no
+ * blank line between them) and services.
+ */
 function printFile(f: FileInfo, mode: PrintMode = PLAIN): string {
-  const blocks: string[] = [];
-  const head: string[] = [];
-  if (f.syntax !== null && !(mode.normalize && f.syntax === 'proto2')) head.push(`syntax = "${f.syntax}";`);
-  if (f.packageName !== null) head.push(`package ${f.packageName};`);
-  if (head.length > 0) blocks.push(head.join('\n'));
+  let sb = '';
+  if (f.syntax !== null && !(mode.normalize && f.syntax === 'proto2')) sb += `syntax = "${f.syntax}";\n`;
+  if (f.packageName !== null) sb += `package ${f.packageName};\n`;
   const imports = mode.normalize ? [...new Set(f.imports)].sort() : f.imports;
-  if (imports.length > 0) blocks.push(imports.map((i) => `import "${i}";`).join('\n'));
-  const options = optionEntries(f.options, mode).map(([k, v]) => `option ${k} = ${optionValue(v)};`);
-  if (options.length > 0) blocks.push(options.join('\n'));
+  if (imports.length > 0) sb += `\n${imports.map((i) => `import "${i}";\n`).join('')}`;
+  const options = sortedOptions(f.options, mode);
+  if (options.length > 0) sb += `\n${options.map(([k, v]) => optionLine(k, v)).join('')}`;
   const proto3 = f.syntax === 'proto3';
-  for (const t of f.types) {
-    if (isType(t)) blocks.push(printType(t, proto3, mode));
-    else if (isEnum(t)) blocks.push(printEnum(t, mode));
-  }
-  return `${blocks.join('\n\n')}\n`;
+  const types = printTypes(f.types, proto3, mode);
+  if (types !== '') sb += `\n${types}`;
+  if (f.services.length > 0) sb += `\n${f.services.map((svc) => printService(svc, mode)).join('')}`;
+  return sb;
 }
 
 // ---------------------------------------------------------------- compatibility (Confluent's SchemaDiff)
@@ -411,7 +512,7 @@ function isBase64Descriptor(text: string): boolean {
   return t.length > 0 && t.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(t);
 }
 
-/** The `.proto` text of a base64 FileDescriptorProto (Wire layout, as `canonical`). */
+/** The `.proto` text of a base64 FileDescriptorProto (printed as `canonical` is). */
 function descriptorToText(base64: string): string {
   let file: IFileDescriptorProto;
   try {
@@ -445,6 +546,7 @@ function descriptorToText(base64: string): string {
     packageName: pkg,
     imports: Array.isArray(file.dependency) ? file.dependency.filter((d: unknown): d is string => typeof d === 'string') : [],
     types: ns.nestedArray.filter((n) => isType(n) || isEnum(n)),
+    services: ns.nestedArray.filter((n): n is protobuf.Service => n instanceof protobuf.Service),
     options: {},
   });
 }
@@ -494,6 +596,7 @@ export function parseProtobuf(schemaText: string, references: readonly ResolvedR
     packageName: pkg,
     imports: [...(own.imports ?? [])],
     types,
+    services: ownNs.nestedArray.filter((n): n is protobuf.Service => n instanceof protobuf.Service),
     options,
   });
   const canonical = printFile(info(ownTypes, { ...(ownNs.options ?? {}) }));

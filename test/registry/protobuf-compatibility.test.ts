@@ -18,7 +18,7 @@ function backward(update: string, original: string): string[] {
 }
 
 describe('protobuf canonical form', () => {
-  it('prints the file in Wire\'s layout, so formatting and comments do not change identity', () => {
+  it("prints the file in Confluent's layout (ProtobufSchemaUtils.toString), so formatting and comments do not change identity", () => {
     const messy = `// a comment
 syntax="proto3"; package com.example;
 import "google/protobuf/timestamp.proto";
@@ -58,6 +58,34 @@ message User {
 }
 `);
     expect(parseProtobuf(canonical).canonical).toBe(canonical);
+  });
+
+  it("follows ProtobufSchemaUtils.toString: messages before enums with no blank line between types, reserved before options, default and json_name last, services", () => {
+    const text = `syntax = "proto2";
+package com.example;
+option java_package = "com.example.gen";
+option optimize_for = SPEED;
+enum Level { option allow_alias = true; LOW = 0; HIGH = 1; }
+message User {
+  option deprecated = true;
+  reserved 9;
+  optional int32 id = 1 [deprecated = true, default = 7];
+  optional string nome = 2 [json_name = "name", default = "it's"];
+  message Inner { optional int32 x = 1; }
+  enum Kind { A = 0; }
+  message Inner2 { optional int32 y = 1; oneof o { int32 p = 2; string q = 3; } }
+}
+service Users { rpc Get (User) returns (stream User); }
+`;
+    // Each section of a message follows a newline (so a blank line separates sections), nested lines are
+    // indented by appendIndented (an empty line too, hence "  " on the blank line inside Inner2), a field
+    // with several options lists them one per line, strings are escaped with escapeChars (it\'s), enum-valued
+    // options (optimize_for) are unquoted.
+    expect(parseProtobuf(text).canonical).toBe(
+      'syntax = "proto2";\npackage com.example;\n\noption java_package = "com.example.gen";\noption optimize_for = SPEED;\n\nmessage User {\n  reserved 9;\n\n  option deprecated = true;\n\n  optional int32 id = 1 [\n    deprecated = true,\n    default = 7\n  ];\n  optional string nome = 2 [\n    default = "it\\\'s",\n    json_name = "name"\n  ];\n\n  message Inner {\n    optional int32 x = 1;\n  }\n  message Inner2 {\n    optional int32 y = 1;\n  \n    oneof o {\n      int32 p = 2;\n      string q = 3;\n    }\n  }\n  enum Kind {\n    A = 0;\n  }\n}\nenum Level {\n  option allow_alias = true;\n  LOW = 0;\n  HIGH = 1;\n}\n\nservice Users {\n  rpc Get (User) returns (stream User);\n}\n',
+    );
+    // No syntax and no package: the first section still starts with its newline.
+    expect(parseProtobuf('message A { optional int32 a = 1; }').canonical).toBe('\nmessage A {\n  optional int32 a = 1;\n}\n');
   });
 
   it('reads a base64 FileDescriptorProto (what confluent-kafka-python registers) as the same schema, and serves one back', () => {

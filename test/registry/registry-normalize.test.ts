@@ -133,7 +133,6 @@ message User {
   message Address {
     string city = 1;
   }
-
   enum Kind {
     UNKNOWN = 0;
     PERSON = 1;
