@@ -2,7 +2,8 @@
  * A Samsa cluster of real processes for tests (issue 11): N combined nodes (process.roles=broker,controller)
  * on free ports, each started exactly as `npm run cluster` starts one (Kafka's property names only), with
  * kill -9, clean stop and restart of a single node on its own data directory. `brokerOnly` adds nodes with
- * process.roles=broker (observers of the quorum, ids after the voters', no CONTROLLER listener).
+ * process.roles=broker (observers of the quorum, ids after the voters', no CONTROLLER listener);
+ * `deferBrokerOnly` leaves them unstarted (a fresh node joining later: `start(id)`).
  */
 import { join } from 'node:path';
 import { freePort, startBrokerProcess, type BrokerProcess } from './broker-process.js';
@@ -35,7 +36,7 @@ export async function startClusterProcesses(
   count: number,
   baseDir: string,
   extra: Record<string, string> | ((id: number) => Record<string, string>) = {},
-  options: { brokerOnly?: number; startTimeoutMs?: number } = {},
+  options: { brokerOnly?: number; deferBrokerOnly?: boolean; startTimeoutMs?: number } = {},
 ): Promise<ClusterProcesses> {
   // A free port is released before the node binds it, so a parallel test (or any process) may take it in
   // between: a start that fails on "address already in use" is retried on fresh ports and fresh data dirs.
@@ -52,7 +53,7 @@ async function startOnce(
   count: number,
   baseDir: string,
   extra: Record<string, string> | ((id: number) => Record<string, string>),
-  options: { brokerOnly?: number; startTimeoutMs?: number },
+  options: { brokerOnly?: number; deferBrokerOnly?: boolean; startTimeoutMs?: number },
 ): Promise<ClusterProcesses> {
   const nodes: ClusterNode[] = [];
   for (let id = 1; id <= count; id++) {
@@ -112,7 +113,7 @@ async function startOnce(
     const voters = await Promise.allSettled(nodes.filter((n) => !n.brokerOnly).map((n) => start(n.id)));
     const failed = voters.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const n of nodes) if (n.brokerOnly) await start(n.id);
+    if (!options.deferBrokerOnly) for (const n of nodes) if (n.brokerOnly) await start(n.id);
   } catch (err) {
     await Promise.all(nodes.map((n) => n.process?.kill9()));
     throw err;
