@@ -41,6 +41,8 @@ export const BROKER_PROPERTIES: readonly PropertyDef[] = [
   { name: 'controller.quorum.append.linger.ms', type: 'int', default: '25', doc: 'How long the leader gathers proposed records before writing them as one batch.', atLeast: 0 },
   { name: 'broker.session.timeout.ms', type: 'int', default: '9000', doc: 'A broker that sends no heartbeat this long is fenced by the controller.' },
   { name: 'broker.heartbeat.interval.ms', type: 'int', default: '2000', doc: 'Time between a broker\'s heartbeats to the controller (at most half of broker.session.timeout.ms).' },
+  { name: 'auto.leader.rebalance.enable', type: 'boolean', default: 'true', doc: 'The active controller moves leadership back to each partition\'s preferred (first) replica when it is in the ISR, every leader.imbalance.check.interval.seconds while leaders are imbalanced.' },
+  { name: 'leader.imbalance.check.interval.seconds', type: 'long', default: '300', doc: 'Time between the controller\'s automatic preferred leader elections (auto.leader.rebalance.enable).', atLeast: 1 },
   { name: 'replica.lag.time.max.ms', type: 'long', default: '30000', doc: 'A follower that has not caught up with its leader for this long is removed from the ISR (docs/replication.md).', atLeast: 0 },
   { name: 'replica.fetch.wait.max.ms', type: 'int', default: '500', doc: 'How long a follower\'s fetch waits at the leader for new records (keep below replica.lag.time.max.ms).', atLeast: 0 },
   { name: 'replica.fetch.min.bytes', type: 'int', default: '1', doc: 'Bytes a follower\'s fetch waits for at the leader.', atLeast: 0 },

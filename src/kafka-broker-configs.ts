@@ -88,5 +88,5 @@ export function isSensitiveConfig(name: string): boolean {
 export const IGNORED_STATIC_CONFIGS: ReadonlySet<string> = new Set([
   'socket.send.buffer.bytes', 'socket.receive.buffer.bytes', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor',
   'transaction.state.log.min.isr', 'zookeeper.connect', 'zookeeper.connection.timeout.ms', 'group.coordinator.rebalance.protocols',
-  'share.coordinator.state.topic.replication.factor', 'share.coordinator.state.topic.min.isr', 'auto.leader.rebalance.enable',
+  'share.coordinator.state.topic.replication.factor', 'share.coordinator.state.topic.min.isr',
 ]);

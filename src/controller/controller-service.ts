@@ -16,6 +16,10 @@
  *   starts again from the committed image.
  * - `tick` runs every `tickIntervalMs` on the injected clock while active: brokers whose session expired
  *   are fenced and their partitions get new leaders from the ISR.
+ * - Automatic preferred leader election (auto.leader.rebalance.enable, Kafka's
+ *   maybeScheduleNextBalancePartitionLeaders): after every operation, and on activation, the controller is
+ *   asked whether a balancing pass is due; if so a timer runs it then (leader.imbalance.check.interval.seconds
+ *   after leaders became imbalanced, 10 ms after a pass that stopped at its 1000-election cap).
  *
  * No timers or wall clock here: time comes from the Clock (src/util/clock.ts), as in the Raft core.
  */
@@ -38,6 +42,7 @@ import { MetadataImage } from '../broker/metadata-image.js';
 import { applyMetadataRecord } from '../broker/metadata-replay.js';
 import { imageFromRecords } from '../broker/metadata-image-records.js';
 import type { Clock, Timer } from '../util/clock.js';
+import { electLeadersErrorResponse } from './elect-leaders-response.js';
 import { encodeControllerRecords, QuorumController, type ControllerResult } from './quorum-controller.js';
 import { defineControllerHandler, type AnyControllerHandler } from './raft/raft-handlers.js';
 import { NotControllerError, type CommittedRecord, type RaftNode } from './raft/raft-node.js';
@@ -59,6 +64,8 @@ export class ControllerService {
   /** The offset the next proposed record gets (active only). */
   private nextOffset = 0;
   private tickTimer: Timer | null = null;
+  /** The scheduled balancing pass (auto.leader.rebalance.enable), while active. */
+  private balanceTimer: Timer | null = null;
   private closed = false;
 
   constructor(private readonly o: ControllerServiceOptions) {
@@ -128,6 +135,7 @@ export class ControllerService {
       void this.run(() => ({ records: this.o.controller.bootstrapRecords(), response: null })).catch((err: unknown) => this.o.logger.warn({ err }, 'writing the bootstrap records failed'));
     }
     this.scheduleTick();
+    this.maybeScheduleBalance();
   }
 
   private deactivate(reason: string): void {
@@ -136,6 +144,8 @@ export class ControllerService {
     this.activeEpoch = -1;
     this.tickTimer?.cancel();
     this.tickTimer = null;
+    this.balanceTimer?.cancel();
+    this.balanceTimer = null;
     this.o.logger.info({ reason }, 'no longer the active controller');
   }
 
@@ -152,6 +162,25 @@ export class ControllerService {
     });
   }
 
+  /** Sets the balancing timer when the controller schedules a pass (see QuorumController.maybeScheduleNextBalancePartitionLeaders). */
+  private maybeScheduleBalance(): void {
+    if (!this.active || this.closed) return;
+    const now = this.o.clock.now();
+    const due = this.o.controller.maybeScheduleNextBalancePartitionLeaders(now);
+    if (due === null) return;
+    this.balanceTimer?.cancel();
+    this.balanceTimer = this.o.clock.schedule(Math.max(0, due - now), () => {
+      this.balanceTimer = null;
+      void this.run((c, at) => c.maybeBalancePartitionLeaders(at))
+        .then((r) => {
+          if (r && r.elected.length > 0) {
+            this.o.logger.info({ partitions: r.elected.map((e) => `${e.topic}-${e.partition}`) }, `preferred leader election: ${r.elected.length} partition(s) led by their preferred replica again`);
+          }
+        })
+        .catch((err: unknown) => this.o.logger.warn({ err }, 'automatic preferred leader election failed'));
+    });
+  }
+
   /**
    * Runs one controller operation: its records are applied to the controller's state and proposed as one
    * batch; resolves with its answer once they are committed, with null when this node is not (or stops
@@ -164,10 +193,15 @@ export class ControllerService {
     const epoch = this.activeEpoch;
     const { controller, raft, clock } = this.o;
     const result = op(controller, clock.now(), this.nextOffset);
-    if (result.records.length === 0) return result.response;
+    if (result.records.length === 0) {
+      this.maybeScheduleBalance();
+      return result.response;
+    }
     const base = this.nextOffset;
     result.records.forEach((r: DecodedMetadataRecord, i: number) => controller.replay(r, base + i));
     this.nextOffset += result.records.length;
+    // As Kafka's ControllerWriteEvent: once an operation's records are applied, a balancing pass may be due.
+    this.maybeScheduleBalance();
     try {
       await raft.propose(encodeControllerRecords(result.records));
     } catch (err) {
@@ -248,7 +282,10 @@ export class ControllerService {
       defineControllerHandler(ElectLeaders, {
         minVersion: 0,
         maxVersion: 2,
-        handle: async (_ctx, req) => (await this.run((c, now) => c.electLeaders(now, req))) ?? { throttleTimeMs: 0, errorCode: NOT_CONTROLLER, replicaElectionResults: [] },
+        handle: async (ctx, req) => {
+          const response = await this.run((c, now) => c.electLeaders(now, req, ctx.apiVersion));
+          return response ?? electLeadersErrorResponse(req, NOT_CONTROLLER, notControllerMessage, ctx.apiVersion);
+        },
       }),
     ];
   }

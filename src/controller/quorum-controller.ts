@@ -56,6 +56,7 @@ import { MetadataImage, type PartitionRegistration, type TopicImage } from '../b
 import { applyMetadataRecord, ControlledShutdownChange, FencingChange, NO_LEADER, NO_LEADER_CHANGE } from '../broker/metadata-replay.js';
 import { resolveTopicConfig, TOPIC_CONFIGS, validateTopicConfigs } from '../broker/topic-config.js';
 import { TopicError } from '../broker/topic-error.js';
+import { ElectionType, electLeadersErrorResponse } from './elect-leaders-response.js';
 import { PlacementError, placeReplicas, type UsableBroker } from './placement.js';
 import type { Random } from './raft/random.js';
 import {
@@ -71,6 +72,13 @@ import {
 export const METADATA_VERSION = 12;
 /** ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE (KIP-730). */
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
+
+/** KIP-704 leaderRecoveryState values. */
+const LEADER_RECOVERY_STATE = { RECOVERED: 0, RECOVERING: 1 } as const;
+/** ReplicationControlManager.MAX_ELECTIONS_PER_IMBALANCE: records one balancing pass writes at most. */
+export const MAX_ELECTIONS_PER_IMBALANCE = 1000;
+/** QuorumController: a pass that stopped at its cap is run again after 10 ms. */
+const BALANCE_IMMEDIATELY_DELAY_MS = 10;
 
 /** The record versions Kafka writes at metadata.version 12. */
 const RECORD_VERSION = {
@@ -102,6 +110,8 @@ export interface QuorumControllerOptions {
   /** The node's configuration: num.partitions, default.replication.factor, broker.session.timeout.ms, delete.topic.enable... */
   readonly config: BrokerConfig;
   readonly random: Random;
+  /** Records one balancing pass writes at most (Kafka's Builder.setMaxElectionsPerImbalance, for tests); MAX_ELECTIONS_PER_IMBALANCE. */
+  readonly maxElectionsPerImbalance?: number;
 }
 
 /** Kafka's BrokerControlState. */
@@ -143,10 +153,16 @@ export class QuorumController {
   /** Soft state: the time of each broker's last heartbeat (or registration), not in the log. */
   private readonly lastContact = new Map<number, number>();
   private readonly sessionTimeoutMs: number;
+  /** leader.imbalance.check.interval.seconds in ms; null when auto.leader.rebalance.enable is false. */
+  private readonly leaderImbalanceCheckIntervalMs: number | null;
+  /** Soft state: Kafka's ImbalanceSchedule (SCHEDULED: a balancing pass is due; the others say how soon the next one is). */
+  private balanceSchedule: 'SCHEDULED' | 'DEFERRED' | 'IMMEDIATELY' = 'DEFERRED';
 
   constructor(private readonly o: QuorumControllerOptions) {
     this.current = MetadataImage.EMPTY.withCluster(o.clusterId, o.nodeId);
     this.sessionTimeoutMs = Number(o.config.props.get('broker.session.timeout.ms') ?? 9000);
+    const autoRebalance = (o.config.props.get('auto.leader.rebalance.enable') ?? 'true').trim().toLowerCase() !== 'false';
+    this.leaderImbalanceCheckIntervalMs = autoRebalance ? Number(o.config.props.get('leader.imbalance.check.interval.seconds') ?? 300) * 1000 : null;
   }
 
   /** The image of every record replayed so far. */
@@ -167,6 +183,8 @@ export class QuorumController {
   reset(image: MetadataImage): void {
     this.current = image.withCluster(this.o.clusterId, this.o.nodeId);
     this.lastContact.clear();
+    // As Kafka's renounce (cancelMaybeBalancePartitionLeaders): the next balancing is a full interval away.
+    this.balanceSchedule = 'DEFERRED';
   }
 
   /** The records a new, empty metadata log starts with: metadata.version. */
@@ -863,15 +881,24 @@ export class QuorumController {
   }
 
   /**
-   * ElectLeaders (KIP-460): PREFERRED (0) moves leadership to the first replica when it is in the ISR
-   * and live (ELECTION_NOT_NEEDED if it leads already, PREFERRED_LEADER_NOT_AVAILABLE if it cannot);
-   * UNCLEAN (1) elects a leader for a leaderless partition, from the ISR first, else any live replica
-   * (ELIGIBLE_LEADERS_NOT_AVAILABLE if none). topicPartitions null = every partition, leaving out those
-   * that need no election.
+   * ElectLeaders (KIP-460; Kafka's ReplicationControlManager.electLeaders). PREFERRED (0): ELECTION_NOT_NEEDED
+   * when the first replica leads already; else PartitionChangeBuilder's preferred election (the first
+   * replica if it is in the ISR and live, else the current leader if it still may lead, else another live
+   * ISR member), PREFERRED_LEADER_NOT_AVAILABLE when that changes nothing. UNCLEAN (1): ELECTION_NOT_NEEDED
+   * when the partition has a leader; else the first live ISR member, else any live replica as the ISR's only
+   * member, RECOVERING (the topic's unclean.leader.election.enable is not consulted: an explicit request is
+   * the operator's choice, as in Kafka); ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is live.
+   * topicPartitions null = every partition of every topic, answering only those that needed an election
+   * (every topic is listed, possibly with no partitions); an empty list is answered at once with nothing.
+   * Another election type fails the whole request as Kafka's InvalidRequestException does
+   * (ElectLeadersRequest.getErrorResponse: the top-level code, and each requested partition with it).
    */
-  electLeaders(_now: number, req: Req<typeof ElectLeadersRequest>): ControllerResult<Res<typeof ElectLeadersResponse>> {
-    if (req.electionType !== 0 && req.electionType !== 1) {
-      return { records: [], response: { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] } };
+  electLeaders(_now: number, req: Req<typeof ElectLeadersRequest>, version = 2): ControllerResult<Res<typeof ElectLeadersResponse>> {
+    if (req.topicPartitions !== null && req.topicPartitions.length === 0) {
+      return { records: [], response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: [] } };
+    }
+    if (req.electionType !== ElectionType.PREFERRED && req.electionType !== ElectionType.UNCLEAN) {
+      return { records: [], response: electLeadersErrorResponse(req, ErrorCode.INVALID_REQUEST, `Unknown election type ${req.electionType}`, version) };
     }
     const b = new RecordBuilder(this.current);
     const elect = (topicName: string, partitionId: number): { errorCode: number; errorMessage: string | null } => {
@@ -879,22 +906,14 @@ export class QuorumController {
       if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such topic as ${topicName}` };
       const p = topic.partitions[partitionId];
       if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${topicName}-${partitionId}` };
+      // ApiError(Errors.X): the code with Kafka's default message.
       const standard = (code: number) => ({ errorCode: code, errorMessage: errorInfo(code).message });
-      if ((req.electionType === 0 && p.leader === p.replicas[0]) || (req.electionType === 1 && p.leader !== NO_LEADER)) return standard(ErrorCode.ELECTION_NOT_NEEDED);
-      const acceptable = (r: number) => this.isActive(b.image, r);
-      if (req.electionType === 0) {
-        const { changed } = this.changePartition(b, topic, p, p.isr, acceptable, true);
-        return changed ? { errorCode: ErrorCode.NONE, errorMessage: null } : standard(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+      if (req.electionType === ElectionType.PREFERRED) {
+        if (p.leader === p.replicas[0]) return standard(ErrorCode.ELECTION_NOT_NEEDED);
+        return this.preferredElection(b, topic, p) ? { errorCode: ErrorCode.NONE, errorMessage: null } : standard(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
       }
-      const clean = p.replicas.find((r) => p.isr.includes(r) && acceptable(r));
-      const chosen = clean ?? p.replicas.find(acceptable);
-      if (chosen === undefined) return standard(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE);
-      b.add(
-        PartitionChangeRecord,
-        { partitionId, topicId: topic.topicId, leader: chosen, isr: clean === undefined ? [chosen] : null, leaderRecoveryState: clean === undefined ? 1 : -1 },
-        RECORD_VERSION.partitionChange,
-      );
-      return { errorCode: ErrorCode.NONE, errorMessage: null };
+      if (p.leader !== NO_LEADER) return standard(ErrorCode.ELECTION_NOT_NEEDED);
+      return this.uncleanElection(b, topic, p) ? { errorCode: ErrorCode.NONE, errorMessage: null } : standard(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE);
     };
     const replicaElectionResults: { topic: string; partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[] }[] = [];
     if (req.topicPartitions === null) {
@@ -910,6 +929,95 @@ export class QuorumController {
       }
     }
     return { records: b.records, response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults } };
+  }
+
+  /**
+   * PartitionChangeBuilder with Election.PREFERRED (electPreferredLeader), ISR unchanged: the first replica
+   * if it is in the ISR and may lead; else the current leader if it still may; else the next replica in
+   * replica order that is in the ISR and may lead; else none. Writes the PartitionChangeRecord (the new
+   * leader, so the leader epoch is bumped on replay) when the leader changes; returns whether it did.
+   */
+  private preferredElection(b: RecordBuilder, topic: TopicImage, p: PartitionRegistration): boolean {
+    const valid = (r: number) => p.isr.includes(r) && this.isActive(b.image, r);
+    const preferred = p.replicas[0];
+    let leader: number;
+    if (preferred !== undefined && valid(preferred)) leader = preferred;
+    else if (p.leader !== NO_LEADER && valid(p.leader)) leader = p.leader;
+    else leader = p.replicas.slice(1).find(valid) ?? NO_LEADER;
+    if (leader === p.leader) return false;
+    b.add(PartitionChangeRecord, { partitionId: p.partition, topicId: topic.topicId, leader }, RECORD_VERSION.partitionChange);
+    return true;
+  }
+
+  /**
+   * PartitionChangeBuilder with Election.UNCLEAN for a partition without a leader: the first replica in
+   * the ISR that may lead (a clean election), else the first replica that may lead at all, which becomes
+   * the ISR alone with leaderRecoveryState RECOVERING (KIP-704) unless it is RECOVERING already.
+   */
+  private uncleanElection(b: RecordBuilder, topic: TopicImage, p: PartitionRegistration): boolean {
+    const acceptable = (r: number) => this.isActive(b.image, r);
+    const clean = p.replicas.find((r) => p.isr.includes(r) && acceptable(r));
+    if (clean !== undefined) {
+      b.add(PartitionChangeRecord, { partitionId: p.partition, topicId: topic.topicId, leader: clean }, RECORD_VERSION.partitionChange);
+      return true;
+    }
+    const unclean = p.replicas.find(acceptable);
+    if (unclean === undefined) return false;
+    const recovering = (p.leaderRecoveryState ?? 0) === LEADER_RECOVERY_STATE.RECOVERING;
+    b.add(
+      PartitionChangeRecord,
+      { partitionId: p.partition, topicId: topic.topicId, leader: unclean, isr: [unclean], leaderRecoveryState: recovering ? -1 : LEADER_RECOVERY_STATE.RECOVERING },
+      RECORD_VERSION.partitionChange,
+    );
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Automatic preferred leader election (auto.leader.rebalance.enable; KAFKA-13682)
+
+  /** A partition whose leader is not its first replica (leaderless ones included), as Kafka's imbalancedPartitions. */
+  arePartitionLeadersImbalanced(): boolean {
+    for (const t of this.current.topics()) for (const p of t.partitions) if (p.leader !== p.replicas[0]) return true;
+    return false;
+  }
+
+  /**
+   * Kafka's QuorumController.maybeScheduleNextBalancePartitionLeaders, called after every operation and on
+   * activation: with auto.leader.rebalance.enable, when leaders are imbalanced and no balancing is
+   * scheduled, schedules one `leader.imbalance.check.interval.seconds` from now (10 ms when the previous
+   * pass stopped at its cap). Returns the time it is due, for the caller to run maybeBalancePartitionLeaders
+   * then; null when nothing new was scheduled.
+   */
+  maybeScheduleNextBalancePartitionLeaders(now: number): number | null {
+    if (this.balanceSchedule === 'SCHEDULED' || this.leaderImbalanceCheckIntervalMs === null || !this.arePartitionLeadersImbalanced()) return null;
+    const due = now + (this.balanceSchedule === 'DEFERRED' ? this.leaderImbalanceCheckIntervalMs : BALANCE_IMMEDIATELY_DELAY_MS);
+    this.balanceSchedule = 'SCHEDULED';
+    return due;
+  }
+
+  /**
+   * The scheduled balancing pass (ReplicationControlManager.maybeBalancePartitionLeaders): a preferred
+   * election, as ElectLeaders PREFERRED does it, for each partition whose leader is not its first replica,
+   * at most MAX_ELECTIONS_PER_IMBALANCE records per pass; `rescheduleImmediately` when it stopped there.
+   * Kafka's KRaft controller has no leader.imbalance.per.broker.percentage threshold (KAFKA-18743 removed
+   * the setting in 4.0): every imbalanced partition whose preferred replica can lead is moved.
+   */
+  maybeBalancePartitionLeaders(_now: number): ControllerResult<{ elected: { topic: string; partition: number; leader: number }[]; rescheduleImmediately: boolean }> {
+    const b = new RecordBuilder(this.current);
+    const elected: { topic: string; partition: number; leader: number }[] = [];
+    let rescheduleImmediately = false;
+    outer: for (const t of this.current.topics()) {
+      for (const p of t.partitions) {
+        if (p.leader === p.replicas[0]) continue;
+        if (b.records.length >= (this.o.maxElectionsPerImbalance ?? MAX_ELECTIONS_PER_IMBALANCE)) {
+          rescheduleImmediately = true;
+          break outer;
+        }
+        if (this.preferredElection(b, t, p)) elected.push({ topic: t.name, partition: p.partition, leader: b.image.topicById(t.topicId)!.partitions[p.partition]!.leader });
+      }
+    }
+    this.balanceSchedule = rescheduleImmediately ? 'IMMEDIATELY' : 'DEFERRED';
+    return { records: b.records, response: { elected, rescheduleImmediately } };
   }
 
   // -------------------------------------------------------------------------------------------------

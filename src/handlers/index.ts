@@ -30,6 +30,7 @@ import { describeClusterHandler } from './describe-cluster.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { describeQuorumHandler } from './describe-quorum.js';
+import { electLeadersHandler } from './elect-leaders.js';
 
 export const HANDLERS: readonly AnyHandler[] = [
   produceHandler,
@@ -61,6 +62,8 @@ export const HANDLERS: readonly AnyHandler[] = [
   describeClusterHandler,
   deleteRecordsHandler,
   offsetForLeaderEpochHandler,
+  // Preferred and unclean leader election (kafka-leader-election.sh), forwarded to the active controller in a cluster.
+  electLeadersHandler,
   // The metadata quorum (kafka-metadata-quorum), forwarded to the active controller in a cluster.
   describeQuorumHandler,
 ] as unknown as readonly AnyHandler[];

@@ -47,8 +47,10 @@ export class Harness {
   constructor(
     readonly seed = 1,
     props: Record<string, string> = {},
+    options: { maxElectionsPerImbalance?: number } = {},
   ) {
     this.controller = new QuorumController({
+      ...options,
       nodeId: 1,
       clusterId: CLUSTER,
       config: buildConfig(new Map(Object.entries({ 'num.partitions': '1', 'default.replication.factor': '1', ...props }))),

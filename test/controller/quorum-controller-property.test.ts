@@ -35,6 +35,7 @@ type Op =
   | { kind: 'delete'; topic: number }
   | { kind: 'alterIsr'; topic: number; partition: number; keep: number[]; stale: boolean }
   | { kind: 'elect'; topic: number; unclean: boolean }
+  | { kind: 'balance' }
   | { kind: 'unregister'; broker: number }
   | { kind: 'producerIds'; broker: number };
 
@@ -51,6 +52,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), topic }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('alterIsr' as const), topic, partition: fc.integer({ min: 0, max: 5 }), keep: fc.subarray(BROKERS), stale: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('elect' as const), topic, unclean: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('balance' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('unregister' as const), broker }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('producerIds' as const), broker }) },
 );
@@ -130,6 +132,17 @@ function step(h: Harness, o: Op, blocks: bigint[]): void {
     case 'elect':
       h.commit(c.electLeaders(h.now, { ...ElectLeadersRequest.defaults(2), electionType: o.unclean ? 1 : 0, topicPartitions: null }));
       break;
+    case 'balance': {
+      // auto.leader.rebalance.enable's pass: afterwards every partition whose first replica may lead is led by it.
+      h.commit(c.maybeBalancePartitionLeaders(h.now));
+      for (const t of h.image.topics()) {
+        for (const p of t.partitions) {
+          const first = reg(p.replicas[0]!);
+          if (p.isr.includes(p.replicas[0]!) && first && !first.fenced && !first.inControlledShutdown) assert(p.leader === p.replicas[0], `${t.name}-${p.partition}: not led by its preferred replica after balancing`);
+        }
+      }
+      break;
+    }
     case 'unregister':
       h.commit(c.unregisterBroker(h.now, { ...UnregisterBrokerRequest.defaults(0), brokerId: o.broker }));
       break;

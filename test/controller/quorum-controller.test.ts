@@ -613,6 +613,111 @@ describe('ElectLeaders', () => {
     expect(h.controller.electLeaders(h.now, req(5, null)).response.errorCode).toBe(ErrorCode.INVALID_REQUEST);
   });
 
+  /** Broker `preferred` (the first replica of t-0) dies and comes back; the other leads; `rejoin` puts it back in the ISR. */
+  function failedOver(seed = 31, partitions = 1, rejoin = true): { h: Harness; preferred: number; other: number } {
+    const h = new Harness(seed);
+    h.brokers(2);
+    h.createTopic('t', partitions, 2);
+    const preferred = h.image.partition('t', 0)!.replicas[0]!;
+    const other = h.image.partition('t', 0)!.replicas[1]!;
+    h.now += 9001;
+    h.heartbeat(other);
+    h.commit(h.controller.tick(h.now));
+    h.register(preferred, incarnation(preferred, 1));
+    h.heartbeat(preferred);
+    if (rejoin) {
+      for (let i = 0; i < partitions; i++) {
+        if (!h.image.partition('t', i)!.isr.includes(preferred)) {
+          h.commit(h.controller.alterPartition(h.now, alterReq(h, other, 't', { partitionIndex: i, newIsr: [...h.image.partition('t', i)!.isr, preferred] }), 2));
+        }
+      }
+    }
+    return { h, preferred, other };
+  }
+
+  it('PREFERRED writes one PartitionChangeRecord with only the new leader: the leader epoch moves, the ISR stays', () => {
+    const { h, preferred, other } = failedOver();
+    const before = h.image.partition('t', 0)!;
+    expect(before).toMatchObject({ leader: other });
+    const at = h.log.length;
+    const res = h.commit(h.controller.electLeaders(h.now, req(0, [{ topic: 't', partitions: [0] }])));
+    expect(res).toEqual({ throttleTimeMs: 0, errorCode: 0, replicaElectionResults: [{ topic: 't', partitionResult: [{ partitionId: 0, errorCode: 0, errorMessage: null }] }] });
+    expect(names(h, at)).toEqual(['PARTITION_CHANGE_RECORD']);
+    expect(h.log[at]!.data).toMatchObject({ partitionId: 0, leader: preferred, isr: null, replicas: null, leaderRecoveryState: -1 });
+    expect(h.image.partition('t', 0)).toMatchObject({ leader: preferred, leaderEpoch: before.leaderEpoch + 1, partitionEpoch: before.partitionEpoch + 1, isr: before.isr });
+  });
+
+  it('PREFERRED_LEADER_NOT_AVAILABLE, and no record, while the preferred replica is out of the ISR or fenced', () => {
+    const { h, preferred } = failedOver(31, 1, false);
+    const res = h.controller.electLeaders(h.now, req(0, [{ topic: 't', partitions: [0] }]));
+    expect(res.records).toEqual([]);
+    expect(res.response.replicaElectionResults[0]!.partitionResult[0]).toEqual({ partitionId: 0, errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: 'The preferred leader was not available.' });
+    // The ISR's last member, fenced (leader -1): it cannot lead, and no other replica is in the ISR.
+    const h2 = new Harness(31);
+    h2.brokers(2);
+    h2.createTopic('t', 1, 2);
+    const first = h2.image.partition('t', 0)!.replicas[0]!;
+    const second = h2.image.partition('t', 0)!.replicas[1]!;
+    h2.commit(h2.controller.alterPartition(h2.now, alterReq(h2, first, 't', { newIsr: [first] }), 2));
+    h2.now += 9001;
+    h2.heartbeat(second);
+    h2.commit(h2.controller.tick(h2.now));
+    expect(h2.image.partition('t', 0)).toMatchObject({ leader: -1, isr: [first] });
+    const offline = h2.controller.electLeaders(h2.now, req(0, [{ topic: 't', partitions: [0] }]));
+    expect(offline.records).toEqual([]);
+    expect(offline.response.replicaElectionResults[0]!.partitionResult[0]!.errorCode).toBe(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+    expect(preferred).toBeGreaterThan(0);
+  });
+
+  it('null asks for every partition: every topic is listed, with only the partitions that needed an election', () => {
+    const { h, preferred } = failedOver(31, 2);
+    h.createTopic('u', 1, 1);
+    const imbalanced = h.image.topic('t')!.partitions.filter((p) => p.leader !== p.replicas[0]).map((p) => p.partition);
+    expect(imbalanced.length).toBeGreaterThan(0);
+    const res = h.commit(h.controller.electLeaders(h.now, req(0, null)));
+    expect(res.replicaElectionResults).toEqual([
+      { topic: 't', partitionResult: imbalanced.map((partitionId) => ({ partitionId, errorCode: 0, errorMessage: null })) },
+      { topic: 'u', partitionResult: [] },
+    ]);
+    for (const p of h.image.topic('t')!.partitions) expect(p.leader).toBe(p.replicas[0]);
+    expect(preferred).toBeGreaterThan(0);
+    // Nothing left to do: the same request writes nothing and lists the topics with no partitions.
+    const again = h.controller.electLeaders(h.now, req(0, null));
+    expect(again.records).toEqual([]);
+    expect(again.response.replicaElectionResults).toEqual([{ topic: 't', partitionResult: [] }, { topic: 'u', partitionResult: [] }]);
+  });
+
+  it('an empty list is answered with nothing; an unknown election type fails every requested partition (getErrorResponse)', () => {
+    const h = new Harness(31);
+    h.brokers(1);
+    h.createTopic('t', 1, 1);
+    expect(h.controller.electLeaders(h.now, req(0, []))).toEqual({ records: [], response: { throttleTimeMs: 0, errorCode: 0, replicaElectionResults: [] } });
+    const bad = h.controller.electLeaders(h.now, req(2, [{ topic: 't', partitions: [0, 7] }]));
+    expect(bad.records).toEqual([]);
+    expect(bad.response).toEqual({
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.INVALID_REQUEST,
+      replicaElectionResults: [{ topic: 't', partitionResult: [0, 7].map((partitionId) => ({ partitionId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Unknown election type 2' })) }],
+    });
+    expect(h.controller.electLeaders(h.now, req(2, null)).response).toEqual({ throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] });
+  });
+
+  it('UNCLEAN is ELECTION_NOT_NEEDED for a partition with a leader, ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is live', () => {
+    const h = new Harness(31);
+    h.brokers(2);
+    h.createTopic('t', 1, 2);
+    let res = h.commit(h.controller.electLeaders(h.now, req(1, [{ topic: 't', partitions: [0] }])));
+    expect(res.replicaElectionResults[0]!.partitionResult[0]).toEqual({ partitionId: 0, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'Leader election not needed for topic partition.' });
+    h.now += 9001;
+    h.commit(h.controller.tick(h.now));
+    expect(h.image.partition('t', 0)!.leader).toBe(-1);
+    res = h.commit(h.controller.electLeaders(h.now, req(1, [{ topic: 't', partitions: [0] }])));
+    expect(res.replicaElectionResults[0]!.partitionResult[0]).toEqual({ partitionId: 0, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, errorMessage: 'Eligible topic partition leaders are not available.' });
+    // With nothing elected, null lists the leaderless partition with its error.
+    res = h.commit(h.controller.electLeaders(h.now, req(1, null)));
+    expect(res.replicaElectionResults).toEqual([{ topic: 't', partitionResult: [{ partitionId: 0, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, errorMessage: 'Eligible topic partition leaders are not available.' }] }]);
+  });
+
   it('UNCLEAN elects a live out-of-ISR replica for a leaderless partition, as the only ISR member', () => {
     const h = new Harness(31);
     h.brokers(2);
@@ -627,6 +732,88 @@ describe('ElectLeaders', () => {
     const res = h.commit(h.controller.electLeaders(h.now, req(1, [{ topic: 't', partitions: [0] }])));
     expect(res.replicaElectionResults![0]!.partitionResult![0]!.errorCode).toBe(0);
     expect(h.image.partition('t', 0)).toMatchObject({ leader: b, isr: [b], leaderRecoveryState: 1 });
+  });
+});
+
+describe('automatic preferred leader election (auto.leader.rebalance.enable)', () => {
+  /** t has `partitions` partitions over brokers 1-2 (RF 2); the first replica of t-0 failed over and came back in every ISR. */
+  function imbalanced(props: Record<string, string> = {}, partitions = 4, options: { maxElectionsPerImbalance?: number } = {}) {
+    const h = new Harness(41, props, options);
+    h.brokers(2);
+    h.createTopic('t', partitions, 2);
+    const preferred = h.image.partition('t', 0)!.replicas[0]!;
+    const other = h.image.partition('t', 0)!.replicas[1]!;
+    h.now += 9001;
+    h.heartbeat(other);
+    h.commit(h.controller.tick(h.now));
+    h.register(preferred, incarnation(preferred, 1));
+    h.heartbeat(preferred);
+    for (let i = 0; i < partitions; i++) {
+      const p = h.image.partition('t', i)!;
+      if (!p.isr.includes(preferred)) h.commit(h.controller.alterPartition(h.now, alterReq(h, other, 't', { partitionIndex: i, newIsr: [...p.isr, preferred] }), 2));
+    }
+    const led = (id: number) => h.image.topic('t')!.partitions.filter((p) => p.leader === id).length;
+    return { h, preferred, other, led };
+  }
+
+  it('is on by default: a pass is due leader.imbalance.check.interval.seconds (300) after leaders became imbalanced, and elects every preferred replica in the ISR', () => {
+    const { h, preferred, other, led } = imbalanced();
+    expect(led(other)).toBe(4);
+    expect(h.controller.arePartitionLeadersImbalanced()).toBe(true);
+    expect(h.controller.maybeScheduleNextBalancePartitionLeaders(h.now)).toBe(h.now + 300_000);
+    // Scheduled once: later operations do not move it.
+    expect(h.controller.maybeScheduleNextBalancePartitionLeaders(h.now + 5)).toBeNull();
+    h.now += 300_000;
+    const at = h.log.length;
+    const res = h.commit(h.controller.maybeBalancePartitionLeaders(h.now));
+    expect(res.rescheduleImmediately).toBe(false);
+    expect(res.elected.map((e) => e.leader)).toEqual(Array(res.elected.length).fill(preferred));
+    expect(names(h, at)).toEqual(Array(res.elected.length).fill('PARTITION_CHANGE_RECORD'));
+    for (const p of h.image.topic('t')!.partitions) expect(p.leader).toBe(p.replicas[0]);
+    expect(led(preferred)).toBe(2);
+    expect(led(other)).toBe(2);
+    // Balanced: nothing more is scheduled.
+    expect(h.controller.arePartitionLeadersImbalanced()).toBe(false);
+    expect(h.controller.maybeScheduleNextBalancePartitionLeaders(h.now)).toBeNull();
+  });
+
+  it('a partition whose preferred replica is not in the ISR is left alone, and the next pass is a full interval later', () => {
+    const { h, preferred, other } = imbalanced({ 'leader.imbalance.check.interval.seconds': '5' });
+    const p0 = h.image.partition('t', 0)!;
+    // t-0's ISR shrinks to the current leader: its preferred replica cannot lead.
+    h.commit(h.controller.alterPartition(h.now, alterReq(h, other, 't', { partitionIndex: 0, newIsr: [other] }), 2));
+    expect(h.controller.maybeScheduleNextBalancePartitionLeaders(h.now)).toBe(h.now + 5000);
+    const res = h.commit(h.controller.maybeBalancePartitionLeaders(h.now + 5000));
+    expect(res.elected.some((e) => e.partition === 0)).toBe(false);
+    expect(h.image.partition('t', 0)).toMatchObject({ leader: other, leaderEpoch: p0.leaderEpoch });
+    expect(h.controller.maybeScheduleNextBalancePartitionLeaders(h.now + 5000)).toBe(h.now + 10_000);
+    expect(preferred).not.toBe(other);
+  });
+
+  it('a pass stops at maxElectionsPerImbalance records and the next one is due 10 ms later', () => {
+    const { h, led, preferred } = imbalanced({}, 8, { maxElectionsPerImbalance: 1 });
+    const imbalancedCount = h.image.topic('t')!.partitions.filter((p) => p.leader !== p.replicas[0]).length;
+    expect(imbalancedCount).toBeGreaterThan(1);
+    expect(h.controller.maybeScheduleNextBalancePartitionLeaders(h.now)).toBe(h.now + 300_000);
+    let res = h.commit(h.controller.maybeBalancePartitionLeaders(h.now));
+    expect([res.elected.length, res.rescheduleImmediately]).toEqual([1, true]);
+    expect(h.controller.maybeScheduleNextBalancePartitionLeaders(h.now)).toBe(h.now + 10);
+    for (let i = 1; i < imbalancedCount; i++) {
+      res = h.commit(h.controller.maybeBalancePartitionLeaders(h.now));
+      expect(res.elected.length).toBe(1);
+    }
+    expect(res.rescheduleImmediately).toBe(false);
+    expect(led(preferred)).toBe(4);
+  });
+
+  it('auto.leader.rebalance.enable=false schedules nothing; a new activation (reset) starts a full interval again', () => {
+    const off = imbalanced({ 'auto.leader.rebalance.enable': 'false' });
+    expect(off.h.controller.arePartitionLeadersImbalanced()).toBe(true);
+    expect(off.h.controller.maybeScheduleNextBalancePartitionLeaders(off.h.now)).toBeNull();
+    const { h } = imbalanced({ 'leader.imbalance.check.interval.seconds': '7' }, 4, { maxElectionsPerImbalance: 1 });
+    h.commit(h.controller.maybeBalancePartitionLeaders(h.now));
+    h.controller.reset(h.image);
+    expect(h.controller.maybeScheduleNextBalancePartitionLeaders(h.now)).toBe(h.now + 7000);
   });
 });
 
