@@ -12,7 +12,7 @@ import { badRequest, forwardingFailed, httpNotFound, unknownLeader, invalidSchem
 import { isSchemaType, SCHEMA_TYPES } from './formats.js';
 import { serializedDescriptor } from './protobuf.js';
 import type { SchemaReference } from './parsed-schema.js';
-import { contextOf, DEFAULT_CONTEXT, parseCompatibilityLevel, parseMode, qualifiedSubject, type SchemaRegistry, type SchemaRequest, type VersionEntry, type VersionSpec } from './registry.js';
+import { parseCompatibilityLevel, parseMode, qualifiedSubject, type SchemaRegistry, type SchemaRequest, type VersionEntry, type VersionSpec } from './registry.js';
 
 export const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 /** Larger request bodies are refused with 413 and the connection closed; a schema this large could not be stored anyway. */
@@ -254,10 +254,8 @@ export class RegistryHttpServer {
         return only('GET', () => {
           // `subject` (Confluent's QualifiedSubject) also names the context the id is looked up in.
           const given = q.get('subject');
-          const subject = given === null || given === '' ? null : qualifiedSubject(given);
-          const context = subject === null ? DEFAULT_CONTEXT : contextOf(subject);
+          const context = reg.locateId(id, given === null || given === '' ? null : given);
           const s = reg.getSchemaById(id, context);
-          if (subject !== null && !subject.endsWith(':') && !reg.subjectVersionsForId(id, true, context).some((sv) => sv.subject === subject)) throw schemaNotFound(id);
           switch (rest[2]) {
             case undefined: {
               const out: Record<string, unknown> = {};

@@ -327,6 +327,40 @@ export class SchemaRegistry {
     return byId;
   }
 
+  /**
+   * The context in which `GET /schemas/ids/{id}?subject=` finds the id (Confluent's
+   * getSchemaKeyUsingContexts): no subject, or a context alone (`:.ctx:`), the id in that context; a
+   * subject in a named context, the id under that subject; a plain subject, the id under it in the default
+   * context, else under the same name in each context (by name), else the id in the default context under
+   * any subject. 40403 when none holds it.
+   */
+  locateId(id: number, subject: string | null): string {
+    const has = (context: string, under: string | null): boolean => {
+      const byId = this.ids.get(idKey(context, id));
+      if (!byId) return false;
+      return under === null || [...byId.users].some((u) => u.split('\u0000')[0] === under);
+    };
+    if (subject === null) {
+      if (has(DEFAULT_CONTEXT, null)) return DEFAULT_CONTEXT;
+      throw schemaNotFound(id);
+    }
+    const q = qualifiedSubject(subject);
+    const context = contextOf(q);
+    const name = q.startsWith(':.') ? q.slice(q.indexOf(':', 2) + 1) : q;
+    if (name === '') {
+      if (has(context, null)) return context;
+      throw schemaNotFound(id);
+    }
+    if (context !== DEFAULT_CONTEXT) {
+      if (has(context, q)) return context;
+      throw schemaNotFound(id);
+    }
+    if (has(DEFAULT_CONTEXT, q)) return DEFAULT_CONTEXT;
+    for (const c of [...this.contexts].sort()) if (has(c, `:${c}:${name}`)) return c;
+    if (has(DEFAULT_CONTEXT, null)) return DEFAULT_CONTEXT;
+    throw schemaNotFound(id);
+  }
+
   /** The highest id given in a context (`fetchMaxId`). */
   maxSchemaId(context = DEFAULT_CONTEXT): number {
     return this.maxIds.get(context) ?? 0;

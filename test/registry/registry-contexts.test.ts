@@ -83,6 +83,15 @@ describe('contexts over HTTP', () => {
     expect((await call(url, 'GET', `/schemas/ids/2/subjects?subject=${encodeURIComponent(':.prod:more')}`)).body).toEqual([':.prod:more']);
     expect((await call(url, 'GET', `/schemas/ids/1?subject=${encodeURIComponent(':.prod:')}&fetchMaxId=true`)).body).toMatchObject({ maxId: 2 });
     expect((await call(url, 'GET', '/schemas/ids/3')).body).toMatchObject({ error_code: 40403 });
+    // Confluent's getSchemaKeyUsingContexts: a plain subject not holding the id in the default context is
+    // tried in each context (`more` holds id 2 in .prod, where id 2 is A; the default context's id 2 is B)...
+    const schemaA = '{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]}';
+    const schemaB = '{"type":"record","name":"B","fields":[{"name":"y","type":"string"}]}';
+    expect((await call(url, 'GET', '/schemas/ids/2?subject=more')).body).toEqual({ schema: schemaA });
+    // ...and a subject holding it nowhere falls back to the default context's id under any subject;
+    expect((await call(url, 'GET', '/schemas/ids/2?subject=nobody')).body).toEqual({ schema: schemaB });
+    // a subject qualified with a context must hold the id there.
+    expect((await call(url, 'GET', `/schemas/ids/1?subject=${encodeURIComponent(':.prod:more')}`)).body).toMatchObject({ error_code: 40403 });
     // The versions of a context's subject.
     expect((await call(url, 'GET', `/subjects/${encodeURIComponent(':.prod:orders-value')}/versions/latest`)).body).toMatchObject({ subject: ':.prod:orders-value', version: 1, id: 1 });
   });
