@@ -1,5 +1,7 @@
 """PySpark (local mode) against a running Samsa broker, written the way PySpark users write it.
-Usage: scenarios.py BOOTSTRAP NAME JARS   (JARS: comma-separated spark-sql-kafka / spark-avro jars)"""
+Usage: scenarios.py BOOTSTRAP NAME JARS   (JARS: comma-separated spark-sql-kafka / spark-avro jars)
+NAME may list several scenarios, comma-separated, run in order in one Spark session (../replicated-cluster
+runs the seed examples so, one driver start instead of two)."""
 import io
 import sys
 import time
@@ -164,7 +166,9 @@ def registry_avro():
 
 
 try:
-    {'batch-write-read': batch_write_read, 'structured-streaming': streaming, 'avro-from_avro': avro,
-     'registry-avro-from_avro': registry_avro}[NAME]()
+    for name in NAME.split(','):
+        print('---', name)
+        {'batch-write-read': batch_write_read, 'structured-streaming': streaming, 'avro-from_avro': avro,
+         'registry-avro-from_avro': registry_avro}[name]()
 finally:
     spark.stop()

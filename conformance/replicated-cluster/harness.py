@@ -1,0 +1,385 @@
+"""The replicated-cluster folder's scenarios (issue 12's acceptance items on three real processes), run by
+run.sh through lib.sh's `check`. The cluster is cluster.py's; leaders, ISRs and coordinators are asked of it
+with the clients' own requests (Metadata, FindCoordinator via DescribeGroups).
+
+  harness.py DIR two-leader-kills NAME COUNT RATE -- PRODUCER_COMMAND...
+      Creates a topic (3 partitions, replication factor 3, min.insync.replicas=2) and runs the producer
+      (PRODUCER_COMMAND BOOTSTRAP TOPIC COUNT 3 RATE ACKFILE GATE: produce_python.py, produce-kafkajs.ts,
+      ProduceNumbered.java). While it writes, the leader of partition 0 is killed with kill -9 twice: when a
+      fifth of the records are acknowledged, and once the first node is back, started again at once, in
+      every partition's ISR. The producer waits before record GATE (70%) until the harness is ready for the
+      second kill (the ISR is whole again), so that however slow the machine the second kill falls while
+      it writes: it comes once 2% more (and at least 55%) are acknowledged. Then every partition is read back:
+      every acknowledged record exactly once, at the offset it was acknowledged with, and each partition's
+      records in the order they were sent.
+  harness.py DIR group-coordinator-kill COUNT RATE
+      Writes COUNT records to a topic of 6 partitions (RF 3), then three group_member.py processes consume it
+      in one group, committing after processing; when a quarter is processed, the group's coordinator
+      (FindCoordinator) is killed with kill -9 and started again. When the group's committed offsets reach
+      the end of every partition, the members stop. Checks: every record processed (no gap), and none
+      processed after a commit covering it had succeeded (exactly once with respect to committed offsets).
+  harness.py DIR topics-rf3 TOPIC...
+      Each topic (created by a client that named no replication factor: PySpark's auto-created
+      `meu-topico`) has replication factor 3 and all 3 replicas in sync, on three different nodes.
+"""
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cluster  # noqa: E402
+
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def say(msg):
+    print(f'[{time.strftime("%H:%M:%S")}] {msg}', flush=True)
+
+
+class Acks:
+    """Reads the producer's ACKFILE as it grows."""
+
+    def __init__(self, path):
+        self.path, self.pos, self.acked, self.errors, self.partial = path, 0, {}, [], ''
+
+    def poll(self):
+        try:
+            with open(self.path) as f:
+                f.seek(self.pos)
+                data = f.read()
+                self.pos = f.tell()
+        except FileNotFoundError:
+            return len(self.acked)
+        lines = (self.partial + data).split('\n')
+        self.partial = lines.pop()
+        for line in lines:
+            if line.startswith('ERR '):
+                self.errors.append(line)
+            elif line:
+                n, p, o = (int(x) for x in line.split())
+                if n in self.acked:
+                    self.errors.append(f'record {n} acknowledged twice: {self.acked[n]} and {(p, o)}')
+                self.acked[n] = (p, o)
+        return len(self.acked)
+
+
+def read_all(d, topic, nparts):
+    """Every record of every partition, from the log start to the high watermark: {p: [(offset, value)]}."""
+    c = Consumer({'bootstrap.servers': cluster.bootstrap(d), 'group.id': f'verify-{topic}', 'enable.auto.commit': False,
+                  'enable.partition.eof': True})
+    ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in range(nparts)}
+    c.assign([TopicPartition(topic, p, 0) for p in range(nparts)])
+    got = {p: [] for p in range(nparts)}
+    done = {p for p in range(nparts) if ends[p] == 0}
+    deadline = time.time() + 120
+    while len(done) < nparts and time.time() < deadline:
+        for m in c.consume(num_messages=1000, timeout=1):
+            if m.error():
+                if m.error().code() == -191:  # _PARTITION_EOF
+                    if m.offset() >= ends[m.partition()]:
+                        done.add(m.partition())
+                    continue
+                raise RuntimeError(f'reading back: {m.error()}')
+            got[m.partition()].append((m.offset(), int(m.value())))
+            if m.offset() + 1 >= ends[m.partition()]:
+                done.add(m.partition())
+    c.close()
+    if len(done) < nparts:
+        raise RuntimeError(f'read back: partitions {sorted(set(range(nparts)) - done)} not read to their ends {ends} in 120 s')
+    return got, ends
+
+
+def kill_twice(d, topic, count, ackfile, acks, producer, problems, kills):
+    """kill -9 the leader of partition 0 twice while the producer writes; see the module's doc."""
+    try:
+        for k in (1, 2):
+            if k == 2:
+                open(ackfile + '.go', 'w').close()
+            threshold = count // 5 if k == 1 else max(count * 55 // 100, acks.poll() + count // 50)
+            while acks.poll() < threshold and producer.poll() is None:
+                time.sleep(0.05)
+            if producer.poll() is not None:
+                problems.append(f'the producer ended (exit {producer.returncode}, {acks.poll()} acknowledged) before kill {k}')
+                break
+            leader = cluster.partitions(d, topic)[0][0]
+            at = acks.poll()
+            t_kill = time.time()
+            cluster.kill9(d, leader)
+            say(f'kill {k}: node {leader}, the leader of partition 0, killed with kill -9 at {at} acknowledged records')
+            cluster.restart(d, leader)
+            say(f'kill {k}: node {leader} started again ({time.time() - t_kill:.1f} s after the kill)')
+            # Kafka elects a new leader from the ISR when the node is fenced or registers again
+            new_leader, deadline = -1, time.time() + 60
+            while time.time() < deadline:
+                try:
+                    new_leader = cluster.partitions(d, topic)[0][0]
+                    if new_leader not in (-1, leader):
+                        break
+                except Exception:  # noqa: BLE001
+                    pass
+                time.sleep(0.1)
+            say(f'kill {k}: partition 0 led by node {new_leader} {time.time() - t_kill:.1f} s after the kill; {acks.poll()} acknowledged')
+            isr = cluster.wait_full_isr(d, topic, timeout=90)
+            say(f'kill {k}: node {leader} back in every ISR {time.time() - t_kill:.1f} s after the kill: {isr}; {acks.poll()} acknowledged')
+            kills.append((leader, at))
+            if at >= count:
+                problems.append(f'kill {k} came after every record was acknowledged')
+    except Exception as e:  # noqa: BLE001 (a node that does not come back, Metadata that never answers)
+        problems.append(f'kill {len(kills) + 1}: {e!r}')
+
+
+def two_leader_kills(d, name, count, rate, command):
+    topic = f'{name}-{random.randrange(1 << 30)}'
+    nparts = 3
+    work = tempfile.mkdtemp(prefix=f'{name}-')
+    ackfile = os.path.join(work, 'acks')
+    before = cluster.create_topic(d, topic, nparts, {'min.insync.replicas': '2'})
+    say(f'topic {topic}: {before}')
+    gate = count * 7 // 10
+    # its output goes to a file: a client logging every failed reconnect must never block on a full pipe
+    outfile = open(os.path.join(work, 'output'), 'w+')
+    producer = subprocess.Popen(command + [cluster.bootstrap(d), topic, str(count), str(nparts), str(rate), ackfile, str(gate)],
+                                stdout=outfile, stderr=subprocess.STDOUT, cwd=os.environ.get('REPO_ROOT'))
+    acks = Acks(ackfile)
+    problems = []
+    kills = []
+    try:
+        kill_twice(d, topic, count, ackfile, acks, producer, problems, kills)
+        try:
+            producer.wait(timeout=360)
+        except subprocess.TimeoutExpired:
+            problems.append('the producer did not finish in 360 s')
+    finally:
+        open(ackfile + '.go', 'w').close()
+        if producer.poll() is None:
+            producer.kill()
+            producer.wait()
+    outfile.seek(0)
+    print(outfile.read().strip()[-4000:])
+    outfile.close()
+    if producer.returncode != 0:
+        problems.append(f'the producer exited {producer.returncode}')
+    acks.poll()
+    problems += acks.errors[:20]
+    if len(acks.acked) != count:
+        problems.append(f'{len(acks.acked)} of {count} records acknowledged')
+
+    logs, ends = read_all(d, topic, nparts)
+    say(f'read back {sum(len(v) for v in logs.values())} records, partition ends {ends}')
+    seen = {}
+    for p, recs in logs.items():
+        prev = -1
+        for o, n in recs:
+            if not 0 <= n < count or n % nparts != p:
+                problems.append(f'partition {p} offset {o}: value {n} was never sent to this partition')
+            if n <= prev:
+                problems.append(f'partition {p} offset {o}: record {n} after {prev} (out of order or duplicated)')
+            prev = max(prev, n)
+            seen.setdefault(n, []).append((p, o))
+    at_offset = {(p, o): n for p, recs in logs.items() for o, n in recs}
+    missing = duplicated = moved = 0
+    for n, (p, o) in sorted(acks.acked.items()):
+        where = seen.get(n, [])
+        if not where:
+            missing += 1
+            if missing <= 10:
+                problems.append(f'acknowledged record {n} (partition {p} offset {o}) is not in the log')
+        elif len(where) > 1:
+            duplicated += 1
+            if duplicated <= 10:
+                problems.append(f'acknowledged record {n} is in the log {len(where)} times: {where}')
+        elif at_offset.get((p, o)) != n:
+            moved += 1
+            if moved <= 10:
+                problems.append(f'record {n} was acknowledged at partition {p} offset {o}, which holds {at_offset.get((p, o))}')
+    if len(kills) != 2:
+        problems.append(f'{len(kills)} leader kills carried out, not 2')
+    say(f'{name}: {len(acks.acked)} acknowledged, {missing} lost, {duplicated} duplicated, {moved} at another offset; kills (node, acknowledged): {kills}')
+    for p in problems[:40]:
+        print('PROBLEM', p)
+    shutil.rmtree(work, ignore_errors=True)
+    return not problems
+
+
+def group_coordinator_kill(d, count, rate):
+    tag = random.randrange(1 << 30)
+    topic, group = f'group-eos-{tag}', f'group-eos-{tag}'
+    nparts = 6
+    work = tempfile.mkdtemp(prefix='group-eos-')
+    cluster.create_topic(d, topic, nparts, {'min.insync.replicas': '2'})
+    p = Producer({'bootstrap.servers': cluster.bootstrap(d), 'acks': 'all', 'enable.idempotence': True, 'linger.ms': 5})
+    failed = []
+    for n in range(count):
+        while True:
+            try:
+                p.produce(topic, value=str(n).encode(), partition=n % nparts,
+                          on_delivery=lambda err, m: err is not None and failed.append(err))
+                break
+            except BufferError:
+                p.poll(0.1)
+        p.poll(0)
+    if p.flush(60) or failed:
+        print(f'could not write the records: {failed[:5]}')
+        return False
+    c = Consumer({'bootstrap.servers': cluster.bootstrap(d), 'group.id': f'ends-{group}', 'log_level': 2})
+    ends = {q: c.get_watermark_offsets(TopicPartition(topic, q), timeout=30)[1] for q in range(nparts)}
+    c.close()
+    say(f'{count} records written to {topic} ({nparts} partitions, ends {ends})')
+    stop = os.path.join(work, 'stop')
+    logs = [os.path.join(work, f'member-{i}.log') for i in range(3)]
+    outs = [open(os.path.join(work, f'member-{i}.out'), 'w+') for i in range(3)]
+    members = [subprocess.Popen([sys.executable, os.path.join(HERE, 'group_member.py'), cluster.bootstrap(d), topic, group,
+                                 f'member-{i}', logs[i], stop, str(rate)], stdout=outs[i], stderr=subprocess.STDOUT)
+               for i in range(3)]
+    problems = []
+
+    def processed():
+        n, by = 0, []
+        for f in logs:
+            try:
+                with open(f) as fh:
+                    k = sum(1 for line in fh if line.startswith('P '))
+            except FileNotFoundError:
+                k = 0
+            by.append(k)
+            n += k
+        return n, by
+
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            n, by = processed()
+            if n >= count // 4 and all(by):
+                break
+            if any(m.poll() is not None for m in members):
+                break
+            time.sleep(0.1)
+        n, by = processed()
+        if n >= count:
+            problems.append(f'every record was processed before the kill ({by})')
+        if not all(by):
+            problems.append(f'not every member processed records before the kill: {by}')
+        coord = cluster.coordinator(d, group)
+        t_kill = time.time()
+        cluster.kill9(d, coord)
+        say(f'node {coord}, the group\'s coordinator (FindCoordinator), killed with kill -9 at {n} records processed {by}')
+        cluster.restart(d, coord)
+        say(f'node {coord} started again ({time.time() - t_kill:.1f} s after the kill)')
+        t_restart = time.time_ns()
+        # the group's committed offsets reach the end of every partition
+        c = Consumer({'bootstrap.servers': cluster.bootstrap(d), 'group.id': group, 'enable.auto.commit': False, 'log_level': 2})
+        deadline, committed = time.time() + 150, {}
+        while time.time() < deadline:
+            try:
+                committed = {tp.partition: tp.offset for tp in c.committed([TopicPartition(topic, q) for q in range(nparts)], timeout=5)}
+                if committed == ends:
+                    break
+            except Exception as e:  # noqa: BLE001 (the coordinator is moving)
+                committed = {'error': str(e)}
+            if any(m.poll() is not None for m in members):
+                break
+            time.sleep(0.5)
+        c.close()
+        try:
+            new_coord = cluster.coordinator(d, group)
+        except Exception as e:  # noqa: BLE001
+            new_coord = f'unknown ({e})'
+        say(f'committed offsets {committed}, partition ends {ends} ({time.time() - t_kill:.1f} s after the kill); coordinator now {new_coord}')
+        if committed != ends:
+            problems.append(f'the committed offsets {committed} did not reach the partition ends {ends}')
+    finally:
+        open(stop, 'w').close()
+        for m, out in zip(members, outs):
+            try:
+                m.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                m.kill()
+                m.wait()
+                problems.append('a member did not stop in 60 s')
+            out.seek(0)
+            print(out.read().strip()[-2000:])
+            out.close()
+    for i, m in enumerate(members):
+        if m.returncode != 0:
+            problems.append(f'member-{i} exited {m.returncode}')
+
+    # Events of all members in time order (one machine, one clock)
+    events = []
+    for i, f in enumerate(logs):
+        with open(f) as fh:
+            for line in fh:
+                parts = line.split()
+                if parts and parts[0] in ('P', 'C'):
+                    events.append((int(parts[1]), parts[0], i, [int(x) for x in parts[2:]]))
+                elif parts and parts[0] in ('E', 'X', 'L'):
+                    print(f'member-{i}: {line.strip()[:300]}')
+    events.sort(key=lambda e: (e[0], e[1] != 'C'))
+    committed_upto = {q: 0 for q in range(nparts)}
+    processed_values, reprocessed, violations = set(), 0, []
+    commits_after_restart = 0
+    for t, kind, i, f in events:
+        if kind == 'C':
+            q, off = f
+            committed_upto[q] = max(committed_upto[q], off)
+            commits_after_restart += t > t_restart
+        else:
+            q, o, n = f
+            if n % nparts != q:
+                violations.append(f'member-{i} processed value {n} from partition {q}')
+            if o < committed_upto[q]:
+                violations.append(f'member-{i} processed partition {q} offset {o} (value {n}) after offset {committed_upto[q]} was committed')
+            if n in processed_values:
+                reprocessed += 1
+            processed_values.add(n)
+    gap = sorted(set(range(count)) - processed_values)
+    if gap:
+        problems.append(f'{len(gap)} records never processed, e.g. {gap[:10]}')
+    problems += violations[:20]
+    if len(violations) > 20:
+        problems.append(f'... {len(violations)} records processed after their offset was committed')
+    if commits_after_restart == 0:
+        problems.append('no commit succeeded after the coordinator was started again')
+    say(f'processed {len(processed_values)} distinct records of {count} ({reprocessed} processed again before their offset was committed), '
+        f'{len(violations)} after their offset was committed, {commits_after_restart} commits after the restart')
+    for p in problems[:40]:
+        print('PROBLEM', p)
+    shutil.rmtree(work, ignore_errors=True)
+    return not problems
+
+
+def topics_rf3(d, topics):
+    ok = True
+    for t in topics:
+        try:
+            ps = cluster.wait_full_isr(d, t, timeout=30)
+        except Exception as e:  # noqa: BLE001
+            print(f'{t}: {e}')
+            ok = False
+            continue
+        for p, (leader, replicas, isr) in sorted(ps.items()):
+            print(f'{t} partition {p}: leader {leader}, replicas {replicas}, isr {isr}')
+            if len(replicas) != 3 or len(set(replicas)) != 3 or sorted(isr) != sorted(replicas):
+                print(f'PROBLEM {t} partition {p}: not 3 replicas all in sync')
+                ok = False
+    return ok
+
+
+if __name__ == '__main__':
+    d, scenario = sys.argv[1], sys.argv[2]
+    if scenario == 'two-leader-kills':
+        dash = sys.argv.index('--')
+        name, count, rate = sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+        ok = two_leader_kills(d, name, count, rate, sys.argv[dash + 1:])
+    elif scenario == 'topics-rf3':
+        ok = topics_rf3(d, sys.argv[3:])
+    elif scenario == 'group-coordinator-kill':
+        ok = group_coordinator_kill(d, int(sys.argv[3]), float(sys.argv[4]))
+    else:
+        sys.exit(f'no scenario {scenario}')
+    sys.exit(0 if ok else 1)
