@@ -6,7 +6,7 @@
 # CONFORMANCE_CLIENTS="kcat java" picks clients.
 set -uo pipefail
 cd "$(dirname "$0")"
-CLIENTS=(${CONFORMANCE_CLIENTS:-kcat confluent-kafka-python confluent-kafka-python-debian kafkajs kafka-python java java-idempotence pyspark kraft-cluster})
+CLIENTS=(${CONFORMANCE_CLIENTS:-kcat confluent-kafka-python confluent-kafka-python-debian kafkajs kafka-python java java-idempotence pyspark kraft-cluster replicated-cluster})
 export CONF_RESULTS="$(cd .. && pwd)/.conformance/results.tsv"
 mkdir -p "$(dirname "$CONF_RESULTS")"
 touch "$CONF_RESULTS"

@@ -14,7 +14,7 @@ ORDER = [
     'compression-lz4', 'compression-zstd', 'keyed-partitioning', 'group-commit-resume', 'describe-configs',
     'idempotent-produce', 'headers-null-key-value', 'large-message', 'consume-from-timestamp',
 ]
-CLIENT_ORDER = ['kcat', 'confluent-kafka-python', 'confluent-kafka-python-debian', 'kafkajs', 'kafka-python', 'java', 'pyspark', 'kraft-cluster']
+CLIENT_ORDER = ['kcat', 'confluent-kafka-python', 'confluent-kafka-python-debian', 'kafkajs', 'kafka-python', 'java', 'pyspark', 'kraft-cluster', 'replicated-cluster']
 
 rows = []
 with open(results) as f:
