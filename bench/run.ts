@@ -14,17 +14,20 @@
  *                           advertise InitProducerId, for both brokers alike)
  *   --samsa-entry tsx|bundle   how Samsa runs: through tsx as conformance/lib.sh does (default), or as
  *                           one JavaScript file bundled with esbuild, as a release would ship it
- *   --name NAME             result file name (default: quick or full)
+ *   --cluster               three nodes each side (combined broker+controller), topics with replication
+ *                           factor 3 and min.insync.replicas=2, producers with acks=all (issue 12); its
+ *                           own plan (bench/lib/workloads.ts makeClusterPlan), one repetition by default
+ *   --name NAME             result file name (default: quick or full; cluster-quick or cluster)
  */
 import { execSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BENCH_DIR, DEFAULT_KAFKA_VERSION, REPO_ROOT, ensureKafka, javaVersion, type KafkaDist } from './lib/kafka-dist.js';
-import { readMemory, removeBrokerDir, startKafka, startSamsa, timeToFirstProduce, type BrokerHandle, type BrokerKind } from './lib/brokers.js';
+import { KAFKA_CLUSTER_HEAP, readMemory, removeBrokerDir, startKafka, startKafkaCluster, startSamsa, startSamsaCluster, timeToFirstProduce, type BrokerHandle, type BrokerKind, type MemoryKb } from './lib/brokers.js';
 import { consumerPerformance, openLoopLatency, producerPerformance, replayer } from './lib/tools.js';
-import { makePlan, type Plan, type Workload } from './lib/workloads.js';
-import { WireConnection, advertisedApiKeys, ensureTopic, sleep } from './lib/wire.js';
+import { makeClusterPlan, makePlan, type Plan, type Workload } from './lib/workloads.js';
+import { SINGLE_NODE_TOPIC, WireConnection, advertisedApiKeys, ensureTopic, sleep, type TopicShape } from './lib/wire.js';
 import { summarize, renderMarkdown, type BenchResult, type BrokerRun, type WorkloadRun } from './lib/report.js';
 import { renderSvg } from './lib/plot.js';
 
@@ -50,6 +53,7 @@ function parseArgs(argv: string[]): Options {
   let idempotence: Options['idempotence'] = 'auto';
   let name: string | null = null;
   let samsaEntry: Options['samsaEntry'] = 'tsx';
+  let cluster = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): string => {
@@ -74,6 +78,7 @@ function parseArgs(argv: string[]): Options {
         break;
       }
       case '--name': name = next(); break;
+      case '--cluster': cluster = true; break;
       case '--samsa-entry': {
         const v = next();
         if (v !== 'tsx' && v !== 'bundle') throw new Error('--samsa-entry is tsx or bundle');
@@ -87,21 +92,22 @@ function parseArgs(argv: string[]): Options {
       default: throw new Error(`unknown option ${a} (try --help)`);
     }
   }
-  const plan = makePlan(quick ? 'quick' : 'full');
+  const plan = cluster ? makeClusterPlan(quick ? 'quick' : 'full') : makePlan(quick ? 'quick' : 'full');
   if (reps !== null) plan.repetitions = reps;
   if (only) {
     const unknown = only.filter((id) => !plan.workloads.some((w) => w.id === id));
     if (unknown.length > 0) throw new Error(`unknown workloads ${unknown.join(', ')}; known: ${plan.workloads.map((w) => w.id).join(', ')}`);
     plan.workloads = plan.workloads.filter((w) => only!.includes(w.id));
   }
-  return { plan, brokers, root, kafkaVersion, idempotence, samsaEntry, name: name ?? (samsaEntry === 'bundle' ? `${plan.mode}-bundle` : plan.mode) };
+  const defaultName = (cluster ? (quick ? 'cluster-quick' : 'cluster') : plan.mode) + (samsaEntry === 'bundle' ? '-bundle' : '');
+  return { plan, brokers, root, kafkaVersion, idempotence, samsaEntry, name: name ?? defaultName };
 }
 
 const log = (s: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 };
 
-/** CPU seconds (user + system) a process has used so far. */
+/** CPU seconds (user + system) the processes have used so far (a cluster's nodes summed). */
 const CLK_TCK = (() => {
   try {
     return Number(execSync('getconf CLK_TCK', { encoding: 'utf8' }).trim()) || 100;
@@ -109,27 +115,43 @@ const CLK_TCK = (() => {
     return 100;
   }
 })();
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return null;
+function cpuSeconds(pids: readonly number[]): number | null {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    } catch {
+      return null;
+    }
   }
+  return total;
 }
 
-/** Samples the broker's VmRSS while load runs. */
+/** VmRSS and VmHWM summed over the processes (a cluster's nodes), or null if one is gone. */
+function readMemoryOf(pids: readonly number[]): MemoryKb | null {
+  const sum: MemoryKb = { rssKb: 0, hwmKb: 0 };
+  for (const pid of pids) {
+    const m = readMemory(pid);
+    if (!m) return null;
+    sum.rssKb += m.rssKb;
+    sum.hwmKb += m.hwmKb;
+  }
+  return sum;
+}
+
+/** Samples the broker's VmRSS (a cluster's: the sum over its nodes) while load runs. */
 class RssSampler {
   peakKb = 0;
   private timer: NodeJS.Timeout | null = null;
-  constructor(private readonly pid: number) {}
+  constructor(private readonly pids: readonly number[]) {}
   start(): void {
     this.sample();
     this.timer = setInterval(() => this.sample(), 200);
   }
   sample(): void {
-    const m = readMemory(this.pid);
+    const m = readMemoryOf(this.pids);
     if (m && m.rssKb > this.peakKb) this.peakKb = m.rssKb;
   }
   stop(): number {
@@ -148,20 +170,33 @@ async function withConnection<T>(b: BrokerHandle, f: (c: WireConnection) => Prom
   }
 }
 
+function topicShape(plan: Plan): TopicShape {
+  if (plan.cluster === null) return SINGLE_NODE_TOPIC;
+  return { replicationFactor: plan.cluster.replicationFactor, configs: [{ name: 'min.insync.replicas', value: String(plan.cluster.minInsyncReplicas) }] };
+}
+
 async function runWorkload(w: Workload, b: BrokerHandle, dist: KafkaDist, plan: Plan, producerProps: string[], prefilled: Set<string>): Promise<Record<string, number>> {
   const timeoutMs = plan.toolTimeoutMs;
+  const shape = topicShape(plan);
   const replayArgs = (mode: string, topic: string, partitions: number, recordSize: number, acks: string, records: number): string[] => [
     '--bootstrap', b.bootstrap, '--mode', mode, '--topic', topic, '--partitions', String(partitions), '--record-size', String(recordSize),
     '--acks', acks, '--records', String(records), '--time-limit-ms', String(timeoutMs - 5000),
   ];
   switch (w.kind) {
     case 'producer': {
-      await withConnection(b, (c) => ensureTopic(c, w.topic, w.partitions, false));
+      await withConnection(b, (c) => ensureTopic(c, w.topic, w.partitions, false, shape));
       const r = await producerPerformance(dist, { bootstrap: b.bootstrap, topic: w.topic, records: w.records, recordSize: w.recordSize, acks: w.acks, props: producerProps, timeoutMs });
       prefilled.add(w.topic);
       return { ...r };
     }
     case 'consumer': {
+      if (!prefilled.has(w.topic) && plan.cluster !== null) {
+        // The replayer cannot find leaders on several nodes; the Java producer can.
+        log(`  (prefilling ${w.topic} with ProducerPerformance, acks=all)`);
+        await withConnection(b, (c) => ensureTopic(c, w.topic, w.partitions, false, shape));
+        await producerPerformance(dist, { bootstrap: b.bootstrap, topic: w.topic, records: w.records, recordSize: w.recordSize, acks: 'all', props: producerProps, timeoutMs });
+        prefilled.add(w.topic);
+      }
       if (!prefilled.has(w.topic)) {
         log(`  (prefilling ${w.topic} with the replayer)`);
         await withConnection(b, (c) => ensureTopic(c, w.topic, w.partitions, true));
@@ -172,6 +207,7 @@ async function runWorkload(w: Workload, b: BrokerHandle, dist: KafkaDist, plan: 
       return { ...r };
     }
     case 'replay-produce': {
+      if (plan.cluster !== null) throw new Error('the replayer talks to one broker; it has no cluster mode');
       await withConnection(b, (c) => ensureTopic(c, w.topic, w.partitions, true));
       const r = await replayer(replayArgs('produce', w.topic, w.partitions, w.recordSize, w.acks, w.records), timeoutMs);
       prefilled.add(w.topic);
@@ -188,7 +224,7 @@ async function runWorkload(w: Workload, b: BrokerHandle, dist: KafkaDist, plan: 
       return { records: r.records, recordsPerSec: r.recordsPerSec, mbPerSec: r.mbPerSec, requests: r.requests, requestP50Ms: r.requestLatencyMs.p50, requestP99Ms: r.requestLatencyMs.p99 };
     }
     case 'e2e': {
-      await withConnection(b, (c) => ensureTopic(c, w.topic, w.partitions, false));
+      await withConnection(b, (c) => ensureTopic(c, w.topic, w.partitions, false, shape));
       const r = await openLoopLatency(dist, {
         bootstrap: b.bootstrap, topic: w.topic, partitions: w.partitions, rate: w.rate, seconds: w.seconds, warmupSeconds: w.warmupSeconds,
         recordSize: w.recordSize, acks: w.acks, props: producerProps, timeoutMs,
@@ -209,10 +245,13 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
   let b: BrokerHandle | null = null;
   let sampler: RssSampler | null = null;
   try {
-    b = kind === 'samsa' ? await startSamsa({ root: opts.root, samsaEntry: opts.samsaEntry }) : await startKafka({ root: opts.root }, dist);
+    const nodes = opts.plan.cluster?.nodes ?? 1;
+    const start = { root: opts.root, samsaEntry: opts.samsaEntry };
+    if (kind === 'samsa') b = nodes > 1 ? await startSamsaCluster(start, nodes) : await startSamsa(start);
+    else b = nodes > 1 ? await startKafkaCluster(start, dist, nodes) : await startKafka(start, dist);
     const first = await timeToFirstProduce(b);
     run.startup = { ...first, formatMs: b.formatMs };
-    log(`  ${kind} (pid ${b.pid}) took its first produce ${first.firstProduceMs.toFixed(0)} ms after spawn (listening at ${first.connectMs.toFixed(0)} ms, topic created at ${first.topicCreatedMs.toFixed(0)} ms)${b.formatMs !== null ? ` (storage format before it: ${b.formatMs.toFixed(0)} ms)` : ''}`);
+    log(`  ${kind} (pid${b.pids.length > 1 ? 's' : ''} ${b.pids.join(', ')}) took its first produce ${first.firstProduceMs.toFixed(0)} ms after spawn (listening at ${first.connectMs.toFixed(0)} ms, topic created at ${first.topicCreatedMs.toFixed(0)} ms)${b.formatMs !== null ? ` (storage format before it: ${b.formatMs.toFixed(0)} ms)` : ''}`);
     if (kind === 'samsa' && state.idempotence === null) {
       const keys = await withConnection(b, advertisedApiKeys);
       state.idempotence = keys.has(INIT_PRODUCER_ID);
@@ -221,8 +260,15 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
     state.idempotence ??= true;
     const producerProps = state.idempotence ? [] : ['enable.idempotence=false'];
     await sleep(2000);
-    const idle = readMemory(b.pid);
-    if (opts.plan.warmupRecords > 0) {
+    const idle = readMemoryOf(b.pids);
+    if (opts.plan.warmupRecords > 0 && opts.plan.cluster !== null) {
+      // The Java producer, acks=all, on a replicated topic: the replicas' fetch paths warm up too.
+      const t0 = Date.now();
+      const shape = topicShape(opts.plan);
+      await withConnection(b, (c) => ensureTopic(c, 'bench-warmup', 6, false, shape));
+      await producerPerformance(dist, { bootstrap: b.bootstrap, topic: 'bench-warmup', records: opts.plan.warmupRecords, recordSize: 1024, acks: 'all', props: producerProps, timeoutMs: opts.plan.toolTimeoutMs });
+      log(`  ${kind} warmed up (${opts.plan.warmupRecords} records produced with acks=all, untimed, ${Date.now() - t0} ms)`);
+    } else if (opts.plan.warmupRecords > 0) {
       const t0 = Date.now();
       await withConnection(b, (c) => ensureTopic(c, 'bench-warmup', 6, true));
       const args = ['--bootstrap', b.bootstrap, '--topic', 'bench-warmup', '--partitions', '6', '--records', String(opts.plan.warmupRecords), '--time-limit-ms', String(opts.plan.toolTimeoutMs)];
@@ -230,13 +276,13 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
       await replayer([...args, '--mode', 'fetch'], opts.plan.toolTimeoutMs);
       log(`  ${kind} warmed up (${opts.plan.warmupRecords} records produced and fetched, untimed, ${Date.now() - t0} ms)`);
     }
-    sampler = new RssSampler(b.pid);
+    sampler = new RssSampler(b.pids);
     sampler.start();
     const prefilled = new Set<string>();
     for (const w of opts.plan.workloads) {
-      const cpu0 = cpuSeconds(b.pid);
+      const cpu0 = cpuSeconds(b.pids);
       const load1 = loadavg()[0]!;
-      const workloadPeak = new RssSampler(b.pid);
+      const workloadPeak = new RssSampler(b.pids);
       workloadPeak.start();
       const t0 = Date.now();
       let wr: WorkloadRun;
@@ -249,29 +295,34 @@ async function runBroker(kind: BrokerKind, rep: number, opts: Options, dist: Kaf
         wr = { ok: false, error: message, metrics: {}, wallMs: Date.now() - t0, brokerCpuSec: null, rssPeakMb: 0, loadavg1: load1 };
         log(`  ${kind} ${w.id} FAILED: ${message.split('\n').slice(0, 6).join('\n    ')}`);
       }
-      const cpu1 = cpuSeconds(b.pid);
+      const cpu1 = cpuSeconds(b.pids);
       wr.brokerCpuSec = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
       wr.rssPeakMb = workloadPeak.stop() / 1024;
       run.workloads[w.id] = wr;
-      if (b.exited()) throw new Error(`${kind} exited during ${w.id}; see ${b.logFile}`);
+      if (b.exited()) throw new Error(`${kind} exited during ${w.id}; see ${b.logFiles.join(', ')}`);
     }
     const loadPeakKb = sampler.stop();
-    const end = readMemory(b.pid);
+    const end = readMemoryOf(b.pids);
     run.memory = { idleRssMb: (idle?.rssKb ?? 0) / 1024, loadRssMb: loadPeakKb / 1024, hwmMb: (end?.hwmKb ?? 0) / 1024 };
     log(`  ${kind} RSS idle ${run.memory.idleRssMb.toFixed(0)} MiB, under load ${run.memory.loadRssMb.toFixed(0)} MiB, HWM ${run.memory.hwmMb.toFixed(0)} MiB`);
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
     log(`  ${kind} FAILED: ${run.error}`);
-    if (b && existsSync(b.logFile)) log(`  last lines of the broker's log:\n${readFileSync(b.logFile, 'utf8').trim().split('\n').slice(-20).join('\n')}`);
+    for (const file of b?.logFiles ?? []) {
+      if (existsSync(file)) log(`  last lines of ${file}:\n${readFileSync(file, 'utf8').trim().split('\n').slice(-20).join('\n')}`);
+    }
   } finally {
     sampler?.stop();
     if (b) {
       await b.stop();
-      if ((run.error !== null || Object.values(run.workloads).some((w) => !w.ok)) && existsSync(b.logFile)) {
-        const kept = join(BENCH_DIR, 'results', 'tmp', `${kind}-rep${rep}-broker.log`);
-        mkdirSync(dirname(kept), { recursive: true });
-        copyFileSync(b.logFile, kept);
-        log(`  something failed: ${kind}'s log is kept in ${kept}`);
+      if (run.error !== null || Object.values(run.workloads).some((w) => !w.ok)) {
+        b.logFiles.forEach((file, i) => {
+          if (!existsSync(file)) return;
+          const kept = join(BENCH_DIR, 'results', 'tmp', `${kind}-rep${rep}-${b!.logFiles.length > 1 ? `node${i + 1}` : 'broker'}.log`);
+          mkdirSync(dirname(kept), { recursive: true });
+          copyFileSync(file, kept);
+          log(`  something failed: ${kind}'s log is kept in ${kept}`);
+        });
       }
       removeBrokerDir(b);
     }
@@ -296,6 +347,13 @@ async function main(): Promise<void> {
   const state = { idempotence: opts.idempotence === 'auto' ? null : opts.idempotence === 'on', notes: [] as string[] };
   if (opts.idempotence === 'off') state.notes.push('The Java producers ran with enable.idempotence=false against both brokers (--idempotence off).');
   const loadStart = loadavg();
+  if (opts.plan.cluster !== null) {
+    const c = opts.plan.cluster;
+    state.notes.push(
+      `Cluster run: ${c.nodes} combined nodes (process.roles=broker,controller) of each broker on this machine, every topic with replication factor ${c.replicationFactor} and min.insync.replicas=${c.minInsyncReplicas}, producers with acks=all. ` +
+        `Kafka's nodes ran with ${KAFKA_CLUSTER_HEAP.join(' ')} each; Samsa's with their schema registry and HTTP listeners off. CPU seconds and RSS are the ${c.nodes} nodes' summed.`,
+    );
+  }
   if (opts.samsaEntry === 'bundle') state.notes.push('Samsa ran as one JavaScript file bundled with esbuild (--samsa-entry bundle), not through tsx.');
   log(`${opts.plan.mode} run: ${opts.plan.repetitions} repetition(s) of ${opts.plan.workloads.length} workloads on ${opts.brokers.join(' and ')}; brokers' data under ${opts.root}`);
   const runs: BrokerRun[] = [];
@@ -322,6 +380,7 @@ async function main(): Promise<void> {
       dataRoot: opts.root,
       producerIdempotence: state.idempotence ?? true,
       samsaEntry: opts.samsaEntry,
+      cluster: opts.plan.cluster,
       notes: state.notes,
     },
     workloads: opts.plan.workloads,

@@ -7,6 +7,12 @@
  * Kafka runs as kafka-server-start.sh would: storage formatted first with kafka.tools.StorageTool, then
  * `java <the script's default JVM options> kafka.Kafka server.properties`, KRaft, one node with both roles.
  * The process we spawn is the broker itself (no wrapper), so /proc/<pid>/status is the broker's memory.
+ *
+ * `--cluster` (issue 12) starts three combined nodes (process.roles=broker,controller) of each instead,
+ * each with its own node.id, data directory and free client and controller ports, the controller quorum
+ * named statically by controller.quorum.voters. Samsa's nodes are started as `npm run cluster` starts them
+ * (scripts/cluster.mjs, Kafka's property names); Kafka's storage is formatted on every node with one shared
+ * cluster id. The handle then stands for the three processes: its pids, log files, exit and stop.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,24 +22,44 @@ import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { KafkaDist } from './kafka-dist.js';
 import { CACHE_DIR, REPO_ROOT } from './kafka-dist.js';
-import { WireConnection, createTopic, produceOne, sleep } from './wire.js';
+import { Metadata } from '../../protocol/messages/metadata.js';
+import { SINGLE_NODE_TOPIC, VERSIONS, WireConnection, createTopic, produceOne, sleep, type TopicShape } from './wire.js';
 
 export type BrokerKind = 'samsa' | 'kafka';
 
 /** The JVM options kafka-server-start.sh and kafka-run-class.sh use by default (Kafka 4.x). */
 export const KAFKA_JVM_OPTS = [
   '-Xmx1G', '-Xms1G',
+  ...kafkaJvmFlags(),
+];
+
+/**
+ * A cluster node's heap (KAFKA_HEAP_OPTS in kafka-server-start.sh's terms): three JVMs of 1 GiB each do not
+ * belong on a 2-core machine shared with other work; 512 MiB is plenty for these workloads.
+ */
+export const KAFKA_CLUSTER_HEAP = ['-Xmx512m', '-Xms512m'];
+
+function kafkaJvmFlags(): string[] {
+  return [
   '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
   '-XX:+ExplicitGCInvokesConcurrent', '-XX:MaxInlineLevel=15', '-Djava.awt.headless=true',
-];
+  ];
+}
 
 export interface BrokerHandle {
   kind: BrokerKind;
+  /** The first node's process (the only one outside a cluster run). */
   pid: number;
+  /** Every node's process. */
+  pids: number[];
+  /** The first node's client port. */
   port: number;
+  /** Every node's client listener, comma-separated. */
   bootstrap: string;
   dir: string;
   logFile: string;
+  /** Every node's log file. */
+  logFiles: string[];
   /** process.hrtime.bigint() just before spawn. */
   spawnedAt: bigint;
   /** Kafka only: how long `kafka-storage format` took (not part of the start time). */
@@ -83,10 +109,12 @@ function handleFor(kind: BrokerKind, child: ChildProcess, port: number, dir: str
   return {
     kind,
     pid: child.pid!,
+    pids: [child.pid!],
     port,
     bootstrap: `127.0.0.1:${port}`,
     dir,
     logFile,
+    logFiles: [logFile],
     spawnedAt,
     formatMs,
     exited: () => exited,
@@ -205,36 +233,178 @@ export interface FirstProduce {
 export async function timeToFirstProduce(b: BrokerHandle, timeoutMs = 180_000): Promise<FirstProduce> {
   const deadline = Date.now() + timeoutMs;
   const since = (): number => Number(process.hrtime.bigint() - b.spawnedAt) / 1e6;
+  // A cluster's first produce is to a topic replicated on every node, sent to the partition's leader.
+  const shape: TopicShape = b.pids.length > 1 ? { replicationFactor: b.pids.length, configs: [] } : SINGLE_NODE_TOPIC;
   let conn: WireConnection | null = null;
+  let leader: WireConnection | null = null;
   let connectMs = -1;
   let topicCreatedMs = -1;
   let lastError = '';
   while (Date.now() < deadline) {
-    if (b.exited()) throw new Error(`${b.kind} exited during start; see ${b.logFile}`);
+    if (b.exited()) throw new Error(`${b.kind} exited during start; see ${b.logFiles.join(', ')}`);
     try {
       if (conn === null) {
         conn = await WireConnection.open(b.port, '127.0.0.1', 1000);
         if (connectMs < 0) connectMs = since();
       }
       if (topicCreatedMs < 0) {
-        await createTopic(conn, 'bench-first-produce', 1);
+        await createTopic(conn, 'bench-first-produce', 1, shape);
         topicCreatedMs = since();
       }
-      const code = await produceOne(conn, 'bench-first-produce');
+      if (leader === null || leader.closed) {
+        const port: number | null = shape.replicationFactor > 1 ? await leaderPort(conn, 'bench-first-produce', 0) : b.port;
+        if (port === null) throw new Error('no leader yet');
+        leader = port === b.port ? conn : await WireConnection.open(port, '127.0.0.1', 1000);
+      }
+      const code = await produceOne(leader, 'bench-first-produce');
       if (code === ErrorCode.NONE) {
         const firstProduceMs = since();
+        if (leader !== conn) leader.close();
         conn.close();
         return { firstProduceMs, connectMs, topicCreatedMs };
       }
       lastError = `produce error ${code}`;
+      if (code === ErrorCode.NOT_LEADER_OR_FOLLOWER) {
+        // The leader moved (or the metadata was early): ask the metadata again.
+        if (leader !== conn) leader.close();
+        leader = null;
+      }
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
       if (conn?.closed) conn = null;
     }
     await sleep(10);
   }
+  if (leader !== conn) leader?.close();
   conn?.close();
   throw new Error(`${b.kind} did not accept a produce within ${timeoutMs} ms (last: ${lastError})`);
+}
+
+/** The client port of a partition's leader from Metadata, or null while it has none. */
+async function leaderPort(conn: WireConnection, topic: string, partition: number): Promise<number | null> {
+  const md = await conn.request(Metadata, VERSIONS.metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+  const p = md.topics[0]?.partitions.find((x) => x.partitionIndex === partition);
+  if (!p || p.leaderId < 0) return null;
+  return md.brokers.find((x) => x.nodeId === p.leaderId)?.port ?? null;
+}
+
+/** The nodes of a cluster as one handle: the first node's port, every node's pid, log and exit. */
+function clusterHandle(kind: BrokerKind, nodes: BrokerHandle[], dir: string, spawnedAt: bigint, formatMs: number | null): BrokerHandle {
+  const first = nodes[0]!;
+  return {
+    kind,
+    pid: first.pid,
+    pids: nodes.map((n) => n.pid),
+    port: first.port,
+    bootstrap: nodes.map((n) => n.bootstrap).join(','),
+    dir,
+    logFile: first.logFile,
+    logFiles: nodes.map((n) => n.logFile),
+    spawnedAt,
+    formatMs,
+    exited: () => nodes.some((n) => n.exited()),
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}
+
+interface ClusterPorts {
+  client: number[];
+  controller: number[];
+  /** controller.quorum.voters: id@host:port of every node (ids 1..n). */
+  voters: string;
+}
+
+async function clusterPorts(count: number): Promise<ClusterPorts> {
+  const client: number[] = [];
+  const controller: number[] = [];
+  for (let i = 0; i < count; i++) {
+    client.push(await freePort());
+    controller.push(await freePort());
+  }
+  return { client, controller, voters: controller.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',') };
+}
+
+/**
+ * `count` combined Samsa nodes, each started with the overrides scripts/cluster.mjs gives it (Kafka's
+ * names), its HTTP listeners off (they would all want the same well-known ports, and Kafka has none).
+ */
+export async function startSamsaCluster(opts: StartOptions, count: number): Promise<BrokerHandle> {
+  const dir = mkdtempSync(join(opts.root, 'samsa-bench-samsa-cluster-'));
+  const ports = await clusterPorts(count);
+  const entry = opts.samsaEntry === 'bundle' ? [samsaBundle()] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const spawnedAt = process.hrtime.bigint();
+  const nodes: BrokerHandle[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = i + 1;
+    const logFile = join(dir, `node-${id}.log`);
+    const overrides = {
+      'node.id': String(id),
+      'process.roles': 'broker,controller',
+      'controller.quorum.voters': ports.voters,
+      listeners: `PLAINTEXT://127.0.0.1:${ports.client[i]},CONTROLLER://127.0.0.1:${ports.controller[i]}`,
+      'controller.listener.names': 'CONTROLLER',
+      'log.dirs': join(dir, `node-${id}`),
+      'samsa.schema.registry.enable': 'false',
+      'samsa.http.listeners': '',
+      'samsa.log.level': 'warn',
+      'group.initial.rebalance.delay.ms': '0',
+    };
+    const args = [...(opts.nodeFlags ?? []), ...entry, 'start', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
+    const out = openSync(logFile, 'a');
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+    closeSync(out);
+    nodes.push(handleFor('samsa', child, ports.client[i]!, dir, logFile, spawnedAt, null));
+  }
+  return clusterHandle('samsa', nodes, dir, spawnedAt, null);
+}
+
+/**
+ * `count` combined Kafka nodes (KRaft, static quorum: controller.quorum.voters), Kafka's defaults for
+ * everything else (internal topics with replication factor 3, min.insync.replicas 2 for the transaction
+ * log), `KAFKA_CLUSTER_HEAP` each. Every node's storage is formatted with the same cluster id before any
+ * starts; formatMs is the sum of the three formats.
+ */
+export async function startKafkaCluster(opts: StartOptions, dist: KafkaDist, count: number): Promise<BrokerHandle> {
+  const dir = mkdtempSync(join(opts.root, 'samsa-bench-kafka-cluster-'));
+  const ports = await clusterPorts(count);
+  const clusterId = randomBytes(16).toString('base64url');
+  const jvmBase = [`-Dlog4j2.configurationFile=${dist.log4jConfig}`, '-cp', dist.classpath];
+  const propsFiles: string[] = [];
+  let formatMs = 0;
+  for (let i = 0; i < count; i++) {
+    const id = i + 1;
+    const props = [
+      'process.roles=broker,controller',
+      `node.id=${id}`,
+      `controller.quorum.voters=${ports.voters}`,
+      `listeners=PLAINTEXT://127.0.0.1:${ports.client[i]},CONTROLLER://127.0.0.1:${ports.controller[i]}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.client[i]}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${join(dir, `node-${id}`)}`,
+      'group.initial.rebalance.delay.ms=0',
+    ];
+    const propsFile = join(dir, `server-${id}.properties`);
+    writeFileSync(propsFile, props.join('\n') + '\n');
+    propsFiles.push(propsFile);
+    const f0 = process.hrtime.bigint();
+    const format = spawnSync('java', [...jvmBase, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], { encoding: 'utf8' });
+    formatMs += Number(process.hrtime.bigint() - f0) / 1e6;
+    if (format.status !== 0) throw new Error(`kafka-storage format (node ${id}) failed:\n${format.stdout}${format.stderr}`);
+  }
+  const spawnedAt = process.hrtime.bigint();
+  const nodes: BrokerHandle[] = [];
+  for (let i = 0; i < count; i++) {
+    const logFile = join(dir, `node-${i + 1}.log`);
+    const out = openSync(logFile, 'a');
+    const child = spawn('java', [...KAFKA_CLUSTER_HEAP, ...kafkaJvmFlags(), ...jvmBase, 'kafka.Kafka', propsFiles[i]!], { cwd: dir, stdio: ['ignore', out, out] });
+    closeSync(out);
+    nodes.push(handleFor('kafka', child, ports.client[i]!, dir, logFile, spawnedAt, formatMs));
+  }
+  return clusterHandle('kafka', nodes, dir, spawnedAt, formatMs);
 }
 
 export function removeBrokerDir(b: BrokerHandle): void {

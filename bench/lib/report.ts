@@ -3,7 +3,7 @@
  * the targets of issue 6, and the markdown report.
  */
 import { median } from './stats.js';
-import { figuresFor, type Figure, type Workload } from './workloads.js';
+import { figuresFor, type ClusterShape, type Figure, type Workload } from './workloads.js';
 
 export interface WorkloadRun {
   ok: boolean;
@@ -57,6 +57,8 @@ export interface BenchResult {
     producerIdempotence: boolean;
     /** How Samsa ran: through tsx (default) or as an esbuild bundle. */
     samsaEntry?: 'tsx' | 'bundle';
+    /** A `--cluster` run's shape (absent or null: one broker each side). */
+    cluster?: ClusterShape | null;
     notes: string[];
   };
   workloads: Workload[];
@@ -75,8 +77,8 @@ export function valueOf(run: BrokerRun, f: Figure): number | null {
   return w.metrics[f.metric] ?? null;
 }
 
-export function summarize(result: Pick<BenchResult, 'workloads' | 'runs'>): SummaryRow[] {
-  return figuresFor(result.workloads).map((figure) => {
+export function summarize(result: Pick<BenchResult, 'workloads' | 'runs'> & { meta?: Pick<BenchResult['meta'], 'cluster'> }): SummaryRow[] {
+  return figuresFor(result.workloads, (result.meta?.cluster ?? null) !== null).map((figure) => {
     const of = (broker: string): (number | null)[] => result.runs.filter((r) => r.broker === broker).map((r) => valueOf(r, figure));
     const s = of('samsa');
     const k = of('kafka');
@@ -103,7 +105,8 @@ function ratioText(r: SummaryRow): string {
 export function renderMarkdown(result: BenchResult): string {
   const m = result.meta;
   const lines: string[] = [];
-  lines.push(`# Samsa vs Apache Kafka ${m.kafkaVersion}: ${m.mode} run`, '');
+  const shape = m.cluster ? `, ${m.cluster.nodes}-node clusters (RF=${m.cluster.replicationFactor}, min.insync.replicas=${m.cluster.minInsyncReplicas}, acks=all)` : '';
+  lines.push(`# Samsa vs Apache Kafka ${m.kafkaVersion}: ${m.mode} run${shape}`, '');
   lines.push(
     `${m.startedAt.slice(0, 16).replace('T', ' ')} UTC, Samsa ${m.gitCommit} (${m.samsaEntry === 'bundle' ? 'esbuild bundle' : 'via tsx'}), Node ${m.node}, ${m.java}, ${m.cores} x ${m.cpu}. ` +
       `Medians of ${m.repetitions} repetition(s), brokers alternating. Load average (1/5/15 min) ${m.loadavgStart.map((x) => x.toFixed(2)).join('/')} at the start, ` +
@@ -126,7 +129,7 @@ export function renderMarkdown(result: BenchResult): string {
 
   // Broker CPU per workload: on a small machine the load generator competes for the same cores, so the
   // CPU the broker itself spent is a second, steadier view of its cost.
-  lines.push('Broker CPU time per workload (median seconds of user+system CPU used by the broker process while the workload ran; lower is cheaper):', '');
+  lines.push(`Broker CPU time per workload (median seconds of user+system CPU used by the broker process${m.cluster ? `es (the ${m.cluster.nodes} nodes summed)` : ''} while the workload ran; lower is cheaper):`, '');
   lines.push('| workload | Samsa CPU s | Kafka CPU s | Samsa/Kafka | Samsa peak RSS MiB | Kafka peak RSS MiB |');
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const w of result.workloads) {

@@ -161,10 +161,18 @@ export async function advertisedApiKeys(conn: WireConnection): Promise<Set<numbe
   return new Set(res.apiKeys.map((k) => k.apiKey));
 }
 
-/** Creates a topic (replication factor 1); an existing topic is fine. Throws on any other error. */
-export async function createTopic(conn: WireConnection, name: string, partitions: number): Promise<void> {
+/** How a topic is created: replication factor 1 and no configs unless a cluster run asks for more. */
+export interface TopicShape {
+  replicationFactor: number;
+  configs: { name: string; value: string }[];
+}
+
+export const SINGLE_NODE_TOPIC: TopicShape = { replicationFactor: 1, configs: [] };
+
+/** Creates a topic; an existing topic is fine. Throws on any other error. */
+export async function createTopic(conn: WireConnection, name: string, partitions: number, shape: TopicShape = SINGLE_NODE_TOPIC): Promise<void> {
   const res = await conn.request(CreateTopics, VERSIONS.createTopics, {
-    topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+    topics: [{ name, numPartitions: partitions, replicationFactor: shape.replicationFactor, assignments: [], configs: shape.configs }],
     timeoutMs: 30_000,
     validateOnly: false,
   });
@@ -187,28 +195,49 @@ export async function produceOne(conn: WireConnection, topic: string, partition 
 }
 
 /**
- * Creates a topic and waits until Metadata shows a leader for every partition. With `probe`, it also
- * produces one small record to each partition until the broker accepts it (Kafka's replica manager can lag
- * its metadata by a moment), so a load generator that does not retry starts on a ready topic.
+ * Creates a topic and waits until Metadata shows a leader for every partition and, with a replication
+ * factor above 1, a full ISR (so an acks=all workload does not start while a follower is still joining).
+ * With `probe`, it also produces one small record to each partition, at its leader, until the leader
+ * accepts it (Kafka's replica manager can lag its metadata by a moment), so a load generator that does
+ * not retry starts on a ready topic.
  */
-export async function ensureTopic(conn: WireConnection, name: string, partitions: number, probe: boolean, timeoutMs = 60_000): Promise<void> {
-  await createTopic(conn, name, partitions);
+export async function ensureTopic(conn: WireConnection, name: string, partitions: number, probe: boolean, shape: TopicShape = SINGLE_NODE_TOPIC, timeoutMs = 60_000): Promise<void> {
+  await createTopic(conn, name, partitions, shape);
   const deadline = Date.now() + timeoutMs;
+  const leaders = new Map<number, number>();
+  const ports = new Map<number, number>();
   for (;;) {
     const md = await conn.request(Metadata, VERSIONS.metadata, { topics: [{ name }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     const t = md.topics[0];
-    if (t && t.errorCode === ErrorCode.NONE && t.partitions.length === partitions && t.partitions.every((p) => p.errorCode === ErrorCode.NONE && p.leaderId >= 0)) break;
-    if (Date.now() > deadline) throw new Error(`topic ${name} has no leaders after ${timeoutMs} ms`);
+    const ready = t && t.errorCode === ErrorCode.NONE && t.partitions.length === partitions &&
+      t.partitions.every((p) => p.errorCode === ErrorCode.NONE && p.leaderId >= 0 && p.isrNodes.length >= shape.replicationFactor);
+    if (ready) {
+      for (const p of t.partitions) leaders.set(p.partitionIndex, p.leaderId);
+      for (const b of md.brokers) ports.set(b.nodeId, b.port);
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${name} has no leaders or no full ISR after ${timeoutMs} ms`);
     await sleep(20);
   }
   if (!probe) return;
-  for (let p = 0; p < partitions; p++) {
-    for (;;) {
-      const code = await produceOne(conn, name, p);
-      if (code === ErrorCode.NONE) break;
-      if (Date.now() > deadline) throw new Error(`topic ${name} partition ${p} refuses produce (error ${code})`);
-      await sleep(20);
+  const opened = new Map<number, WireConnection>();
+  try {
+    for (let p = 0; p < partitions; p++) {
+      const port = ports.get(leaders.get(p)!);
+      let leader = conn;
+      if (port !== undefined && port !== conn.socket.remotePort) {
+        leader = opened.get(port) ?? (await WireConnection.open(port));
+        opened.set(port, leader);
+      }
+      for (;;) {
+        const code = await produceOne(leader, name, p);
+        if (code === ErrorCode.NONE) break;
+        if (Date.now() > deadline) throw new Error(`topic ${name} partition ${p} refuses produce (error ${code})`);
+        await sleep(20);
+      }
     }
+  } finally {
+    for (const c of opened.values()) c.close();
   }
 }
 
