@@ -9,7 +9,7 @@
  * while one of these runs it.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,9 +30,9 @@ interface Run {
   waitFor(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
 }
 
-function run(command: string, args: string[], env: Record<string, string> = {}): Run {
+function run(command: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Run {
   // stdout is a pipe: not a terminal, so the broker logs JSON.
-  const proc = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
+  const proc = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const waiters: { match: (l: string) => boolean; resolve: (l: string) => void }[] = [];
@@ -376,6 +376,60 @@ describe('package', () => {
     expect(files.get('bin/samsa.js')! & 0o111, 'bin/samsa.js is executable').not.toBe(0);
     expect([...files.keys()].filter((f) => /^(src|storage|protocol|test|bench|conformance)\//.test(f))).toEqual([]);
   });
+
+  // As a user installs it: `npm pack` (its `prepare` builds dist/), `npm install` of the tarball into a new
+  // project (dependencies only, from the registry), then the installed package with no TypeScript
+  // toolchain beside it. Needs npm and the npm registry (or an npm cache holding the dependencies): a
+  // machine without them fails this test.
+  it('the packed tarball, installed into a new project, runs `npx samsa start`, the CLI, `import` and `require`', async () => {
+    const project = await tempDir();
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', project], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { filename: string }[];
+    const tarball = join(project, packed[0]!.filename);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'samsa-user', version: '1.0.0', private: true }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] });
+    const installed = join(project, 'node_modules');
+    expect(existsSync(join(installed, 'samsa', 'dist', 'samsa.mjs'))).toBe(true);
+    // Only runtime dependencies came along: nothing can compile TypeScript or bundle at run time.
+    for (const dev of ['typescript', 'tsx', 'esbuild', 'vitest', 'kafkajs']) expect(existsSync(join(installed, dev)), `${dev} installed`).toBe(false);
+
+    const port = await freePort();
+    const httpPort = await freePort();
+    const dataDir = await tempDir();
+    const npx = track(run('npx', ['--no-install', 'samsa', 'start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'samsa.schema.registry.enable=false', '--override', `samsa.http.listeners=http://127.0.0.1:${httpPort}`], {}, project));
+    await npx.waitFor((l) => l.includes(`metrics at http://127.0.0.1:${httpPort}/metrics`), 'the HTTP listener');
+    try {
+      const cli = (...args: string[]): string => execFileSync('npx', ['--no-install', 'samsa', ...args, '-b', `127.0.0.1:${port}`], { cwd: project, encoding: 'utf8', input: args[0] === 'produce' ? 'k1:hello\n' : undefined });
+      cli('topic', 'create', 'installed', '--partitions', '2');
+      expect(cli('topic', 'list')).toMatch(/^installed\s+2\s+1\s/m);
+      cli('produce', 'installed', '--key-separator', ':');
+      expect(cli('consume', 'installed', '-e', '-f', '%k=%s\n')).toBe('k1=hello\n');
+      expect(await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()).toMatchObject({ status: 'UP', topics: 1 });
+      expect(await (await fetch(`http://127.0.0.1:${httpPort}/`)).text()).toContain('/ui/app.js');
+    } finally {
+      // npm exec ends on SIGTERM without waiting for its child; the broker, re-parented, stops itself.
+      const below = descendants(npx.proc.pid!);
+      npx.proc.kill('SIGTERM');
+      await within(npx.exit, 30_000, 'npx exit');
+      await until(() => below.every((pid) => !alive(pid)), `processes ${below.join(', ')} started by npx to exit`, 30_000);
+    }
+    expect(await canConnect(port)).toBe(false);
+    expect(npx.stdout.some(isStopped), npx.stdout.join('\n')).toBe(true);
+
+    // The library, both ways a user's code loads it, with the optional parts switched on.
+    const script = (load: string): string => `${load}
+const s = await startSamsa({ http: true, schemaRegistry: true });
+const health = await (await fetch(s.httpUrl + '/health')).json();
+const subjects = await (await fetch(s.schemaRegistryUrl + '/subjects')).json();
+await s.reset();
+await s.stop();
+console.log(JSON.stringify({ bootstrap: s.bootstrap, health: health.status, subjects }));`;
+    writeFileSync(join(project, 'esm.mjs'), script("import { startSamsa } from 'samsa';"));
+    writeFileSync(join(project, 'cjs.cjs'), `(async () => {\n${script("const { startSamsa } = require('samsa');")}\n})().catch((e) => { console.error(e); process.exit(1); });\n`);
+    for (const file of ['esm.mjs', 'cjs.cjs']) {
+      const out = execFileSync(process.execPath, [file], { cwd: project, encoding: 'utf8' });
+      expect(JSON.parse(out.trim().split('\n').at(-1)!), file).toEqual({ bootstrap: expect.stringMatching(/^127\.0\.0\.1:\d+$/), health: 'UP', subjects: [] });
+    }
+  }, 240_000);
 
   it('the bundle serves the web console from the package\'s console/ directory', async () => {
     const port = await freePort();
