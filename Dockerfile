@@ -1,6 +1,7 @@
 # Samsa as a container image (README "Container image"). Not built in the project's own environment (no
 # Docker engine there): test/docker/dockerfile.test.ts checks its structure, that every file it copies
-# exists and is not excluded by .dockerignore, and that its SAMSA_* variables name broker properties.
+# exists and is not excluded by .dockerignore, and that its SAMSA_* variables name broker properties, and
+# replays the runtime stage on the host (its RUN commands must be ones that test knows).
 #
 #   docker build -t samsa .
 #   docker run -p 9092:9092 -p 8080:8080 -p 8081:8081 -v samsa-data:/data samsa
