@@ -197,7 +197,8 @@ describe('the runtime stage, replayed on the host (no Docker engine)', () => {
           const parts = ins.args.split(/\s+/);
           if (parts[0]!.startsWith('--from=')) {
             expect(parts).toEqual(['--from=build', '/src/dist/', './dist/']);
-            cpSync(join(ROOT, 'dist'), join(workdir, 'dist'), { recursive: true });
+            // Not the files another test's bundle build is writing (scripts/bundle.mjs: NAME.PID.tmp, then renamed).
+            cpSync(join(ROOT, 'dist'), join(workdir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.tmp') });
           } else {
             // `COPY a/ ./a/` or `COPY a b ./` (into WORKDIR under their own names).
             const dest = parts.at(-1)!;
