@@ -33,8 +33,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster  # noqa: E402
 
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -71,6 +69,7 @@ class Acks:
 
 def read_all(d, topic, nparts):
     """Every record of every partition, from the log start to the high watermark: {p: [(offset, value)]}."""
+    from confluent_kafka import Consumer, TopicPartition
     c = Consumer({'bootstrap.servers': cluster.bootstrap(d), 'group.id': f'verify-{topic}', 'enable.auto.commit': False,
                   'enable.partition.eof': True})
     ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in range(nparts)}
@@ -134,6 +133,39 @@ def kill_twice(d, topic, count, ackfile, acks, producer, problems, kills):
         problems.append(f'kill {len(kills) + 1}: {e!r}')
 
 
+def verify_log(logs, acked, count, nparts, problems):
+    """The two-leader-kills checks on what was read back. logs: {partition: [(offset, n)]}; acked: {n:
+    (partition, offset)}. Appends to problems; returns the numbers of acknowledged records lost, duplicated
+    and found at another offset. test_harness.py feeds it wrong logs."""
+    seen = {}
+    for p, recs in logs.items():
+        prev = -1
+        for o, n in recs:
+            if not 0 <= n < count or n % nparts != p:
+                problems.append(f'partition {p} offset {o}: value {n} was never sent to this partition')
+            if n <= prev:
+                problems.append(f'partition {p} offset {o}: record {n} after {prev} (out of order or duplicated)')
+            prev = max(prev, n)
+            seen.setdefault(n, []).append((p, o))
+    at_offset = {(p, o): n for p, recs in logs.items() for o, n in recs}
+    missing = duplicated = moved = 0
+    for n, (p, o) in sorted(acked.items()):
+        where = seen.get(n, [])
+        if not where:
+            missing += 1
+            if missing <= 10:
+                problems.append(f'acknowledged record {n} (partition {p} offset {o}) is not in the log')
+        elif len(where) > 1:
+            duplicated += 1
+            if duplicated <= 10:
+                problems.append(f'acknowledged record {n} is in the log {len(where)} times: {where}')
+        elif at_offset.get((p, o)) != n:
+            moved += 1
+            if moved <= 10:
+                problems.append(f'record {n} was acknowledged at partition {p} offset {o}, which holds {at_offset.get((p, o))}')
+    return missing, duplicated, moved
+
+
 def two_leader_kills(d, name, count, rate, command):
     topic = f'{name}-{random.randrange(1 << 30)}'
     nparts = 3
@@ -172,32 +204,7 @@ def two_leader_kills(d, name, count, rate, command):
 
     logs, ends = read_all(d, topic, nparts)
     say(f'read back {sum(len(v) for v in logs.values())} records, partition ends {ends}')
-    seen = {}
-    for p, recs in logs.items():
-        prev = -1
-        for o, n in recs:
-            if not 0 <= n < count or n % nparts != p:
-                problems.append(f'partition {p} offset {o}: value {n} was never sent to this partition')
-            if n <= prev:
-                problems.append(f'partition {p} offset {o}: record {n} after {prev} (out of order or duplicated)')
-            prev = max(prev, n)
-            seen.setdefault(n, []).append((p, o))
-    at_offset = {(p, o): n for p, recs in logs.items() for o, n in recs}
-    missing = duplicated = moved = 0
-    for n, (p, o) in sorted(acks.acked.items()):
-        where = seen.get(n, [])
-        if not where:
-            missing += 1
-            if missing <= 10:
-                problems.append(f'acknowledged record {n} (partition {p} offset {o}) is not in the log')
-        elif len(where) > 1:
-            duplicated += 1
-            if duplicated <= 10:
-                problems.append(f'acknowledged record {n} is in the log {len(where)} times: {where}')
-        elif at_offset.get((p, o)) != n:
-            moved += 1
-            if moved <= 10:
-                problems.append(f'record {n} was acknowledged at partition {p} offset {o}, which holds {at_offset.get((p, o))}')
+    missing, duplicated, moved = verify_log(logs, acks.acked, count, nparts, problems)
     if len(kills) != 2:
         problems.append(f'{len(kills)} leader kills carried out, not 2')
     say(f'{name}: {len(acks.acked)} acknowledged, {missing} lost, {duplicated} duplicated, {moved} at another offset; kills (node, acknowledged): {kills}')
@@ -207,7 +214,50 @@ def two_leader_kills(d, name, count, rate, command):
     return not problems
 
 
+def check_group(member_lines, count, nparts, t_restart, problems):
+    """The group scenario's checks on the members' logs (group_member.py's lines, one list per member; times
+    in ns from one clock). t_restart: when the coordinator was started again (ns). Appends to problems;
+    returns the processed values, how many were processed again (allowed: their commit had not
+    succeeded), how many after a commit covering them had succeeded, and the commits after the restart.
+    test_harness.py feeds it wrong logs."""
+    # Events of all members in time order (one machine, one clock)
+    events = []
+    for i, lines in enumerate(member_lines):
+        for line in lines:
+            parts = line.split()
+            if parts and parts[0] in ('P', 'C'):
+                events.append((int(parts[1]), parts[0], i, [int(x) for x in parts[2:]]))
+    events.sort(key=lambda e: (e[0], e[1] != 'C'))
+    committed_upto = {q: 0 for q in range(nparts)}
+    processed_values, reprocessed, violations = set(), 0, []
+    commits_after_restart = 0
+    for t, kind, i, f in events:
+        if kind == 'C':
+            q, off = f
+            committed_upto[q] = max(committed_upto[q], off)
+            commits_after_restart += t_restart is not None and t > t_restart
+        else:
+            q, o, n = f
+            if n % nparts != q:
+                violations.append(f'member-{i} processed value {n} from partition {q}')
+            if o < committed_upto[q]:
+                violations.append(f'member-{i} processed partition {q} offset {o} (value {n}) after offset {committed_upto[q]} was committed')
+            if n in processed_values:
+                reprocessed += 1
+            processed_values.add(n)
+    gap = sorted(set(range(count)) - processed_values)
+    if gap:
+        problems.append(f'{len(gap)} records never processed, e.g. {gap[:10]}')
+    problems += violations[:20]
+    if len(violations) > 20:
+        problems.append(f'... {len(violations)} records processed after their offset was committed')
+    if commits_after_restart == 0:
+        problems.append('no commit succeeded after the coordinator was started again')
+    return processed_values, reprocessed, len(violations), commits_after_restart
+
+
 def group_coordinator_kill(d, count, rate):
+    from confluent_kafka import Consumer, Producer, TopicPartition
     tag = random.randrange(1 << 30)
     topic, group = f'group-eos-{tag}', f'group-eos-{tag}'
     nparts = 6
@@ -238,6 +288,7 @@ def group_coordinator_kill(d, count, rate):
                                  f'member-{i}', logs[i], stop, str(rate)], stdout=outs[i], stderr=subprocess.STDOUT)
                for i in range(3)]
     problems = []
+    t_restart = None
 
     def processed():
         n, by = 0, []
@@ -309,44 +360,16 @@ def group_coordinator_kill(d, count, rate):
         if m.returncode != 0:
             problems.append(f'member-{i} exited {m.returncode}')
 
-    # Events of all members in time order (one machine, one clock)
-    events = []
+    member_lines = []
     for i, f in enumerate(logs):
         with open(f) as fh:
-            for line in fh:
-                parts = line.split()
-                if parts and parts[0] in ('P', 'C'):
-                    events.append((int(parts[1]), parts[0], i, [int(x) for x in parts[2:]]))
-                elif parts and parts[0] in ('E', 'X', 'L'):
-                    print(f'member-{i}: {line.strip()[:300]}')
-    events.sort(key=lambda e: (e[0], e[1] != 'C'))
-    committed_upto = {q: 0 for q in range(nparts)}
-    processed_values, reprocessed, violations = set(), 0, []
-    commits_after_restart = 0
-    for t, kind, i, f in events:
-        if kind == 'C':
-            q, off = f
-            committed_upto[q] = max(committed_upto[q], off)
-            commits_after_restart += t > t_restart
-        else:
-            q, o, n = f
-            if n % nparts != q:
-                violations.append(f'member-{i} processed value {n} from partition {q}')
-            if o < committed_upto[q]:
-                violations.append(f'member-{i} processed partition {q} offset {o} (value {n}) after offset {committed_upto[q]} was committed')
-            if n in processed_values:
-                reprocessed += 1
-            processed_values.add(n)
-    gap = sorted(set(range(count)) - processed_values)
-    if gap:
-        problems.append(f'{len(gap)} records never processed, e.g. {gap[:10]}')
-    problems += violations[:20]
-    if len(violations) > 20:
-        problems.append(f'... {len(violations)} records processed after their offset was committed')
-    if commits_after_restart == 0:
-        problems.append('no commit succeeded after the coordinator was started again')
+            member_lines.append(fh.readlines())
+        for line in member_lines[-1]:
+            if line[:1] in ('E', 'X', 'L'):
+                print(f'member-{i}: {line.strip()[:300]}')
+    processed_values, reprocessed, violations, commits_after_restart = check_group(member_lines, count, nparts, t_restart, problems)
     say(f'processed {len(processed_values)} distinct records of {count} ({reprocessed} processed again before their offset was committed), '
-        f'{len(violations)} after their offset was committed, {commits_after_restart} commits after the restart')
+        f'{violations} after their offset was committed, {commits_after_restart} commits after the restart')
     for p in problems[:40]:
         print('PROBLEM', p)
     shutil.rmtree(work, ignore_errors=True)

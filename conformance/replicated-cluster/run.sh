@@ -49,6 +49,10 @@ echo "pyspark $PYSPARK_VERSION ready ($((SECONDS - t0)) s)"
 python3 -c 'import confluent_kafka as c; v = c.version(); print("confluent-kafka", v[0] if isinstance(v, tuple) else v, "librdkafka", c.libversion()[0])'
 echo "kafkajs $(node -p "require('$REPO_ROOT/node_modules/kafkajs/package.json').version"), kafka-clients $KAFKA_VERSION, $(java -version 2>&1 | head -1)"
 
+# The checks below must be able to fail: test_harness.py feeds them wrong results first.
+python3 "$DIR/test_harness.py" >"$CONF_CACHE/replicated-cluster-test-harness.log" 2>&1 \
+  || install_failed replicated-cluster "$CONF_CACHE/replicated-cluster-test-harness.log"
+
 SAMSA_DATA="$(mktemp -d /tmp/samsa-replicated-cluster.XXXXXX)"
 # One log for the three nodes: check() shows the protocol trace of a failed check from it.
 SAMSA_LOG="$SAMSA_DATA.log"
