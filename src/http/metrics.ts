@@ -73,6 +73,7 @@ export class BrokerMetrics implements RequestObserver {
       for (const t of this.broker.image.topics()) for (const p of t.partitions) out.push({ topic: t.name, partition: p.partition, replicas: p.replicas.length, isr: p.isr.length });
       return out;
     };
+    const local = (topic: string, partition: number) => this.broker.getPartition(topic, partition);
     const gauge = (name: string, help: string, value: () => number): void => {
       new Gauge({
         name,
@@ -100,9 +101,8 @@ export class BrokerMetrics implements RequestObserver {
         },
       });
     };
-    const local = (topic: string, partition: number) => this.broker.getPartition(topic, partition);
-
-    gauge('samsa_broker_partitions', 'Partitions hosted by this broker (ReplicaManager PartitionCount).', () => partitions().length);
+    // Kafka's PartitionCount is the partitions in this broker's ReplicaManager (leader or follower here), not the cluster's.
+    gauge('samsa_broker_partitions', 'Partitions hosted by this broker, as leader or follower (ReplicaManager PartitionCount).', () => partitions().filter((p) => local(p.topic, p.partition) !== undefined).length);
     gauge('samsa_broker_leader_partitions', 'Partitions led by this broker (ReplicaManager LeaderCount).', () => partitions().filter((p) => this.broker.leaderPartition(p.topic, p.partition) !== undefined).length);
     // Kafka counts under-replication on the leader only: each partition is counted once in a cluster.
     const ledHere = (p: { topic: string; partition: number }): boolean => this.broker.leaderPartition(p.topic, p.partition) !== undefined;

@@ -3,7 +3,7 @@
  * `GET /metrics` in Prometheus text format (metrics.ts), `GET /health` for readiness probes, and the web
  * console (`/` and its JSON API under `/api/`, docs/console.md; off with samsa.console.enable=false). It is
  * started after the broker has loaded its logs and opened its Kafka listener, so a 200 from /health means
- * the broker answers clients. The Schema Registry keeps its own listener (8081), as Confluent's does.
+ * the broker answers clients; on a KRaft node /health is 503 while no quorum leader is known. The Schema Registry keeps its own listener (8081), as Confluent's does.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,7 +60,12 @@ export class BrokerHttpServer {
       } else if (path === '/health') {
         let partitions = 0;
         for (const t of this.broker.image.topics()) partitions += t.partitions.length;
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(`${JSON.stringify({ status: 'UP', nodeId: this.broker.nodeId, topics: this.broker.image.topicCount, partitions })}\n`);
+        // Ready means the logs are loaded (this listener starts after) and, on a KRaft node, a quorum
+        // leader is known: without one no metadata change (topic creation, ISR change, leader election)
+        // can be made, so a readiness probe should take the node out of rotation until one is elected.
+        const leaderId = this.broker.quorum?.leaderId() ?? this.broker.nodeId;
+        const body = { status: leaderId < 0 ? 'DOWN' : 'UP', nodeId: this.broker.nodeId, topics: this.broker.image.topicCount, partitions, ...(this.broker.quorum === null ? {} : { quorumLeaderId: leaderId }) };
+        res.writeHead(leaderId < 0 ? 503 : 200, { 'Content-Type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
       } else if (this.consoleContext === null || !(await serveConsoleAsset(path, req, res))) {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end(this.consoleContext === null ? 'not found: try /metrics or /health\n' : 'not found: try / (the console), /metrics or /health\n');
       }

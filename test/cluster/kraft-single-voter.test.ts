@@ -88,6 +88,13 @@ describe('a one-voter KRaft node', () => {
     expect(text).toMatch(/^samsa_controller_active 1$/m);
     const hw = Number(/^samsa_raft_high_watermark (\d+)$/m.exec(text)![1]);
     expect(hw).toBeGreaterThan(3);
+    // An election happened (epoch 0 is the state before any), and the gauge is the quorum's epoch.
+    const epoch = Number(/^samsa_raft_epoch (\d+)$/m.exec(text)![1]);
+    expect(epoch).toBeGreaterThanOrEqual(1);
+    expect(epoch).toBe(broker.broker.quorum!.epoch());
+    const health = await fetch(`http://127.0.0.1:${broker.httpPort}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'UP', nodeId: 1, quorumLeaderId: 1 });
     const cluster = (await (await fetch(`http://127.0.0.1:${broker.httpPort}/api/cluster`)).json()) as { mode: string; quorum: { leaderId: number; currentVoters: { replicaId: number }[] } };
     expect(cluster.mode).toBe('raft');
     expect(cluster.quorum.leaderId).toBe(1);

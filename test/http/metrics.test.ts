@@ -11,9 +11,11 @@ import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../src/client/client.js';
 import { commitOffsets, fetchOnce, produce } from '../../src/client/operations.js';
+import { BrokerMetrics } from '../../src/http/metrics.js';
 import { HttpConfigError } from '../../src/http/server.js';
 import { ListenerError } from '../../src/server/server.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { ReplicationCluster } from '../helpers/replication-cluster.js';
 
 let broker: TestBroker;
 let client: KafkaClient;
@@ -158,6 +160,52 @@ describe('/metrics', () => {
   });
 });
 
+describe('/metrics in a cluster (replication gauges)', () => {
+  let cluster: ReplicationCluster | null = null;
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  /** A scrape of node `id`'s metrics (the registry /metrics serves), parsed. */
+  async function scrapeNode(id: number): Promise<Scrape> {
+    const text = await new BrokerMetrics(cluster!.broker(id)).registry.metrics();
+    return Object.assign(parsePrometheusTextFormat(text), { text });
+  }
+
+  it('counts under-replicated partitions on their leader only, ISR sizes, and partitions left without a leader', async () => {
+    // Three brokers (test/helpers/replication-cluster.ts); node 3's death shrinks urp's ISR and leaves
+    // lonely, whose only replica it is, without a leader (unclean election off).
+    cluster = await ReplicationCluster.start(3);
+    await cluster.createTopic('urp', [1, 2, 3]);
+    await cluster.createTopic('lonely', [3]);
+    const before = await scrapeNode(1);
+    expect(value(before, 'samsa_partition_isr_size', { topic: 'urp', partition: '0' })).toBe(3);
+    expect(value(before, 'samsa_broker_under_replicated_partitions')).toBe(0);
+    expect(value(before, 'samsa_cluster_offline_partitions')).toBe(0);
+
+    await cluster.kill(3);
+    expect(cluster.registration('urp').isr).toEqual([1, 2]);
+    expect(cluster.registration('lonely').leader).toBe(-1);
+    const leader = await scrapeNode(1);
+    expect(value(leader, 'samsa_partition_isr_size', { topic: 'urp', partition: '0' })).toBe(2);
+    expect(value(leader, 'samsa_partition_under_replicated', { topic: 'urp', partition: '0' })).toBe(1);
+    expect(value(leader, 'samsa_broker_under_replicated_partitions')).toBe(1);
+    expect(value(leader, 'samsa_cluster_offline_partitions')).toBe(1);
+    expect(value(leader, 'samsa_cluster_partitions')).toBe(2);
+    // Hosted here: urp only (lonely lives on node 3).
+    expect(value(leader, 'samsa_broker_partitions')).toBe(1);
+    expect(value(leader, 'samsa_broker_leader_partitions')).toBe(1);
+    // Kafka counts an under-replicated partition on its leader only, so a cluster sums to the true count.
+    const follower = await scrapeNode(2);
+    expect(value(follower, 'samsa_partition_isr_size', { topic: 'urp', partition: '0' })).toBe(2);
+    expect(value(follower, 'samsa_partition_under_replicated', { topic: 'urp', partition: '0' })).toBe(0);
+    expect(value(follower, 'samsa_broker_under_replicated_partitions')).toBe(0);
+    expect(value(follower, 'samsa_broker_leader_partitions')).toBe(0);
+    expect(value(follower, 'samsa_broker_partitions')).toBe(1);
+    expect(value(follower, 'samsa_cluster_offline_partitions')).toBe(1);
+  });
+});
+
 describe('/health and the listener', () => {
   it('answers /health with 200 and unknown paths with 404', async () => {
     const h = await fetch(`${base}/health`);
@@ -165,6 +213,24 @@ describe('/health and the listener', () => {
     expect(await h.json()).toMatchObject({ status: 'UP', nodeId: broker.broker.nodeId });
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('answers /health with 503 on a KRaft node while no quorum leader is known, 200 once one is', async () => {
+    // The quorum as src/kraft.ts reports it (broker.quorum), here with a leader that comes and goes.
+    let leader = -1;
+    const b = broker.broker;
+    b.quorum = { leaderId: () => leader, epoch: () => 3, highWatermark: () => 10, logEndOffset: () => 10, state: () => 'Unattached', isActiveController: () => false };
+    try {
+      const down = await fetch(`${base}/health`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'DOWN', nodeId: b.nodeId, quorumLeaderId: -1 });
+      leader = 2;
+      const up = await fetch(`${base}/health`);
+      expect(up.status).toBe(200);
+      expect(await up.json()).toMatchObject({ status: 'UP', quorumLeaderId: 2 });
+    } finally {
+      b.quorum = null;
+    }
   });
 
   it('is off when samsa.http.listeners is empty, refuses a bad value, and reports a port in use', async () => {
