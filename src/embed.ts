@@ -5,7 +5,7 @@
  * HTTP listener (console, /metrics) off unless asked, logs silent unless asked.
  *
  * Bundled by scripts/bundle.mjs into dist/embed.mjs; its types are the hand-written types/samsa.d.ts
- * (test/embed/embed-types.test.ts keeps the two in step), so users need no TypeScript toolchain.
+ * (type assertions in test/embed/embed.test.ts keep the two in step), so users need no TypeScript toolchain.
  *
  * Importing it does no work beyond defining what it exports, and loads none of the optional parts (schema
  * registry, console, metrics, KRaft): app.ts imports those when switched on (bench/embed-start.mjs).

@@ -1,6 +1,6 @@
 // Types of `import { startSamsa } from 'samsa'` (dist/embed.mjs, built from src/embed.ts). Written by hand
 // so users need no TypeScript toolchain and the package ships no declarations of the broker's internals;
-// test/embed/embed-types.test.ts fails to typecheck when these and src/embed.ts drift apart.
+// the type assertions at the end of test/embed/embed.test.ts fail `npm run typecheck` when these and src/embed.ts drift apart.
 
 export interface StartSamsaOptions {
   /** Data directory (log.dirs). Default: a new temporary directory, removed by stop(). A given one is kept. */
