@@ -13,9 +13,11 @@
  *   messages and JSON-pointer locations, so the `verbose` answers read as Confluent's.
  */
 import avsc from 'avsc';
+import { numberOf, NumberLexeme, parseLexJson, writeJackson, type LexJson } from './java-json.js';
 import { SchemaParseError, sortKeysDeep, type Difference, type ParsedSchema, type ResolvedReference } from './parsed-schema.js';
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** The schema's JSON with numbers kept as written (java-json.ts), so defaults and properties print as Java does. */
+type Json = LexJson;
 type JsonObject = { [key: string]: Json };
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
@@ -80,7 +82,7 @@ function qualified(name: Name, space: string | null): string {
 }
 
 function isObject(v: Json | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof NumberLexeme);
 }
 
 function optionalString(o: JsonObject, key: string): string | undefined {
@@ -138,7 +140,7 @@ class ModelParser {
       }
       case 'fixed': {
         const base = this.namedBase(json, space, SCHEMA_RESERVED);
-        const node: NamedNode = { kind: 'fixed', size: typeof json.size === 'number' ? json.size : 0, ...base };
+        const node: NamedNode = { kind: 'fixed', size: numberOf(json.size) ?? 0, ...base };
         this.define(node);
         return node;
       }
@@ -176,7 +178,8 @@ class ModelParser {
 function canonicalString(root: AvroNode, referenced: readonly NamedNode[]): string {
   const written = new Set<NamedNode>(referenced);
   let space: string | null = null;
-  const props = (p: Props): string => p.map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`).join('');
+  // Avro's parser reads fractions as DoubleNodes: written as Java's Double.toString.
+  const props = (p: Props): string => p.map(([k, v]) => `,${JSON.stringify(k)}:${writeJackson(v, 'double')}`).join('');
   const nameFields = (name: Name): string => {
     let out = `,"name":${JSON.stringify(name.name)}`;
     if (name.space !== null) {
@@ -218,7 +221,7 @@ function canonicalString(root: AvroNode, referenced: readonly NamedNode[]): stri
         out += doc(node.doc);
         const fields = node.fields.map((f) => {
           let s = `{"name":${JSON.stringify(f.name)},"type":${write(f.type)}${doc(f.doc)}`;
-          if (f.hasDefault) s += `,"default":${JSON.stringify(f.defaultValue)}`;
+          if (f.hasDefault) s += `,"default":${writeJackson(f.defaultValue, 'double')}`;
           if (f.order !== 'ascending') s += `,"order":${JSON.stringify(f.order)}`;
           if (f.aliases.length > 0) s += `,"aliases":${JSON.stringify(f.aliases)}`;
           return `${s}${props(f.props)}}`;
@@ -445,10 +448,10 @@ function validLogicalType(base: string, size: number | null, props: Props): stri
   if (typeof lt !== 'string') return null;
   if (lt === 'decimal') {
     if (base !== 'bytes' && base !== 'fixed') return null;
-    const precision = get('precision');
-    const scale = get('scale') ?? 0;
-    if (typeof precision !== 'number' || !Number.isInteger(precision) || precision <= 0) return null;
-    if (typeof scale !== 'number' || !Number.isInteger(scale) || scale < 0 || scale > precision) return null;
+    const precision = numberOf(get('precision'));
+    const scale = numberOf(get('scale') ?? 0);
+    if (precision === undefined || !Number.isInteger(precision) || precision <= 0) return null;
+    if (scale === undefined || !Number.isInteger(scale) || scale < 0 || scale > precision) return null;
     if (size !== null && precision > Math.floor(Math.log10(2) * (8 * size - 1))) return null;
     return lt;
   }
@@ -468,7 +471,7 @@ function normalizeProps(props: Props, base: string, size: number | null): Props 
   if (lt === 'decimal') {
     head.push('precision');
     const scale = props.find(([k]) => k === 'scale')?.[1];
-    if (scale !== undefined && scale !== 0) head.push('scale');
+    if (scale !== undefined && numberOf(scale) !== 0) head.push('scale');
   }
   return [...head.map((k) => sorted.find(([key]) => key === k)!), ...sorted.filter(([k]) => !head.includes(k))];
 }
@@ -522,12 +525,15 @@ function normalizeNode(node: AvroNode, done: Map<NamedNode, NamedNode>): AvroNod
   }
 }
 
-function parseJson(text: string): Json {
+/** The schema as plain JSON (for avsc) and with its numbers as written (for the model and canonical string). */
+function parseJson(text: string): { plain: unknown; json: Json } {
+  let plain: unknown;
   try {
-    return JSON.parse(text) as Json;
+    plain = JSON.parse(text);
   } catch (err) {
     throw new SchemaParseError(`Invalid schema JSON: ${(err as Error).message}`);
   }
+  return { plain, json: parseLexJson(text) };
 }
 
 /** `references`: the referenced Avro schemas, each after its own references. */
@@ -538,9 +544,9 @@ export function parseAvro(schema: string, references: readonly ResolvedReference
   const referenced: NamedNode[] = [];
   for (const ref of references) {
     if (ref.schemaType !== 'AVRO') throw new SchemaParseError(`reference ${ref.name} is a ${ref.schemaType} schema, not AVRO`);
-    const json = parseJson(ref.schema);
+    const { plain, json } = parseJson(ref.schema);
     try {
-      avsc.Type.forSchema(json as avsc.Schema, { registry: avscRegistry });
+      avsc.Type.forSchema(plain as avsc.Schema, { registry: avscRegistry });
     } catch (err) {
       throw new SchemaParseError(`Invalid referenced schema ${ref.name}: ${(err as Error).message}`);
     }
@@ -548,9 +554,9 @@ export function parseAvro(schema: string, references: readonly ResolvedReference
     model.parse(json, null);
     for (const n of names.values()) if (!before.has(n)) referenced.push(n);
   }
-  const json = parseJson(schema);
+  const { plain, json } = parseJson(schema);
   try {
-    avsc.Type.forSchema(json as avsc.Schema, { registry: avscRegistry });
+    avsc.Type.forSchema(plain as avsc.Schema, { registry: avscRegistry });
   } catch (err) {
     throw new SchemaParseError((err as Error).message);
   }

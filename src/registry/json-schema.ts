@@ -5,7 +5,8 @@
  *   2019-09 or 2020-12) and every `$ref` must resolve, with referenced schemas registered under their
  *   reference names (Confluent resolves `"$ref": "<name>"` the same way).
  * - The canonical string is the compact JSON of the document with its key order kept (Confluent's
- *   JsonSchema.canonicalString is Jackson's `toString()` of the parsed tree).
+ *   JsonSchema.canonicalString is Jackson's `toString()` of the parsed tree), numbers as Jackson writes
+ *   them (fractions as exact BigDecimals: `1.0` stays `1.0`; java-json.ts).
  * - Compatibility follows Confluent's SchemaDiff: a structural diff of the old schema (original) against the
  *   new one (update) whose differences are each compatible or not (COMPATIBLE_CHANGES; everything else is
  *   incompatible), with Confluent's difference names, JSON paths and descriptions. The decisive rule is the
@@ -18,6 +19,7 @@
 import { Ajv, type AnySchema } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parseLexJson, writeJackson, type LexJson } from './java-json.js';
 import { SchemaParseError, type Difference, type ParsedSchema, type ResolvedReference, sortKeysDeep } from './parsed-schema.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -472,6 +474,8 @@ export class JsonSchema implements ParsedSchema {
     readonly canonical: string,
     private readonly root: Json,
     private readonly references: ReadonlyMap<string, Json>,
+    /** The document with its numbers as written, for the canonical strings (java-json.ts). */
+    private readonly lex: LexJson,
   ) {}
 
   isBackwardCompatible(writer: ParsedSchema): Difference[] {
@@ -483,8 +487,8 @@ export class JsonSchema implements ParsedSchema {
 
   /** Confluent's JsonSchema.normalize(): the document re-read with every object's keys sorted. */
   normalize(): JsonSchema {
-    const sorted = sortKeysDeep(this.root) as Json;
-    return new JsonSchema(JSON.stringify(sorted), sorted, this.references);
+    const sorted = sortKeysDeep(this.lex) as LexJson;
+    return new JsonSchema(writeJackson(sorted, 'bigdecimal'), sortKeysDeep(this.root) as Json, this.references, sorted);
   }
 }
 
@@ -535,5 +539,7 @@ export function parseJsonSchema(schema: string, references: readonly ResolvedRef
   } catch (err) {
     throw new SchemaParseError((err as Error).message);
   }
-  return new JsonSchema(JSON.stringify(root), root, refs);
+  // Jackson's toString of the tree Confluent's mapper reads (fractions as exact BigDecimals).
+  const lex = parseLexJson(schema);
+  return new JsonSchema(writeJackson(lex, 'bigdecimal'), root, refs, lex);
 }

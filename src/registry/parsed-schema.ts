@@ -62,7 +62,8 @@ export function normalizeReferences(references: readonly SchemaReference[]): Sch
  */
 export function sortKeysDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeysDeep);
-  if (typeof v !== 'object' || v === null) return v;
+  // Plain objects only: a number kept with its source text (java-json.ts) is a value.
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return v;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v).sort()) out[k] = sortKeysDeep((v as Record<string, unknown>)[k]);
   return out;
