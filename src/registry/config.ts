@@ -47,8 +47,10 @@ export function registryConfig(props: ReadonlyMap<string, string>): RegistryConf
     if (!/^\d+$/.test(v) || Number(v) < 1) throw new RegistryConfigError(`${name} must be a positive integer, got "${v}"`);
     return Number(v);
   };
-  const eligible = get('leader.eligibility').toLowerCase();
-  if (eligible !== 'true' && eligible !== 'false') throw new RegistryConfigError(`leader.eligibility must be true or false, got "${eligible}"`);
+  // Confluent reads the deprecated master.eligibility first and leader.eligibility only when it is unset.
+  const eligibilityName: RegistryPropertyName = get('master.eligibility') !== '' ? 'master.eligibility' : 'leader.eligibility';
+  const eligible = get(eligibilityName).toLowerCase();
+  if (eligible !== 'true' && eligible !== 'false') throw new RegistryConfigError(`${eligibilityName} must be true or false, got "${eligible}"`);
   return {
     enabled: enable === 'true',
     host: host === '' ? '0.0.0.0' : host,

@@ -14,6 +14,7 @@ export const REGISTRY_PROPERTIES = [
   { name: 'leader.read.timeout.ms', default: '60000', doc: "In a cluster, the timeout for reading the leader's answer to a forwarded write." },
   { name: 'schema.registry.group.id', default: 'schema-registry', doc: 'In a cluster, the group whose members elect the registry leader (the writer).' },
   { name: 'leader.eligibility', default: 'true', doc: 'In a cluster, whether this registry may be elected leader.' },
+  { name: 'master.eligibility', default: '', doc: 'Deprecated name of leader.eligibility; when set it wins, as in Confluent.' },
 ] as const;
 
 export type RegistryPropertyName = (typeof REGISTRY_PROPERTIES)[number]['name'];

@@ -36,6 +36,10 @@ describe('registry properties', () => {
       registryConfig(new Map([['schema.registry.group.id', 'sr-a'], ['leader.eligibility', 'FALSE'], ['kafkastore.topic.replication.factor', '1'], ['kafkastore.timeout.ms', '10000'], ['kafkastore.init.timeout.ms', '1000'], ['leader.connect.timeout.ms', '7'], ['leader.read.timeout.ms', '8']])),
     ).toMatchObject({ groupId: 'sr-a', leaderEligible: false, replicationFactor: 1, timeoutMs: 10_000, initTimeoutMs: 1000, leaderConnectTimeoutMs: 7, leaderReadTimeoutMs: 8 });
     expect(() => registryConfig(new Map([['leader.eligibility', 'maybe']]))).toThrow(RegistryConfigError);
+    // The deprecated master.eligibility, when set, wins over leader.eligibility (Confluent's KafkaSchemaRegistry).
+    expect(registryConfig(new Map([['master.eligibility', 'false'], ['leader.eligibility', 'true']])).leaderEligible).toBe(false);
+    expect(registryConfig(new Map([['master.eligibility', 'true'], ['leader.eligibility', 'false']])).leaderEligible).toBe(true);
+    expect(() => registryConfig(new Map([['master.eligibility', 'maybe']]))).toThrow(/master\.eligibility/);
     expect(() => registryConfig(new Map([['kafkastore.topic.replication.factor', '0']]))).toThrow(RegistryConfigError);
     expect(() => registryConfig(new Map([['kafkastore.timeout.ms', '-5']]))).toThrow(RegistryConfigError);
   });
@@ -65,6 +69,7 @@ describe('registry properties', () => {
       ['leader.read.timeout.ms', '1000'],
       ['schema.registry.group.id', 'schema-registry'],
       ['leader.eligibility', 'true'],
+      ['master.eligibility', 'true'],
     ]);
     expect(buildConfig(props).warnings.filter((w) => w.includes('known config'))).toEqual([]);
   });
