@@ -76,7 +76,11 @@ function realOneof(f: protobuf.Field): protobuf.OneOf | null {
  * qualified with a leading dot (`.com.example.Address`, also a map's value type); imports sorted without
  * duplicates; `syntax = "proto2";` omitted.
  */
-type PrintMode = { readonly normalize: boolean };
+type PrintMode = {
+  readonly normalize: boolean;
+  /** The `reserved` statements of each message and enum (by full name) as written: their items' text. */
+  readonly reserved?: ReadonlyMap<string, readonly (readonly string[])[]>;
+};
 const PLAIN: PrintMode = { normalize: false };
 
 /** Standard options whose values are enum constants, written without quotes (protobufjs keeps them as strings). */
@@ -159,13 +163,82 @@ function printField(f: protobuf.Field, proto3: boolean, mode: PrintMode): string
 
 const MAX_TAG = 536870911;
 
-/** `reserved` lines: as declared (protobufjs keeps one entry per value, so one line each), or normalized. */
-function printReserved(reserved: readonly (number[] | string)[], mode: PrintMode): string[] {
+/**
+ * `reserved` lines. Not normalized: one line per statement as written, as Wire keeps ReservedElements
+ * (`reserved 20, 100 to max;`), when the source text's statements are known (`written`), else one line.
+ * Normalized: one line per value, numbers and ranges by start, then names, `N to N` as `N`.
+ */
+function printReserved(reserved: readonly (number[] | string)[], mode: PrintMode, written?: readonly (readonly string[])[]): string[] {
   const item = (r: number[] | string): string => (typeof r === 'string' ? `"${r}"` : r[0] === r[1] ? String(r[0]) : `${r[0]} to ${r[1]! >= MAX_TAG ? 'max' : r[1]}`);
-  if (!mode.normalize) return reserved.length === 0 ? [] : [`reserved ${reserved.map(item).join(', ')};\n`];
+  if (!mode.normalize) {
+    if (written !== undefined && written.reduce((n, w) => n + w.length, 0) === reserved.length) return written.map((w) => `reserved ${w.join(', ')};\n`);
+    return reserved.length === 0 ? [] : [`reserved ${reserved.map(item).join(', ')};\n`];
+  }
   const start = (r: number[] | string): number => (typeof r === 'string' ? Number.MAX_SAFE_INTEGER : r[0]!);
   const sorted = [...reserved].sort((a, b) => start(a) - start(b) || (item(a) < item(b) ? -1 : item(a) > item(b) ? 1 : 0));
   return sorted.map((r) => `reserved ${item(r)};\n`);
+}
+
+/**
+ * The `reserved` statements of a `.proto` text, per message or enum full name (`.pkg.Outer.Inner`), each as
+ * its items printed the way Wire prints them (`1 to 3`, `5 to 5`, `100 to max`, `"NAME"`): protobufjs merges
+ * a type's statements into one list, Wire (and so Confluent's canonical string) keeps them apart.
+ */
+function reservedStatements(text: string): Map<string, string[][]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+      tokens.push(`"${text.slice(i + 1, j)}"`);
+      i = j + 1;
+    } else if (/\s/.test(c)) {
+      i++;
+    } else if (/[A-Za-z0-9_.+-]/.test(c)) {
+      let j = i;
+      while (j < text.length && /[A-Za-z0-9_.+-]/.test(text[j]!)) j++;
+      tokens.push(text.slice(i, j));
+      i = j;
+    } else {
+      tokens.push(c);
+      i++;
+    }
+  }
+  const out = new Map<string, string[][]>();
+  let pkg = '';
+  const scope: (string | null)[] = [];
+  let pending: string | null = null;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === 'package' && scope.length === 0) pkg = tokens[i + 1] ?? '';
+    else if ((t === 'message' || t === 'enum') && tokens[i + 2] === '{') pending = tokens[i + 1]!;
+    else if (t === '{') {
+      scope.push(pending);
+      pending = null;
+    } else if (t === '}') scope.pop();
+    else if (t === 'reserved' && scope.length > 0 && scope[scope.length - 1] !== null && (tokens[i - 1] === ';' || tokens[i - 1] === '{' || tokens[i - 1] === '}')) {
+      const items: string[] = [];
+      let current: string[] = [];
+      for (i++; i < tokens.length && tokens[i] !== ';'; i++) {
+        if (tokens[i] === ',') {
+          items.push(current.join(' '));
+          current = [];
+        } else current.push(tokens[i]!);
+      }
+      if (current.length > 0) items.push(current.join(' '));
+      const name = `${pkg === '' ? '' : `.${pkg}`}.${scope.filter((x): x is string => x !== null).join('.')}`;
+      const list = out.get(name) ?? [];
+      list.push(items.map((it) => it.replace(/^(\d+) to (\d+)$/, (all, a: string, b: string) => (Number(b) >= MAX_TAG ? `${a} to max` : all))));
+      out.set(name, list);
+    }
+  }
+  return out;
 }
 
 const optionLine = (k: string, v: unknown): string => `option ${optionString(k, v)};\n`;
@@ -173,7 +246,7 @@ const optionLine = (k: string, v: unknown): string => `option ${optionString(k, 
 /** ProtobufSchemaUtils' enum: reserved, then options and constants (no blank line between them). */
 function printEnum(e: protobuf.Enum, mode: PrintMode): string {
   let sb = `enum ${e.name} {`;
-  const reserved = printReserved((e.reserved ?? []) as (number[] | string)[], mode);
+  const reserved = printReserved((e.reserved ?? []) as (number[] | string)[], mode, mode.reserved?.get(e.fullName));
   if (reserved.length > 0) sb += `\n${reserved.map(appendIndented).join('')}`;
   let constants = Object.entries(e.values);
   const options = sortedOptions(e.options, mode);
@@ -201,7 +274,7 @@ function printTypes(types: readonly Nested[], proto3: boolean, mode: PrintMode):
  */
 function printType(t: protobuf.Type, proto3: boolean, mode: PrintMode): string {
   let sb = `message ${t.name} {`;
-  const reserved = printReserved(t.reserved ?? [], mode);
+  const reserved = printReserved(t.reserved ?? [], mode, mode.reserved?.get(t.fullName));
   if (reserved.length > 0) sb += `\n${reserved.map(appendIndented).join('')}`;
   const options = sortedOptions(t.options, mode);
   if (options.length > 0) sb += `\n${options.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}`;
@@ -599,7 +672,7 @@ export function parseProtobuf(schemaText: string, references: readonly ResolvedR
     services: ownNs.nestedArray.filter((n): n is protobuf.Service => n instanceof protobuf.Service),
     options,
   });
-  const canonical = printFile(info(ownTypes, { ...(ownNs.options ?? {}) }));
+  const canonical = printFile(info(ownTypes, { ...(ownNs.options ?? {}) }), { normalize: false, reserved: reservedStatements(schema) });
   const resolvedTypes = ownTypes.map((t) => fullNs.get(t.name)).filter((t): t is Nested => t !== null);
   return new ProtobufSchema(canonical, info(resolvedTypes, { ...(ownNs.options ?? {}) }));
 }

@@ -88,6 +88,28 @@ service Users { rpc Get (User) returns (stream User); }
     expect(parseProtobuf('message A { optional int32 a = 1; }').canonical).toBe('\nmessage A {\n  optional int32 a = 1;\n}\n');
   });
 
+  it("keeps reserved statements apart as written (Wire's ReservedElements; ProtobufSchemaTest.testEnumReserved's statements)", () => {
+    const text = `syntax = "proto2";
+message FooOptions {
+  reserved 20, 100 to max;
+  reserved 10;
+  reserved 1 to 3;
+  reserved 'BAD', "OLD"; // a comment; reserved 99;
+  optional string name = 4;
+}
+enum FooParameterType {
+  reserved 20, 100 to max;
+  reserved 10;
+  reserved 5 to 5;
+  NUMBER = 1;
+  STRING = 2;
+}
+`;
+    expect(parseProtobuf(text).canonical).toBe(
+      'syntax = "proto2";\n\nmessage FooOptions {\n  reserved 20, 100 to max;\n  reserved 10;\n  reserved 1 to 3;\n  reserved "BAD", "OLD";\n\n  optional string name = 4;\n}\nenum FooParameterType {\n  reserved 20, 100 to max;\n  reserved 10;\n  reserved 5 to 5;\n  NUMBER = 1;\n  STRING = 2;\n}\n',
+    );
+  });
+
   it('reads a base64 FileDescriptorProto (what confluent-kafka-python registers) as the same schema, and serves one back', () => {
     const text = proto('message User {\n  int32 id = 1;\n  repeated string tags = 2;\n  E e = 3;\n}\n\nenum E {\n  E_A = 0;\n}');
     const base64 = serializedDescriptor(text);
