@@ -11,12 +11,13 @@ import { DeleteTopics } from '../../protocol/messages/delete-topics.js';
 import { DescribeCluster } from '../../protocol/messages/describe-cluster.js';
 import { DescribeConfigs } from '../../protocol/messages/describe-configs.js';
 import { DescribeGroups } from '../../protocol/messages/describe-groups.js';
+import { DescribeQuorum } from '../../protocol/messages/describe-quorum.js';
 import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js';
 import { ListGroups } from '../../protocol/messages/list-groups.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { Record, RecordHeader, RecordInput } from '../../protocol/records/record.js';
 import { BrokerError, KafkaClient, brokerError, type TopicInfo } from '../client/client.js';
-import { ConnectionError, UnsupportedApiError } from '../client/connection.js';
+import { ConnectionError, UnsupportedApiError, type BrokerConnection } from '../client/connection.js';
 import { GroupMember, decodeAssignment } from '../client/group-member.js';
 import { avroValueEncoder } from '../client/avro-values.js';
 import { EARLIEST, LATEST, commitOffsets, fetchCommitted, fetchOnce, listOffsets, produce, type CommittedOffset } from '../client/operations.js';
@@ -544,10 +545,10 @@ export function registerClientCommands(program: Command, io: CliIO, setExit: (co
     );
 
   // -------------------------------------------------------------------------------------------- cluster
-  const cluster = program.command('cluster').description('the cluster: brokers, controller, cluster id');
+  const cluster = program.command('cluster').description('the cluster: brokers, controller, cluster id, KRaft quorum');
   cluster
     .command('info')
-    .description('cluster id, controller and brokers')
+    .description('cluster id, controller, brokers and the KRaft metadata quorum')
     .action(
       run(async (client, g) => {
         const md = await client.metadata([]);
@@ -570,13 +571,77 @@ export function registerClientCommands(program: Command, io: CliIO, setExit: (co
           controllerId = response.controllerId;
           brokers = response.brokers.map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack })).sort((a, b) => a.nodeId - b.nodeId);
         }
-        if (g.json === true) out(`${jsonText({ clusterId, controllerId, brokers })}\n`);
+        const quorum = await describeQuorum(conn);
+        if (g.json === true) out(`${jsonText({ clusterId, controllerId, brokers, quorum })}\n`);
         else {
           out(`CLUSTER ${clusterId ?? '-'}  CONTROLLER ${controllerId}\n\n`);
           out(table(['ID', 'HOST', 'PORT', 'RACK', 'CONTROLLER'], brokers.map((b) => [b.nodeId, b.host, b.port, b.rack ?? '-', b.nodeId === controllerId ? 'yes' : ''])));
+          if (quorum === null) out('\nQUORUM none (a single node without controller.quorum.voters)\n');
+          else {
+            // The columns of kafka-metadata-quorum.sh describe --status and --replication.
+            out(`\nQUORUM LEADER ${quorum.leaderId}  EPOCH ${quorum.leaderEpoch}  HIGH-WATERMARK ${quorum.highWatermark}\n\n`);
+            const row = (r: QuorumReplica): (string | number)[] => [r.nodeId, r.status, r.logEndOffset, r.lag, r.lastFetchTimestamp < 0 ? '-' : r.lastFetchTimestamp, r.lastCaughtUpTimestamp < 0 ? '-' : r.lastCaughtUpTimestamp];
+            out(table(['NODE-ID', 'STATUS', 'LOG-END-OFFSET', 'LAG', 'LAST-FETCH-TIMESTAMP', 'LAST-CAUGHT-UP-TIMESTAMP'], [...quorum.voters, ...quorum.observers].map(row)));
+          }
         }
       }),
     );
+}
+
+export interface QuorumReplica {
+  nodeId: number;
+  /** Leader, Follower or Observer, as kafka-metadata-quorum.sh describe --replication prints it. */
+  status: 'Leader' | 'Follower' | 'Observer';
+  logEndOffset: number;
+  /** The leader's log end offset minus this replica's (kafka-metadata-quorum.sh's Lag). */
+  lag: number;
+  /** Epoch ms; -1 when unknown (DescribeQuorum v0, or never fetched). */
+  lastFetchTimestamp: number;
+  lastCaughtUpTimestamp: number;
+}
+
+export interface QuorumInfo {
+  leaderId: number;
+  leaderEpoch: number;
+  highWatermark: number;
+  voters: QuorumReplica[];
+  observers: QuorumReplica[];
+}
+
+/**
+ * The KRaft quorum of __cluster_metadata-0 (DescribeQuorum, KIP-595/836, what kafka-metadata-quorum.sh
+ * --bootstrap-server sends; a broker forwards it to the controllers). Null from a broker that has no
+ * quorum: one not advertising the API, or Samsa's single node, which answers UNSUPPORTED_VERSION.
+ */
+async function describeQuorum(conn: BrokerConnection): Promise<QuorumInfo | null> {
+  try {
+    conn.versionFor(DescribeQuorum);
+  } catch (err) {
+    if (err instanceof UnsupportedApiError) return null;
+    throw err;
+  }
+  const { response } = await conn.request(DescribeQuorum, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+  if (response.errorCode === ErrorCode.UNSUPPORTED_VERSION) return null;
+  if (response.errorCode !== 0) throw brokerError(response.errorCode, 'DescribeQuorum', response.errorMessage);
+  const p = response.topics[0]?.partitions[0];
+  if (p === undefined) throw new Error('DescribeQuorum: no __cluster_metadata-0 in the answer');
+  if (p.errorCode !== 0) throw brokerError(p.errorCode, 'DescribeQuorum __cluster_metadata-0', p.errorMessage);
+  const leaderEnd = Number(p.currentVoters.find((v) => v.replicaId === p.leaderId)?.logEndOffset ?? -1n);
+  const replica = (status: QuorumReplica['status']) => (r: (typeof p.currentVoters)[number]): QuorumReplica => ({
+    nodeId: r.replicaId,
+    status: status === 'Follower' && r.replicaId === p.leaderId ? 'Leader' : status,
+    logEndOffset: Number(r.logEndOffset),
+    lag: leaderEnd < 0 || r.logEndOffset < 0n ? -1 : leaderEnd - Number(r.logEndOffset),
+    lastFetchTimestamp: Number(r.lastFetchTimestamp),
+    lastCaughtUpTimestamp: Number(r.lastCaughtUpTimestamp),
+  });
+  return {
+    leaderId: p.leaderId,
+    leaderEpoch: p.leaderEpoch,
+    highWatermark: Number(p.highWatermark),
+    voters: p.currentVoters.map(replica('Follower')).sort((a, b) => a.nodeId - b.nodeId),
+    observers: p.observers.map(replica('Observer')).sort((a, b) => a.nodeId - b.nodeId),
+  };
 }
 
 function configSourceName(source: number): string {

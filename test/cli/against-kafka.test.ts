@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, timeToFirstProduce, type BrokerHandle } from '../../bench/lib/brokers.js';
 import { ensureKafka } from '../../bench/lib/kafka-dist.js';
-import { runClientCli } from '../../src/cli/client-commands.js';
+import { runClientCli, type QuorumInfo } from '../../src/cli/client-commands.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 
 let samsa: TestBroker;
@@ -94,5 +94,13 @@ describe('the CLI against Samsa and Apache Kafka', () => {
     expect((fromKafka.consumed as string[]).length).toBe(30);
     expect((fromKafka.afterReset as unknown[][]).every((r) => r[2] === 2)).toBe(true);
     expect(fromKafka.retention).toEqual({ name: 'retention.ms', value: '123456789', source: 'DYNAMIC_TOPIC_CONFIG', readOnly: false, sensitive: false });
+    // The quorum through a broker (Kafka forwards DescribeQuorum to its controller): Kafka runs one
+    // combined KRaft node, its own leader; Samsa's single node has no quorum.
+    const kafkaInfo = JSON.parse(await cli(kafka.bootstrap, ['--json', 'cluster', 'info'])) as { controllerId: number; quorum: QuorumInfo | null };
+    expect(kafkaInfo.quorum).not.toBeNull();
+    expect(kafkaInfo.quorum!.leaderId).toBe(kafkaInfo.controllerId);
+    expect(kafkaInfo.quorum!.leaderEpoch).toBeGreaterThanOrEqual(1);
+    expect(kafkaInfo.quorum!.voters.map((v) => [v.nodeId, v.status, v.lag])).toEqual([[kafkaInfo.controllerId, 'Leader', 0]]);
+    expect((JSON.parse(await cli(samsa.bootstrap, ['--json', 'cluster', 'info'])) as { quorum: unknown }).quorum).toBeNull();
   }, 180_000);
 });

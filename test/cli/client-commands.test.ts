@@ -245,7 +245,7 @@ describe('samsa group', () => {
 
 describe('samsa cluster info', () => {
   it('names the cluster, its controller and brokers as kafkajs sees them', async () => {
-    const info = await json<{ clusterId: string; controllerId: number; brokers: { nodeId: number; host: string; port: number }[] }>(['cluster', 'info']);
+    const info = await json<{ clusterId: string; controllerId: number; brokers: { nodeId: number; host: string; port: number }[]; quorum: unknown }>(['cluster', 'info']);
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -253,6 +253,11 @@ describe('samsa cluster info', () => {
       expect(info.clusterId).toBe(c.clusterId);
       expect(info.controllerId).toBe(c.controller);
       expect(info.brokers.map((b) => [b.nodeId, b.host, b.port])).toEqual(c.brokers.map((b) => [b.nodeId, b.host, b.port]));
+      // A single node has no KRaft quorum (it answers DescribeQuorum with UNSUPPORTED_VERSION).
+      expect(info.quorum).toBeNull();
+      const text = await cli(['cluster', 'info']);
+      expect(text.code).toBe(0);
+      expect(text.out).toContain('QUORUM none (a single node without controller.quorum.voters)');
     } finally {
       await admin.disconnect();
     }

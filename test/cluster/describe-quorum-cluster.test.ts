@@ -4,14 +4,17 @@
  * the active controller and answers with the Raft leader's view: the same leader and epoch, the three
  * voters with their log end offsets and fetch times (the leader's own row at now, as Kafka's
  * LeaderState), no observers, and (v2) each voter's CONTROLLER listener in Nodes, which the tool prints as
- * its endpoint. Kafka's tool against the same kind of cluster: conformance/kraft-cluster.
+ * its endpoint; `samsa cluster info` shows that quorum. Kafka's tool against the same kind of cluster:
+ * conformance/kraft-cluster.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeQuorum } from '../../protocol/messages/describe-quorum.js';
+import { runClientCli, type QuorumInfo } from '../../src/cli/client-commands.js';
 import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -75,6 +78,38 @@ describe('DescribeQuorum through every node of a three-node cluster', () => {
         cluster.nodes.map((n) => ({ nodeId: n.id, listeners: [{ name: 'CONTROLLER', host: '127.0.0.1', port: n.controllerPort }] })),
       );
     }
+  }, 60_000);
+
+  it('`samsa cluster info` shows the quorum: leader, epoch, high watermark, each voter\'s log end offset and lag', async () => {
+    const settledView = (await settled(cluster.nodes[0]!.clientPort)).topics[0]!.partitions[0]!;
+    const follower = cluster.nodes.find((n) => n.id !== settledView.leaderId)!;
+    const cli = async (args: string[]): Promise<string> => {
+      let out = '';
+      let err = '';
+      const code = await runClientCli(['-b', `127.0.0.1:${follower.clientPort}`, ...args], { stdin: Readable.from([]), stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) } });
+      expect(code, err).toBe(0);
+      return out;
+    };
+    const { quorum } = JSON.parse(await cli(['--json', 'cluster', 'info'])) as { quorum: QuorumInfo };
+    // The raw answer right after, through the same node: the CLI's numbers are DescribeQuorum's (no
+    // election happened in between when the leader and epoch are the same).
+    const raw = (await describeQuorum(follower.clientPort, 2)).topics[0]!.partitions[0]!;
+    expect([quorum.leaderId, quorum.leaderEpoch]).toEqual([raw.leaderId, raw.leaderEpoch]);
+    expect(quorum.highWatermark).toBeGreaterThan(0);
+    expect(quorum.highWatermark).toBeLessThanOrEqual(Number(raw.highWatermark));
+    expect(quorum.voters.map((v) => [v.nodeId, v.status])).toEqual([1, 2, 3].map((id) => [id, id === raw.leaderId ? 'Leader' : 'Follower']));
+    expect(quorum.observers).toEqual([]);
+    const leaderRow = quorum.voters.find((v) => v.status === 'Leader')!;
+    expect(leaderRow.lag).toBe(0);
+    for (const v of quorum.voters) {
+      expect(v.lag).toBe(leaderRow.logEndOffset - v.logEndOffset);
+      expect(v.lag).toBeGreaterThanOrEqual(0);
+      expect(v.lastFetchTimestamp).toBeGreaterThan(0);
+    }
+    const text = await cli(['cluster', 'info']);
+    expect(text).toContain(`QUORUM LEADER ${raw.leaderId}  EPOCH ${raw.leaderEpoch}  HIGH-WATERMARK `);
+    expect(text).toMatch(new RegExp(`^${raw.leaderId}\\s+Leader\\s+\\d+\\s+0\\s`, 'm'));
+    expect(text.split('\n').filter((l) => /^\d+\s+(Leader|Follower)\s/.test(l))).toHaveLength(3);
   }, 60_000);
 
   it('older versions are forwarded at their own version (v0: no fetch times, no Nodes; v1: fetch times)', async () => {
