@@ -19,7 +19,7 @@ import type { Record, RecordHeader, RecordInput } from '../../protocol/records/r
 import { BrokerError, KafkaClient, brokerError, type TopicInfo } from '../client/client.js';
 import { ConnectionError, UnsupportedApiError, type BrokerConnection } from '../client/connection.js';
 import { GroupMember, decodeAssignment } from '../client/group-member.js';
-import { avroValueEncoder } from '../client/avro-values.js';
+import { registryValueEncoder } from '../client/avro-values.js';
 import { EARLIEST, LATEST, commitOffsets, fetchCommitted, fetchOnce, listOffsets, produce, type CommittedOffset } from '../client/operations.js';
 import { partitionForKey } from '../client/partitioner.js';
 
@@ -396,7 +396,7 @@ export function registerClientCommands(program: Command, io: CliIO, setExit: (co
     .option('-p, --partition <n>', 'produce to this partition (default: by key hash as Kafka, keyless round-robin per batch)')
     .option('--acks <acks>', '0, 1 or -1 (all)', '-1')
     .option('--batch-size <n>', 'records per produce request', '1000')
-    .option('--schema-registry <url>', 'encode each value (a line of Avro JSON) with a schema from this registry, in Confluent\'s wire format')
+    .option('--schema-registry <url>', 'encode each value with a schema from this registry, in Confluent\'s wire format: a line of Avro JSON (AVRO schema) or of JSON (JSON schema, validated)')
     .option('--value-subject <subject>', 'with --schema-registry: the subject whose latest schema encodes values (default: <topic>-value)')
     .option('--value-schema-id <id>', 'with --schema-registry: the schema id that encodes values')
     .action(
@@ -406,7 +406,7 @@ export function registerClientCommands(program: Command, io: CliIO, setExit: (co
         const encoder =
           opts.schemaRegistry === undefined
             ? null
-            : await avroValueEncoder(opts.schemaRegistry, opts.valueSchemaId !== undefined ? { id: intArg(opts.valueSchemaId, '--value-schema-id', 1) } : { subject: opts.valueSubject ?? `${topicName}-value` });
+            : await registryValueEncoder(opts.schemaRegistry, opts.valueSchemaId !== undefined ? { id: intArg(opts.valueSchemaId, '--value-schema-id', 1) } : { subject: opts.valueSubject ?? `${topicName}-value` });
         let lineNumber = 0;
         const headers: RecordHeader[] = opts.header.map((h) => keyValue(h, '--header')).map(([k, v]) => ({ key: k, value: Buffer.from(v, 'utf8') }));
         const acks = Number(opts.acks);
