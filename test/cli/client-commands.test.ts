@@ -159,6 +159,30 @@ describe('samsa produce and consume', () => {
     const iso = await cli(['consume', 'cli-ts', '-e', '--from-timestamp', new Date(2500).toISOString(), '-f', '%s\\n']);
     expect(iso.out).toBe('new\n');
   });
+
+  it('starts at the end (--offset latest, kcat\'s -o end): only records produced after it starts', async () => {
+    expect((await cli(['topic', 'create', 'cli-end', '--partitions', '1'])).code).toBe(0);
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'cli-end', messages: [{ value: 'before-1' }, { value: 'before-2' }] });
+      // With -e there is nothing between the end and the end.
+      const atEnd = await cli(['consume', 'cli-end', '--offset', 'latest', '-e', '-f', '%s\\n']);
+      expect(atEnd.code, atEnd.err).toBe(0);
+      expect(atEnd.out).toBe('');
+      // Without: it waits for the next record. Records are produced until it has one (it may start after
+      // some of them), and that one must be new, never one from before it started.
+      const waiting = cli(['consume', 'cli-end', '--offset', 'latest', '-c', '1', '-f', '%s\\n']);
+      let done = false;
+      void waiting.then(() => (done = true));
+      for (let i = 0; !done; i++) await producer.send({ topic: 'cli-end', messages: [{ value: `after-${i}` }] });
+      const r = await waiting;
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^after-\d+\n$/);
+    } finally {
+      await producer.disconnect();
+    }
+  });
 });
 
 describe('samsa group', () => {
@@ -265,6 +289,15 @@ describe('samsa cluster info', () => {
 });
 
 describe('exit codes and output helpers', () => {
+  it('connects to 127.0.0.1:9092 unless -b says otherwise', async () => {
+    // Read from the help, not by connecting: a test may not depend on what listens on a fixed port.
+    let help = '';
+    const code = await runClientCli(['--help'], { stdin: Readable.from([]), stdout: { write: (t: string) => (help += t) }, stderr: { write: (t: string) => (help += t) } });
+    expect(code).toBe(0);
+    // Wrapped to the terminal's width: compared with the whitespace collapsed.
+    expect(help.replace(/\s+/g, ' ')).toContain('-b, --bootstrap-server <host:port> broker to connect to (comma-separated list) (default: "127.0.0.1:9092")');
+  });
+
   it('exits 3 when no broker answers, 2 on a usage error', async () => {
     const r = await runClientCli(['-b', '127.0.0.1:1', 'topic', 'list'], { stdin: Readable.from([]), stdout: { write: () => true }, stderr: { write: () => true } });
     expect(r).toBe(ExitCode.UNREACHABLE);
