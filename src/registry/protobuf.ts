@@ -80,6 +80,8 @@ type PrintMode = {
   readonly normalize: boolean;
   /** The `reserved` statements of each message and enum (by full name) as written: their items' text. */
   readonly reserved?: ReadonlyMap<string, readonly (readonly string[])[]>;
+  /** `name\u0000value` of the options written with an identifier value (an enum constant, Wire's ENUM kind). */
+  readonly enumOptions?: ReadonlySet<string>;
 };
 const PLAIN: PrintMode = { normalize: false };
 
@@ -108,8 +110,9 @@ function escapeChars(input: string): string {
 }
 
 /** An option as `name = value` (OptionElement's toString): strings quoted and escaped, the rest as is. */
-function optionString(name: string, value: unknown, kind: 'string' | 'raw' | 'auto' = 'auto'): string {
-  if (kind === 'string' || (kind === 'auto' && typeof value === 'string' && !ENUM_OPTIONS.has(name))) return `${name} = "${escapeChars(String(value))}"`;
+function optionString(name: string, value: unknown, kind: 'string' | 'raw' | 'auto' = 'auto', mode: PrintMode = PLAIN): string {
+  const enumValued = ENUM_OPTIONS.has(name) || mode.enumOptions?.has(`${name}\u0000${String(value)}`) === true;
+  if (kind === 'string' || (kind === 'auto' && typeof value === 'string' && !enumValued)) return `${name} = "${escapeChars(String(value))}"`;
   if (typeof value === 'object' && value !== null) return `${name} = ${JSON.stringify(value)}`;
   return `${name} = ${String(value)}`;
 }
@@ -144,14 +147,14 @@ const FIELD_SPECIAL = new Set(['proto3_optional', 'default', 'json_name']);
 
 /** ProtobufSchemaUtils' field: `label type name = tag [options];`, `default` and `json_name` after the others. */
 function printField(f: protobuf.Field, proto3: boolean, mode: PrintMode): string {
-  const opts = sortedOptions(f.options, mode, FIELD_SPECIAL).map(([k, v]) => optionString(k, v));
+  const opts = sortedOptions(f.options, mode, FIELD_SPECIAL).map(([k, v]) => optionString(k, v, 'auto', mode));
   const special: [string, string][] = [];
   if (f.options?.default !== undefined) {
     const isString = f.type === 'string' || f.type === 'bytes';
     special.push(['default', optionString('default', f.options.default, isString ? 'string' : 'raw')]);
   }
   if (f.options?.json_name !== undefined) special.push(['json_name', optionString('json_name', f.options.json_name, 'string')]);
-  const all = mode.normalize ? [...sortedOptions(f.options, mode, new Set(['proto3_optional'])).map(([k, v]) => special.find(([n]) => n === k)?.[1] ?? optionString(k, v))] : [...opts, ...special.map(([, o]) => o)];
+  const all = mode.normalize ? [...sortedOptions(f.options, mode, new Set(['proto3_optional'])).map(([k, v]) => special.find(([n]) => n === k)?.[1] ?? optionString(k, v, 'auto', mode))] : [...opts, ...special.map(([, o]) => o)];
   const options = all.length === 0 ? '' : ` ${bracketOptions(all)}`;
   if (f instanceof protobuf.MapField) return `map<${f.keyType}, ${fieldType(f, mode)}> ${f.name} = ${f.id}${options};\n`;
   let label = '';
@@ -179,12 +182,8 @@ function printReserved(reserved: readonly (number[] | string)[], mode: PrintMode
   return sorted.map((r) => `reserved ${item(r)};\n`);
 }
 
-/**
- * The `reserved` statements of a `.proto` text, per message or enum full name (`.pkg.Outer.Inner`), each as
- * its items printed the way Wire prints them (`1 to 3`, `5 to 5`, `100 to max`, `"NAME"`): protobufjs merges
- * a type's statements into one list, Wire (and so Confluent's canonical string) keeps them apart.
- */
-function reservedStatements(text: string): Map<string, string[][]> {
+/** The tokens of a `.proto` text: comments dropped, strings as one token in double quotes. */
+function protoTokens(text: string): string[] {
   const tokens: string[] = [];
   for (let i = 0; i < text.length; ) {
     const c = text[i]!;
@@ -210,6 +209,34 @@ function reservedStatements(text: string): Map<string, string[][]> {
       i++;
     }
   }
+  return tokens;
+}
+
+/**
+ * The options written `name = IDENTIFIER` (after `option`, or in a field's `[...]`): Wire reads such a value
+ * as an enum constant and prints it unquoted; protobufjs keeps it as a string like any other.
+ */
+function enumOptions(tokens: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] !== '=') continue;
+    const value = tokens[i + 1];
+    if (value === undefined || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(value) || value === 'true' || value === 'false' || value === 'inf' || value === 'nan') continue;
+    // The name: the tokens back to `option`, `[` or `,`.
+    let j = i - 1;
+    while (j >= 0 && tokens[j] !== 'option' && tokens[j] !== '[' && tokens[j] !== ',' && tokens[j] !== ';' && tokens[j] !== '{') j--;
+    if (j < 0 || tokens[j] === ';' || tokens[j] === '{') continue;
+    out.add(`${tokens.slice(j + 1, i).join('')}\u0000${value}`);
+  }
+  return out;
+}
+
+/**
+ * The `reserved` statements of a `.proto` text, per message or enum full name (`.pkg.Outer.Inner`), each as
+ * its items printed the way Wire prints them (`1 to 3`, `5 to 5`, `100 to max`, `"NAME"`): protobufjs merges
+ * a type's statements into one list, Wire (and so Confluent's canonical string) keeps them apart.
+ */
+function reservedStatements(tokens: readonly string[]): Map<string, string[][]> {
   const out = new Map<string, string[][]>();
   let pkg = '';
   const scope: (string | null)[] = [];
@@ -241,7 +268,7 @@ function reservedStatements(text: string): Map<string, string[][]> {
   return out;
 }
 
-const optionLine = (k: string, v: unknown): string => `option ${optionString(k, v)};\n`;
+const optionLine = (k: string, v: unknown, mode: PrintMode): string => `option ${optionString(k, v, 'auto', mode)};\n`;
 
 /** ProtobufSchemaUtils' enum: reserved, then options and constants (no blank line between them). */
 function printEnum(e: protobuf.Enum, mode: PrintMode): string {
@@ -251,10 +278,10 @@ function printEnum(e: protobuf.Enum, mode: PrintMode): string {
   let constants = Object.entries(e.values);
   const options = sortedOptions(e.options, mode);
   if (reserved.length === 0 && (options.length > 0 || constants.length > 0)) sb += '\n';
-  for (const [k, v] of options) sb += appendIndented(optionLine(k, v));
+  for (const [k, v] of options) sb += appendIndented(optionLine(k, v, mode));
   if (mode.normalize) constants = constants.sort(([an, av], [bn, bv]) => av - bv || (an < bn ? -1 : an > bn ? 1 : 0));
   for (const [name, value] of constants) {
-    const vo = sortedOptions((e.valuesOptions as Record<string, Record<string, unknown>> | undefined)?.[name], mode).map(([k, v]) => optionString(k, v));
+    const vo = sortedOptions((e.valuesOptions as Record<string, Record<string, unknown>> | undefined)?.[name], mode).map(([k, v]) => optionString(k, v, 'auto', mode));
     sb += appendIndented(`${name} = ${value}${vo.length === 0 ? '' : ` ${bracketOptions(vo)}`};\n`);
   }
   return `${sb}}\n`;
@@ -277,7 +304,7 @@ function printType(t: protobuf.Type, proto3: boolean, mode: PrintMode): string {
   const reserved = printReserved(t.reserved ?? [], mode, mode.reserved?.get(t.fullName));
   if (reserved.length > 0) sb += `\n${reserved.map(appendIndented).join('')}`;
   const options = sortedOptions(t.options, mode);
-  if (options.length > 0) sb += `\n${options.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}`;
+  if (options.length > 0) sb += `\n${options.map(([k, v]) => appendIndented(optionLine(k, v, mode))).join('')}`;
   const byTag = (fields: protobuf.Field[]): protobuf.Field[] => (mode.normalize ? [...fields].sort((a, b) => a.id - b.id) : fields);
   const plain = byTag(t.fieldsArray.filter((f) => realOneof(f) === null));
   if (plain.length > 0) sb += `\n${plain.map((f) => appendIndented(printField(f, proto3, mode))).join('')}`;
@@ -288,7 +315,7 @@ function printType(t: protobuf.Type, proto3: boolean, mode: PrintMode): string {
     for (const o of oneofs) {
       let one = `oneof ${o.name} {`;
       const oo = sortedOptions(o.options, mode);
-      if (oo.length > 0) one += `\n${oo.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}`;
+      if (oo.length > 0) one += `\n${oo.map(([k, v]) => appendIndented(optionLine(k, v, mode))).join('')}`;
       if (o.fieldsArray.length > 0) one += `\n${byTag(o.fieldsArray).map((f) => appendIndented(printField(f, true, mode))).join('')}`;
       sb += appendIndented(`${one}}\n`);
     }
@@ -307,7 +334,7 @@ function appendIndentedBlock(text: string): string {
 function printService(svc: protobuf.Service, mode: PrintMode): string {
   let sb = `service ${svc.name} {`;
   const options = sortedOptions(svc.options, mode);
-  if (options.length > 0) sb += `\n${options.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}`;
+  if (options.length > 0) sb += `\n${options.map(([k, v]) => appendIndented(optionLine(k, v, mode))).join('')}`;
   const methods = svc.methodsArray;
   if (methods.length > 0) {
     sb += '\n';
@@ -319,7 +346,7 @@ function printService(svc: protobuf.Service, mode: PrintMode): string {
       };
       let rpc = `rpc ${m.name} (${m.requestStream ? 'stream ' : ''}${resolve(m.requestType)}) returns (${m.responseStream ? 'stream ' : ''}${resolve(m.responseType)})`;
       const mo = sortedOptions(m.options, mode);
-      if (mo.length > 0) rpc += ` {\n${mo.map(([k, v]) => appendIndented(optionLine(k, v))).join('')}}`;
+      if (mo.length > 0) rpc += ` {\n${mo.map(([k, v]) => appendIndented(optionLine(k, v, mode))).join('')}}`;
       sb += appendIndented(`${rpc};\n`);
     }
   }
@@ -333,6 +360,8 @@ interface FileInfo {
   readonly types: readonly Nested[];
   readonly services: readonly protobuf.Service[];
   readonly options: Readonly<Record<string, unknown>>;
+  /** From the source text: which string option values were written as identifiers (enum constants). */
+  readonly enumOptions?: ReadonlySet<string>;
 }
 
 /**
@@ -340,14 +369,15 @@ interface FileInfo {
  * `package` lines, then (each after a blank line) imports, options, the types (messages then enums, no
  * blank line between them) and services.
  */
-function printFile(f: FileInfo, mode: PrintMode = PLAIN): string {
+function printFile(f: FileInfo, printMode: PrintMode = PLAIN): string {
+  const mode: PrintMode = { ...printMode, enumOptions: printMode.enumOptions ?? f.enumOptions };
   let sb = '';
   if (f.syntax !== null && !(mode.normalize && f.syntax === 'proto2')) sb += `syntax = "${f.syntax}";\n`;
   if (f.packageName !== null) sb += `package ${f.packageName};\n`;
   const imports = mode.normalize ? [...new Set(f.imports)].sort() : f.imports;
   if (imports.length > 0) sb += `\n${imports.map((i) => `import "${i}";\n`).join('')}`;
   const options = sortedOptions(f.options, mode);
-  if (options.length > 0) sb += `\n${options.map(([k, v]) => optionLine(k, v)).join('')}`;
+  if (options.length > 0) sb += `\n${options.map(([k, v]) => optionLine(k, v, mode)).join('')}`;
   const proto3 = f.syntax === 'proto3';
   const types = printTypes(f.types, proto3, mode);
   if (types !== '') sb += `\n${types}`;
@@ -636,6 +666,7 @@ export function serializedDescriptor(text: string): string {
 
 export function parseProtobuf(schemaText: string, references: readonly ResolvedReference[] = []): ProtobufSchema {
   const schema = isBase64Descriptor(schemaText) ? descriptorToText(schemaText) : schemaText;
+  const tokens = protoTokens(schema);
   // One root holding the references, the built-in well-known types and the schema, so every type resolves.
   const root = new protobuf.Root();
   const provided = new Set<string>();
@@ -671,8 +702,9 @@ export function parseProtobuf(schemaText: string, references: readonly ResolvedR
     types,
     services: ownNs.nestedArray.filter((n): n is protobuf.Service => n instanceof protobuf.Service),
     options,
+    enumOptions: enumOptions(tokens),
   });
-  const canonical = printFile(info(ownTypes, { ...(ownNs.options ?? {}) }), { normalize: false, reserved: reservedStatements(schema) });
+  const canonical = printFile(info(ownTypes, { ...(ownNs.options ?? {}) }), { normalize: false, reserved: reservedStatements(tokens) });
   const resolvedTypes = ownTypes.map((t) => fullNs.get(t.name)).filter((t): t is Nested => t !== null);
   return new ProtobufSchema(canonical, info(resolvedTypes, { ...(ownNs.options ?? {}) }));
 }

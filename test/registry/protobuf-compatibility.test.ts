@@ -110,6 +110,13 @@ enum FooParameterType {
     );
   });
 
+  it('prints an option written with an identifier (an enum constant) unquoted, a string quoted, normalized too', () => {
+    const text = 'syntax = "proto3";\npackage p;\n\nmessage M {\n  int32 a = 1 [(my.kind) = FAST];\n  int32 b = 2 [(my.note) = "FAST"];\n}\n';
+    const parsed = parseProtobuf(text);
+    expect(parsed.canonical).toBe(text);
+    expect(parsed.normalize().canonical).toBe(text);
+  });
+
   it('reads a base64 FileDescriptorProto (what confluent-kafka-python registers) as the same schema, and serves one back', () => {
     const text = proto('message User {\n  int32 id = 1;\n  repeated string tags = 2;\n  E e = 3;\n}\n\nenum E {\n  E_A = 0;\n}');
     const base64 = serializedDescriptor(text);
