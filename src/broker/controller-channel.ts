@@ -2,7 +2,7 @@
  * The broker's channel to the active controller (Kafka's NodeToControllerChannelManager): requests a
  * broker cannot answer alone (its own registration and heartbeats, and the admin requests it forwards:
  * CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs, IncrementalAlterConfigs, AllocateProducerIds,
- * AlterPartition, DescribeQuorum) go to the Raft leader's CONTROLLER listener, whichever node that is.
+ * AlterPartition, DescribeQuorum, ElectLeaders) go to the Raft leader's CONTROLLER listener, whichever node that is.
  *
  * The leader comes from the quorum (`leaderHint`: the local Raft node's view in combined mode); when it is
  * unknown, or the node answers NOT_CONTROLLER (the leadership moved between our look and its answer) or

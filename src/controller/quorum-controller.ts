@@ -5,7 +5,8 @@
  *
  * Its state is the metadata image replayed from every record appended to the metadata log (`replay`, in
  * offset order, committed or not: Kafka's controller applies on append), plus soft state that is not in
- * the log: when each broker last heartbeated. Each operation reads the image, decides, and returns
+ * the log: when each broker last heartbeated, and whether a preferred-leader balancing pass is scheduled
+ * (auto.leader.rebalance.enable). Each operation reads the image, decides, and returns
  * `{ records, response }`: the metadata records to propose as ONE batch (atomic), and the answer to send
  * once they are committed. An operation never changes the image itself; the records do, when replayed.
  * The records are built on a scratch copy of the image, each applied with applyMetadataRecord as it is
