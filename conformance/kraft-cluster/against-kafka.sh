@@ -27,7 +27,9 @@ command -v java >/dev/null || { echo "java is missing (apt-get install openjdk-1
 WORK="$(mktemp -d /tmp/kraft-kafka.XXXXXX)"
 PIDS=()
 stop_kafka() {
-  local p
+  local p i
+  PIDS=()
+  for i in 1 2 3; do [ -f "$WORK/node-$i.pid" ] && PIDS+=("$(cat "$WORK/node-$i.pid")"); done
   # all at once: a combined node's controlled shutdown needs the quorum, so stopping them one by one
   # would leave the last one waiting for a majority
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -68,11 +70,20 @@ EOF
   jvm kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$WORK/node-$i.properties" >"$WORK/format-$i.log" 2>&1 \
     || { cat "$WORK/format-$i.log"; exit 1; }
 done
-for i in 1 2 3; do
+# start_node I / kill_node I: what leader-election-preferred uses to fail a node over and bring it back.
+# A check runs in a subshell (lib.sh's check): the pid files let stop_kafka find a node it restarted.
+start_node() {
   java -Xmx512m -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$KAFKA_LIB/*" \
-    kafka.Kafka "$WORK/node-$i.properties" >"$WORK/node-$i.log" 2>&1 &
-  PIDS+=($!)
-done
+    kafka.Kafka "$WORK/node-$1.properties" >>"$WORK/node-$1.log" 2>&1 &
+  echo "$!" >"$WORK/node-$1.pid"
+  disown "$!"
+}
+kill_node() {
+  local pid; pid="$(cat "$WORK/node-$1.pid")"
+  kill -9 "$pid" 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+for i in 1 2 3; do start_node "$i"; done
 echo "Kafka $KAFKA_VERSION: 3 combined nodes, bootstrap $BOOTSTRAP, voters $VOTERS, logs in $WORK"
 check cluster-start wait_brokers 3 180
 if [ "$FAILED" -ne 0 ]; then

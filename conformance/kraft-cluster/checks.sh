@@ -1,7 +1,8 @@
 # The checks of the kraft-cluster folder, shared by run.sh (against a 3-node Samsa cluster) and
 # against-kafka.sh (the same checks against a 3-node Apache Kafka 4.4 cluster, to keep the expectations
 # Kafka's, not Samsa's). Sourced after lib.sh. Needs: BOOTSTRAP (all three client listeners), NODE_IDS
-# (1,2,3), DATA_ROOT (node I's log dir is DATA_ROOT/node-I), NODE1_DIR (node 1's log dir), VOTER_ENDPOINTS ("1=CONTROLLER://127.0.0.1:Q1;2=...").
+# (1,2,3), DATA_ROOT (node I's log dir is DATA_ROOT/node-I), NODE1_DIR (node 1's log dir), VOTER_ENDPOINTS ("1=CONTROLLER://127.0.0.1:Q1;2=..."),
+# and the functions kill_node I (kill -9) and start_node I (start it again on its data).
 # KRAFT_RECORD_DIR: when set, each check's tool output is also written there (against-kafka.sh --record
 # uses it to refresh reference/).
 KAFKA_VERSION="${KRAFT_KAFKA_VERSION:-4.4.0}"
@@ -23,6 +24,7 @@ tool() {
     broker-api-versions) cls=org.apache.kafka.tools.BrokerApiVersionsCommand ;;
     console-producer) cls=org.apache.kafka.tools.ConsoleProducer ;;
     console-consumer) cls=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    leader-election) cls=org.apache.kafka.tools.LeaderElectionCommand ;;
     *) echo "no tool $name"; return 2 ;;
   esac
   jvm "$cls" "$@"
@@ -176,7 +178,75 @@ replicas_identical() {
   echo "the three replicas of each partition are identical: $(for p in $(seq 0 $((n - 1))); do stat -c %s "$DATA_ROOT/node-1/$t-$p/00000000000000000000.log"; done | paste -sd' ' -) bytes"
 }
 
-KRAFT_SCENARIOS="quorum-describe-status quorum-describe-status-bootstrap-controller quorum-describe-replication topics-create-describe-rf3 dump-log-cluster-metadata produce-consume-acks1 produce-consume-acks-all"
+# describe_topic T FILE: kafka-topics --describe --topic T into FILE
+describe_topic() { tool topics --bootstrap-server "$BOOTSTRAP" --describe --topic "$1" >"$2" 2>&1; }
+
+# partition_field FILE P FIELD: the FIELD column (Leader, Replicas, Isr) of partition P in a --describe output
+partition_field() {
+  awk -F'\t' -v p="Partition: $2" -v f="$3: " '{ hit = 0; for (i = 1; i <= NF; i++) if ($i == p) hit = 1
+    if (hit) for (i = 1; i <= NF; i++) if (index($i, f) == 1) print substr($i, length(f) + 1) }' "$1"
+}
+
+# kafka-leader-election --election-type preferred (org.apache.kafka.tools.LeaderElectionCommand) after a
+# failover: a 3-partition topic of replication factor 3, each partition led by its first replica; kill -9
+# of the node leading partition 0 moves it to another ISR member (60 s); the node restarts and rejoins the
+# ISR (120 s), and partition 0 stays where it moved (automatic rebalancing is 300 s away). The tool, given
+# the topic's three partitions (--path-to-json-file), elects partition 0 and reports the other two as
+# already led by their preferred replica; --describe then shows every partition led by its first replica
+# (the topics-create-describe-rf3 rules, polled 30 s), and the tool again for partition 0 has nothing to do.
+leader_election_preferred() {
+  local t="kraft-elect-$RANDOM$RANDOM" w victim leader isr deadline rc
+  w="$(mktemp -d)"
+  create_topic "$t" 3 || { rm -rf "$w"; return 1; }
+  describe_topic "$t" "$w/before.txt"
+  victim="$(partition_field "$w/before.txt" 0 Leader)"
+  if ! [[ "$victim" =~ ^[0-9]+$ ]] || [ "$victim" != "$(partition_field "$w/before.txt" 0 Replicas | cut -d, -f1)" ]; then
+    echo "$t-0 is not led by its preferred replica:"; cat "$w/before.txt"; rm -rf "$w"; return 1
+  fi
+  echo "kill -9 of node $victim, leader and preferred replica of $t-0"
+  kill_node "$victim"
+  deadline=$((SECONDS + 60))
+  while :; do
+    describe_topic "$t" "$w/moved.txt"
+    leader="$(partition_field "$w/moved.txt" 0 Leader)"
+    [[ "$leader" =~ ^[0-9]+$ ]] && [ "$leader" != "$victim" ] && break
+    if [ "$SECONDS" -ge "$deadline" ]; then echo "$t-0 still led by '$leader' 60 s after the kill:"; cat "$w/moved.txt"; start_node "$victim"; rm -rf "$w"; return 1; fi
+    sleep 1
+  done
+  echo "$t-0 failed over to node $leader; node $victim starts again"
+  start_node "$victim"
+  deadline=$((SECONDS + 120))
+  while :; do
+    describe_topic "$t" "$w/moved.txt"
+    isr="$(partition_field "$w/moved.txt" 0 Isr)"
+    [ "$(echo "$isr" | tr ',' '\n' | grep -c .)" -eq 3 ] && break
+    if [ "$SECONDS" -ge "$deadline" ]; then echo "node $victim not back in the ISR of $t-0 after 120 s:"; cat "$w/moved.txt"; rm -rf "$w"; return 1; fi
+    sleep 1
+  done
+  cat "$w/moved.txt"; sed "s/$t/kraft-elect/g" "$w/moved.txt" >"$w/rec"; record leader-election-moved "$w/rec"
+  parse partition-moved "$w/moved.txt" "$t" 0 "$NODE_IDS" || { rm -rf "$w"; return 1; }
+  printf '{"partitions": [{"topic": "%s", "partition": 0}, {"topic": "%s", "partition": 1}, {"topic": "%s", "partition": 2}]}\n' "$t" "$t" "$t" >"$w/partitions.json"
+  tool leader-election --bootstrap-server "$BOOTSTRAP" --election-type preferred --path-to-json-file "$w/partitions.json" >"$w/elect.txt" 2>&1
+  rc=$?
+  cat "$w/elect.txt"; sed "s/$t/kraft-elect/g" "$w/elect.txt" >"$w/rec"; record leader-election-json "$w/rec"
+  [ "$rc" -eq 0 ] || { echo "kafka-leader-election exited $rc"; rm -rf "$w"; return 1; }
+  parse leader-election "$w/elect.txt" "$t-0" "$t-1,$t-2" || { rm -rf "$w"; return 1; }
+  deadline=$((SECONDS + 30))
+  until describe_topic "$t" "$w/after.txt" && parse topics-describe "$w/after.txt" "$t" 3 "$NODE_IDS" >/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then cat "$w/after.txt"; parse topics-describe "$w/after.txt" "$t" 3 "$NODE_IDS"; rm -rf "$w"; return 1; fi
+    sleep 1
+  done
+  cat "$w/after.txt"; sed "s/$t/kraft-elect/g" "$w/after.txt" >"$w/rec"; record leader-election-after "$w/rec"
+  parse topics-describe "$w/after.txt" "$t" 3 "$NODE_IDS"
+  tool leader-election --bootstrap-server "$BOOTSTRAP" --election-type preferred --topic "$t" --partition 0 >"$w/again.txt" 2>&1
+  rc=$?
+  cat "$w/again.txt"; sed "s/$t/kraft-elect/g" "$w/again.txt" >"$w/rec"; record leader-election-again "$w/rec"
+  [ "$rc" -eq 0 ] || { echo "kafka-leader-election exited $rc"; rm -rf "$w"; return 1; }
+  parse leader-election "$w/again.txt" "" "$t-0"; rc=$?
+  rm -rf "$w"; return $rc
+}
+
+KRAFT_SCENARIOS="quorum-describe-status quorum-describe-status-bootstrap-controller quorum-describe-replication topics-create-describe-rf3 dump-log-cluster-metadata produce-consume-acks1 produce-consume-acks-all leader-election-preferred"
 
 # The scenarios in order (KRAFT_SCENARIOS), each a `check` (lib.sh).
 run_kraft_checks() {
@@ -187,4 +257,6 @@ run_kraft_checks() {
   check dump-log-cluster-metadata dump_log
   check produce-consume-acks1 produce_consume 1
   check produce-consume-acks-all produce_consume all
+  # last: it kills and restarts a node
+  check leader-election-preferred leader_election_preferred
 }

@@ -17,6 +17,14 @@ cluster prints, exit 1 with the reason otherwise.
                                           kafka-dump-log --cluster-metadata-decoder on a metadata segment;
                                           with TOPICS_DESCRIBE_FILE the PartitionRecords' replicas must be
                                           the ones kafka-topics --describe showed
+  partition-moved FILE TOPIC PARTITION BROKERS
+                                          kafka-topics --describe after the partition's preferred replica
+                                          failed over and came back: every replica in the ISR, a leader
+                                          that is not the first replica
+  leader-election FILE ELECTED NOT_NEEDED kafka-leader-election --election-type preferred: exactly the
+                                          partitions ELECTED (topic-partition,...; may be empty) reported
+                                          elected, NOT_NEEDED already led by their preferred replica, no
+                                          error
 """
 import json
 import re
@@ -218,6 +226,46 @@ def dump_log(text, topic, partitions, brokers, describe_text=None):
     return f'{len(records)} records, brokers {registered} registered, {topic} = {topic_id} with {partitions} PARTITION_RECORDs; types {types}'
 
 
+def partition_moved(text, topic, partition, brokers):
+    parts = topic_partitions(text, topic)
+    if partition not in parts:
+        raise Mismatch(f'no line for partition {partition} of {topic}')
+    c = parts[partition]
+    replicas, isr = ids(c['Replicas']), ids(c['Isr'])
+    if not re.fullmatch(r'\d+', c['Leader']):
+        raise Mismatch(f'partition {partition}: no leader ({c["Leader"]})')
+    leader = int(c['Leader'])
+    if sorted(isr) != sorted(brokers) or sorted(replicas) != sorted(brokers):
+        raise Mismatch(f'partition {partition}: Replicas {replicas}, Isr {isr}: expected every replica back in sync')
+    if leader == replicas[0]:
+        raise Mismatch(f'partition {partition}: led by its preferred replica {leader} already')
+    return f'{topic}-{partition}: leader {leader}, preferred replica {replicas[0]}, isr {isr}'
+
+
+def partition_names(text):
+    return sorted(x for x in text.split(',') if x.strip() != '')
+
+
+def leader_election(text, elected, not_needed):
+    """LeaderElectionCommand prints one line per outcome, partitions joined by ', ' (a set: any order)."""
+    errors = [line for line in text.splitlines() if re.search(r'Error completing leader election|Exception|Timeout waiting', line)]
+    if errors:
+        raise Mismatch(f'the tool reports: {errors[:3]}')
+    found = {'elected': [], 'not-needed': []}
+    for line in text.splitlines():
+        m = re.match(r'^Successfully completed leader election \(PREFERRED\) for partitions (.+)$', line)
+        if m:
+            found['elected'] += m.group(1).split(', ')
+        m = re.match(r'^Valid replica already elected for partitions (.+)$', line)
+        if m:
+            found['not-needed'] += m.group(1).split(', ')
+    if sorted(found['elected']) != partition_names(elected):
+        raise Mismatch(f'elected {sorted(found["elected"])}, expected {partition_names(elected)}')
+    if sorted(found['not-needed']) != partition_names(not_needed):
+        raise Mismatch(f'already elected {sorted(found["not-needed"])}, expected {partition_names(not_needed)}')
+    return f'elected {sorted(found["elected"])}, already elected {sorted(found["not-needed"])}'
+
+
 def main(argv):
     rule, path, *args = argv
     with open(path) as f:
@@ -237,6 +285,10 @@ def main(argv):
             with open(args[3]) as f:
                 describe = f.read()
         return dump_log(text, args[0], int(args[1]), ids(args[2]), describe)
+    if rule == 'partition-moved':
+        return partition_moved(text, args[0], int(args[1]), ids(args[2]))
+    if rule == 'leader-election':
+        return leader_election(text, args[0], args[1] if len(args) > 1 else '')
     raise SystemExit(f'unknown rule {rule}')
 
 

@@ -56,10 +56,21 @@ start_node() {
       --override samsa.protocol.trace=true \
       --override group.initial.rebalance.delay.ms=0) >>"$SAMSA_LOG" 2>&1 &
   NODE_PID[$i]=$!
+  # A check runs in a subshell (lib.sh's check): a node it restarts is known to stop_cluster by this file.
+  echo "$!" >"$SAMSA_DATA.node-$i.pid"
+  disown "$!"
+}
+
+# kill_node I: kill -9 (leader-election-preferred restarts it with start_node)
+kill_node() {
+  local pid; pid="$(cat "$SAMSA_DATA.node-$1.pid" 2>/dev/null)"
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 }
 
 stop_cluster() {
   local i
+  for i in 1 2 3; do NODE_PID[$i]="$(cat "$SAMSA_DATA.node-$i.pid" 2>/dev/null)"; rm -f "$SAMSA_DATA.node-$i.pid"; done
   # all at once, as Kafka's nodes: a node's controlled shutdown needs a quorum to answer it
   for i in 1 2 3; do [ -n "${NODE_PID[$i]:-}" ] && kill -TERM "${NODE_PID[$i]}" 2>/dev/null; done
   for i in 1 2 3; do

@@ -77,5 +77,22 @@ rejects 'an invalid batch' '0,/isvalid: true/s/isvalid: true/isvalid: false/' du
 rejects 'a payload that is not JSON' '0,/payload: \{/s/payload: \{/payload: {{/' dump-log "$D" kraft-dump 3 "$NODE_IDS"
 rejects 'replicas other than kafka-topics shows' "/\"PARTITION_RECORD\".*\"partitionId\":0,\"topicId\":\"$TID\"/"'s/"replicas":\[([0-9]),([0-9]),([0-9])\]/"replicas":[\3,\2,\1]/' dump-log "$D" kraft-dump 3 "$NODE_IDS" "$DT"
 
+M="$REF/leader-election-moved.txt"
+accepts "Kafka --describe after a failover and the node's return" partition-moved "$M" kraft-elect 0 "$NODE_IDS"
+rejects 'led by its preferred replica already' '/Partition: 0/s/Leader: ([0-9])\tReplicas: ([0-9])/Leader: \2\tReplicas: \2/' partition-moved "$M" kraft-elect 0 "$NODE_IDS"
+rejects 'the preferred replica not back in the ISR' '/Partition: 0/s/Isr: ([0-9]),([0-9]),([0-9])/Isr: \1,\2/' partition-moved "$M" kraft-elect 0 "$NODE_IDS"
+rejects 'no leader (none)' '/Partition: 0/s/Leader: [0-9]/Leader: none/' partition-moved "$M" kraft-elect 0 "$NODE_IDS"
+
+E="$REF/leader-election-json.txt"
+accepts 'Kafka kafka-leader-election --path-to-json-file' leader-election "$E" kraft-elect-0 kraft-elect-1,kraft-elect-2
+rejects 'nothing elected' '/^Successfully completed/d' leader-election "$E" kraft-elect-0 kraft-elect-1,kraft-elect-2
+rejects 'another partition elected too' 's/for partitions kraft-elect-0$/for partitions kraft-elect-0, kraft-elect-1/' leader-election "$E" kraft-elect-0 kraft-elect-2
+rejects 'an election error' '$a Error completing leader election (PREFERRED) for partition: kraft-elect-1: org.apache.kafka.common.errors.PreferredLeaderNotAvailableException: The preferred leader was not available.' leader-election "$E" kraft-elect-0 kraft-elect-1,kraft-elect-2
+rejects 'a partition missing from the already-elected line' 's/^(Valid replica already elected for partitions )[^,]*, /\1/' leader-election "$E" kraft-elect-0 kraft-elect-1,kraft-elect-2
+A="$REF/leader-election-again.txt"
+accepts 'Kafka kafka-leader-election for a partition already led by its preferred replica' leader-election "$A" '' kraft-elect-0
+rejects 'elected again' 's/^Valid replica already elected for/Successfully completed leader election (PREFERRED) for/' leader-election "$A" '' kraft-elect-0
+accepts 'Kafka --describe after the election' topics-describe "$REF/leader-election-after.txt" kraft-elect 3 "$NODE_IDS"
+
 echo "test-parse: $((n - bad)) of $n as expected"
 [ "$bad" -eq 0 ]
