@@ -5,6 +5,7 @@
  * quorum: DescribeCluster's controller, the Raft gauges on /metrics, the console's quorum view, and a
  * restart that replays the metadata log.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { DescribeCluster } from '../../protocol/messages/describe-cluster.js';
@@ -92,6 +93,12 @@ describe('a one-voter KRaft node', () => {
     const epoch = Number(/^samsa_raft_epoch (\d+)$/m.exec(text)![1]);
     expect(epoch).toBeGreaterThanOrEqual(1);
     expect(epoch).toBe(broker.broker.quorum!.epoch());
+    // The Raft gauges exist only on cluster nodes, so test/http/metrics.test.ts never sees them: every one
+    // exported here is in docs/metrics.md.
+    const raftNames = [...new Set([...text.matchAll(/^(samsa_raft_[a-z_]+)[ {]/gm)].map((m) => m[1]!))];
+    expect(raftNames.sort()).toEqual(['samsa_raft_epoch', 'samsa_raft_high_watermark', 'samsa_raft_leader_id', 'samsa_raft_log_end_offset', 'samsa_raft_state']);
+    const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    expect(raftNames.filter((n) => !doc.includes(`\`${n}\``))).toEqual([]);
     const health = await fetch(`http://127.0.0.1:${broker.httpPort}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'UP', nodeId: 1, quorumLeaderId: 1 });
