@@ -32,6 +32,13 @@ export interface RunningBroker {
   readonly httpPort: number | null;
   /** The KRaft parts (Raft node, controller, lifecycle) when controller.quorum.voters is set, else null. */
   readonly kraft: KRaftNode | null;
+  /** The fault that stopped this broker (see onFault), null while it runs or after an ordinary stop(). */
+  readonly fault: Error | null;
+  /**
+   * Called once if the node stops itself on a fault (a committed metadata record that does not apply, the
+   * metadata log's disk failing): by then the broker has stopped. The CLI exits 1; startSamsa reports it.
+   */
+  onFault(listener: (err: Error) => void): void;
   stop(): Promise<void>;
 }
 
@@ -80,10 +87,25 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
     if (err instanceof LogDirFailureError) logger.fatal({ path: err.path, cause: err.cause instanceof Error ? err.cause.message : undefined }, err.message);
     throw err;
   }
+  // A fault after start-up stops the node (without a controlled shutdown: its metadata cannot be trusted
+  // or written) and is reported to the onFault listeners; one during start-up fails the start.
+  let fault: Error | null = null;
+  const faultListeners: ((err: Error) => void)[] = [];
+  let stopNode: ((controlled: boolean) => Promise<void>) | null = null;
+  const onFault = (err: Error): void => {
+    if (fault !== null) return;
+    fault = err;
+    if (stopNode === null) return;
+    void stopNode(false)
+      .catch((e: unknown) => logger.error({ err: e }, 'stopping after a fault failed'))
+      .finally(() => {
+        for (const l of faultListeners) l(err);
+      });
+  };
   let kraft: KRaftNode | null = null;
   if (cluster !== null && kraftModule !== null) {
     try {
-      kraft = await kraftModule.startKRaft(config, broker, cluster.channel, cluster.setLeaderHint, systemClock, logger);
+      kraft = await kraftModule.startKRaft(config, broker, cluster.channel, cluster.setLeaderHint, systemClock, logger, onFault);
     } catch (err) {
       cluster.channel.close();
       await broker.shutdown();
@@ -121,7 +143,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
     } catch (err) {
       openRequests();
       await server.close();
-      await kraft.close();
+      await kraft.close({ controlled: fault === null });
       await broker.shutdown();
       throw err;
     }
@@ -162,27 +184,41 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
     logger.info({ port: httpPort }, web === null ? `metrics at ${base}/metrics` : `console at ${base}/, metrics at ${base}/metrics`);
   }
   let stopping: Promise<void> | null = null;
-  return {
+  stopNode = (controlled) => {
+    stopping ??= (async () => {
+      await http?.close();
+      await registry?.close();
+      // Controlled shutdown first: the controller moves this node's leaderships away while it still serves.
+      if (controlled) await kraft?.lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
+      await server.close();
+      await kraft?.close({ controlled });
+      await broker.shutdown();
+      logger.info(controlled ? 'Samsa broker stopped' : 'Samsa broker stopped after a fault');
+    })();
+    return stopping;
+  };
+  const running: RunningBroker = {
     broker,
     port,
     host: listener.host,
     registry,
     httpPort,
     kraft,
-    stop: () => {
-      stopping ??= (async () => {
-        await http?.close();
-        await registry?.close();
-        // Controlled shutdown first: the controller moves this node's leaderships away while it still serves.
-        await kraft?.lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
-        await server.close();
-        await kraft?.close();
-        await broker.shutdown();
-        logger.info('Samsa broker stopped');
-      })();
-      return stopping;
+    get fault() {
+      return fault;
     },
+    onFault: (listener) => {
+      faultListeners.push(listener);
+    },
+    stop: () => stopNode!(true),
   };
+  // A fault that came while the registry or the HTTP listener started (stopNode was not set yet): stop now.
+  const early = fault as Error | null;
+  if (early !== null) {
+    fault = null;
+    onFault(early);
+  }
+  return running;
 }
 
 /** The HTTP listener's modules (metrics.ts loads prom-client), and the console's when it is on. */

@@ -47,8 +47,11 @@ export interface KRaftNode {
   readonly controllerPort: number | null;
   /** Registers the broker and resolves once the controller has unfenced it. */
   startBroker(listener: { name: string; host: string; port: number }, signal?: AbortSignal): Promise<void>;
-  /** Controlled shutdown, then the listener and the Raft node stop (the Broker is the caller's). */
-  close(): Promise<void>;
+  /**
+   * Controlled shutdown (unless `controlled` is false: after a fault, when the metadata cannot be
+   * trusted), then the listener and the Raft node stop (the Broker is the caller's).
+   */
+  close(options?: { controlled: boolean }): Promise<void>;
 }
 
 /** The channel a broker in KRaft mode sends its controller requests through; its leader hint is set later. */
@@ -66,7 +69,12 @@ export function createControllerChannel(config: BrokerConfig, clock: Clock, logg
   return { channel, setLeaderHint: (h) => (hint = h) };
 }
 
-export async function startKRaft(config: BrokerConfig, broker: Broker, channel: ControllerChannel, setLeaderHint: (hint: () => number) => void, clock: Clock, logger: Logger): Promise<KRaftNode> {
+/**
+ * `onFault` is told once when the node must stop serving: a committed metadata record that does not apply,
+ * or the metadata log's disk failing. The caller stops the node (src/app.ts); the CLI then exits 1 and the
+ * embedded broker reports the error; nothing here ends the process.
+ */
+export async function startKRaft(config: BrokerConfig, broker: Broker, channel: ControllerChannel, setLeaderHint: (hint: () => number) => void, clock: Clock, logger: Logger, onFault: (err: Error) => void = () => undefined): Promise<KRaftNode> {
   const isController = config.processRoles.includes('controller');
   const raftLogger = logger.child({ component: 'raft' });
   const raft = await RaftNode.open({
@@ -127,15 +135,21 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
   broker.describeQuorum = () => raft.describeQuorum();
 
   let fatal: Error | null = null;
+  let started = false;
+  let failStart: (err: Error) => void = () => undefined;
+  // A node whose metadata cannot be applied, or whose metadata log cannot be written, must not serve: the
+  // caller stops it, with the reason logged (Kafka's fault handler ends the process; an embedded broker
+  // must not end its host's).
+  const fail = (err: Error): void => {
+    if (fatal !== null) return;
+    fatal = err;
+    failStart(err);
+    onFault(err);
+  };
   const loader = new MetadataLoader({
     initial: MetadataImage.EMPTY.withCluster(config.clusterId, -1),
     publish: (image) => broker.publishImage(image),
-    onFault: (err) => {
-      fatal = err;
-      // A node whose metadata cannot be applied must not serve: it stops, with the reason logged.
-      process.exitCode = 1;
-      process.kill(process.pid, 'SIGTERM');
-    },
+    onFault: fail,
     logger,
     // KIP-630 (snapshots helper): the image is snapshotted as the committed log grows.
     snapshots: {
@@ -149,10 +163,9 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
   raft.onCommit((records) => void loader.apply(records));
   raft.onLeaderChange((leader) => void loader.setController(leader.leaderId));
   raft.onFatal((err) => {
-    fatal = err;
-    raftLogger.fatal({ err }, 'the metadata log failed; stopping');
-    process.exitCode = 1;
-    process.kill(process.pid, 'SIGTERM');
+    // During start-up the failed start reports it.
+    if (started) raftLogger.fatal({ err }, 'the metadata log failed; stopping');
+    fail(err);
   });
 
   // NOT_CONTROLLER and unreachable controllers are retried by the channel; any other error fails this
@@ -192,12 +205,17 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
       const aborted = new Promise<never>((_, reject) => {
         if (signal?.aborted) reject(new Error('start-up aborted'));
         signal?.addEventListener('abort', () => reject(new Error('start-up aborted')), { once: true });
+        // A fault while waiting to be unfenced ends the start-up with it (the node would never be unfenced).
+        if (fatal !== null) reject(fatal);
+        failStart = reject;
       });
       await Promise.race([lifecycle.start(), aborted]);
       if (fatal) throw fatal;
+      started = true;
     },
-    async close() {
-      await lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
+    async close(options = { controlled: true }) {
+      if (options.controlled) await lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
+      else lifecycle.stop();
       channel.close();
       controller?.close();
       await server?.close();

@@ -27,8 +27,18 @@ export interface Samsa {
   readonly schemaRegistryUrl: string | null;
   /** http://127.0.0.1:port of the console and /metrics, or null when off. */
   readonly httpUrl: string | null;
-  /** Stops the broker (and removes the data directory when startSamsa made it). Safe to call twice. */
+  /**
+   * Stops the broker (and removes the data directory when startSamsa made it). Safe to call twice. Rejects
+   * with `error` when the broker had stopped on its own after a fault (the directory is removed first).
+   */
   stop(): Promise<void>;
+  /**
+   * The fault that made the broker stop on its own (a committed metadata record that does not apply, the
+   * metadata log's disk failing), null while it runs. The host process is never ended for it.
+   */
+  readonly error: Error | null;
+  /** Called once, after the broker has stopped, if it stops on its own because of a fault. */
+  onError(listener: (err: Error) => void): void;
   /**
    * Deletes every topic (but the internal ones and the schema registry's) and every consumer group, and
    * resolves once they are gone. Consumers must be disconnected first: a group with members cannot be

@@ -52,7 +52,7 @@ async function runCli(): Promise<void> {
       const startAbort = new AbortController();
       const finish = (broker: RunningBroker): void => {
         broker.stop().then(
-          () => process.exit(0),
+          () => process.exit(broker.fault === null ? 0 : 1),
           (err: unknown) => {
             logger.error({ err }, 'shutdown failed');
             process.exit(1);
@@ -101,6 +101,9 @@ async function runCli(): Promise<void> {
         else if (!(err instanceof LogDirFailureError)) logger.fatal({ err }, 'start-up failed');
         process.exit(1);
       }
+      // A fault stops the node by itself (already logged at fatal with its reason): exit 1, as Kafka's
+      // fault handler does, once the broker has closed what it opened.
+      running.onFault(() => process.exit(1));
       if (stopping) finish(running);
     });
 

@@ -23,6 +23,10 @@ export async function startTestBroker(props: Record<string, string> = {}, dataDi
   const running = await startBroker(config, logger);
   const self: TestBroker = {
     ...running,
+    // A live view, not the value at start (a spread copies a getter's value).
+    get fault() {
+      return running.fault;
+    },
     dataDir: dir,
     bootstrap: `127.0.0.1:${running.port}`,
     destroy: async () => {
