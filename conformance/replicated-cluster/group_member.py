@@ -1,7 +1,8 @@
 """One member of harness.py's consumer group (confluent-kafka-python, manual commit after processing).
 
 Usage: group_member.py BOOTSTRAP TOPIC GROUP MEMBER LOGFILE STOPFILE RATE
-Consumes TOPIC in GROUP until STOPFILE exists, at most RATE records a second. "Processing" a record is
+Consumes TOPIC in GROUP until STOPFILE (or STOPFILE.MEMBER: this member only) exists, then leaves the group
+(close), at most RATE records a second. "Processing" a record is
 writing `P <time ns> <partition> <offset> <value>` to LOGFILE (flushed); after each batch the offsets of
 what was processed are committed synchronously, and each partition whose commit succeeded is logged as
 `C <time ns, after the commit returned> <partition> <committed offset>`; a failed commit as `E ...`.
@@ -79,7 +80,7 @@ c = Consumer({
 c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
 processed = 0
 t0 = None
-while not os.path.exists(stopfile):
+while not os.path.exists(stopfile) and not os.path.exists(f'{stopfile}.{member}'):
     msgs = c.consume(num_messages=100, timeout=0.5)
     for m in msgs:
         if m.error():

@@ -15,8 +15,10 @@ with the clients' own requests (Metadata, FindCoordinator via DescribeGroups).
   harness.py DIR group-coordinator-kill COUNT RATE
       Writes COUNT records to a topic of 6 partitions (RF 3), then three group_member.py processes consume it
       in one group, committing after processing; when a quarter is processed, the group's coordinator
-      (FindCoordinator) is killed with kill -9 and started again. When the group's committed offsets reach
-      the end of every partition, the members stop. Checks: every record processed (no gap), and none
+      (FindCoordinator) is killed with kill -9 and started again. Once commits succeed again, one member
+      leaves and a fourth joins (three members still), so every member starts again from the offsets the
+      moved coordinator loaded. When the group's committed offsets reach the end of every partition, the
+      members stop. Checks: every record processed (no gap), and none
       processed after a commit covering it had succeeded (exactly once with respect to committed offsets).
   harness.py DIR topics-rf3 TOPIC...
       Each topic (created by a client that named no replication factor: PySpark's auto-created
@@ -282,13 +284,29 @@ def group_coordinator_kill(d, count, rate):
     c.close()
     say(f'{count} records written to {topic} ({nparts} partitions, ends {ends})')
     stop = os.path.join(work, 'stop')
-    logs = [os.path.join(work, f'member-{i}.log') for i in range(3)]
-    outs = [open(os.path.join(work, f'member-{i}.out'), 'w+') for i in range(3)]
-    members = [subprocess.Popen([sys.executable, os.path.join(HERE, 'group_member.py'), cluster.bootstrap(d), topic, group,
-                                 f'member-{i}', logs[i], stop, str(rate)], stdout=outs[i], stderr=subprocess.STDOUT)
-               for i in range(3)]
+    logs, outs, members = [], [], []
+
+    def start_member(i):
+        logs.append(os.path.join(work, f'member-{i}.log'))
+        outs.append(open(os.path.join(work, f'member-{i}.out'), 'w+'))
+        members.append(subprocess.Popen([sys.executable, os.path.join(HERE, 'group_member.py'), cluster.bootstrap(d), topic, group,
+                                         f'member-{i}', logs[i], stop, str(rate)], stdout=outs[i], stderr=subprocess.STDOUT))
+
+    for i in range(3):
+        start_member(i)
     problems = []
     t_restart = None
+    leaving = 1  # the member replaced after the failover
+
+    def commits_after(t_ns):
+        for f in logs:
+            with open(f) as fh:
+                if any(line.startswith('C ') and int(line.split()[1]) > t_ns for line in fh):
+                    return True
+        return False
+
+    def member_died():
+        return any(m.poll() is not None for i, m in enumerate(members) if i != leaving or len(members) == 3)
 
     def processed():
         n, by = 0, []
@@ -308,7 +326,7 @@ def group_coordinator_kill(d, count, rate):
             n, by = processed()
             if n >= count // 4 and all(by):
                 break
-            if any(m.poll() is not None for m in members):
+            if member_died():
                 break
             time.sleep(0.1)
         n, by = processed()
@@ -323,6 +341,17 @@ def group_coordinator_kill(d, count, rate):
         cluster.restart(d, coord)
         say(f'node {coord} started again ({time.time() - t_kill:.1f} s after the kill)')
         t_restart = time.time_ns()
+        # Once the moved coordinator takes commits, one member leaves and a new one joins (still three): the
+        # rebalance makes every member start from the committed offsets the new coordinator loaded from
+        # __consumer_offsets, so a commit it lost would show as a record processed again after its commit.
+        deadline = time.time() + 90
+        while not commits_after(t_restart) and time.time() < deadline and not member_died():
+            time.sleep(0.1)
+        open(f'{stop}.member-{leaving}', 'w').close()
+        start_member(3)
+        t_swap = time.time_ns()
+        n, by = processed()
+        say(f'member-{leaving} leaves, member-3 joins ({(t_swap - t_restart) / 1e9:.1f} s after the restart, {n} records processed {by})')
         # the group's committed offsets reach the end of every partition
         c = Consumer({'bootstrap.servers': cluster.bootstrap(d), 'group.id': group, 'enable.auto.commit': False, 'log_level': 2})
         deadline, committed = time.time() + 150, {}
@@ -333,7 +362,7 @@ def group_coordinator_kill(d, count, rate):
                     break
             except Exception as e:  # noqa: BLE001 (the coordinator is moving)
                 committed = {'error': str(e)}
-            if any(m.poll() is not None for m in members):
+            if member_died():
                 break
             time.sleep(0.5)
         c.close()
@@ -359,6 +388,9 @@ def group_coordinator_kill(d, count, rate):
     for i, m in enumerate(members):
         if m.returncode != 0:
             problems.append(f'member-{i} exited {m.returncode}')
+    n, by = processed()
+    if len(by) < 4 or by[3] == 0:
+        problems.append(f'the member that joined after the failover processed nothing ({by}): no rebalance onto the moved coordinator\'s offsets')
 
     member_lines = []
     for i, f in enumerate(logs):
