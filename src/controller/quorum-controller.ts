@@ -905,7 +905,8 @@ export class QuorumController {
     const elect = (topicName: string, partitionId: number): { errorCode: number; errorMessage: string | null } => {
       const topic = b.image.topic(topicName);
       if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such topic as ${topicName}` };
-      const p = topic.partitions[partitionId];
+      // partitionOf: the scratch image changes with each election; its full partition list is not rebuilt for each.
+      const p = b.image.partitionOf(topic.topicId, partitionId);
       if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `No such partition as ${topicName}-${partitionId}` };
       // ApiError(Errors.X): the code with Kafka's default message.
       const standard = (code: number) => ({ errorCode: code, errorMessage: errorInfo(code).message });
@@ -978,7 +979,16 @@ export class QuorumController {
 
   /** A partition whose leader is not its first replica (leaderless ones included), as Kafka's imbalancedPartitions. */
   arePartitionLeadersImbalanced(): boolean {
-    for (const t of this.current.topics()) for (const p of t.partitions) if (p.leader !== p.replicas[0]) return true;
+    // Asked after every operation: read partition by partition, so a topic changed by the operation does
+    // not have its whole frozen partition list rebuilt (the image builds it lazily, on first read).
+    const image = this.current;
+    for (const t of image.topics()) {
+      const count = image.partitionCount(t.topicId);
+      for (let i = 0; i < count; i++) {
+        const p = image.partitionOf(t.topicId, i)!;
+        if (p.leader !== p.replicas[0]) return true;
+      }
+    }
     return false;
   }
 
@@ -1014,7 +1024,7 @@ export class QuorumController {
           rescheduleImmediately = true;
           break outer;
         }
-        if (this.preferredElection(b, t, p)) elected.push({ topic: t.name, partition: p.partition, leader: b.image.topicById(t.topicId)!.partitions[p.partition]!.leader });
+        if (this.preferredElection(b, t, p)) elected.push({ topic: t.name, partition: p.partition, leader: b.image.partitionOf(t.topicId, p.partition)!.leader });
       }
     }
     this.balanceSchedule = rescheduleImmediately ? 'IMMEDIATELY' : 'DEFERRED';
