@@ -69,12 +69,27 @@ class Acks:
         return len(self.acked)
 
 
+def watermark_end(consumer, topic, p, timeout=30):
+    """The partition's high watermark (ListOffsets to its leader), asked again on an error for `timeout`
+    seconds: a leader named by one node's Metadata may not have published the image with the new topic yet
+    and answers UNKNOWN_TOPIC_OR_PARTITION (as Kafka does then too), which librdkafka hands back as is."""
+    from confluent_kafka import KafkaException, TopicPartition
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+        except KafkaException:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def read_all(d, topic, nparts):
     """Every record of every partition, from the log start to the high watermark: {p: [(offset, value)]}."""
     from confluent_kafka import Consumer, TopicPartition
     c = Consumer({'bootstrap.servers': cluster.bootstrap(d), 'group.id': f'verify-{topic}', 'enable.auto.commit': False,
                   'enable.partition.eof': True})
-    ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in range(nparts)}
+    ends = {p: watermark_end(c, topic, p) for p in range(nparts)}
     c.assign([TopicPartition(topic, p, 0) for p in range(nparts)])
     got = {p: [] for p in range(nparts)}
     done = {p for p in range(nparts) if ends[p] == 0}
@@ -280,7 +295,7 @@ def group_coordinator_kill(d, count, rate):
         print(f'could not write the records: {failed[:5]}')
         return False
     c = Consumer({'bootstrap.servers': cluster.bootstrap(d), 'group.id': f'ends-{group}', 'log_level': 2})
-    ends = {q: c.get_watermark_offsets(TopicPartition(topic, q), timeout=30)[1] for q in range(nparts)}
+    ends = {q: watermark_end(c, topic, q) for q in range(nparts)}
     c.close()
     say(f'{count} records written to {topic} ({nparts} partitions, ends {ends})')
     stop = os.path.join(work, 'stop')
