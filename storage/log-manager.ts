@@ -276,12 +276,15 @@ export class LogManager {
     await Promise.all([...this.logs.values()].map((log) => log.flush()));
   }
 
-  /** Closes every log cleanly (each writes its clean-shutdown marker). */
-  async closeAll(): Promise<void> {
+  /**
+   * Closes every log cleanly (each writes its clean-shutdown marker); `{ cleanShutdown: false }` only
+   * closes the files, leaving the directories as a killed process would (Log.close).
+   */
+  async closeAll(options: { cleanShutdown?: boolean } = {}): Promise<void> {
     await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
     const logs = [...this.logs.entries()];
     this.logs.clear();
-    const results = await Promise.allSettled(logs.map(([, log]) => log.close()));
+    const results = await Promise.allSettled(logs.map(([, log]) => log.close(options)));
     results.forEach((r, i) => {
       if (r.status === 'rejected') this.logger.error({ err: r.reason, log: logs[i]![0] }, 'closing a log failed');
     });

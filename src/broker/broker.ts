@@ -863,6 +863,20 @@ export class Broker implements OffsetsTopicHost {
     await Promise.all(this.locks.map((l) => l.release()));
   }
 
+  /**
+   * For in-process simulations of `kill -9`: the broker stops applying images and its logs' files are
+   * closed without fsync, clean-shutdown marker or producer state snapshot, so the next start on the same
+   * directories recovers as after a killed process whose page cache survived. Nothing else is stopped:
+   * the caller must make sure no request, timer or answer reaches this broker any more (the simulation
+   * drops them), as none would reach a dead process.
+   */
+  async halt(): Promise<void> {
+    this.stopping = true;
+    this.retentionTimer?.cancel();
+    await this.logManager.closeAll({ cleanShutdown: false });
+    await Promise.all(this.locks.map((l) => l.release()));
+  }
+
   /** For tests and tools: remove the whole data directory. */
   static async wipe(logDirs: string): Promise<void> {
     await rm(logDirs, { recursive: true, force: true });

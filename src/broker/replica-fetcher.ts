@@ -23,6 +23,10 @@
  *   partition waits replica.fetch.backoff.ms (the metadata image will say what changed); a failed
  *   connection backs the whole fetcher off as long.
  *
+ * The connection to the leader is a BrokerConnection (TCP) unless `ReplicaFetcherManager.connector` is
+ * replaced: the replication simulation (test/broker/replication-simulation.test.ts) substitutes an in-memory
+ * network whose messages it delivers, delays, cuts and resets on its own seeded schedule.
+ *
  * A partition leaves its fetcher (becomeLeader, a new leader, stopReplica) only once no answer is being
  * applied to it: `removePartition` resolves after the append or truncation in progress, so a new leader
  * never has a follower append land after its own epoch started.
@@ -75,6 +79,18 @@ export function replicaFetcherConfig(props: ReadonlyMap<string, string>): Replic
   };
 }
 
+/** What a fetcher needs of its connection to the leader (BrokerConnection has it). */
+export type ReplicaFetchConnection = Pick<BrokerConnection, 'send' | 'close' | 'isClosed'>;
+
+/**
+ * Opens a fetcher's connection to a leader's endpoint; rejects with ConnectionError when it cannot be
+ * reached (or `signal` abandons the attempt).
+ */
+export type ReplicaConnector = (endpoint: { host: string; port: number }, options: { clientId: string; timeoutMs: number; signal: AbortSignal }) => Promise<ReplicaFetchConnection>;
+
+/** TCP, as Kafka's ReplicaFetcherThread (its NetworkClient) connects. */
+export const tcpReplicaConnector: ReplicaConnector = (endpoint, options) => BrokerConnection.open(endpoint.host, endpoint.port, options);
+
 export interface ReplicaFetcherManagerOptions {
   readonly nodeId: number;
   readonly clock: Clock;
@@ -98,6 +114,8 @@ export class ReplicaFetcherManager {
   /** Which fetcher each followed partition is in. */
   private readonly leaderOf = new Map<Partition, number>();
   private closed = false;
+  /** How fetchers reach leaders; set before the first partition is added (fetchers keep the one they started with). */
+  connector: ReplicaConnector = tcpReplicaConnector;
 
   constructor(private readonly options: ReplicaFetcherManagerOptions) {}
 
@@ -112,7 +130,7 @@ export class ReplicaFetcherManager {
     await this.removePartition(partition);
     let fetcher = this.fetchers.get(leaderId);
     if (!fetcher) {
-      fetcher = new ReplicaFetcher(leaderId, this.options);
+      fetcher = new ReplicaFetcher(leaderId, this.options, this.connector);
       this.fetchers.set(leaderId, fetcher);
     }
     this.leaderOf.set(partition, leaderId);
@@ -145,7 +163,7 @@ export class ReplicaFetcherManager {
 /** The fetch loop for one leader (Kafka's ReplicaFetcherThread). */
 class ReplicaFetcher {
   private readonly states = new Map<Partition, FetchState>();
-  private connection: BrokerConnection | null = null;
+  private connection: ReplicaFetchConnection | null = null;
   private closed = false;
   /** Abandons a connection being opened when the fetcher closes (see close()). */
   private readonly closing = new AbortController();
@@ -161,6 +179,7 @@ class ReplicaFetcher {
   constructor(
     readonly leaderId: number,
     private readonly options: ReplicaFetcherManagerOptions,
+    private readonly connector: ReplicaConnector,
   ) {
     this.logger = options.logger.child({ component: 'replica-fetcher', leader: leaderId });
   }
@@ -210,12 +229,12 @@ class ReplicaFetcher {
     });
   }
 
-  private async connect(): Promise<BrokerConnection | null> {
+  private async connect(): Promise<ReplicaFetchConnection | null> {
     if (this.connection && !this.connection.isClosed) return this.connection;
     this.connection = null;
     const endpoint = this.options.leaderEndpoint(this.leaderId);
     if (!endpoint) return null;
-    this.connection = await BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.options.nodeId}-fetcher-0`, timeoutMs: this.options.config.socketTimeoutMs, signal: this.closing.signal });
+    this.connection = await this.connector(endpoint, { clientId: `broker-${this.options.nodeId}-fetcher-0`, timeoutMs: this.options.config.socketTimeoutMs, signal: this.closing.signal });
     return this.connection;
   }
 
