@@ -90,9 +90,13 @@ export interface ReplSimOptions {
 
 export interface ReplSimStats {
   steps: number;
+  /** Batches acknowledged with acks=all (checked), and with acks=1 (not: they may be lost). */
   acked: number;
+  ackedOne: number;
   ackedIdempotent: number;
   crashes: number;
+  /** Stops with a clean shutdown (clean-shutdown marker, producer state snapshots) instead of a crash. */
+  cleanStops: number;
   restarts: number;
   cuts: number;
   /** Leader epochs the controller started (elections after the first). */
@@ -319,6 +323,8 @@ interface AckedBatch {
 
 interface ProducerClient {
   readonly index: number;
+  /** -1 (all) for every producer but one with acks=1, whose records may be lost and make replicas diverge. */
+  readonly acks: number;
   readonly idempotent: boolean;
   readonly producerId: number;
   busy: boolean;
@@ -343,10 +349,13 @@ const WEIGHTS: readonly (readonly [string, number])[] = [
   ['consume', 10],
   ['cut', 1.2],
   ['heal', 2],
-  ['crash', 0.6],
+  ['crash', 0.7],
   ['restart', 2.5],
   ['reset', 0.7],
 ];
+
+/** The steps whose weights a stormy seed multiplies. */
+const FAULTS = new Set(['cut', 'heal', 'crash', 'restart', 'reset']);
 
 const ADVANCES = [1, 2, 5, 10, 20, 50, 100, 250] as const;
 
@@ -437,10 +446,14 @@ export class ReplicationSim {
   private digestState = 0x811c9dc5;
   private topicId = '';
   private controllerSent = 0;
-  readonly stats: ReplSimStats = { steps: 0, acked: 0, ackedIdempotent: 0, crashes: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
+  readonly stats: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, cleanStops: 0, ackedIdempotent: 0, crashes: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
   /** Timing, varied by seed (Kafka's rules are the same whatever they are). */
   private readonly lagMaxMs: number;
   private readonly sessionMs: number;
+  /** 3 for a stormy seed: faults three times as often. */
+  private readonly faultRate: number;
+  /** replica.fetch.max.bytes: 150 makes most replica fetches carry one batch. */
+  private readonly fetchMaxBytes: number;
   private readonly heartbeatMs = 250;
   private readonly requestTimeoutMs = 1500;
 
@@ -448,6 +461,8 @@ export class ReplicationSim {
     this.random = new SeededRandom(options.seed);
     this.lagMaxMs = [1000, 2000, 4000][this.random.nextInt(3)]!;
     this.sessionMs = [1200, 2500][this.random.nextInt(2)]!;
+    this.fetchMaxBytes = this.random.chance(0.5) ? 1_048_576 : 150;
+    this.faultRate = this.random.chance(0.3) ? 3 : 1;
     this.controller = new QuorumController({
       nodeId: CONTROLLER,
       clusterId: CLUSTER_ID,
@@ -460,9 +475,9 @@ export class ReplicationSim {
       this.acked.push(new Map());
       this.committedSequences.push(new Map());
     }
-    for (let i = 0; i < 4; i++) {
-      const idempotent = i >= 2;
-      this.producers.push({ index: i, idempotent, producerId: idempotent ? 7000 + i : -1, busy: false, sent: 0, nextSequence: new Array<number>(PARTITIONS).fill(0), retry: new Array(PARTITIONS).fill(null), knownEpoch: new Array<number>(PARTITIONS).fill(-1) });
+    for (let i = 0; i < 5; i++) {
+      const idempotent = i === 2 || i === 3;
+      this.producers.push({ index: i, acks: i === 4 ? 1 : -1, idempotent, producerId: idempotent ? 7000 + i : -1, busy: false, sent: 0, nextSequence: new Array<number>(PARTITIONS).fill(0), retry: new Array(PARTITIONS).fill(null), knownEpoch: new Array<number>(PARTITIONS).fill(-1) });
     }
     for (let i = 0; i < 2; i++) this.consumers.push({ index: i, busy: false, position: new Array<number>(PARTITIONS).fill(0), knownEpoch: new Array<number>(PARTITIONS).fill(-1) });
   }
@@ -542,7 +557,7 @@ export class ReplicationSim {
     if (t.errorCode !== ErrorCode.NONE) throw new Error(`creating the topic failed: ${errorName(t.errorCode)}`);
     this.topicId = this.controller.image.topic(TOPIC)!.topicId;
     await this.passTime(300);
-    this.trace(`seed ${this.options.seed}: replica.lag.time.max.ms ${this.lagMaxMs}, broker.session.timeout.ms ${this.sessionMs}; ${this.describeImage(this.latestImage)}`);
+    this.trace(`seed ${this.options.seed}: replica.lag.time.max.ms ${this.lagMaxMs}, broker.session.timeout.ms ${this.sessionMs}, replica.fetch.max.bytes ${this.fetchMaxBytes}, faults x${this.faultRate}; ${this.describeImage(this.latestImage)}`);
   }
 
   private async tearDown(): Promise<void> {
@@ -727,6 +742,7 @@ export class ReplicationSim {
           'replica.fetch.backoff.ms': '100',
           'replica.socket.timeout.ms': String(this.requestTimeoutMs),
           'replica.lag.time.max.ms': String(this.lagMaxMs),
+          'replica.fetch.max.bytes': String(this.fetchMaxBytes),
         }),
       ),
     );
@@ -784,9 +800,13 @@ export class ReplicationSim {
     this.connections.delete(c);
   }
 
-  private async crash(id: number): Promise<void> {
+  /** Kills a broker (kill -9: Broker.halt) or, `clean`, stops it with Broker.shutdown (no controlled shutdown). */
+  private async crash(id: number, clean = false): Promise<void> {
     const node = this.nodes.get(id)!;
     const broker = node.broker!;
+    // A clean stop runs while its connections still work (its fetchers close theirs); what it still
+    // sends is lost with its incarnation.
+    if (clean) await broker.shutdown();
     node.incarnation++;
     node.clock!.alive = false;
     node.broker = null;
@@ -797,8 +817,12 @@ export class ReplicationSim {
       if (c.from === id) c.abandon();
       else if (c.to === id) c.reset(`connection to ${id} reset`);
     }
-    await broker.halt();
-    this.stats.crashes++;
+    if (clean) {
+      this.stats.cleanStops++;
+    } else {
+      await broker.halt();
+      this.stats.crashes++;
+    }
   }
 
   // ------------------------------------------------------------------------------------------ network
@@ -885,11 +909,12 @@ export class ReplicationSim {
   }
 
   private async step(step: number): Promise<void> {
-    const total = WEIGHTS.reduce((s, [, w]) => s + w, 0);
+    const weights = WEIGHTS.map(([k, w]): [string, number] => [k, FAULTS.has(k) ? w * this.faultRate : w]);
+    const total = weights.reduce((s, [, w]) => s + w, 0);
     for (let attempt = 0; attempt < 20; attempt++) {
       let r = this.random.next() * total;
-      let kind = WEIGHTS[0]![0];
-      for (const [k, w] of WEIGHTS) {
+      let kind = weights[0]![0];
+      for (const [k, w] of weights) {
         if (r < w) {
           kind = k;
           break;
@@ -951,10 +976,13 @@ export class ReplicationSim {
       }
       case 'crash': {
         const alive = this.alive();
-        if (alive.length <= 1) return false;
-        const node = this.pick(alive);
-        this.trace(`${prefix} CRASH broker ${node.id}`);
-        await this.crash(node.id);
+        if (alive.length === 0) return false;
+        // Leaders half of the time: their failover is the interesting part.
+        const leaders = alive.filter((n) => this.controller.image.topic(TOPIC)!.partitions.some((p) => p.leader === n.id));
+        const node = leaders.length > 0 && this.random.chance(0.5) ? this.pick(leaders) : this.pick(alive);
+        const clean = this.random.chance(0.25);
+        this.trace(`${prefix} ${clean ? 'STOP (clean shutdown)' : 'CRASH'} broker ${node.id}`);
+        await this.crash(node.id, clean);
         return true;
       }
       case 'restart': {
@@ -1030,7 +1058,7 @@ export class ReplicationSim {
     const conn = this.clientConnection(`producer-${client.index}`, leader);
     if (!conn) return true;
     client.busy = true;
-    const body = { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: TOPIC, partitionData: [{ index: partition, records: bytes }] }] } as MessageInput<typeof ProduceRequest.decl>;
+    const body = { transactionalId: null, acks: client.acks, timeoutMs: 1000, topicData: [{ name: TOPIC, partitionData: [{ index: partition, records: bytes }] }] } as MessageInput<typeof ProduceRequest.decl>;
     conn
       .send(Produce, 9, body)
       .then(
@@ -1039,6 +1067,10 @@ export class ReplicationSim {
           const code = p.errorCode;
           this.stats.produceErrors[errorName(code)] = (this.stats.produceErrors[errorName(code)] ?? 0) + 1;
           this.trace(`producer ${client.index}: ${name} answered ${errorName(code)}${code === ErrorCode.NONE ? ` at ${p.baseOffset}` : ''} by ${leader}`);
+          if (code === ErrorCode.NONE && client.acks === 1) {
+            this.stats.ackedOne++;
+            return;
+          }
           if (code === ErrorCode.NONE) {
             this.onAcked(partition, Number(p.baseOffset), bytes, name, client.idempotent ? `${partition}:${client.producerId}:${sequence}` : null);
             if (client.idempotent) {
