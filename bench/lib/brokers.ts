@@ -179,6 +179,18 @@ export async function startSamsa(opts: StartOptions): Promise<BrokerHandle> {
   return handleFor('samsa', child, port, dir, logFile, spawnedAt, null);
 }
 
+/**
+ * A random cluster id for kafka-storage format -t. Base64url may begin with '-', which the tool's argument
+ * parser takes for an option ("argument --cluster-id/-t: expected one argument"): Kafka's own
+ * Uuid.randomUuid() draws again in that case, and so does this.
+ */
+function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export async function startKafka(opts: StartOptions, dist: KafkaDist): Promise<BrokerHandle> {
   const dir = mkdtempSync(join(opts.root, 'samsa-bench-kafka-'));
   const port = await freePort();
@@ -203,7 +215,7 @@ export async function startKafka(opts: StartOptions, dist: KafkaDist): Promise<B
   ];
   const propsFile = join(dir, 'server.properties');
   writeFileSync(propsFile, props.join('\n') + '\n');
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = kafkaClusterId();
   const jvmBase = [`-Dlog4j2.configurationFile=${dist.log4jConfig}`, '-cp', dist.classpath];
   const f0 = process.hrtime.bigint();
   const format = spawnSync('java', [...jvmBase, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], { encoding: 'utf8' });
@@ -369,7 +381,7 @@ export async function startSamsaCluster(opts: StartOptions, count: number): Prom
 export async function startKafkaCluster(opts: StartOptions, dist: KafkaDist, count: number): Promise<BrokerHandle> {
   const dir = mkdtempSync(join(opts.root, 'samsa-bench-kafka-cluster-'));
   const ports = await clusterPorts(count);
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = kafkaClusterId();
   const jvmBase = [`-Dlog4j2.configurationFile=${dist.log4jConfig}`, '-cp', dist.classpath];
   const propsFiles: string[] = [];
   let formatMs = 0;
