@@ -10,7 +10,8 @@
  *
  * Usage: OpenLoopLatency bootstrap topic partitions rate durationSec warmupSec recordSize acks [prop=value ...]
  *   extra prop=value pairs go to both the producer and the consumer (e.g. enable.idempotence=false).
- * Prints one JSON line: sent, received, errors, achievedRate, p50Ms, p99Ms, p999Ms, maxMs.
+ * Prints one JSON line: sent, received, errors, achievedRate, p50Ms, p99Ms, p999Ms, maxMs. With the
+ * environment variable OPEN_LOOP_TIMELINE set, also each second's worst latency on stderr.
  */
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -138,7 +139,27 @@ public class OpenLoopLatency {
             "{\"sent\":%d,\"received\":%d,\"measured\":%d,\"errors\":%d,\"targetRate\":%.1f,\"achievedRate\":%.1f,\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"p999Ms\":%.3f,\"maxMs\":%.3f}%n",
             total, received.get(), n, sendErrors.get(), rate, achieved,
             pct(sorted, 0.50), pct(sorted, 0.99), pct(sorted, 0.999), n == 0 ? -1.0 : sorted[n - 1] / 1e6);
+        if (System.getenv("OPEN_LOOP_TIMELINE") != null) printTimeline(latencyNanos, rate);
         System.exit(received.get() == total && sendErrors.get() == 0 ? 0 : 1);
+    }
+
+    /**
+     * With OPEN_LOOP_TIMELINE set: per second of the schedule (by due time, warm-up included), the worst
+     * latency and how many records never came back, on stderr, to tell one stall from a steady tail.
+     */
+    private static void printTimeline(long[] latencyNanos, double rate) {
+        int perSecond = (int) Math.max(1, Math.round(rate));
+        StringBuilder sb = new StringBuilder("timeline (second: max ms / missing):");
+        for (int from = 0; from < latencyNanos.length; from += perSecond) {
+            long max = -1;
+            int missing = 0;
+            for (int i = from; i < Math.min(latencyNanos.length, from + perSecond); i++) {
+                if (latencyNanos[i] < 0) missing++;
+                else max = Math.max(max, latencyNanos[i]);
+            }
+            sb.append(String.format(java.util.Locale.ROOT, " %d: %.1f/%d", from / perSecond, max / 1e6, missing));
+        }
+        System.err.println(sb);
     }
 
     private static double pct(long[] sorted, double q) {

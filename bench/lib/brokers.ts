@@ -141,6 +141,8 @@ export interface StartOptions {
    * start-up); 'bundle' runs one JavaScript file built with esbuild (see samsaBundle), as a release would.
    */
   samsaEntry?: 'tsx' | 'bundle';
+  /** Samsa cluster nodes: overrides after the bench's own (e.g. samsa.log.level=info to see ISR changes). */
+  overrides?: Record<string, string>;
 }
 
 /**
@@ -362,6 +364,7 @@ export async function startSamsaCluster(opts: StartOptions, count: number): Prom
       'samsa.http.listeners': '',
       'samsa.log.level': 'warn',
       'group.initial.rebalance.delay.ms': '0',
+      ...opts.overrides,
     };
     const args = [...(opts.nodeFlags ?? []), ...entry, 'start', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
     const out = openSync(logFile, 'a');
