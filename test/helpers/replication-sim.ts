@@ -459,7 +459,7 @@ export class ReplicationSim {
 
   constructor(private readonly options: ReplSimOptions) {
     this.random = new SeededRandom(options.seed);
-    this.lagMaxMs = [1000, 2000, 4000][this.random.nextInt(3)]!;
+    this.lagMaxMs = [300, 1000, 2000, 4000][this.random.nextInt(4)]!;
     this.sessionMs = [1200, 2500][this.random.nextInt(2)]!;
     this.fetchMaxBytes = this.random.chance(0.5) ? 1_048_576 : 150;
     this.faultRate = this.random.chance(0.3) ? 3 : 1;
