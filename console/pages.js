@@ -32,9 +32,7 @@ export async function brokers() {
     ),
     h('h2', null, 'Metadata quorum'),
   ];
-  if (c.mode === 'single node') {
-    nodes.push(h('p', { 'data-testid': 'quorum' }, 'single node: this broker is its own controller; there is no Raft quorum to show.'));
-  } else if (c.quorum === null) {
+  if (c.quorum === null) {
     const st = c.status;
     nodes.push(
       st

@@ -3,13 +3,15 @@
  * broker (embed.ts) and by tests (which start brokers in-process on port 0).
  *
  * The optional parts are imported when switched on, not at the top: the Schema Registry (with avsc, ajv
- * and protobufjs), the HTTP listener (console, prom-client), KRaft (src/controller/) and pino-pretty. A
- * broker without them (the embedded default, a test's broker) neither compiles nor runs their modules:
- * that was most of the embedded start's time (bench/results/embed-start.md). The bundle
- * (scripts/bundle.mjs) splits each into its own file, loaded at the import.
+ * and protobufjs), the HTTP listener (console, prom-client) and pino-pretty. A broker without them (the
+ * embedded default, a test's broker) neither compiles nor runs their modules: that was most of the
+ * embedded start's time (bench/results/embed-start.md). KRaft (src/kraft.ts, src/controller/) runs on every
+ * node, a single one being a quorum of one voter; it is imported at start rather than at the top too, so
+ * that importing the library (embed.ts) still compiles the core only. The bundle (scripts/bundle.mjs)
+ * splits each into its own file, loaded at the import.
  */
 import pino, { type Logger } from 'pino';
-import { Broker } from './broker/broker.js';
+import { Broker, loadFailure } from './broker/broker.js';
 import { LogDirFailureError } from '../storage/errors.js';
 import type { BrokerConfig } from './config.js';
 import { HANDLERS } from './handlers/index.js';
@@ -30,8 +32,8 @@ export interface RunningBroker {
   readonly registry: RunningRegistry | null;
   /** The port of the /metrics and /health listener (samsa.http.listeners), null when switched off. */
   readonly httpPort: number | null;
-  /** The KRaft parts (Raft node, controller, lifecycle) when controller.quorum.voters is set, else null. */
-  readonly kraft: KRaftNode | null;
+  /** The KRaft parts (Raft node, controller, lifecycle); a single node is a quorum of one voter. */
+  readonly kraft: KRaftNode;
   /** The fault that stopped this broker (see onFault), null while it runs or after an ordinary stop(). */
   readonly fault: Error | null;
   /**
@@ -75,16 +77,20 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
   // Checked before anything starts: a bad value is a configuration error, not a half-started broker.
   const httpListener = parseHttpListener(config.props.get('samsa.http.listeners') ?? 'http://127.0.0.1:8080');
   const registryEnabled = registryConfig(config.props).enabled;
-  // With controller.quorum.voters this node is one of a KRaft cluster (src/kraft.ts); without, a single
-  // node whose metadata is samsa-topics.json.
-  const kraftModule = config.quorum.votersConfigured ? await import('./kraft.js') : null;
-  const cluster = kraftModule === null ? null : kraftModule.createControllerChannel(config, systemClock, logger);
+  // Every node runs the KRaft path (src/kraft.ts): with controller.quorum.voters it is one of a cluster;
+  // without, the single-node default, a quorum of one voter (config.ts derives it), as Kafka's quickstart.
+  const { createControllerChannel, startKRaft } = await import('./kraft.js');
+  const cluster = createControllerChannel(config, systemClock, logger);
+  // A log dir that cannot be used safely: one fatal line naming the file, then the caller exits 1.
+  const logDirFailure = (err: unknown): void => {
+    if (err instanceof LogDirFailureError) logger.fatal({ path: err.path, cause: err.cause instanceof Error ? err.cause.message : undefined }, err.message);
+  };
   let broker: Broker;
   try {
-    broker = await Broker.start(config, logger, systemClock, cluster === null ? null : { channel: cluster.channel, requestTimeoutMs: Number(config.props.get('request.timeout.ms') ?? 30000) });
+    broker = await Broker.start(config, logger, systemClock, { channel: cluster.channel, requestTimeoutMs: Number(config.props.get('request.timeout.ms') ?? 30000) });
   } catch (err) {
-    // A log dir that cannot be used safely: one fatal line naming the file, then the caller exits 1.
-    if (err instanceof LogDirFailureError) logger.fatal({ path: err.path, cause: err.cause instanceof Error ? err.cause.message : undefined }, err.message);
+    cluster.channel.close();
+    logDirFailure(err);
     throw err;
   }
   // A fault after start-up stops the node (without a controlled shutdown: its metadata cannot be trusted
@@ -102,19 +108,21 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
         for (const l of faultListeners) l(err);
       });
   };
-  let kraft: KRaftNode | null = null;
-  if (cluster !== null && kraftModule !== null) {
-    try {
-      kraft = await kraftModule.startKRaft(config, broker, cluster.channel, cluster.setLeaderHint, systemClock, logger, onFault);
-    } catch (err) {
-      cluster.channel.close();
-      await broker.shutdown();
-      throw err;
-    }
+  // The metadata log's directory failing while it loads is a log dir failure like a partition's.
+  const asLoadFailure = (err: unknown): unknown => loadFailure(err, [...config.logDirList, config.metadataLog.dir]);
+  let kraft: KRaftNode;
+  try {
+    kraft = await startKRaft(config, broker, cluster.channel, cluster.setLeaderHint, systemClock, logger, onFault);
+  } catch (err) {
+    cluster.channel.close();
+    await broker.shutdown();
+    const failure = asLoadFailure(err);
+    logDirFailure(failure);
+    throw failure;
   }
   const dispatcher = new Dispatcher(broker, HANDLERS, logger, config.protocolTrace);
-  // A cluster node answers clients only once registered and unfenced (its metadata loaded).
-  const openRequests = kraft !== null ? dispatcher.holdRequests() : () => undefined;
+  // A node answers clients only once registered and unfenced (its metadata loaded), as Kafka's broker.
+  const openRequests = dispatcher.holdRequests();
   const httpModules = httpListener === null ? null : await loadHttpModules(config.props.get('samsa.console.enable')?.trim().toLowerCase() !== 'false');
   const metrics = httpModules === null ? null : new httpModules.BrokerMetrics(broker);
   dispatcher.observer = metrics;
@@ -129,33 +137,35 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
     // Nothing may stay open (storage, timers, the cleaner thread): the caller reports and exits.
     openRequests();
     await server.close();
-    await kraft?.close();
+    await kraft.close();
     await broker.shutdown();
     throw err;
   }
   const advertised = config.advertisedListeners[0]!;
   broker.advertised = { host: advertised.host === '0.0.0.0' || advertised.host === '' ? '127.0.0.1' : advertised.host, port: advertised.port === 0 ? port : advertised.port };
   const bound = `${listener.name}://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${port}`;
-  if (kraft !== null) {
-    try {
-      await kraft.startBroker({ name: listener.name, host: broker.advertised.host, port: broker.advertised.port }, options.signal);
-      openRequests();
-    } catch (err) {
-      openRequests();
-      await server.close();
-      await kraft.close({ controlled: fault === null });
-      await broker.shutdown();
-      throw err;
-    }
+  try {
+    await kraft.startBroker({ name: listener.name, host: broker.advertised.host, port: broker.advertised.port }, options.signal);
+    openRequests();
+  } catch (err) {
+    openRequests();
+    await server.close();
+    await kraft.close({ controlled: fault === null });
+    await broker.shutdown();
+    const failure = asLoadFailure(err);
+    logDirFailure(failure);
+    throw failure;
   }
-  const controllerBound = kraft?.controllerPort != null ? [`${config.controllerListener!.name}://${config.controllerListener!.host}:${kraft.controllerPort}`] : [];
+  // The single-node default's CONTROLLER listener (an ephemeral loopback port only this node dials) is
+  // not an address for users: the start line names the client listener only, as before.
+  const controllerBound = kraft.controllerPort !== null && config.quorum.votersConfigured ? [`${config.controllerListener!.name}://${config.controllerListener!.host}:${kraft.controllerPort}`] : [];
   logger.info({ nodeId: config.nodeId, port }, startedSummary(broker, [bound, ...controllerBound], config.logDirList.join(',')));
   let registry: RunningRegistry | null;
   try {
     registry = registryEnabled ? await (await import('./registry/start.js')).startSchemaRegistry(broker, config.props, config.clusterId, config.protocolTrace, logger) : null;
   } catch (err) {
     await server.close();
-    await kraft?.close();
+    await kraft.close();
     await broker.shutdown();
     throw err;
   }
@@ -176,7 +186,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
       await http.close();
       await registry?.close();
       await server.close();
-      await kraft?.close();
+      await kraft.close();
       await broker.shutdown();
       throw new ListenerError(`http://${httpListener.host.includes(':') ? `[${httpListener.host}]` : httpListener.host}:${httpListener.port} (samsa.http.listeners)`, (err as NodeJS.ErrnoException).code, err as Error);
     }
@@ -189,9 +199,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
       await http?.close();
       await registry?.close();
       // Controlled shutdown first: the controller moves this node's leaderships away while it still serves.
-      if (controlled) await kraft?.lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
+      if (controlled) await kraft.lifecycle.controlledShutdown(Math.max(config.brokerSessionTimeoutMs / 2, 1000));
       await server.close();
-      await kraft?.close({ controlled });
+      await kraft.close({ controlled });
       await broker.shutdown();
       logger.info(controlled ? 'Samsa broker stopped' : 'Samsa broker stopped after a fault');
     })();

@@ -2,7 +2,9 @@
  * Samsa embedded: `import { startSamsa } from 'samsa'` starts a single-node broker inside the calling
  * process, for tests (README "Use it from your tests"). It replaces the Kafka container per test suite:
  * a free port on 127.0.0.1, a temporary data directory removed by stop(), the schema registry and the
- * HTTP listener (console, /metrics) off unless asked, logs silent unless asked.
+ * HTTP listener (console, /metrics) off unless asked, logs silent unless asked. Like `npm start` it is a
+ * KRaft quorum of one voter; a fault that stops it is reported (onError, stop() rejecting), never by
+ * ending the host process.
  *
  * Bundled by scripts/bundle.mjs into dist/embed.mjs; its types are the hand-written types/samsa.d.ts
  * (type assertions in test/embed/embed.test.ts keep the two in step), so users need no TypeScript toolchain.

@@ -2,8 +2,11 @@
  * The KRaft parts of a node (issue 11), wired around a started Broker: the Raft node on the metadata log
  * `__cluster_metadata-0`, the controller (on nodes with the controller role) and the CONTROLLER listener
  * that serves both, the metadata loader that turns committed records into the broker's images, and the
- * broker's lifecycle (registration, heartbeats, controlled shutdown). src/app.ts starts this when
- * `controller.quorum.voters` is configured; docs/cluster.md draws the whole picture.
+ * broker's lifecycle (registration, heartbeats, controlled shutdown). src/app.ts starts this on every node:
+ * without `controller.quorum.voters` the node is a quorum of one voter (config.ts derives it, its CONTROLLER
+ * listener on a free loopback port), as Kafka's combined quickstart node; docs/cluster.md draws the picture.
+ * An old single-node data directory's `samsa-topics.json` is migrated into the metadata log on its first
+ * start (src/broker/legacy-topics.ts).
  *
  * Start order (Kafka's SharedServer/ControllerServer/BrokerServer, reduced to what Samsa has):
  *   1. the Raft node opens the metadata log and quorum-state, the CONTROLLER listener starts answering
@@ -11,12 +14,13 @@
  *   2. the loader applies the committed records as the high watermark moves (a restarted node replays
  *      its log first, then catches up from the leader);
  *   3. once the client listener is bound, the broker registers and heartbeats; `startBroker` resolves
- *      when the controller has unfenced it.
+ *      when the controller has unfenced it, its image has the unfencing, the migration (if any) is done
+ *      and stray replica directories are moved aside.
  * A broker-only node (`process.roles=broker`) runs the Raft node as an observer (it fetches the metadata
  * log from the leader, never votes) and has no controller and no CONTROLLER listener; its loader and
  * lifecycle are the same (registration reaches the active controller through the ControllerChannel).
  */
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AllocateProducerIds } from '../protocol/messages/allocate-producer-ids.js';
@@ -36,6 +40,8 @@ import { RaftNode } from './controller/raft/raft-node.js';
 import { METADATA_LOG_DIR_NAME } from './controller/raft/raft-store.js';
 import { SeededRandom } from './controller/raft/random.js';
 import { Server } from './server/server.js';
+import { markLegacyMetadataMigrated, readLegacyMetadata, type LegacyMetadata } from './broker/legacy-topics.js';
+import { LogDirFailureError } from '../storage/errors.js';
 import type { Clock } from './util/clock.js';
 
 export interface KRaftNode {
@@ -54,6 +60,17 @@ export interface KRaftNode {
   close(options?: { controlled: boolean }): Promise<void>;
 }
 
+/**
+ * The logger of the quorum's routine steps (the log loaded, the election, becoming the active controller,
+ * registration, unfencing, controlled shutdown). On the single-node default they are the same every
+ * start and say nothing to a user of `npm start`, who sees one start-up line as before: there they are
+ * logged only at debug (warnings and errors always). A configured cluster logs them at info.
+ */
+export function quorumStepLogger(config: BrokerConfig, logger: Logger): Logger {
+  if (config.quorum.votersConfigured || config.protocolTrace || logger.isLevelEnabled('debug')) return logger;
+  return logger.child({}, { level: 'warn' });
+}
+
 /** The channel a broker in KRaft mode sends its controller requests through; its leader hint is set later. */
 export function createControllerChannel(config: BrokerConfig, clock: Clock, logger: Logger): { channel: ControllerChannel; setLeaderHint: (hint: () => number) => void } {
   let hint: () => number = () => -1;
@@ -62,7 +79,7 @@ export function createControllerChannel(config: BrokerConfig, clock: Clock, logg
     controllers: config.quorum.voters.map((v) => ({ id: v.id, host: v.host, port: v.port })),
     leaderHint: () => hint(),
     clock,
-    logger: logger.child({ component: 'controller-channel' }),
+    logger: quorumStepLogger(config, logger).child({ component: 'controller-channel' }),
     requestTimeoutMs: config.quorum.requestTimeoutMs,
     trace: config.protocolTrace ? logger : null,
   });
@@ -74,9 +91,14 @@ export function createControllerChannel(config: BrokerConfig, clock: Clock, logg
  * or the metadata log's disk failing. The caller stops the node (src/app.ts); the CLI then exits 1 and the
  * embedded broker reports the error; nothing here ends the process.
  */
-export async function startKRaft(config: BrokerConfig, broker: Broker, channel: ControllerChannel, setLeaderHint: (hint: () => number) => void, clock: Clock, logger: Logger, onFault: (err: Error) => void = () => undefined): Promise<KRaftNode> {
+export async function startKRaft(config: BrokerConfig, broker: Broker, channel: ControllerChannel, setLeaderHint: (hint: () => number) => void, clock: Clock, logger: Logger, onFault: (err: Error) => void): Promise<KRaftNode> {
   const isController = config.processRoles.includes('controller');
-  const raftLogger = logger.child({ component: 'raft' });
+  const steps = quorumStepLogger(config, logger);
+  // This process's broker incarnation, known to its own controller (QuorumController.registerBroker).
+  const incarnationId = randomUUID();
+  // A data directory of the old single-node path: its topics go into the new metadata log (legacy-topics.ts).
+  const legacy = await readLegacyMetadata(config.logDirs);
+  const raftLogger = steps.child({ component: 'raft' });
   const raft = await RaftNode.open({
     config: quorumConfig({
       nodeId: config.nodeId,
@@ -93,7 +115,8 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     dir: join(config.metadataLog.dir, METADATA_LOG_DIR_NAME),
     clock,
     random: new SeededRandom(randomInt(0x7fffffff)),
-    logger: raftLogger,
+    // RaftNode names itself (component raft); raftLogger (the same name) is for the lines written here.
+    logger: steps,
     segmentBytes: config.metadataLog.segmentBytes,
     maxRetentionBytes: config.metadataLog.maxRetentionBytes,
     maxRetentionMs: config.metadataLog.maxRetentionMs,
@@ -104,16 +127,17 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
   const controller = isController
     ? new ControllerService({
         raft,
-        controller: new QuorumController({ nodeId: config.nodeId, clusterId: config.clusterId, config, random: new SeededRandom(randomInt(0x7fffffff)) }),
+        controller: new QuorumController({ nodeId: config.nodeId, clusterId: config.clusterId, config, random: new SeededRandom(randomInt(0x7fffffff)), localBrokerIncarnationId: incarnationId }),
         clusterId: config.clusterId,
         clock,
-        logger: logger.child({ component: 'controller' }),
+        logger: steps.child({ component: 'controller' }),
+        legacy,
       })
     : null;
   let server: Server | null = null;
   let controllerPort: number | null = null;
   if (controller !== null) {
-    const dispatcher = new ControllerDispatcher([...raftHandlers(raft), ...controller.handlers()], logger.child({ component: 'controller-listener' }), config.protocolTrace);
+    const dispatcher = new ControllerDispatcher([...raftHandlers(raft), ...controller.handlers()], steps.child({ component: 'controller-listener' }), config.protocolTrace);
     server = new Server(dispatcher, config.socketRequestMaxBytes, logger);
     const cl = config.controllerListener!;
     try {
@@ -122,6 +146,8 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
       await raft.close();
       throw err;
     }
+    // The single-node default's CONTROLLER listener takes any free port: the broker dials the bound one.
+    if (cl.port === 0) channel.bindLocal(config.nodeId, cl.host, controllerPort);
   }
 
   broker.quorum = {
@@ -163,7 +189,7 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
   raft.onCommit((records) => void loader.apply(records));
   raft.onLeaderChange((leader) => void loader.setController(leader.leaderId));
   raft.onFatal((err) => {
-    // During start-up the failed start reports it.
+    // During start-up the failed start says it once (src/app.ts, naming the log directory).
     if (started) raftLogger.fatal({ err }, 'the metadata log failed; stopping');
     fail(err);
   });
@@ -188,10 +214,29 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     appliedOffset: () => broker.image.offset,
     channel,
     clock,
-    logger: logger.child({ component: 'broker-lifecycle' }),
+    logger: steps.child({ component: 'broker-lifecycle' }),
     heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
     requestTimeoutMs: config.quorum.requestTimeoutMs,
+    incarnationId,
   });
+
+  /**
+   * The old single-node file's topics are in the image with their ids: the file is renamed aside. A topic
+   * missing means the metadata log already existed without it (the file appeared later, or the log was
+   * written by another path): refused rather than either source silently winning.
+   */
+  async function finishMigration(from: LegacyMetadata): Promise<void> {
+    const image = broker.image;
+    const missing = from.topics.filter((t) => image.topic(t.name)?.topicId !== t.topicId || image.topic(t.name)!.partitions.length < t.numPartitions);
+    if (missing.length > 0) {
+      throw new LogDirFailureError(
+        `Topic metadata file ${from.path} names topic(s) ${missing.map((t) => t.name).join(', ')} that the metadata log ${join(config.metadataLog.dir, METADATA_LOG_DIR_NAME)} does not have (or has with another topic id); refusing to start rather than choose between them. Remove one of the two.`,
+        from.path,
+      );
+    }
+    const to = await markLegacyMetadataMigrated(from, config.logDirs);
+    logger.info({ topics: from.topics.length, renamedTo: to }, `migrated ${from.topics.length} topic(s) of ${from.path} into the metadata log`);
+  }
 
   return {
     raft,
@@ -201,7 +246,7 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     controllerPort,
     async startBroker(l, signal) {
       listener = l;
-      logger.info({ voters: config.quorum.voters.map((v) => v.id) }, 'registering with the controller quorum; waiting to be unfenced');
+      steps.info({ voters: config.quorum.voters.map((v) => v.id) }, 'registering with the controller quorum; waiting to be unfenced');
       const aborted = new Promise<never>((_, reject) => {
         if (signal?.aborted) reject(new Error('start-up aborted'));
         signal?.addEventListener('abort', () => reject(new Error('start-up aborted')), { once: true });
@@ -210,6 +255,15 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
         failStart = reject;
       });
       await Promise.race([lifecycle.start(), aborted]);
+      if (fatal) throw fatal;
+      // The controller's answer can come before this node applied the batch that unfenced it (and elected it
+      // leader of its leaderless partitions): clients are let in once the image has it.
+      await broker.awaitImage((image) => image.brokers.get(config.nodeId)?.fenced === false, config.quorum.requestTimeoutMs);
+      // Unfenced: the image has every record committed before this start (our registration is after them).
+      if (legacy !== null) await finishMigration(legacy);
+      // Kafka's stray replica check, once the image is caught up (LogManager.findStrayReplicas); a log
+      // directory that failed while loading fails the start.
+      await broker.finishLoading();
       if (fatal) throw fatal;
       started = true;
     },

@@ -28,6 +28,9 @@ export interface LogManagerOptions {
 
 const PARTITION_DIR = /^(.+)-(\d+)$/;
 
+/** The KRaft metadata log's topic (Kafka's Topic.CLUSTER_METADATA_TOPIC_NAME). */
+export const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
+
 export function logKey(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
@@ -128,6 +131,9 @@ export class LogManager {
         }
         const parsed = parsePartitionDir(entry.name);
         if (!parsed || this.logs.has(logKey(parsed.topic, parsed.partition))) continue;
+        // The KRaft metadata log (`__cluster_metadata-0`) is the Raft node's, never a partition of the image
+        // (Kafka's LogManager leaves it out the same way).
+        if (parsed.topic === CLUSTER_METADATA_TOPIC) continue;
         const expected = expectedTopicId(parsed.topic, parsed.partition);
         const written = await readPartitionMetadataFile(dir);
         const writtenId = written === null ? null : parseKafkaUuidString(written.topicId);

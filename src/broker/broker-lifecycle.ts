@@ -37,13 +37,15 @@ export interface BrokerLifecycleOptions {
   readonly heartbeatIntervalMs: number;
   readonly requestTimeoutMs: number;
   readonly catchUpIntervalMs?: number;
+  /** This process's incarnation id (default: a new uuid); the controller of a combined node knows it too. */
+  readonly incarnationId?: string;
 }
 
 export type BrokerState = 'starting' | 'registering' | 'fenced' | 'running' | 'pending-controlled-shutdown' | 'shutting-down' | 'stopped';
 
 export class BrokerLifecycle {
   /** A new uuid per process: the controller tells a restart from a duplicate node id by it. */
-  readonly incarnationId = randomUUID();
+  readonly incarnationId: string;
   private brokerEpoch = -1n;
   private state: BrokerState = 'starting';
   private timer: Timer | null = null;
@@ -51,7 +53,9 @@ export class BrokerLifecycle {
   private unfencedWaiters: (() => void)[] = [];
   private shutdownWaiter: (() => void) | null = null;
 
-  constructor(private readonly options: BrokerLifecycleOptions) {}
+  constructor(private readonly options: BrokerLifecycleOptions) {
+    this.incarnationId = options.incarnationId ?? randomUUID();
+  }
 
   get currentState(): BrokerState {
     return this.state;

@@ -3,41 +3,36 @@
  * together, plus the services beside them (group coordinator, producer ids, log cleaner, retention).
  *
  * Request handlers read `image` (immutable, swapped whole on every change) and ask `replicaManager` for
- * the partitions led here; they never touch storage. The admin operations here (create/delete topics,
- * grow partitions, change configs) play the controller's part on a single node: validate, open the
- * replicas the change needs, publish the new image, persist it. With the KRaft quorum they become "send to
- * the controller, apply the committed records" (../shared/design/cluster.md A.11).
- *
- * The image's topics (name, topic id, partition count, config overrides) are kept in
- * `<log.dirs>/samsa-topics.json`, rewritten atomically (temp file + rename) on every change, standing in
- * for the KRaft metadata log; partition directories follow Kafka's layout (`<topic>-<partition>`).
+ * the partitions hosted here; they never touch storage. Every node, a single `npm start` included (a
+ * quorum of one voter), takes its metadata from the KRaft metadata log: committed records are replayed
+ * into images that `publishImage` applies, and the admin operations here (create/delete topics, grow
+ * partitions, change topic configs) are requests to the active controller (ControllerChannel), answered
+ * once this node's image has the result (../shared/design/cluster.md A.11). Partition directories follow
+ * Kafka's layout (`<topic>-<partition>`).
  */
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
-import { writeFileAtomic } from '../../storage/file-util.js';
 import { LogManager } from '../../storage/log-manager.js';
 import { InconsistentTopicIdError, ioErrorCode, KafkaStorageError, LogDirFailureError, logDirLoadFailure } from '../../storage/errors.js';
 import { ensureMetaProperties } from '../../storage/meta-properties.js';
-import { parseKafkaUuidString, randomTopicId } from '../../storage/kafka-uuid.js';
 import { lockLogDirs, type LogDirLock } from '../../storage/log-dir-lock.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import type { Partition, PartitionSettings } from './partition.js';
 import { ProducerIdManager } from './producer-ids.js';
-import { MetadataImage, localPartition, type PartitionRegistration, type TopicImage } from './metadata-image.js';
+import { MetadataImage, type PartitionRegistration, type TopicImage } from './metadata-image.js';
 import { ReplicaManager } from './replica-manager.js';
 import { resolveTopicConfig, topicLogSettings, validateTopicConfigs } from './topic-config.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { startGroupCoordinator } from '../group/start.js';
 import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
 import { TopicError } from './topic-error.js';
-import { collidingTopic, MAX_PARTITIONS_PER_BATCH, topicNameError, validateNewTopic } from '../controller/topic-validation.js';
+import { collidingTopic, MAX_PARTITIONS_PER_BATCH, topicNameError } from '../controller/topic-validation.js';
 import { brokerPropertyValue, DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
-import { systemClock, type Clock, type Timer } from '../util/clock.js';
+import type { Clock, Timer } from '../util/clock.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { topLevelNotController, type ControllerChannel } from './controller-channel.js';
 import { AlterPartition } from '../../protocol/messages/alter-partition.js';
@@ -48,53 +43,6 @@ import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
 import { AlterConfigs } from '../../protocol/messages/alter-configs.js';
 import { OFFSETS_TOPIC } from '../group/coordinator-records.js';
 
-interface PersistedTopic {
-  name: string;
-  topicId: string;
-  numPartitions: number;
-  configs: Record<string, string>;
-}
-
-/**
- * Reads samsa-topics.json: [] when there is none (a new broker). A file that does not parse or does not
- * have the expected shape stops the start (LogDirFailureError naming it): treating it as empty would lose
- * every topic, and the stray check would then move every partition directory aside.
- */
-async function readTopicsFile(path: string): Promise<PersistedTopic[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  const refuse = (why: string, cause?: unknown): never => {
-    throw new LogDirFailureError(`Topic metadata file ${path} is corrupt (${why}); refusing to start rather than lose its topics. Restore it from a backup, or remove it to start without any topic.`, path, { cause });
-  };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return refuse((err as Error).message, err);
-  }
-  if (!Array.isArray(parsed)) return refuse('not a JSON array');
-  const topics: PersistedTopic[] = [];
-  for (const [i, t] of (parsed as unknown[]).entries()) {
-    const o = t as Partial<Record<keyof PersistedTopic, unknown>> | null;
-    if (
-      typeof o !== 'object' || o === null ||
-      typeof o.name !== 'string' || topicNameError(o.name) !== null ||
-      typeof o.topicId !== 'string' || parseKafkaUuidString(o.topicId) === null ||
-      typeof o.numPartitions !== 'number' || !Number.isSafeInteger(o.numPartitions) || o.numPartitions < 1 ||
-      typeof o.configs !== 'object' || o.configs === null || Object.values(o.configs).some((v) => typeof v !== 'string')
-    ) {
-      return refuse(`entry ${i} is not a topic with a name, topicId, numPartitions and configs`);
-    }
-    topics.push({ name: o.name, topicId: parseKafkaUuidString(o.topicId)!, numPartitions: o.numPartitions, configs: o.configs as Record<string, string> });
-  }
-  return topics;
-}
-
 // Topic checks shared with the quorum controller (src/controller/topic-validation.ts); re-exported for the
 // handlers that import them from here.
 export { collidingTopic, MAX_PARTITIONS_PER_BATCH, topicNameError };
@@ -102,9 +50,9 @@ export { collidingTopic, MAX_PARTITIONS_PER_BATCH, topicNameError };
 export { TopicError };
 
 /**
- * A broker in a KRaft cluster (issue 11): its metadata is the committed `__cluster_metadata` log replayed
- * into images that `publishImage` applies, and every metadata change is a request to the active
- * controller (ControllerChannel) instead of a local write of samsa-topics.json.
+ * How a broker reaches the KRaft quorum (issue 11): its metadata is the committed `__cluster_metadata` log
+ * replayed into images that `publishImage` applies, and every metadata change is a request to the active
+ * controller (ControllerChannel).
  */
 export interface KRaftBrokerOptions {
   readonly channel: ControllerChannel;
@@ -131,6 +79,15 @@ export interface QuorumStatusDescription {
   readonly observers: readonly { readonly replicaId: number; readonly logEndOffset: number; readonly lastFetchTimestamp: number; readonly lastCaughtUpTimestamp: number }[];
 }
 
+/** A full or failing disk while loading: one clear reason (LogDirFailureError) instead of an uncaught ENOSPC. */
+export function loadFailure(err: unknown, dirs: readonly string[]): unknown {
+  const code = err instanceof LogDirFailureError ? null : ioErrorCode(err);
+  if (code === null) return err;
+  const path = (err as NodeJS.ErrnoException).path;
+  const logDir = (path && dirs.find((d) => path.startsWith(d))) || dirs[0]!;
+  return logDirLoadFailure(err as NodeJS.ErrnoException, logDir, 'loading the log directory');
+}
+
 /** Two registrations that make a node do the same thing (same role, epoch, replicas and ISR). */
 function sameRegistration(a: PartitionRegistration, b: PartitionRegistration): boolean {
   return a.leader === b.leader && a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch && a.replicas.join() === b.replicas.join() && a.isr.join() === b.isr.join();
@@ -146,43 +103,37 @@ export class Broker implements OffsetsTopicHost {
   /** InitProducerId's producer ids and transactional ids (KIP-98), loaded at start. */
   producerIds!: ProducerIdManager;
   private readonly logManager: LogManager;
-  /** samsa-topics.json is rewritten one write at a time. */
-  private readonly metadataWrites = new SerialQueue();
   /** Bumped whenever topic configs or dynamic broker configs change: partitions re-resolve their settings. */
   private configGeneration = 0;
   private readonly appendSettingsCache = new Map<string, { topic: TopicImage; generation: number; settings: PartitionSettings }>();
-  /**
-   * Topics being created: not in the image until their partitions are open and samsa-topics.json names
-   * them, so nothing is acknowledged into a topic a crash would forget (KIP-631's order: a topic exists
-   * once its record is durable). A second create of the same name is TOPIC_ALREADY_EXISTS.
-   */
-  private readonly creatingTopics = new Map<string, Promise<TopicImage>>();
-  /** Created topics whose partitions are open, being written to samsa-topics.json. */
-  private readonly committingTopics = new Set<TopicImage>();
-  /** CreatePartitions in progress: the new partition count, written before the new partitions are visible. */
-  private readonly growingPartitions = new Map<string, number>();
-  /** CreatePartitions runs one at a time: each reads the partition count it grows. */
-  private readonly partitionChanges = new SerialQueue();
   private retentionTimer: Timer | null = null;
   private stopping = false;
   /** Compaction of cleanup.policy=compact topics (storage/log-cleaner.ts); null with log.cleaner.enable=false. */
   logCleaner: LogCleaner | null = null;
   /** The `.lock` of every log dir, held until shutdown. */
   private locks: LogDirLock[] = [];
-  /** Set in a KRaft cluster: metadata comes from the quorum (publishImage), changes go to the controller. */
-  kraft: KRaftBrokerOptions | null = null;
-  /** The Raft quorum as this node sees it (KRaft only): for /metrics and the console. */
+  /** The way to the quorum: metadata comes from it (publishImage), changes go to the active controller. */
+  kraft!: KRaftBrokerOptions;
+  /** The Raft quorum as this node sees it (set by src/kraft.ts): for /metrics and the console. */
   quorum: QuorumStatus | null = null;
   /**
-   * DescribeQuorum's view (KIP-836), known on the quorum's leader only (null elsewhere); absent on a single
-   * node. The console reads it.
+   * DescribeQuorum's view (KIP-836), known on the quorum's leader only (null elsewhere). The console reads it.
    */
   describeQuorum?: (now: number) => QuorumStatusDescription | null;
   /** Images are applied one at a time, in commit order. */
   private readonly publications = new SerialQueue();
   /** Waiters for a published image that satisfies them (forwarded admin requests). */
   private imageWaiters = new Set<() => void>();
-  /** The client listener's address once bound (a KRaft image names it only once registered). */
+  /**
+   * The last image whose application finished (replicas opened and stopped, deleted logs removed): what
+   * awaitImage answers from, so an admin request is answered only once this node has fully applied it.
+   */
+  private applied: MetadataImage;
+  /** True until finishLoading: the replicas of the metadata this node started with are being opened. */
+  private loading = true;
+  /** The first log directory failure met while loading (a full disk, an unreadable log): fails the start. */
+  private loadError: unknown = null;
+  /** The client listener's address once bound (the image names it only once registered). */
   private advertisedAddress: { host: string; port: number } | null = null;
 
   private constructor(
@@ -194,7 +145,8 @@ export class Broker implements OffsetsTopicHost {
     readonly clock: Clock,
   ) {
     this.logManager = new LogManager(config.logDirList, { logger: logger.child({ component: 'storage' }) });
-    this.current = MetadataImage.EMPTY.withCluster(config.clusterId, config.nodeId).withBroker({ nodeId: config.nodeId, host: '127.0.0.1', port: 9092, rack: null });
+    this.current = MetadataImage.EMPTY.withCluster(config.clusterId, -1);
+    this.applied = this.current;
     this.replicaManager = new ReplicaManager({
       nodeId: config.nodeId,
       logManager: this.logManager,
@@ -215,16 +167,8 @@ export class Broker implements OffsetsTopicHost {
     });
   }
 
-  static async start(config: BrokerConfig, logger: Logger, clock: Clock = systemClock, kraft: KRaftBrokerOptions | null = null): Promise<Broker> {
-    // A full or failing disk while loading: one clear reason instead of an uncaught ENOSPC.
-    const asLoadFailure = (err: unknown): unknown => {
-      const code = err instanceof LogDirFailureError ? null : ioErrorCode(err);
-      if (code === null) return err;
-      const path = (err as NodeJS.ErrnoException).path;
-      const dirs = config.logDirList;
-      const logDir = (path && dirs.find((d) => path.startsWith(d))) || dirs[0]!;
-      return logDirLoadFailure(err as NodeJS.ErrnoException, logDir, 'loading the log directory');
-    };
+  static async start(config: BrokerConfig, logger: Logger, clock: Clock, kraft: KRaftBrokerOptions): Promise<Broker> {
+    const asLoadFailure = (err: unknown): unknown => loadFailure(err, config.logDirList);
     // Before reading anything: a second process on the same log dirs must not touch them (Kafka's .lock).
     let locks: LogDirLock[];
     try {
@@ -241,20 +185,18 @@ export class Broker implements OffsetsTopicHost {
     }
   }
 
-  private static async startLocked(config: BrokerConfig, logger: Logger, locks: LogDirLock[], clock: Clock, kraft: KRaftBrokerOptions | null): Promise<Broker> {
+  private static async startLocked(config: BrokerConfig, logger: Logger, locks: LogDirLock[], clock: Clock, kraft: KRaftBrokerOptions): Promise<Broker> {
     const dynamicConfig = await DynamicBrokerConfig.load(config.logDirs);
     const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig, clock);
     broker.locks = locks;
     broker.kraft = kraft;
     // Issue 12: the leaders' ISR changes go to the active controller.
-    if (kraft !== null) broker.replicaManager.isrManager.transport = async (request) => (await kraft.channel.send(AlterPartition, request, { deadlineMs: kraft.requestTimeoutMs, version: 3, notController: topLevelNotController })).response;
+    broker.replicaManager.isrManager.transport = async (request) => (await kraft.channel.send(AlterPartition, request, { deadlineMs: kraft.requestTimeoutMs, version: 3, notController: topLevelNotController })).response;
     await broker.writeMetaProperties();
     broker.producerIds = await ProducerIdManager.load(config.logDirs);
-    if (kraft === null) await broker.loadTopics();
-    else broker.current = MetadataImage.EMPTY.withCluster(config.clusterId, -1);
-    // In a cluster the coordinator takes the __consumer_offsets partitions as the images make this node
-    // their leader (publishImage); on a single node it takes all of them at once.
-    broker.groupCoordinator = (await startGroupCoordinator(broker, config.props, logger, clock, { electAll: kraft === null })).coordinator;
+    // The coordinator takes the __consumer_offsets partitions as the images make this node their leader
+    // (publishImage).
+    broker.groupCoordinator = (await startGroupCoordinator(broker, config.props, logger, clock, { singleVoter: !config.quorum.votersConfigured })).coordinator;
     const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
     broker.scheduleRetention(interval);
     if ((config.props.get('log.cleaner.enable') ?? 'true') === 'true') {
@@ -303,7 +245,6 @@ export class Broker implements OffsetsTopicHost {
   /** Set once the listener is bound (its port may have been 0). */
   set advertised(address: { host: string; port: number }) {
     this.advertisedAddress = { ...address };
-    if (this.kraft === null) this.current = this.current.withBroker({ nodeId: this.nodeId, host: address.host, port: address.port, rack: null });
   }
 
   /**
@@ -332,11 +273,23 @@ export class Broker implements OffsetsTopicHost {
           if (reg.leader === me) await rm.becomeLeader(topic, reg);
           else await rm.becomeFollower(topic, reg);
           if (!old || old.leader !== reg.leader || old.isr.join() !== reg.isr.join()) {
-            this.logger.info({ topic: topic.name, partition: reg.partition, leader: reg.leader, leaderEpoch: reg.leaderEpoch, isr: reg.isr, replicas: reg.replicas }, `${topic.name}-${reg.partition}: ${reg.leader === me ? 'leader' : `follower of ${reg.leader}`} at epoch ${reg.leaderEpoch}, ISR [${reg.isr.join(',')}]`);
+            // One line per partition: news in a cluster, noise on a single node (where every start makes
+            // it the leader of all of them again), so there at debug.
+            this.logger[this.config.quorum.votersConfigured ? 'info' : 'debug']({ topic: topic.name, partition: reg.partition, leader: reg.leader, leaderEpoch: reg.leaderEpoch, isr: reg.isr, replicas: reg.replicas }, `${topic.name}-${reg.partition}: ${reg.leader === me ? 'leader' : `follower of ${reg.leader}`} at epoch ${reg.leaderEpoch}, ISR [${reg.isr.join(',')}]`);
           }
         } catch (err) {
-          // The replica stays offline on this node (Kafka marks its log dir failed); the others go on.
-          this.logger.error({ err, topic: topic.name, partition: reg.partition }, 'opening a replica failed');
+          const failure = loadFailure(err, this.config.logDirList);
+          if (this.loading && failure instanceof LogDirFailureError) {
+            // While loading, as the old single-node start did (and Kafka, whose only log dir failing stops
+            // the broker): the start fails with the reason (finishLoading throws it).
+            this.loadError ??= failure;
+          } else if (!(this.loading && err instanceof InconsistentTopicIdError)) {
+            // The replica stays offline on this node (Kafka's HostedPartition.Offline: KAFKA_STORAGE_ERROR to
+            // its clients); the others go on. (While loading, a directory of another incarnation is in the
+            // way: the stray check moves it aside and opens the replica again.)
+            if (failure instanceof LogDirFailureError) rm.markOffline(topic.topicId, reg.partition);
+            this.logger.error({ err, topic: topic.name, partition: reg.partition }, 'opening a replica failed');
+          }
         }
       }
       if (before && before.configs !== topic.configs) {
@@ -366,28 +319,35 @@ export class Broker implements OffsetsTopicHost {
     const offsetsAfter = next.topic(OFFSETS_TOPIC);
     if (this.groupCoordinator && (offsetsBefore || offsetsAfter)) {
       const count = Math.max(offsetsBefore?.partitions.length ?? 0, offsetsAfter?.partitions.length ?? 0);
+      // In a cluster the partitions load in the background (their groups answer COORDINATOR_LOAD_IN_PROGRESS
+      // meanwhile, as in Kafka). A single node, the only possible coordinator, finishes loading before the
+      // image counts as applied: its groups are ready when it starts answering, and once FindCoordinator's
+      // creation of __consumer_offsets returns.
+      const elections: Promise<void>[] = [];
       for (let p = 0; p < count; p++) {
         const was = offsetsBefore?.partitions[p];
         const is = offsetsAfter?.partitions[p];
         const ledBefore = was?.leader === me && offsetsBefore?.topicId === offsetsAfter?.topicId;
         const ledNow = is?.leader === me;
         if (ledNow && (!ledBefore || was!.leaderEpoch !== is!.leaderEpoch)) {
-          void this.groupCoordinator.onElection(p, is!.leaderEpoch).catch((err: unknown) => this.logger.error({ err, partition: p }, 'loading an __consumer_offsets partition failed'));
+          elections.push(this.groupCoordinator.onElection(p, is!.leaderEpoch).catch((err: unknown) => this.logger.error({ err, partition: p }, 'loading an __consumer_offsets partition failed')));
         } else if (!ledNow && was?.leader === me) {
           this.groupCoordinator.onResignation(p);
         }
       }
+      if (!this.config.quorum.votersConfigured) await Promise.all(elections);
     }
+    this.applied = next;
     const waiters = [...this.imageWaiters];
     for (const w of waiters) w();
   }
 
-  /** Resolves once a published image satisfies `ready` (true at once if the current one does), or after timeoutMs. */
+  /** Resolves once a fully applied image satisfies `ready` (true at once if the last one does), or with false after timeoutMs. */
   awaitImage(ready: (image: MetadataImage) => boolean, timeoutMs: number): Promise<boolean> {
-    if (ready(this.current)) return Promise.resolve(true);
+    if (ready(this.applied)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const check = (): void => {
-        if (!ready(this.current)) return;
+        if (!ready(this.applied)) return;
         finish(true);
       };
       const timer = this.clock.schedule(timeoutMs, () => finish(false));
@@ -400,63 +360,46 @@ export class Broker implements OffsetsTopicHost {
     });
   }
 
-  private get metadataPath(): string {
-    return join(this.config.logDirs, 'samsa-topics.json');
-  }
-
   /** Kafka's meta.properties in every log dir: refuses another node's or cluster's directory. */
   private async writeMetaProperties(): Promise<void> {
     for (const dir of this.logManager.logDirs) await ensureMetaProperties(dir, { clusterId: this.config.clusterId, nodeId: this.config.nodeId });
   }
 
-  private async loadTopics(): Promise<void> {
-    const persisted = await readTopicsFile(this.metadataPath);
-    const byName = new Map(persisted.map((t) => [t.name, t]));
-    // Directories of deleted topics (or of another incarnation) must not be reopened as a live partition.
-    await this.logManager.moveAsideStrayLogs((topic, partition) => {
-      const t = byName.get(topic);
-      return t !== undefined && partition < t.numPartitions ? t.topicId : null;
+  /**
+   * Kafka's stray replica check (LogManager.findStrayReplicas, run on the first image that has caught up
+   * with the metadata log): every partition directory the image does not assign to this node, or whose
+   * partition.metadata names another topic id (a deleted incarnation), is moved aside as `-stray` (kept,
+   * never deleted), and interrupted deletions (`-delete`) are finished. src/kraft.ts calls it once this node
+   * is unfenced, i.e. its image includes every record committed before it started. Replicas that could not
+   * open because such a directory was in their place are opened again. Throws the first log directory
+   * failure met while loading (LogDirFailureError): the start fails with it.
+   */
+  finishLoading(): Promise<void> {
+    return this.publications.run(async () => {
+      if (this.stopping) return;
+      if (this.loadError === null) {
+        const image = this.current;
+        try {
+          await this.logManager.moveAsideStrayLogs((topic, partition) => {
+            const t = image.topic(topic);
+            return t !== undefined && t.partitions[partition]?.replicas.includes(this.nodeId) === true ? t.topicId : null;
+          });
+        } catch (err) {
+          throw loadFailure(err, this.config.logDirList);
+        }
+        await this.applyImage(image);
+      }
+      this.loading = false;
+      if (this.loadError !== null) throw this.loadError;
     });
-    let image = this.current;
-    for (const t of persisted) {
-      const topic = this.topicImage(t.name, t.topicId, t.numPartitions, new Map(Object.entries(t.configs)));
-      for (const p of topic.partitions) await this.replicaManager.becomeLeader(topic, p);
-      image = image.withTopic(topic);
-    }
-    this.current = image;
-    this.logger.debug({ topics: image.topicCount }, 'topics loaded');
-  }
-
-  /** A topic as a single node registers it: this node the only replica and leader of every partition. */
-  private topicImage(name: string, topicId: string, numPartitions: number, configs: ReadonlyMap<string, string>): TopicImage {
-    return { name, topicId, configs, partitions: Array.from({ length: numPartitions }, (_, p) => localPartition(this.nodeId, p)) };
   }
 
   /**
-   * Rewrites samsa-topics.json: the image's topics plus those being created (partitions open, not yet in
-   * the image), with any partition count being grown. The text is built when the write's turn comes, so a
-   * write never drops a topic that another one made durable meanwhile.
+   * The topic `name` once this node's image has it (the controller said it exists, e.g. TOPIC_ALREADY_EXISTS
+   * to a racing creation, but its records may not be applied here yet); undefined after request.timeout.ms.
    */
-  private persistTopics(): Promise<void> {
-    const path = this.metadataPath;
-    // fsynced and renamed into place (directory fsynced): a topic acknowledged to a client survives a power loss.
-    return this.metadataWrites.run(() => {
-      const all = new Map<string, TopicImage>();
-      for (const t of this.current.topics()) all.set(t.name, t);
-      for (const t of this.committingTopics) all.set(t.name, t);
-      const data: PersistedTopic[] = [...all.values()].map((t) => ({
-        name: t.name,
-        topicId: t.topicId,
-        numPartitions: this.growingPartitions.get(t.name) ?? t.partitions.length,
-        configs: Object.fromEntries(t.configs),
-      }));
-      return writeFileAtomic(path, JSON.stringify(data, null, 2), this.config.logDirs);
-    });
-  }
-
-  /** The topic `name` once it is durable, waiting for a creation in progress; undefined if there is none. */
   async awaitTopic(name: string): Promise<TopicImage | undefined> {
-    await this.creatingTopics.get(name)?.catch(() => undefined);
+    await this.awaitImage((image) => image.topic(name) !== undefined, this.kraft.requestTimeoutMs);
     return this.current.topic(name);
   }
 
@@ -520,39 +463,13 @@ export class Broker implements OffsetsTopicHost {
   }
 
   /**
-   * Creates a topic; numPartitions / replicationFactor of -1 mean the broker defaults (KIP-464).
-   * Throws TopicError with Kafka's code on a bad request.
+   * Creates a topic; numPartitions / replicationFactor of -1 mean the broker defaults (KIP-464). It is
+   * CreateTopics of one topic sent to the active controller (the way Kafka's broker forwards
+   * auto-creation, KIP-590); resolves with the topic once this node's image has it, so the caller can use
+   * it at once. Throws TopicError with Kafka's code on a bad request.
    */
   async createTopic(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly = false): Promise<TopicImage | null> {
-    if (this.kraft !== null) return this.createTopicThroughController(name, numPartitions, replicationFactor, configs, validateOnly);
-    // One node: it is the only registered (and unfenced) broker.
-    const { partitions } = validateNewTopic(name, numPartitions, replicationFactor, configs, {
-      exists: (n) => this.current.topic(n) !== undefined || this.creatingTopics.has(n),
-      names: () => [...[...this.current.topics()].map((t) => t.name), ...this.creatingTopics.keys()],
-      defaultNumPartitions: this.config.numPartitions,
-      defaultReplicationFactor: this.config.defaultReplicationFactor,
-      registeredBrokers: 1,
-      unfencedBrokers: 1,
-    });
-    if (validateOnly) return null;
-    const creation = this.createDurably(this.topicImage(name, randomTopicId(), partitions, new Map(configs))).catch((err: unknown) => {
-      throw this.asTopicError(err, `creating topic ${name}`);
-    });
-    this.creatingTopics.set(name, creation);
-    try {
-      return await creation;
-    } finally {
-      this.creatingTopics.delete(name);
-    }
-  }
-
-  /**
-   * KRaft: CreateTopics of one topic sent to the active controller (the way Kafka's broker forwards
-   * auto-creation, KIP-590); resolves with the topic once this node's image has it, so the caller can use
-   * it at once.
-   */
-  private async createTopicThroughController(name: string, numPartitions: number, replicationFactor: number, configs: ReadonlyMap<string, string>, validateOnly: boolean): Promise<TopicImage | null> {
-    const { channel, requestTimeoutMs } = this.kraft!;
+    const { channel, requestTimeoutMs } = this.kraft;
     const { response } = await channel
       .send(
         CreateTopics,
@@ -572,33 +489,6 @@ export class Broker implements OffsetsTopicHost {
     if (validateOnly) return null;
     await this.awaitImage((image) => image.topic(name) !== undefined, requestTimeoutMs);
     return this.current.topic(name) ?? null;
-  }
-
-  /**
-   * Opens the replicas of a new topic, writes samsa-topics.json, and only then publishes the topic in the
-   * image: a client never sees a partition that is not open, nor one a crash would forget. On failure the
-   * opened partitions are deleted, and the topic never existed.
-   */
-  private async createDurably(topic: TopicImage): Promise<TopicImage> {
-    try {
-      for (const p of topic.partitions) await this.replicaManager.becomeLeader(topic, p);
-      this.committingTopics.add(topic);
-      try {
-        await this.persistTopics();
-      } finally {
-        this.committingTopics.delete(topic);
-      }
-    } catch (err) {
-      for (const p of topic.partitions) {
-        await this.replicaManager
-          .stopReplica(topic.topicId, p.partition, true)
-          .catch((e: unknown) => this.logger.warn({ topic: topic.name, partition: p.partition, err: e }, 'removing a partition of a failed topic creation failed'));
-      }
-      throw err;
-    }
-    this.current = this.current.withTopic(topic);
-    this.logger.info({ topic: topic.name, partitions: topic.partitions.length, topicId: topic.topicId }, 'topic created');
-    return topic;
   }
 
   /**
@@ -629,21 +519,12 @@ export class Broker implements OffsetsTopicHost {
   }
 
   /**
-   * CreatePartitions: grows a topic to `count` partitions, with Kafka's checks and messages
-   * (ReplicationControlManager.createPartitions). `assignments` (one replica list per new partition) may
-   * name only this node, once. Nothing changes when `validateOnly`. Throws TopicError.
+   * CreatePartitions: grows a topic to `count` partitions, sent to the active controller (which checks it
+   * with Kafka's messages, ReplicationControlManager.createPartitions); resolves once this node's image has
+   * the new partitions. Nothing changes when `validateOnly`. Throws TopicError.
    */
-  createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly = false): Promise<void> {
-    if (this.kraft !== null) return this.createPartitionsThroughController(name, count, assignments, validateOnly);
-    return this.partitionChanges.run(() =>
-      this.createPartitionsNow(name, count, assignments, validateOnly).catch((err: unknown) => {
-        throw this.asTopicError(err, `creating partitions of ${name}`);
-      }),
-    );
-  }
-
-  private async createPartitionsThroughController(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): Promise<void> {
-    const { channel, requestTimeoutMs } = this.kraft!;
+  async createPartitions(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly = false): Promise<void> {
+    const { channel, requestTimeoutMs } = this.kraft;
     const { response } = await channel
       .send(
         CreatePartitions,
@@ -656,76 +537,6 @@ export class Broker implements OffsetsTopicHost {
     const result = response.results[0];
     if (result && result.errorCode !== ErrorCode.NONE) throw new TopicError(result.errorCode, result.errorMessage ?? '');
     if (!validateOnly) await this.awaitImage((image) => (image.topic(name)?.partitions.length ?? 0) >= count, requestTimeoutMs);
-  }
-
-  private async createPartitionsNow(name: string, count: number, assignments: readonly (readonly number[])[] | null, validateOnly: boolean): Promise<void> {
-    const state = this.current.topic(name);
-    if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
-    const current = state.partitions.length;
-    if (count === current) throw new TopicError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
-    if (count < current) {
-      throw new TopicError(ErrorCode.INVALID_PARTITIONS, `The topic ${name} currently has ${current} partition(s); ${count} would not be an increase.`);
-    }
-    const additional = count - current;
-    // Kafka's cap on the partitions one CreateTopics request creates (ReplicationControlManager
-    // .MAX_PARTITIONS_PER_BATCH), applied here to CreatePartitions too: a hostile count must not make this
-    // node open billions of logs.
-    if (additional > MAX_PARTITIONS_PER_BATCH) throw new TopicError(ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.');
-    if (assignments !== null) {
-      if (assignments.length !== additional) {
-        throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${additional} additional partition(s), but only ${assignments.length} assignment(s) were specified.`);
-      }
-      for (const replicas of assignments) {
-        if (replicas.length === 0) throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
-        const sorted = [...replicas].sort((a, b) => a - b);
-        for (let i = 0; i < sorted.length; i++) {
-          if (sorted[i] !== this.nodeId) {
-            throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${sorted[i]}, but no such broker is registered.`);
-          }
-          if (i > 0 && sorted[i] === sorted[i - 1]) {
-            throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${sorted[i]} more than once.`);
-          }
-        }
-      }
-    }
-    if (validateOnly) return;
-    // The new partitions are published only once samsa-topics.json has the new count.
-    const added = Array.from({ length: count - current }, (_, i) => localPartition(this.nodeId, current + i));
-    const grown: TopicImage = { ...state, partitions: [...state.partitions, ...added] };
-    const gone = (): boolean => this.current.topicById(state.topicId) === undefined;
-    const removeAdded = async (): Promise<void> => {
-      for (const p of added) {
-        await this.replicaManager
-          .stopReplica(state.topicId, p.partition, true)
-          .catch((e: unknown) => this.logger.warn({ topic: name, partition: p.partition, err: e }, 'removing a partition of a failed CreatePartitions failed'));
-      }
-    };
-    try {
-      for (const p of added) {
-        if (gone()) break; // deleted meanwhile
-        await this.replicaManager.becomeLeader(grown, p);
-      }
-      if (gone()) {
-        await removeAdded();
-        return;
-      }
-      this.growingPartitions.set(name, count);
-      try {
-        await this.persistTopics();
-      } finally {
-        this.growingPartitions.delete(name);
-      }
-    } catch (err) {
-      await removeAdded();
-      throw err;
-    }
-    if (gone()) {
-      await removeAdded();
-      return;
-    }
-    // Configs may have changed meanwhile: keep the image's, add the partitions.
-    this.current = this.current.withTopic({ ...this.current.topicById(state.topicId)!, partitions: grown.partitions });
-    this.logger.info({ topic: name, from: current, partitions: count }, 'partitions created');
   }
 
   /**
@@ -742,23 +553,7 @@ export class Broker implements OffsetsTopicHost {
     } catch (err) {
       throw new TopicError(ErrorCode.INVALID_CONFIG, (err as Error).message);
     }
-    if (this.kraft !== null) return this.setTopicConfigsThroughController(name, overrides, validateOnly);
-    const state = this.current.topic(name);
-    if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
-    if (validateOnly) return;
-    const changed: TopicImage = { ...state, configs: new Map(overrides) };
-    this.current = this.current.withTopic(changed);
-    this.configGeneration++;
-    this.replicaManager.applyLogConfig(this.current.topicById(state.topicId)!);
-    await this.persistTopics().catch((err: unknown) => {
-      throw this.asTopicError(err, `changing the configs of ${name}`);
-    });
-    this.logger.info({ topic: name, configs: Object.fromEntries(overrides) }, 'topic configs changed');
-  }
-
-  /** KRaft: AlterConfigs (a whole replacement of the topic's overrides) sent to the active controller. */
-  private async setTopicConfigsThroughController(name: string, overrides: ReadonlyMap<string, string>, validateOnly: boolean): Promise<void> {
-    const { channel, requestTimeoutMs } = this.kraft!;
+    const { channel, requestTimeoutMs } = this.kraft;
     const TOPIC_RESOURCE = 2;
     const { response } = await channel
       .send(
@@ -801,39 +596,17 @@ export class Broker implements OffsetsTopicHost {
     this.logger.info({ configLevel: level, configs: shown }, 'dynamic broker configs changed');
   }
 
+  /** DeleteTopics of one topic sent to the active controller; resolves once this node's image no longer has it. */
   async deleteTopic(name: string): Promise<void> {
-    if (this.kraft !== null) {
-      const { channel, requestTimeoutMs } = this.kraft;
-      const { response } = await channel
-        .send(DeleteTopics, { topicNames: [name], topics: [{ name, topicId: '00000000-0000-0000-0000-000000000000' }], timeoutMs: requestTimeoutMs }, { deadlineMs: requestTimeoutMs, notController: (r) => r.responses.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) })
-        .catch((err: unknown) => {
-          throw new TopicError(ErrorCode.REQUEST_TIMED_OUT, (err as Error).message);
-        });
-      const result = response.responses[0];
-      if (result && result.errorCode !== ErrorCode.NONE) throw new TopicError(result.errorCode, result.errorMessage ?? '');
-      await this.awaitImage((image) => image.topic(name) === undefined, requestTimeoutMs);
-      return;
-    }
-    if (!this.config.deleteTopicEnable) throw new TopicError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
-    const state = this.current.topic(name);
-    if (!state) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
-    // Out of the image first: from here requests answer UNKNOWN_TOPIC_OR_PARTITION, then the replicas go.
-    this.current = this.current.withoutTopic(state.topicId);
-    // Waiting fetches see the topic gone and answer UNKNOWN_TOPIC_OR_PARTITION now, not after max.wait.ms.
-    for (const p of state.partitions) this.replicaManager.purgatory.notify(`${name}-${p.partition}`);
-    try {
-      await this.persistTopics();
-    } catch (err) {
-      // Not durably deleted: the topic stays, as when Kafka's controller cannot commit the deletion.
-      this.current = this.current.withTopic(state);
-      throw this.asTopicError(err, `deleting topic ${name}`);
-    }
-    this.appendSettingsCache.delete(state.topicId);
-    // Each directory is renamed `<topic>-<p>.<uuid>-delete` before it is removed; a crash before the rename
-    // leaves a directory that the next start moves aside as stray (moveAsideStrayLogs), never reopens.
-    for (const p of state.partitions) await this.replicaManager.stopReplica(state.topicId, p.partition, true);
-    await this.groupCoordinator?.onTopicDeleted(name);
-    this.logger.info({ topic: name }, 'topic deleted');
+    const { channel, requestTimeoutMs } = this.kraft;
+    const { response } = await channel
+      .send(DeleteTopics, { topicNames: [name], topics: [{ name, topicId: '00000000-0000-0000-0000-000000000000' }], timeoutMs: requestTimeoutMs }, { deadlineMs: requestTimeoutMs, notController: (r) => r.responses.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) })
+      .catch((err: unknown) => {
+        throw new TopicError(ErrorCode.REQUEST_TIMED_OUT, (err as Error).message);
+      });
+    const result = response.responses[0];
+    if (result && result.errorCode !== ErrorCode.NONE) throw new TopicError(result.errorCode, result.errorMessage ?? '');
+    await this.awaitImage((image) => image.topic(name) === undefined, requestTimeoutMs);
   }
 
   /** log.retention.check.interval.ms on the broker's clock; a pass never overlaps the previous one. */
@@ -856,7 +629,6 @@ export class Broker implements OffsetsTopicHost {
     await this.logCleaner?.stop();
     this.replicaManager.purgatory.completeAll();
     await this.groupCoordinator?.shutdown();
-    await this.metadataWrites.drained();
     // Producer state snapshots at the log ends, so the next start reads no log.
     await this.replicaManager.shutdown();
     await this.logManager.closeAll();

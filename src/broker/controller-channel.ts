@@ -46,7 +46,20 @@ export class ControllerChannel {
   private nextGuess = 0;
   private closed = false;
 
-  constructor(private readonly options: ControllerChannelOptions) {}
+  /** The voters' addresses; a voter given with port 0 (the single-node default) is bound later (bindLocal). */
+  private controllers: ControllerAddress[];
+
+  constructor(private readonly options: ControllerChannelOptions) {
+    this.controllers = [...options.controllers];
+  }
+
+  /**
+   * The port this node's own CONTROLLER listener was bound to, when it was configured as port 0 (the
+   * single-node default, a quorum of one whose listener nobody else dials).
+   */
+  bindLocal(id: number, host: string, port: number): void {
+    this.controllers = this.controllers.map((c) => (c.id === id ? { id, host, port } : c));
+  }
 
   /**
    * Sends `body` to the active controller at the highest version both sides support (at most `cap`) and
@@ -94,7 +107,8 @@ export class ControllerChannel {
   }
 
   private pickController(): ControllerAddress | null {
-    const { controllers, leaderHint } = this.options;
+    const { leaderHint } = this.options;
+    const controllers = this.controllers;
     const leader = leaderHint();
     if (leader >= 0) {
       const known = controllers.find((c) => c.id === leader);
@@ -105,7 +119,7 @@ export class ControllerChannel {
   }
 
   private guessAfter(id: number): void {
-    const i = this.options.controllers.findIndex((c) => c.id === id);
+    const i = this.controllers.findIndex((c) => c.id === id);
     this.nextGuess = i + 1;
   }
 

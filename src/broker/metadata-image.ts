@@ -6,9 +6,8 @@
  *
  * Every change builds a new image (the `with...` methods) and the broker swaps its reference to it in one
  * assignment, so a request handler that reads `broker.image` once sees one consistent state, never half of
- * a change. Today the image is built from `samsa-topics.json` and this node's registration (src/broker/
- * broker.ts); with the KRaft quorum it is the replay of `__cluster_metadata` up to the committed offset
- * (metadata-replay.ts applies one record; ../shared/design/cluster.md A.4, A.11). Nothing here touches storage: which replicas this node
+ * a change. It is the replay of `__cluster_metadata` up to the committed offset, on every node, a single
+ * node included (metadata-replay.ts applies one record; ../shared/design/cluster.md A.4, A.11). Nothing here touches storage: which replicas this node
  * hosts, and their logs, are the replica manager's (replica-manager.ts).
  */
 

@@ -61,6 +61,11 @@ export class ReplicaManager {
   /** Delayed fetches (and, from the HW on, delayed produces) wait here, keyed by `<topic>-<partition>`. */
   readonly purgatory: Purgatory;
   private readonly hosted = new Map<string, Map<number, Partition>>();
+  /**
+   * Replicas assigned here whose log could not be opened or created (a full or failing disk), by
+   * `<topicId>:<partition>`: Kafka's HostedPartition.Offline, answered KAFKA_STORAGE_ERROR.
+   */
+  private readonly offline = new Set<string>();
   /** The follower side: one fetcher per leader node. */
   readonly fetchers: ReplicaFetcherManager;
   /** The leader side's ISR changes to the controller; its transport is set by the broker in a cluster. */
@@ -135,6 +140,9 @@ export class ReplicaManager {
     const registration = t?.partitions[index];
     if (!t || !registration) return { partition: undefined, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
     const partition = this.hosted.get(t.topicId)?.get(index);
+    if (!partition && this.offline.has(`${t.topicId}:${index}`)) {
+      return { partition: undefined, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: `Disk error when trying to access log file on the disk: ${topic}-${index} is offline on broker ${this.nodeId}` };
+    }
     if (registration.leader !== this.nodeId || !partition || !partition.isLeader) {
       return { partition: undefined, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: `Leader not local for partition ${topic}-${index} on broker ${this.nodeId}` };
     }
@@ -189,6 +197,7 @@ export class ReplicaManager {
     let partition = this.hosted.get(topic.topicId)?.get(registration.partition);
     if (!partition) {
       partition = await this.open(topic, registration.partition);
+      this.offline.delete(`${topic.topicId}:${registration.partition}`);
       let byIndex = this.hosted.get(topic.topicId);
       if (!byIndex) this.hosted.set(topic.topicId, (byIndex = new Map()));
       byIndex.set(registration.partition, partition);
@@ -211,6 +220,7 @@ export class ReplicaManager {
     let partition = this.hosted.get(topic.topicId)?.get(registration.partition);
     if (!partition) {
       partition = await this.open(topic, registration.partition);
+      this.offline.delete(`${topic.topicId}:${registration.partition}`);
       let byIndex = this.hosted.get(topic.topicId);
       if (!byIndex) this.hosted.set(topic.topicId, (byIndex = new Map()));
       byIndex.set(registration.partition, partition);
@@ -234,6 +244,7 @@ export class ReplicaManager {
    * state is closed and, with `deleteLog`, its log and directory are deleted.
    */
   async stopReplica(topicId: string, index: number, deleteLog: boolean): Promise<void> {
+    this.offline.delete(`${topicId}:${index}`);
     const byIndex = this.hosted.get(topicId);
     const partition = byIndex?.get(index);
     if (!byIndex || !partition) return;
@@ -244,6 +255,11 @@ export class ReplicaManager {
     if (deleteLog) await this.options.logManager.delete(partition.topic, partition.partition);
     else await partition.close().catch((err: unknown) => this.options.logger.warn({ partition: partition.key, err }, 'closing producer state failed'));
     this.purgatory.notify(partition.key);
+  }
+
+  /** A replica assigned here whose log could not be opened (storage error): answered KAFKA_STORAGE_ERROR until it opens. */
+  markOffline(topicId: string, index: number): void {
+    this.offline.add(`${topicId}:${index}`);
   }
 
   /** Applies a topic's (new) log config to its hosted partitions. */

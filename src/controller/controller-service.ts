@@ -41,6 +41,7 @@ import { NULL_UUID } from '../../protocol/primitives.js';
 import { MetadataImage } from '../broker/metadata-image.js';
 import { applyMetadataRecord } from '../broker/metadata-replay.js';
 import { imageFromRecords } from '../broker/metadata-image-records.js';
+import type { LegacyMetadata } from '../broker/legacy-topics.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { electLeadersErrorResponse } from './elect-leaders-response.js';
 import { encodeControllerRecords, QuorumController, type ControllerResult } from './quorum-controller.js';
@@ -55,6 +56,8 @@ export interface ControllerServiceOptions {
   readonly logger: Logger;
   /** How often an active controller checks broker sessions. */
   readonly tickIntervalMs?: number;
+  /** An old single-node data directory's topics, written with the bootstrap records of an empty log. */
+  readonly legacy?: LegacyMetadata | null;
 }
 
 export class ControllerService {
@@ -132,7 +135,7 @@ export class ControllerService {
     this.o.controller.reset(this.committed);
     this.o.logger.info({ epoch: this.activeEpoch, offset: this.nextOffset }, `active controller in epoch ${this.activeEpoch}`);
     if (!this.committed.features.has('metadata.version')) {
-      void this.run(() => ({ records: this.o.controller.bootstrapRecords(), response: null })).catch((err: unknown) => this.o.logger.warn({ err }, 'writing the bootstrap records failed'));
+      void this.run(() => ({ records: this.o.controller.bootstrapRecords(this.o.legacy ?? null), response: null })).catch((err: unknown) => this.o.logger.warn({ err }, 'writing the bootstrap records failed'));
     }
     this.scheduleTick();
     this.maybeScheduleBalance();

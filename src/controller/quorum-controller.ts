@@ -53,6 +53,7 @@ import type { BrokerConfig } from '../config.js';
 import { applyIncrementalOps, ConfigResourceType, configEntriesProblem, duplicateResources, DUPLICATE_RESOURCE, type ConfigOutcome } from '../broker/config-changes.js';
 import { dynamicBrokerConfigsProblem } from '../broker/dynamic-broker-config.js';
 import { isInternalTopic } from '../broker/internal-topics.js';
+import type { LegacyMetadata } from '../broker/legacy-topics.js';
 import { MetadataImage, type PartitionRegistration, type TopicImage } from '../broker/metadata-image.js';
 import { applyMetadataRecord, ControlledShutdownChange, FencingChange, NO_LEADER, NO_LEADER_CHANGE } from '../broker/metadata-replay.js';
 import { resolveTopicConfig, TOPIC_CONFIGS, validateTopicConfigs } from '../broker/topic-config.js';
@@ -113,6 +114,11 @@ export interface QuorumControllerOptions {
   readonly random: Random;
   /** Records one balancing pass writes at most (Kafka's Builder.setMaxElectionsPerImbalance, for tests); MAX_ELECTIONS_PER_IMBALANCE. */
   readonly maxElectionsPerImbalance?: number;
+  /**
+   * The incarnation id of the broker in this same process (combined mode), if any: its registration is
+   * never a duplicate of an older one of this node id (see registerBroker).
+   */
+  readonly localBrokerIncarnationId?: string;
 }
 
 /** Kafka's BrokerControlState. */
@@ -188,10 +194,30 @@ export class QuorumController {
     this.balanceSchedule = 'DEFERRED';
   }
 
-  /** The records a new, empty metadata log starts with: metadata.version. */
-  bootstrapRecords(): DecodedMetadataRecord[] {
+  /**
+   * The records a new, empty metadata log starts with: metadata.version, then what a data directory of
+   * Samsa's old single-node path held (src/broker/legacy-topics.ts): its topics with their ids, configs
+   * and partition counts, this node the only replica, in the ISR and without a leader until it is
+   * unfenced (then `unfence` elects it, as after any restart); and its next producer id.
+   */
+  bootstrapRecords(legacy: LegacyMetadata | null = null): DecodedMetadataRecord[] {
     const b = new RecordBuilder(MetadataImage.EMPTY);
     b.add(FeatureLevelRecord, { name: 'metadata.version', featureLevel: METADATA_VERSION });
+    if (legacy === null) return b.records;
+    const me = this.o.nodeId;
+    for (const t of legacy.topics) {
+      // Kafka's order for a new topic: TopicRecord, its ConfigRecords, then the PartitionRecords.
+      b.add(TopicRecord, { name: t.name, topicId: t.topicId });
+      for (const [name, value] of Object.entries(t.configs)) b.add(ConfigRecord, { resourceType: ConfigResourceType.TOPIC, resourceName: t.name, name, value });
+      for (let p = 0; p < t.numPartitions; p++) {
+        b.add(
+          PartitionRecord,
+          { partitionId: p, topicId: t.topicId, replicas: [me], isr: [me], removingReplicas: [], addingReplicas: [], leader: NO_LEADER, leaderRecoveryState: 0, leaderEpoch: 0, partitionEpoch: 0 },
+          RECORD_VERSION.partition,
+        );
+      }
+    }
+    if (legacy.nextProducerId > 0n) b.add(ProducerIdsRecord, { brokerId: me, brokerEpoch: -1n, nextProducerId: legacy.nextProducerId });
     return b.records;
   }
 
@@ -208,7 +234,12 @@ export class QuorumController {
       return refuse(ErrorCode.INCONSISTENT_CLUSTER_ID, `Expected cluster ID ${this.o.clusterId}, but got cluster ID ${req.clusterId}`);
     }
     const existing = this.current.brokers.get(req.brokerId);
-    if (existing && existing.incarnationId !== req.incarnationId && this.hasValidSession(req.brokerId, now)) {
+    // A registration of this node id by the broker of this very process (combined mode) replaces one of
+    // an earlier run of the process, which cannot be alive: this controller started with it. Kafka's
+    // controller waits out that registration's session (broker.session.timeout.ms, 9 s) after an unclean
+    // stop; a single node that is killed must come back at once, as it did before the one code path.
+    const sameProcess = req.brokerId === this.o.nodeId && this.o.localBrokerIncarnationId !== undefined && req.incarnationId === this.o.localBrokerIncarnationId;
+    if (existing && existing.incarnationId !== req.incarnationId && !sameProcess && this.hasValidSession(req.brokerId, now)) {
       return refuse(ErrorCode.DUPLICATE_BROKER_REGISTRATION, 'Another broker is registered with that broker id.');
     }
     for (const [name, level] of this.current.features) {

@@ -34,19 +34,22 @@ export async function startGroupCoordinator(
   props: ReadonlyMap<string, string>,
   parentLogger: Logger,
   clock: Scheduler = systemScheduler,
-  /** false in a cluster: partitions are taken as this node becomes their leader (Broker.publishImage). */
-  options: { electAll: boolean } = { electAll: true },
+  /** singleVoter: the node is the single-node default, a quorum of one (no controller.quorum.voters). */
+  options: { singleVoter: boolean } = { singleVoter: true },
 ): Promise<{ coordinator: GroupCoordinator; store: OffsetsTopicStore }> {
   const logger = parentLogger.child({ component: 'group-coordinator' });
   const store = new OffsetsTopicStore(
     host,
     numberProp(props, 'offsets.topic.num.partitions', 50),
     logger,
-    // Kafka's default is 3; a single node (Samsa's default) can only hold one replica.
-    options.electAll ? 1 : numberProp(props, 'offsets.topic.replication.factor', 3),
+    // Kafka's default is 3, and "internal topic creation will fail until the cluster size meets this
+    // replication factor requirement" (its docs); its single-node quickstart (config/server.properties)
+    // sets 1. The single-node default here is that quickstart: 1 unless set.
+    numberProp(props, 'offsets.topic.replication.factor', options.singleVoter ? 1 : 3),
     numberProp(props, 'offsets.commit.timeout.ms', 5000),
   );
   const coordinator = new GroupCoordinator(groupCoordinatorConfig(props), store, clock, logger);
-  await coordinator.startup(options.electAll);
+  // The partitions are taken as the metadata images make this node their leader (Broker.publishImage).
+  await coordinator.startup(false);
   return { coordinator, store };
 }

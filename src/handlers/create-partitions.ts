@@ -2,15 +2,15 @@
  * CreatePartitions (37), versions 0-3 (KIP-195): grows topics' partition counts.
  * - The new count must be larger: equal is INVALID_PARTITIONS "Topic already has N partition(s).", smaller
  *   is INVALID_PARTITIONS "... would not be an increase." (Kafka's ReplicationControlManager messages).
- * - Manual assignments: one replica list per new partition (else INVALID_REPLICA_ASSIGNMENT); on this
- *   single node each list must be exactly [this node]: another broker id is INVALID_REPLICA_ASSIGNMENT
- *   "...includes broker N, but no such broker is registered.", as Kafka answers for an unknown broker.
+ * - Manual assignments: one replica list per new partition (else INVALID_REPLICA_ASSIGNMENT); a broker id
+ *   that is not registered is INVALID_REPLICA_ASSIGNMENT "...includes broker N, but no such broker is
+ *   registered.", as Kafka answers (the active controller checks them, src/controller/quorum-controller.ts).
  * - More than 10,000 new partitions in one request, summed over its topics, is POLICY_VIOLATION "Excessively
  *   large number of partitions per request." for every topic that would grow (Kafka's CreateTopics cap,
  *   ReplicationControlManager.MAX_PARTITIONS_PER_BATCH, applied the same way here).
  * - A topic named twice is INVALID_REQUEST "Duplicate topic name."; an unknown topic
  *   UNKNOWN_TOPIC_OR_PARTITION. validateOnly checks everything and creates nothing.
- * - The new partitions are in Metadata at once and persisted in samsa-topics.json. Existing keys move to
+ * - The new partitions are in Metadata once committed to the metadata log and applied here. Existing keys move to
  *   other partitions under the default partitioner, as in Kafka (also for __consumer_offsets: don't).
  * - v1 answers before throttling (KIP-219); v2 is flexible (KIP-482); v3 may answer
  *   THROTTLING_QUOTA_EXCEEDED (KIP-599), which this broker never does (no quotas).

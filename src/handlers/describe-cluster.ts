@@ -1,8 +1,8 @@
 /**
  * DescribeCluster (60), versions 0-1 (KIP-700): the cluster id, the controller id and the brokers, for
  * admin clients (Java's describeCluster, kafka-cluster, confluent-kafka-python's describe_cluster).
- * - This node is the only broker, at its advertised host and port, with no rack. As Kafka brokers do in
- *   KRaft mode, the controller id given to clients is a live broker's id: here, this node.
+ * - The brokers are the image's unfenced registrations (a single node: itself), and the controller id is
+ *   the image's (src/broker/metadata-loader.ts setController).
  * - v1 (KIP-919): endpointType must be 1 (BROKER); 2 (CONTROLLER) is MISMATCHED_ENDPOINT_TYPE and any other
  *   value UNSUPPORTED_ENDPOINT_TYPE (both INVALID_REQUEST at v0), with Kafka's messages.
  * - includeClusterAuthorizedOperations: without an authorizer every operation is allowed, so the answer is
@@ -40,11 +40,8 @@ export const describeClusterHandler = defineHandler(DescribeCluster, {
       errorMessage: null,
       endpointType: ENDPOINT_TYPE_BROKER,
       clusterId: broker.config.clusterId,
-      controllerId: broker.kraft !== null ? broker.image.controllerId : broker.nodeId,
-      brokers:
-        broker.kraft !== null
-          ? [...broker.image.brokers.values()].filter((b) => !b.fenced).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))
-          : [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      controllerId: broker.image.controllerId,
+      brokers: [...broker.image.brokers.values()].filter((b) => !b.fenced).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },

@@ -7,8 +7,8 @@
  * partition, and the channel tries the next one).
  * - No controller answered within the request timeout: REQUEST_TIMED_OUT, as Kafka's forwarding gives
  *   (UNKNOWN_SERVER_ERROR for any other failure), with the reason in errorMessage (v2).
- * - A node started without a quorum (no controller.quorum.voters) has nothing to describe: UNSUPPORTED_VERSION
- *   (the Admin client's "does not support DESCRIBE_QUORUM"), with the reason in errorMessage (v2).
+ * - A single node (no controller.quorum.voters) is a quorum of one: it describes itself as leader and only
+ *   voter.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeQuorum } from '../../protocol/messages/describe-quorum.js';
@@ -21,9 +21,6 @@ export const describeQuorumHandler = defineHandler(DescribeQuorum, {
   async handle(ctx, req) {
     const kraft = ctx.broker.kraft;
     const error = (errorCode: number, errorMessage: string) => ({ errorCode, errorMessage, topics: [], nodes: [] });
-    if (kraft === null) {
-      return error(ErrorCode.UNSUPPORTED_VERSION, 'This node runs without a KRaft quorum (controller.quorum.voters is empty): there is no quorum to describe');
-    }
     try {
       const { response } = await kraft.channel.send(DescribeQuorum, req, {
         version: ctx.apiVersion,

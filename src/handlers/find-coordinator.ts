@@ -1,7 +1,8 @@
 /**
  * FindCoordinator (10), versions 0-4.
- * - Single node: this broker coordinates every consumer group (keyType 0) and every transactional id
- *   (keyType 1, KIP-98). Any other key type is INVALID_REQUEST.
+ * - A consumer group's (keyType 0) coordinator is the leader of its `__consumer_offsets` partition;
+ *   COORDINATOR_NOT_AVAILABLE while it has none. A transactional id (keyType 1, KIP-98) is coordinated by
+ *   the node asked. Any other key type is INVALID_REQUEST.
  * - As in Kafka, the first group lookup creates `__consumer_offsets` (offsets.topic.num.partitions
  *   partitions, compacted); if that fails the answer is COORDINATOR_NOT_AVAILABLE and the client retries.
  * - v4 batches keys (KIP-699): one coordinator entry per key; v0-3 answer the single key at top level.
@@ -36,8 +37,8 @@ async function locate(ctx: RequestContext, key: string, keyType: number): Promis
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, errorInfo(ErrorCode.COORDINATOR_NOT_AVAILABLE).message);
     }
   }
-  if (ctx.broker.kraft !== null && keyType === GROUP_KEY) {
-    // In a cluster the coordinator is the leader of the group's __consumer_offsets partition (Kafka's
+  if (keyType === GROUP_KEY) {
+    // The coordinator is the leader of the group's __consumer_offsets partition (Kafka's
     // KafkaApis.getCoordinator); without one, COORDINATOR_NOT_AVAILABLE and the client asks again.
     const image = ctx.broker.image;
     const registration = image.partition(OFFSETS_TOPIC, ctx.broker.groupCoordinator.partitionFor(key));

@@ -85,7 +85,8 @@ interface QuorumStatusView {
   readonly logEndOffset: number;
 }
 
-type QuorumAnswer = { mode: 'single node' } | { mode: 'raft'; leader: boolean; quorum: QuorumView | null; status: QuorumStatusView | null };
+/** Every node runs the quorum (a single node is a quorum of one voter): `mode` stays for the console's API. */
+type QuorumAnswer = { mode: 'raft'; leader: boolean; quorum: QuorumView | null; status: QuorumStatusView | null };
 
 function quorum(ctx: ConsoleContext): QuorumAnswer {
   const b = ctx.broker;
@@ -93,8 +94,8 @@ function quorum(ctx: ConsoleContext): QuorumAnswer {
   const st = b.quorum;
   const status: QuorumStatusView | null = st === null ? null : { nodeId: b.nodeId, state: st.state(), leaderId: st.leaderId(), epoch: st.epoch(), highWatermark: st.highWatermark(), logEndOffset: st.logEndOffset() };
   if (typeof source.describeQuorum !== 'function') {
-    // A KRaft broker whose quorum view is not exposed: say so rather than claim a single node.
-    return b.kraft === null && status === null ? { mode: 'single node' } : { mode: 'raft', leader: false, quorum: null, status };
+    // A broker whose quorum view is not exposed: its own status only.
+    return { mode: 'raft', leader: false, quorum: null, status };
   }
   // The broker's clock (src/util/clock.ts), the one its timers and a wired quorum run on. DescribeQuorum's
   // voter table is known on the leader only; elsewhere this node's own status is shown.

@@ -113,7 +113,7 @@ export class BrokerMetrics implements RequestObserver {
       for (const t of this.broker.image.topics()) for (const p of t.partitions) if (p.leader < 0) offline++;
       return offline;
     });
-    // The KRaft quorum (Kafka's raft-metrics group, kafka.server:type=raft-metrics), on cluster nodes only.
+    // The KRaft quorum (Kafka's raft-metrics group, kafka.server:type=raft-metrics), on every node (a single node is a quorum of one).
     const quorum = this.broker.quorum;
     if (quorum !== null) {
       gauge('samsa_raft_leader_id', 'The current quorum leader\'s id; -1 when unknown (raft-metrics current-leader).', () => quorum.leaderId());

@@ -17,8 +17,8 @@
  * | `leader.eligibility` | true | in a cluster: this node may be elected leader |
  *
  * On start `_schemas` is replayed into memory before the listener opens, so the registry answers only once
- * it has caught up. On a single node the registry reads and appends the local partition; on a node of a
- * KRaft cluster it follows `_schemas` through the Kafka protocol (kafka-store.ts), joins the leader
+ * it has caught up. On a single node (no controller.quorum.voters) the registry reads and appends the
+ * local partition; on a node of a KRaft cluster it follows `_schemas` through the Kafka protocol (kafka-store.ts), joins the leader
  * election (leader-election.ts), and forwards writes to the elected leader (http.ts).
  */
 import type { Logger } from 'pino';
@@ -34,10 +34,10 @@ import { RegistryConfigError, registryConfig, type RegistryConfig } from './conf
 // start, and imports this file only when the registry is on).
 export { REGISTRY_PROPERTIES, RegistryConfigError, registryConfig, type RegistryConfig } from './config.js';
 
-/** The broker as the registry sees it; `kraft` non-null means a node of a KRaft cluster. */
+/** The broker as the registry sees it; `votersConfigured` means a node of a KRaft cluster of several nodes. */
 export interface RegistryBrokerHost extends SchemasTopicHost {
   readonly image: MetadataImage;
-  readonly kraft: object | null;
+  readonly config: { readonly quorum: { readonly votersConfigured: boolean } };
   readonly advertised: { readonly host: string; readonly port: number };
 }
 
@@ -56,7 +56,9 @@ export async function startSchemaRegistry(broker: RegistryBrokerHost, props: Rea
   const config = registryConfig(props);
   if (!config.enabled) return null;
   const logger = parentLogger.child({ component: 'schema-registry' });
-  if (broker.kraft !== null) return startInCluster(broker, config, clusterId, trace, logger);
+  // The single-node default (a quorum of one, no controller.quorum.voters) is the only broker and so the
+  // only possible writer: no election, the local partition is read and appended directly.
+  if (broker.config.quorum.votersConfigured) return startInCluster(broker, config, clusterId, trace, logger);
   const topic = new SchemasTopic(broker, config.topic, logger);
   const registry = new SchemaRegistry(topic, { defaultCompatibility: config.compatibility }, logger);
   const records = await topic.replay((r) => registry.apply(r));

@@ -1,5 +1,5 @@
 /**
- * One task at a time, in call order: the broker's write queues (samsa-topics.json, CreatePartitions,
+ * One task at a time, in call order: the broker's write queues (metadata images applied in commit order,
  * producer-id blocks, dynamic broker configs, each `__consumer_offsets` partition's appends) share this
  * one helper on fastq (the project's queue library) instead of each hand-writing a promise chain.
  *

@@ -1,6 +1,6 @@
 /**
  * ElectLeaders (43) on the client listener (src/handlers/elect-leaders.ts), what kafka-leader-election.sh
- * and Admin.electLeaders send: advertised 0-2; a node without a quorum answers from its own image; a node
+ * and Admin.electLeaders send: advertised 0-2; a single node (a quorum of one) answers through its own controller; a node
  * in a cluster forwards to the active controller (here two stand-in controller listeners: one answers
  * NOT_CONTROLLER, so the channel moves on to the other, whose answers come from a real QuorumController
  * with a failed-over partition) and gives the answer back at the client's version (no top-level errorCode
@@ -81,7 +81,6 @@ beforeAll(async () => {
   [single, forwarding] = await Promise.all([startTestBroker(), startTestBroker()]);
 });
 afterAll(async () => {
-  forwarding.broker.kraft?.channel.close();
   await Promise.all([single.destroy(), forwarding.destroy()]);
 });
 
@@ -96,7 +95,7 @@ describe('ElectLeaders on the client listener', () => {
     }
   });
 
-  it('a node without a quorum leads every partition: ELECTION_NOT_NEEDED, unknown ones UNKNOWN_TOPIC_OR_PARTITION, null lists the topics alone', async () => {
+  it('a single node (a quorum of one) leads every partition: ELECTION_NOT_NEEDED, unknown ones UNKNOWN_TOPIC_OR_PARTITION, null lists the topics alone', async () => {
     await single.broker.createTopic('local', 2, 1, new Map());
     const c = await RawClient.connect(single.port);
     try {
@@ -149,6 +148,7 @@ describe('ElectLeaders on the client listener', () => {
       clock: systemClock,
       logger: silent,
     });
+    const own = forwarding.broker.kraft;
     forwarding.broker.kraft = { channel, requestTimeoutMs: 5000 };
     const c = await RawClient.connect(forwarding.port);
     try {
@@ -171,7 +171,7 @@ describe('ElectLeaders on the client listener', () => {
     } finally {
       c.close();
       channel.close();
-      forwarding.broker.kraft = null;
+      forwarding.broker.kraft = own;
       await Promise.all([notActive.server.close(), active.server.close()]);
     }
   });
@@ -179,6 +179,7 @@ describe('ElectLeaders on the client listener', () => {
   it('REQUEST_TIMED_OUT with the channel\'s reason, on every requested partition, when no controller can be reached', async () => {
     const port = await closedPort();
     const channel = new ControllerChannel({ nodeId: 2, controllers: [{ id: 1, host: '127.0.0.1', port }], leaderHint: () => -1, clock: systemClock, logger: silent });
+    const own = forwarding.broker.kraft;
     forwarding.broker.kraft = { channel, requestTimeoutMs: 300 };
     const c = await RawClient.connect(forwarding.port);
     try {
@@ -192,7 +193,7 @@ describe('ElectLeaders on the client listener', () => {
     } finally {
       c.close();
       channel.close();
-      forwarding.broker.kraft = null;
+      forwarding.broker.kraft = own;
     }
   });
 });

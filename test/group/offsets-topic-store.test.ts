@@ -34,6 +34,8 @@ describe('__consumer_offsets store', () => {
   it('writes each group to its hash partition and replays offsets and deletions after a restart', async () => {
     broker = await startTestBroker({ 'offsets.topic.num.partitions': '7' });
     await broker.broker.createTopic('t', 2, 1, new Map());
+    // What FindCoordinator does first: __consumer_offsets exists, and this node leads (coordinates) its partitions.
+    await broker.broker.groupCoordinator.ensureStorage();
     const groups = ['alpha', 'beta', 'gamma', 'delta', 'polygenelubricants'];
     for (const [i, groupId] of groups.entries()) {
       const errors = await broker.broker.groupCoordinator.commitOffsets({
@@ -69,6 +71,7 @@ describe('__consumer_offsets store', () => {
     broker = await startTestBroker({ 'offsets.topic.num.partitions': '7' });
     await broker.broker.createTopic('t', 1, 1, new Map());
     const c = broker.broker.groupCoordinator;
+    await c.ensureStorage();
     // 'alpha' and 'polygenelubricants' live in different partitions.
     const moved = 'alpha';
     const kept = 'polygenelubricants';
@@ -89,11 +92,13 @@ describe('__consumer_offsets store', () => {
     expect(c.listGroups().map((g) => g.groupId)).toEqual([kept]);
     expect(offsetOf(kept).offsets[0]!.offset).toBe(101n);
 
-    await c.onElection(pMoved, 1);
+    // Elected again at a later leader epoch than the one it was taken at (the image's).
+    const epoch = broker.broker.image.partition('__consumer_offsets', pMoved)!.leaderEpoch;
+    await c.onElection(pMoved, epoch + 1);
     expect(offsetOf(moved)).toMatchObject({ errorCode: ErrorCode.NONE, offsets: [{ offset: 100n }] });
     expect(c.listGroups().map((g) => g.groupId).sort()).toEqual([moved, kept].sort());
     // A stale election (an older epoch) changes nothing.
-    await c.onElection(pMoved, 0);
+    await c.onElection(pMoved, epoch);
     expect(offsetOf(moved).offsets[0]!.offset).toBe(100n);
   });
 });

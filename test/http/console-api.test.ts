@@ -63,7 +63,12 @@ describe('cluster and topics', () => {
     await produce(client, t, new Map([[0, ['a', 'b', 'c'].map((v) => ({ value: Buffer.from(v) }))], [1, [{ value: Buffer.from('d') }]]]), { acks: -1, timeoutMs: 5000 });
 
     const cluster = (await api<{ brokers: { nodeId: number; port: number; partitions: number; logBytes: number }[]; mode: string; clusterId: string }>('cluster')).body;
-    expect(cluster.mode).toBe('single node');
+    // The single node is a quorum of one voter: itself, leading.
+    expect(cluster.mode).toBe('raft');
+    const own = (await api<{ leader: boolean; quorum: { leaderId: number; currentVoters: { replicaId: number }[] } }>('cluster')).body;
+    expect(own.leader).toBe(true);
+    expect(own.quorum.leaderId).toBe(broker.broker.nodeId);
+    expect(own.quorum.currentVoters.map((v) => v.replicaId)).toEqual([broker.broker.nodeId]);
     expect(cluster.clusterId).toBe(broker.broker.config.clusterId);
     expect(cluster.brokers).toHaveLength(1);
     expect(cluster.brokers[0]!.nodeId).toBe(broker.broker.nodeId);
@@ -101,6 +106,9 @@ describe('cluster and topics', () => {
     quorum.propose(3);
     quorum.runUntil(12_000);
     const target = broker.broker as unknown as { describeQuorum?: (now: number) => unknown };
+    // The broker's own quorum view, put back after each substitution below.
+    const ownDescribe = target.describeQuorum;
+    const ownStatus = broker.broker.quorum;
     // The test quorum runs on its own virtual clock.
     target.describeQuorum = () => leader.describeQuorum(quorum.now());
     try {
@@ -114,9 +122,9 @@ describe('cluster and topics', () => {
       // The cut-off voter is behind the leader by the three records proposed meanwhile.
       expect(ends.get(leader.config.nodeId)! - ends.get(lagging)!).toBe(3);
     } finally {
-      delete target.describeQuorum;
+      target.describeQuorum = ownDescribe;
     }
-    expect((await api<{ mode: string }>('cluster')).body.mode).toBe('single node');
+    expect((await api<{ quorum: { leaderId: number } }>('cluster')).body.quorum.leaderId).toBe(broker.broker.nodeId);
 
     // A follower: no voter table (DescribeQuorum answers on the leader only), its own status instead.
     const follower = [...quorum.cores.values()].find((x) => x !== leader && x.config.nodeId !== lagging)!;
@@ -127,8 +135,8 @@ describe('cluster and topics', () => {
       const f = (await api<{ mode: string; leader: boolean; quorum: null; status: { state: string; leaderId: number; epoch: number; highWatermark: number } }>('cluster')).body;
       expect(f).toMatchObject({ mode: 'raft', leader: false, quorum: null, status: { state: 'Follower', leaderId: leader.config.nodeId, epoch: leader.epoch, highWatermark: follower.highWatermark } });
     } finally {
-      delete target.describeQuorum;
-      b.quorum = null;
+      target.describeQuorum = ownDescribe;
+      b.quorum = ownStatus;
     }
   });
 

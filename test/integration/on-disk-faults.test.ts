@@ -1,13 +1,16 @@
 /**
  * Faults in the log directory get one clear log line and a safe outcome, never an uncaught exception and
  * never data dropped on the strength of a file that does not read:
- *   - a corrupt samsa-topics.json, samsa-producer-ids.json or samsa-broker-configs.json stops the start
- *     (exit 1 for `samsa start`) with a fatal line naming the file, and the file and the partition
- *     directories are left as they were;
+ *   - a corrupt samsa-topics.json (an old single-node directory's topics, waiting to be migrated into the
+ *     metadata log), samsa-producer-ids.json or samsa-broker-configs.json stops the start (exit 1 for
+ *     `samsa start`) with a fatal line naming the file, and the file and the partition directories are
+ *     left as they were;
  *   - a full disk (ENOSPC, injected into the index rebuild) while loading stops the start with
  *     "Log directory <dir> is full";
- *   - CreateTopics on a full disk (ENOSPC injected into the log creation) answers KAFKA_STORAGE_ERROR for
- *     that topic and keeps the connection; nothing of the topic is left.
+ *   - a partition whose log cannot be created (ENOSPC injected into the log creation) after the controller
+ *     created its topic is offline on this node, as in Kafka's KRaft mode (the controller's CreateTopics
+ *     answer stands): its clients get KAFKA_STORAGE_ERROR, the connection and the other partitions go on,
+ *     and it opens once the disk has room (a restart).
  * (ENOSPC is injected so the tests run unprivileged and deterministically.)
  */
 import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
@@ -17,6 +20,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../protocol/errors.js';
 import { CreateTopics } from '../../protocol/messages/create-topics.js';
+import { Produce } from '../../protocol/messages/produce.js';
 import { Metadata } from '../../protocol/messages/metadata.js';
 import { startBroker } from '../../src/app.js';
 import { buildConfig } from '../../src/config.js';
@@ -54,13 +58,27 @@ async function startLogged(dir: string): Promise<{ lines: Line[]; result: Promis
   return { lines, result: startBroker(config, logger) };
 }
 
+/** Produces one record to `no-room`'s partition on a new connection; the partition's error code. */
+async function produce0(port: number, partition: number): Promise<number> {
+  const { buildBatch } = await import('../../protocol/records/record.js');
+  const c = await RawClient.connect(port);
+  try {
+    const res = await c.request(Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'no-room', partitionData: [{ index: partition, records: await buildBatch([{ key: null, value: Buffer.from(`p${partition}`) }]) }] }] });
+    return res.responses[0]!.partitionResponses[0]!.errorCode;
+  } finally {
+    c.close();
+  }
+}
+
 async function withData(dir: string): Promise<void> {
   const b = await startTestBroker({ 'num.partitions': '1' }, dir);
   const c = await RawClient.connect(b.port);
   const r = await c.request(CreateTopics, 4, { topics: [{ name: 'kept', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
   expect(r.topics[0]!.errorCode).toBe(ErrorCode.NONE);
   c.close();
-  await b.broker.producerIds.generateProducerId();
+  // A transactional id is what this node keeps in samsa-producer-ids.json (producer id blocks come from
+  // the controller).
+  await b.broker.producerIds.initTransactional('kept-tx', 60000, null);
   await b.broker.setDynamicBrokerConfigs('clusterDefault', new Map([['log.retention.ms', '604800001']]));
   await b.stop();
 }
@@ -71,7 +89,9 @@ describe('a corrupt metadata file in the log dir', () => {
       const dir = await tempDir();
       await withData(dir);
       const path = join(dir, file);
-      const text = (await readFile(path, 'utf8')).slice(0, 20);
+      // samsa-topics.json is no longer written (the metadata log has the topics): the old path's file, cut short.
+      const whole = file === 'samsa-topics.json' ? JSON.stringify([{ name: 'kept', topicId: 'AAECAwQFBgcICQoLDA0ODw', numPartitions: 1, configs: {} }]) : await readFile(path, 'utf8');
+      const text = whole.slice(0, 20);
       await writeFile(path, text);
       const before = (await readdir(dir)).sort();
       const { lines, result } = await startLogged(dir);
@@ -130,12 +150,11 @@ describe('a full disk', () => {
     expect((await readPartition(b.port, 'full', 0)).records.map((r) => r.value)).toEqual(['one', 'two']);
   });
 
-  it('CreateTopics answers KAFKA_STORAGE_ERROR for the topic, keeps the connection, and leaves nothing behind', async () => {
+  it('a partition whose log cannot be created is offline here: KAFKA_STORAGE_ERROR to its clients, the rest goes on', async () => {
     const dir = await tempDir();
-    const b = await startTestBroker({ 'num.partitions': '3' }, dir);
+    let b = await startTestBroker({ 'num.partitions': '3' }, dir);
     cleanup.push(() => b.stop());
     const c = await RawClient.connect(b.port);
-    cleanup.push(async () => c.close());
     const open = Log.open.bind(Log);
     let calls = 0;
     // The second partition's log cannot be created: the disk filled up in the middle of the topic.
@@ -148,13 +167,23 @@ describe('a full disk', () => {
       timeoutMs: 5000,
       validateOnly: false,
     });
-    expect(r.topics.map((t) => [t.name, t.errorCode])).toEqual([['no-room', ErrorCode.KAFKA_STORAGE_ERROR]]);
-    expect(r.topics[0]!.errorMessage).toContain('full');
-    const md = await c.request(Metadata, 9, { topics: [{ name: 'no-room' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-    expect(md.topics[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    expect((await readdir(dir)).filter((n) => n.startsWith('no-room'))).toEqual([]);
+    expect(r.topics.map((t) => [t.name, t.errorCode])).toEqual([['no-room', ErrorCode.NONE]]);
     vi.restoreAllMocks();
-    const again = await c.request(CreateTopics, 4, { topics: [{ name: 'no-room', numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
-    expect(again.topics[0]!.errorCode).toBe(ErrorCode.NONE);
+    const produce = async (partition: number): Promise<number> => {
+      const { buildBatch } = await import('../../protocol/records/record.js');
+      const res = await c.request(Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'no-room', partitionData: [{ index: partition, records: await buildBatch([{ key: null, value: Buffer.from(`p${partition}`) }]) }] }] });
+      return res.responses[0]!.partitionResponses[0]!.errorCode;
+    };
+    const offline = [0, 1, 2].filter((p) => b.broker.getPartition('no-room', p) === undefined);
+    expect(offline).toHaveLength(1);
+    const online = [0, 1, 2].filter((p) => !offline.includes(p));
+    expect(await produce(offline[0]!)).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
+    for (const p of online) expect(await produce(p)).toBe(ErrorCode.NONE);
+    // Once the disk has room, the next start opens it.
+    c.close();
+    await b.stop();
+    b = await startTestBroker({ 'num.partitions': '3' }, dir);
+    expect(await produce0(b.port, offline[0]!)).toBe(ErrorCode.NONE);
+    for (const p of online) expect((await readPartition(b.port, 'no-room', p)).records.map((x) => x.value)).toEqual([`p${p}`]);
   });
 });

@@ -188,7 +188,8 @@ export class RaftNode {
     const missing = o.config.voters.filter((id) => id !== o.config.nodeId && !known.has(id));
     if (missing.length > 0) throw new QuorumConfigError(`no address for voter(s) ${missing.join(', ')} in controller.quorum.voters`);
     const logger = o.logger.child({ component: 'raft', nodeId: o.config.nodeId });
-    const { store, recovered } = await RaftStore.open({ dir: o.dir, voters: o.config.voters, clock: o.clock, logger, ...(o.segmentBytes !== undefined ? { segmentBytes: o.segmentBytes } : {}), ...(o.checkValue ? { checkValue: o.checkValue } : {}) });
+    // The store names itself (component raft-store): from the parent, so no line carries the key twice.
+    const { store, recovered } = await RaftStore.open({ dir: o.dir, voters: o.config.voters, clock: o.clock, logger: o.logger.child({ nodeId: o.config.nodeId }), ...(o.segmentBytes !== undefined ? { segmentBytes: o.segmentBytes } : {}), ...(o.checkValue ? { checkValue: o.checkValue } : {}) });
     const latest = recovered.latest;
     const core = new RaftCore(o.config, recovered.quorumState, recovered.records, o.clock.now(), o.random, { logStart: recovered.logStart, latest: latest === null ? null : { id: latest.id, bytes: latest.bytes } });
     const loaded = latest === null ? null : { id: latest.id, values: latest.content.values, lastContainedLogTimestamp: latest.content.lastContainedLogTimestamp };
