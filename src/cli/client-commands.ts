@@ -576,7 +576,7 @@ export function registerClientCommands(program: Command, io: CliIO, setExit: (co
         else {
           out(`CLUSTER ${clusterId ?? '-'}  CONTROLLER ${controllerId}\n\n`);
           out(table(['ID', 'HOST', 'PORT', 'RACK', 'CONTROLLER'], brokers.map((b) => [b.nodeId, b.host, b.port, b.rack ?? '-', b.nodeId === controllerId ? 'yes' : ''])));
-          if (quorum === null) out('\nQUORUM none (a single node without controller.quorum.voters)\n');
+          if (quorum === null) out('\nQUORUM none (the broker does not describe a KRaft quorum)\n');
           else {
             // The columns of kafka-metadata-quorum.sh describe --status and --replication.
             out(`\nQUORUM LEADER ${quorum.leaderId}  EPOCH ${quorum.leaderEpoch}  HIGH-WATERMARK ${quorum.highWatermark}\n\n`);
@@ -610,8 +610,8 @@ export interface QuorumInfo {
 
 /**
  * The KRaft quorum of __cluster_metadata-0 (DescribeQuorum, KIP-595/836, what kafka-metadata-quorum.sh
- * --bootstrap-server sends; a broker forwards it to the controllers). Null from a broker that has no
- * quorum: one not advertising the API, or Samsa's single node, which answers UNSUPPORTED_VERSION.
+ * --bootstrap-server sends; a broker forwards it to the controllers). Null from a broker without one: not
+ * advertising the API, or answering UNSUPPORTED_VERSION. Samsa's single node is a quorum of one voter.
  */
 async function describeQuorum(conn: BrokerConnection): Promise<QuorumInfo | null> {
   try {

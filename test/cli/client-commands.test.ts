@@ -277,11 +277,14 @@ describe('samsa cluster info', () => {
       expect(info.clusterId).toBe(c.clusterId);
       expect(info.controllerId).toBe(c.controller);
       expect(info.brokers.map((b) => [b.nodeId, b.host, b.port])).toEqual(c.brokers.map((b) => [b.nodeId, b.host, b.port]));
-      // A single node has no KRaft quorum (it answers DescribeQuorum with UNSUPPORTED_VERSION).
-      expect(info.quorum).toBeNull();
+      // A single node is a KRaft quorum of one voter: itself, leading.
+      const quorum = info.quorum as { leaderId: number; voters: { nodeId: number; status: string; lag: number }[]; observers: unknown[] };
+      expect(quorum.leaderId).toBe(c.controller);
+      expect(quorum.voters.map((v) => [v.nodeId, v.status, v.lag])).toEqual([[c.controller, 'Leader', 0]]);
+      expect(quorum.observers).toEqual([]);
       const text = await cli(['cluster', 'info']);
       expect(text.code).toBe(0);
-      expect(text.out).toContain('QUORUM none (a single node without controller.quorum.voters)');
+      expect(text.out).toContain(`QUORUM LEADER ${c.controller}`);
     } finally {
       await admin.disconnect();
     }
