@@ -47,7 +47,7 @@ export class Harness {
   constructor(
     readonly seed = 1,
     props: Record<string, string> = {},
-    options: { maxElectionsPerImbalance?: number } = {},
+    options: { maxElectionsPerImbalance?: number; localBrokerIncarnationId?: string } = {},
   ) {
     this.controller = new QuorumController({
       ...options,

@@ -69,6 +69,21 @@ describe('broker registration and heartbeats', () => {
     expect(h.image.brokers.get(1)).toMatchObject({ epoch: Number(epoch), incarnationId: incarnation(1, 1), fenced: true });
   });
 
+  it('a combined node\'s own broker (this process\'s incarnation) replaces a registration whose session is still valid', () => {
+    // The controller of a killed and restarted single node starts with the old registration unfenced and,
+    // as Kafka's, gives it a full session; the broker of its own process cannot be a duplicate of it.
+    const own = incarnation(1, 2);
+    const h = new Harness(1, {}, { localBrokerIncarnationId: own });
+    h.register(1);
+    h.heartbeat(1);
+    const base = { ...BrokerRegistrationRequest.defaults(4), brokerId: 1, clusterId: CLUSTER, rack: null, listeners: [], features: [{ name: 'metadata.version', minSupportedVersion: 1, maxSupportedVersion: 33 }] };
+    // Another process with this node id is still refused while the session lasts...
+    expect(h.controller.registerBroker(h.now, { ...base, incarnationId: incarnation(1, 3) }, h.offset).response.errorCode).toBe(ErrorCode.DUPLICATE_BROKER_REGISTRATION);
+    // ...this process's own broker is not.
+    const epoch = h.register(1, own);
+    expect(h.image.brokers.get(1)).toMatchObject({ epoch: Number(epoch), incarnationId: own, fenced: true });
+  });
+
   it('a live broker registering again (same incarnation) starts fenced: its leaderships move first', () => {
     const h = new Harness(8);
     h.brokers(2);
