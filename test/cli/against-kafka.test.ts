@@ -94,13 +94,17 @@ describe('the CLI against Samsa and Apache Kafka', () => {
     expect((fromKafka.consumed as string[]).length).toBe(30);
     expect((fromKafka.afterReset as unknown[][]).every((r) => r[2] === 2)).toBe(true);
     expect(fromKafka.retention).toEqual({ name: 'retention.ms', value: '123456789', source: 'DYNAMIC_TOPIC_CONFIG', readOnly: false, sensitive: false });
-    // The quorum through a broker (Kafka forwards DescribeQuorum to its controller): Kafka runs one
-    // combined KRaft node, its own leader; Samsa's single node has no quorum.
+    // The quorum through a broker (Kafka forwards DescribeQuorum to its controller): each runs one
+    // combined KRaft node, its own leader and only voter (Samsa's single node is a quorum of one).
     const kafkaInfo = JSON.parse(await cli(kafka.bootstrap, ['--json', 'cluster', 'info'])) as { controllerId: number; quorum: QuorumInfo | null };
     expect(kafkaInfo.quorum).not.toBeNull();
     expect(kafkaInfo.quorum!.leaderId).toBe(kafkaInfo.controllerId);
     expect(kafkaInfo.quorum!.leaderEpoch).toBeGreaterThanOrEqual(1);
     expect(kafkaInfo.quorum!.voters.map((v) => [v.nodeId, v.status, v.lag])).toEqual([[kafkaInfo.controllerId, 'Leader', 0]]);
-    expect((JSON.parse(await cli(samsa.bootstrap, ['--json', 'cluster', 'info'])) as { quorum: unknown }).quorum).toBeNull();
+    const samsaInfo = JSON.parse(await cli(samsa.bootstrap, ['--json', 'cluster', 'info'])) as { controllerId: number; quorum: QuorumInfo | null };
+    expect(samsaInfo.quorum).not.toBeNull();
+    expect(samsaInfo.quorum!.leaderId).toBe(samsaInfo.controllerId);
+    expect(samsaInfo.quorum!.leaderEpoch).toBeGreaterThanOrEqual(1);
+    expect(samsaInfo.quorum!.voters.map((v) => [v.nodeId, v.status, v.lag])).toEqual([[samsaInfo.controllerId, 'Leader', 0]]);
   }, 180_000);
 });
