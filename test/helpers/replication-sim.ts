@@ -9,22 +9,26 @@
  * session expiry and fencing, AlterPartition with its epoch checks, election from the ISR with the leader
  * epoch bumped, unclean election off), its records replayed as they are appended.
  *
- * What is simulated: the network (an in-memory one whose messages this harness delivers one at a time, in
- * an order drawn from the seed, and which it can cut between two nodes, heal and reset), time (one
- * ManualClock for every timer: fetch long polls, backoffs, the ISR expiration task, request timeouts,
- * the controller's sessions), the Raft quorum (a controller record is committed when appended), the broker
- * lifecycle (registration and heartbeats, sent by the harness on the broker's behalf over the same
- * network links) and the metadata loader (the harness publishes the controller's images to each broker,
- * possibly late and skipping some). A crash stops a broker where it stands (Broker.halt: no clean-shutdown
- * marker, no snapshot; every write it made survives, as the page cache survives `kill -9`), drops every
- * message to or from it and resets its connections; a restart opens the same directories.
+ * What is simulated: the network (in memory: each message arrives after a latency drawn from its
+ * identity and the seed; a link between two nodes can be cut, which holds its messages until the heal, and
+ * a connection reset), time (one SimClock for every timer: fetch long polls, backoffs, the ISR expiration
+ * task, request timeouts, the controller's sessions), the Raft quorum (a controller record is committed
+ * when appended), the broker lifecycle (BrokerLifecycle's registration and heartbeats, sent by the harness
+ * for each broker over its link to the controller) and the metadata loader (each new image is sent to
+ * every broker; one arriving late or out of order is skipped for the newer one it already has). The
+ * fetchers reach their leaders through ReplicaFetcherManager.connector. A crash stops a broker between two
+ * events (Broker.halt: no clean-shutdown marker, no snapshot; every write it made survives, as the page
+ * cache survives `kill -9`), loses its messages in flight and resets its peers' connections; some stops
+ * are clean shutdowns instead; a restart opens the same directories.
  *
- * A run is a pure function of its seed: every step waits until the brokers' file I/O is done (the
- * process has no pending fs request) before the next one, so concurrent work cannot race differently.
+ * A run is a pure function of its seed: timers and message arrivals run one at a time, each followed by a
+ * wait until the process has no file I/O pending, so concurrent work cannot interleave differently; a
+ * message's latency and its order among ties come from its identity, not from when it was sent.
  *
- * Clients: producers with acks=all (two plain, two idempotent, whose retries keep their sequence numbers)
- * and consumers, each with the metadata of one broker (never older than a leader epoch it has seen,
- * KIP-320), so they also talk to stale leaders.
+ * Clients: producers with acks=all (two plain, two idempotent, whose retries keep their sequence numbers),
+ * one with acks=1 (its records may be lost: they make replicas diverge) and two consumers, each taking the
+ * leader from some live broker's metadata (never older than a leader epoch it has seen, KIP-320), so they
+ * also talk to stale leaders.
  *
  * Checked after every step, and after the final heal (everything restarted and reconnected, then every
  * replica in the ISR and caught up within a bound):
