@@ -101,6 +101,8 @@ export interface ReplSimStats {
   crashes: number;
   /** Stops with a clean shutdown (clean-shutdown marker, producer state snapshots) instead of a crash. */
   cleanStops: number;
+  /** Controlled shutdowns begun (leadership moved away by the controller first). */
+  controlledShutdowns: number;
   restarts: number;
   cuts: number;
   /** Leader epochs the controller started (elections after the first). */
@@ -297,6 +299,9 @@ interface SimNode {
   registered: boolean;
   brokerEpoch: bigint;
   inflightSinceMs: number | null;
+  /** A controlled shutdown asked for since (heartbeats say wantShutDown), and a stop under way. */
+  shutdownSinceMs: number | null;
+  stopping: boolean;
   /** The offset of the last image this incarnation applied, and of the last one it was sent. */
   appliedOffset: number;
   requestedOffset: number;
@@ -354,12 +359,13 @@ const WEIGHTS: readonly (readonly [string, number])[] = [
   ['cut', 1.2],
   ['heal', 2],
   ['crash', 0.7],
+  ['shutdown', 0.3],
   ['restart', 2.5],
   ['reset', 0.7],
 ];
 
 /** The steps whose weights a stormy seed multiplies. */
-const FAULTS = new Set(['cut', 'heal', 'crash', 'restart', 'reset']);
+const FAULTS = new Set(['cut', 'heal', 'crash', 'shutdown', 'restart', 'reset']);
 
 const ADVANCES = [1, 2, 5, 10, 20, 50, 100, 250] as const;
 
@@ -450,7 +456,7 @@ export class ReplicationSim {
   private digestState = 0x811c9dc5;
   private topicId = '';
   private controllerSent = 0;
-  readonly stats: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, cleanStops: 0, ackedIdempotent: 0, crashes: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
+  readonly stats: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, cleanStops: 0, controlledShutdowns: 0, ackedIdempotent: 0, crashes: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
   /** Timing, varied by seed (Kafka's rules are the same whatever they are). */
   private readonly lagMaxMs: number;
   private readonly sessionMs: number;
@@ -545,7 +551,7 @@ export class ReplicationSim {
     this.scheduleTick();
     for (const id of BROKER_IDS) {
       const dir = await mkdtemp(join(tmpdir(), `samsa-replsim-${id}-`));
-      this.nodes.set(id, { id, dir, broker: null, dispatcher: null, clock: null, incarnation: 0, registered: false, brokerEpoch: -1n, inflightSinceMs: null, appliedOffset: -1, requestedOffset: -1, sent: 0, lastEpoch: [], lastLeo: [] });
+      this.nodes.set(id, { id, dir, broker: null, dispatcher: null, clock: null, incarnation: 0, registered: false, brokerEpoch: -1n, inflightSinceMs: null, shutdownSinceMs: null, stopping: false, appliedOffset: -1, requestedOffset: -1, sent: 0, lastEpoch: [], lastLeo: [] });
       await this.startBroker(id);
     }
     // Registered, caught up with the metadata, unfenced; then the topic (RF 3, min.insync.replicas 2).
@@ -653,6 +659,12 @@ export class ReplicationSim {
 
   private beat(node: SimNode): void {
     const now = this.clock.now();
+    // BrokerLifecycle bounds the controlled shutdown: past its deadline the broker stops anyway.
+    if (node.shutdownSinceMs !== null && now - node.shutdownSinceMs > 3000) {
+      this.trace(`broker ${node.id}: controlled shutdown not confirmed in time; stopping anyway`);
+      void this.stopAfterShutdown(node);
+      return;
+    }
     if (node.inflightSinceMs !== null && now - node.inflightSinceMs < this.requestTimeoutMs) return;
     node.inflightSinceMs = now;
     const id = node.id;
@@ -684,14 +696,27 @@ export class ReplicationSim {
       });
       return;
     }
-    const req = { ...BrokerHeartbeatRequest.defaults(1), brokerId: id, brokerEpoch: node.brokerEpoch, currentMetadataOffset: BigInt(node.appliedOffset), wantFence: false, wantShutDown: false };
+    const wantShutDown = node.shutdownSinceMs !== null;
+    const req = { ...BrokerHeartbeatRequest.defaults(1), brokerId: id, brokerEpoch: node.brokerEpoch, currentMetadataOffset: BigInt(node.appliedOffset), wantFence: false, wantShutDown };
     this.push(id, CONTROLLER, `heartbeat@${id}.${incarnation}.${node.sent++}`, 'BrokerHeartbeat', () => {
       const res = this.commit(this.controller.brokerHeartbeat(this.clock.now(), req));
       answer('BrokerHeartbeat', () => {
         // BrokerLifecycle: the controller no longer knows this registration; register again.
         if (res.errorCode === ErrorCode.STALE_BROKER_EPOCH) node.registered = false;
+        else if (wantShutDown && res.shouldShutDown) void this.stopAfterShutdown(node);
       });
     });
+  }
+
+  /** The end of a controlled shutdown: the controller moved leadership away; the broker stops cleanly. */
+  private async stopAfterShutdown(node: SimNode): Promise<void> {
+    if (!node.broker || node.stopping) return;
+    this.trace(`STOP broker ${node.id} (controlled shutdown done)`);
+    try {
+      await this.crash(node.id, true);
+    } catch (err) {
+      this.noteFailure(`stopping broker ${node.id} failed: ${describeError(err)}`);
+    }
   }
 
   /** AlterPartition from a leader: over the broker's link to the controller, encoded at v3 both ways. */
@@ -764,6 +789,8 @@ export class ReplicationSim {
     node.clock = clock;
     node.registered = false;
     node.inflightSinceMs = null;
+    node.shutdownSinceMs = null;
+    node.stopping = false;
     node.appliedOffset = -1;
     node.requestedOffset = -1;
     node.sent = 0;
@@ -808,6 +835,7 @@ export class ReplicationSim {
   private async crash(id: number, clean = false): Promise<void> {
     const node = this.nodes.get(id)!;
     const broker = node.broker!;
+    node.stopping = true;
     // A clean stop runs while its connections still work (its fetchers close theirs); what it still
     // sends is lost with its incarnation.
     if (clean) await broker.shutdown();
@@ -827,6 +855,7 @@ export class ReplicationSim {
       await broker.halt();
       this.stats.crashes++;
     }
+    node.stopping = false;
   }
 
   // ------------------------------------------------------------------------------------------ network
@@ -931,7 +960,7 @@ export class ReplicationSim {
   }
 
   private alive(): SimNode[] {
-    return [...this.nodes.values()].filter((n) => n.broker !== null);
+    return [...this.nodes.values()].filter((n) => n.broker !== null && !n.stopping);
   }
 
   /** Performs a step of this kind if one is possible now; false to draw another. */
@@ -989,8 +1018,19 @@ export class ReplicationSim {
         await this.crash(node.id, clean);
         return true;
       }
+      case 'shutdown': {
+        // Kafka's controlled shutdown: heartbeats ask for it, the controller moves leadership away and
+        // answers shouldShutDown once the broker leads nothing; then it stops cleanly.
+        const ready = this.alive().filter((n) => n.registered && n.shutdownSinceMs === null);
+        if (ready.length === 0) return false;
+        const node = this.pick(ready);
+        node.shutdownSinceMs = this.clock.now();
+        this.stats.controlledShutdowns++;
+        this.trace(`${prefix} CONTROLLED SHUTDOWN of broker ${node.id} begins`);
+        return true;
+      }
       case 'restart': {
-        const dead = [...this.nodes.values()].filter((n) => n.broker === null);
+        const dead = [...this.nodes.values()].filter((n) => n.broker === null && !n.stopping);
         if (dead.length === 0) return false;
         const node = this.pick(dead);
         this.trace(`${prefix} RESTART broker ${node.id}`);
@@ -1280,6 +1320,8 @@ export class ReplicationSim {
     await settle();
     const started = this.clock.now();
     for (;;) {
+      // A controlled shutdown begun before the heal stops its broker meanwhile: it comes back too.
+      for (const node of this.nodes.values()) if (!node.broker && !node.stopping) await this.startBroker(node.id);
       await this.check();
       if (this.failure !== null) return;
       if (this.converged()) break;
