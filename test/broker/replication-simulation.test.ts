@@ -2,7 +2,7 @@
  * The replication simulation (issue 12, acceptance 1; harness: test/helpers/replication-sim.ts, described
  * in docs/replication.md): three real brokers and the real QuorumController, RF 3 and
  * min.insync.replicas 2, acks=all producers (plain and idempotent), an acks=1 producer and consumers,
- * through random crashes (kill -9 and clean stops), restarts on the same directories, network cuts and
+ * through random crashes (kill -9, clean stops, controlled shutdowns), restarts on the same directories, network cuts and
  * connection resets, on a seeded clock and network. After every step: no acknowledged record lost or
  * replaced (on the leader and every ISR member), replicas never diverging below their HW, consumers
  * never going back or seeing a record change; after the final heal, every replica back in the ISR with
@@ -33,11 +33,11 @@ function replay(seed: number): string {
 /** Runs seeds in turn; stops at the third failure. */
 async function runSeeds(seeds: readonly number[], steps = STEPS): Promise<{ failures: { seed: number; failure: string; story: string }[]; totals: ReplSimStats }> {
   const failures: { seed: number; failure: string; story: string }[] = [];
-  const totals: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, ackedIdempotent: 0, crashes: 0, cleanStops: 0, controlledShutdowns: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
+  const totals: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, ackedIdempotent: 0, crashes: 0, cleanStops: 0, controlledShutdowns: 0, controllerFailovers: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
   for (const seed of seeds) {
     const r = await runReplicationSeed({ seed, steps, fullTrace: seeds.length === 1 });
     const s = r.stats;
-    for (const k of ['steps', 'acked', 'ackedOne', 'ackedIdempotent', 'crashes', 'cleanStops', 'controlledShutdowns', 'restarts', 'cuts', 'elections', 'truncations', 'consumed'] as const) totals[k] += s[k];
+    for (const k of ['steps', 'acked', 'ackedOne', 'ackedIdempotent', 'crashes', 'cleanStops', 'controlledShutdowns', 'controllerFailovers', 'restarts', 'cuts', 'elections', 'truncations', 'consumed'] as const) totals[k] += s[k];
     totals.convergenceMs = Math.max(totals.convergenceMs, s.convergenceMs);
     if (r.failure !== null) {
       failures.push({ seed, failure: r.failure, story: `seed ${seed}: ${r.failure}\n${r.trace.join('\n')}\nreplay: ${replay(seed)}` });

@@ -19,7 +19,7 @@
  * fetchers reach their leaders through ReplicaFetcherManager.connector. A crash stops a broker between two
  * events (Broker.halt: no clean-shutdown marker, no snapshot; every write it made survives, as the page
  * cache survives `kill -9`), loses its messages in flight and resets its peers' connections; some stops
- * are clean shutdowns instead; a restart opens the same directories.
+ * are clean shutdowns instead, some after a controlled shutdown; a restart opens the same directories.
  *
  * A run is a pure function of its seed: timers and message arrivals run one at a time, each followed by a
  * wait until the process has no file I/O pending, so concurrent work cannot interleave differently; a
@@ -103,6 +103,8 @@ export interface ReplSimStats {
   cleanStops: number;
   /** Controlled shutdowns begun (leadership moved away by the controller first). */
   controlledShutdowns: number;
+  /** Active controller changes. */
+  controllerFailovers: number;
   restarts: number;
   cuts: number;
   /** Leader epochs the controller started (elections after the first). */
@@ -360,12 +362,13 @@ const WEIGHTS: readonly (readonly [string, number])[] = [
   ['heal', 2],
   ['crash', 0.7],
   ['shutdown', 0.3],
+  ['failover', 0.3],
   ['restart', 2.5],
   ['reset', 0.7],
 ];
 
 /** The steps whose weights a stormy seed multiplies. */
-const FAULTS = new Set(['cut', 'heal', 'crash', 'shutdown', 'restart', 'reset']);
+const FAULTS = new Set(['cut', 'heal', 'crash', 'shutdown', 'failover', 'restart', 'reset']);
 
 const ADVANCES = [1, 2, 5, 10, 20, 50, 100, 250] as const;
 
@@ -455,8 +458,9 @@ export class ReplicationSim {
   private readonly traceLines: string[] = [];
   private digestState = 0x811c9dc5;
   private topicId = '';
-  private controllerSent = 0;
-  readonly stats: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, cleanStops: 0, controlledShutdowns: 0, ackedIdempotent: 0, crashes: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
+  /** Bumped when another controller becomes active: requests to the old one and its answers are lost. */
+  private controllerIncarnation = 0;
+  readonly stats: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, cleanStops: 0, controlledShutdowns: 0, controllerFailovers: 0, ackedIdempotent: 0, crashes: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
   /** Timing, varied by seed (Kafka's rules are the same whatever they are). */
   private readonly lagMaxMs: number;
   private readonly sessionMs: number;
@@ -700,6 +704,8 @@ export class ReplicationSim {
     const req = { ...BrokerHeartbeatRequest.defaults(1), brokerId: id, brokerEpoch: node.brokerEpoch, currentMetadataOffset: BigInt(node.appliedOffset), wantFence: false, wantShutDown };
     this.push(id, CONTROLLER, `heartbeat@${id}.${incarnation}.${node.sent++}`, 'BrokerHeartbeat', () => {
       const res = this.commit(this.controller.brokerHeartbeat(this.clock.now(), req));
+      // The broker's metadata fetches go on from where it is (after a controller change, say).
+      if (node.appliedOffset < this.latestImage.offset && node.requestedOffset <= node.appliedOffset) this.sendImage(node, this.latestImage);
       answer('BrokerHeartbeat', () => {
         // BrokerLifecycle: the controller no longer knows this registration; register again.
         if (res.errorCode === ErrorCode.STALE_BROKER_EPOCH) node.registered = false;
@@ -869,6 +875,7 @@ export class ReplicationSim {
   }
 
   private incarnationOf(endpoint: number): number {
+    if (endpoint === CONTROLLER) return this.controllerIncarnation;
     return this.nodes.get(endpoint)?.incarnation ?? 0;
   }
 
@@ -1027,6 +1034,16 @@ export class ReplicationSim {
         node.shutdownSinceMs = this.clock.now();
         this.stats.controlledShutdowns++;
         this.trace(`${prefix} CONTROLLED SHUTDOWN of broker ${node.id} begins`);
+        return true;
+      }
+      case 'failover': {
+        // Another controller becomes active (a Raft leader change): it starts from the committed image
+        // and gives every broker a new session (QuorumController.reset); what was in flight is lost.
+        this.controllerIncarnation++;
+        this.controller.reset(this.controller.image);
+        for (const node of this.nodes.values()) node.requestedOffset = node.appliedOffset;
+        this.trace(`${prefix} CONTROLLER FAILOVER`);
+        this.stats.controllerFailovers++;
         return true;
       }
       case 'restart': {
