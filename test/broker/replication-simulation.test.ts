@@ -33,11 +33,11 @@ function replay(seed: number): string {
 /** Runs seeds in turn; stops at the third failure. */
 async function runSeeds(seeds: readonly number[], steps = STEPS): Promise<{ failures: { seed: number; failure: string; story: string }[]; totals: ReplSimStats }> {
   const failures: { seed: number; failure: string; story: string }[] = [];
-  const totals: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, ackedIdempotent: 0, crashes: 0, cleanStops: 0, controlledShutdowns: 0, controllerFailovers: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
+  const totals: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, ackedIdempotent: 0, crashes: 0, cleanStops: 0, controlledShutdowns: 0, controllerFailovers: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, positionsValidated: 0, produceErrors: {}, convergenceMs: 0 };
   for (const seed of seeds) {
     const r = await runReplicationSeed({ seed, steps, fullTrace: seeds.length === 1 });
     const s = r.stats;
-    for (const k of ['steps', 'acked', 'ackedOne', 'ackedIdempotent', 'crashes', 'cleanStops', 'controlledShutdowns', 'controllerFailovers', 'restarts', 'cuts', 'elections', 'truncations', 'consumed'] as const) totals[k] += s[k];
+    for (const k of ['steps', 'acked', 'ackedOne', 'ackedIdempotent', 'crashes', 'cleanStops', 'controlledShutdowns', 'controllerFailovers', 'restarts', 'cuts', 'elections', 'truncations', 'consumed', 'positionsValidated'] as const) totals[k] += s[k];
     totals.convergenceMs = Math.max(totals.convergenceMs, s.convergenceMs);
     if (r.failure !== null) {
       failures.push({ seed, failure: r.failure, story: `seed ${seed}: ${r.failure}\n${r.trace.join('\n')}\nreplay: ${replay(seed)}` });
@@ -61,6 +61,7 @@ describe('replication simulation', () => {
       expect(totals.acked).toBeGreaterThan(10 * seeds.length);
       expect(totals.ackedIdempotent).toBeGreaterThan(seeds.length);
       expect(totals.consumed).toBeGreaterThan(10 * seeds.length);
+      expect(totals.positionsValidated).toBeGreaterThan(seeds.length);
       expect(totals.crashes).toBeGreaterThan(seeds.length / 2);
       expect(totals.restarts).toBeGreaterThan(seeds.length / 2);
       expect(totals.elections).toBeGreaterThan(seeds.length);

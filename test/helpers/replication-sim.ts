@@ -40,6 +40,8 @@
  *   changes; an idempotent batch appears in it once;
  * - a consumer's position never goes back: each Fetch answer continues exactly at its position, only below
  *   the answer's HW, with the committed bytes, and OFFSET_OUT_OF_RANGE at a position it reached is a loss;
+ *   after a leader change the new leader's end of the epoch of its last record (OffsetForLeaderEpoch,
+ *   KIP-320) is not below its position;
  * - a replica's leader epoch never goes back; its log is contiguous from its start.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -53,6 +55,7 @@ import { BrokerHeartbeatRequest } from '../../protocol/messages/broker-heartbeat
 import { BrokerRegistrationRequest } from '../../protocol/messages/broker-registration.js';
 import { CreateTopicsRequest } from '../../protocol/messages/create-topics.js';
 import { Fetch, FetchRequest } from '../../protocol/messages/fetch.js';
+import { OffsetForLeaderEpoch, OffsetForLeaderEpochRequest } from '../../protocol/messages/offset-for-leader-epoch.js';
 import { Produce, ProduceRequest } from '../../protocol/messages/produce.js';
 import { Reader, Writer } from '../../protocol/primitives.js';
 import { readBatchHeader } from '../../protocol/records/batch.js';
@@ -111,8 +114,9 @@ export interface ReplSimStats {
   elections: number;
   /** Times a replica's log end offset went down (diverging suffixes removed). */
   truncations: number;
-  /** Batches consumers read. */
+  /** Batches consumers read, and positions they validated after a leader change (OffsetForLeaderEpoch). */
   consumed: number;
+  positionsValidated: number;
   /** Produce answers by error name (what the clients met). */
   produceErrors: Record<string, number>;
   /** Simulated ms the final heal took to converge. */
@@ -351,6 +355,9 @@ interface ConsumerClient {
   busy: boolean;
   position: number[];
   knownEpoch: number[];
+  /** Per partition: the leader epoch of the last batch consumed (-1: none), and the leader epoch its position was last validated at. */
+  lastEpoch: number[];
+  validatedEpoch: number[];
 }
 
 /** Time passing (packets arriving, timers firing) is the common step; faults are rare enough for progress. */
@@ -460,7 +467,7 @@ export class ReplicationSim {
   private topicId = '';
   /** Bumped when another controller becomes active: requests to the old one and its answers are lost. */
   private controllerIncarnation = 0;
-  readonly stats: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, cleanStops: 0, controlledShutdowns: 0, controllerFailovers: 0, ackedIdempotent: 0, crashes: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, produceErrors: {}, convergenceMs: 0 };
+  readonly stats: ReplSimStats = { steps: 0, acked: 0, ackedOne: 0, cleanStops: 0, controlledShutdowns: 0, controllerFailovers: 0, ackedIdempotent: 0, crashes: 0, restarts: 0, cuts: 0, elections: 0, truncations: 0, consumed: 0, positionsValidated: 0, produceErrors: {}, convergenceMs: 0 };
   /** Timing, varied by seed (Kafka's rules are the same whatever they are). */
   private readonly lagMaxMs: number;
   private readonly sessionMs: number;
@@ -493,7 +500,10 @@ export class ReplicationSim {
       const idempotent = i === 2 || i === 3;
       this.producers.push({ index: i, acks: i === 4 ? 1 : -1, idempotent, producerId: idempotent ? 7000 + i : -1, busy: false, sent: 0, nextSequence: new Array<number>(PARTITIONS).fill(0), retry: new Array(PARTITIONS).fill(null), knownEpoch: new Array<number>(PARTITIONS).fill(-1) });
     }
-    for (let i = 0; i < 2; i++) this.consumers.push({ index: i, busy: false, position: new Array<number>(PARTITIONS).fill(0), knownEpoch: new Array<number>(PARTITIONS).fill(-1) });
+    for (let i = 0; i < 2; i++) {
+      const none = (): number[] => new Array<number>(PARTITIONS).fill(-1);
+      this.consumers.push({ index: i, busy: false, position: new Array<number>(PARTITIONS).fill(0), knownEpoch: none(), lastEpoch: none(), validatedEpoch: none() });
+    }
   }
 
   // ------------------------------------------------------------------------------------------ running
@@ -1160,6 +1170,10 @@ export class ReplicationSim {
     client.knownEpoch[partition] = view.leaderEpoch;
     const leader = view.leader;
     const position = client.position[partition]!;
+    if (view.leaderEpoch > client.validatedEpoch[partition]!) {
+      if (client.lastEpoch[partition]! >= 0) return this.validatePosition(prefix, client, partition, view);
+      client.validatedEpoch[partition] = view.leaderEpoch;
+    }
     const maxWaitMs = this.random.chance(0.5) ? 0 : 100;
     this.trace(`${prefix} consumer ${client.index} fetches ${TOPIC}-${partition} at ${position} from ${leader} (epoch ${view.leaderEpoch})`);
     const conn = this.clientConnection(`consumer-${client.index}`, leader);
@@ -1181,6 +1195,47 @@ export class ReplicationSim {
       .send(Fetch, 12, body)
       .then(
         (res) => this.onConsumed(client, partition, leader, position, res),
+        (err: unknown) => {
+          if (!(err instanceof ConnectionError)) this.noteFailure(`consumer ${client.index}: ${describeError(err)}`);
+        },
+      )
+      .finally(() => {
+        client.busy = false;
+      });
+    return true;
+  }
+
+  /**
+   * KIP-320: after a leader change the consumer asks the new leader (OffsetForLeaderEpoch) where the epoch
+   * of its last consumed record ends; an end below its position is log truncation, which the Java client
+   * would answer by moving its position back: committed records it read are gone.
+   */
+  private validatePosition(prefix: string, client: ConsumerClient, partition: number, view: PartitionRegistration): boolean {
+    const leader = view.leader;
+    const position = client.position[partition]!;
+    const epoch = client.lastEpoch[partition]!;
+    this.trace(`${prefix} consumer ${client.index} validates ${TOPIC}-${partition} position ${position} (last epoch ${epoch}) with ${leader} at epoch ${view.leaderEpoch}`);
+    const conn = this.clientConnection(`consumer-${client.index}`, leader);
+    if (!conn) return true;
+    client.busy = true;
+    const body = { replicaId: -1, topics: [{ topic: TOPIC, partitions: [{ partition, currentLeaderEpoch: view.leaderEpoch, leaderEpoch: epoch }] }] } as MessageInput<typeof OffsetForLeaderEpochRequest.decl>;
+    conn
+      .send(OffsetForLeaderEpoch, 4, body)
+      .then(
+        (res) => {
+          const pd = res.topics[0]?.partitions[0];
+          if (!pd) return this.noteFailure(`consumer ${client.index}: an OffsetForLeaderEpoch answer without the partition`);
+          if (pd.errorCode !== ErrorCode.NONE) {
+            this.trace(`consumer ${client.index}: OffsetForLeaderEpoch ${errorName(pd.errorCode)} from ${leader}`);
+            return;
+          }
+          const end = Number(pd.endOffset);
+          this.trace(`consumer ${client.index}: ${leader} says epoch ${epoch} ends at ${end} (answered epoch ${pd.leaderEpoch})`);
+          if (end < 0 || pd.leaderEpoch < 0) return this.noteFailure(`consumer ${client.index}: ${leader} (epoch ${view.leaderEpoch}) knows no end for epoch ${epoch}, the epoch of records it consumed below the HW`);
+          if (end < position) return this.noteFailure(`consumer ${client.index}: ${leader} (epoch ${view.leaderEpoch}) says epoch ${epoch} of ${TOPIC}-${partition} ends at ${end}, below the consumer's position ${position}: the consumer would go back`);
+          client.validatedEpoch[partition] = view.leaderEpoch;
+          this.stats.positionsValidated++;
+        },
         (err: unknown) => {
           if (!(err instanceof ConnectionError)) this.noteFailure(`consumer ${client.index}: ${describeError(err)}`);
         },
@@ -1217,6 +1272,7 @@ export class ReplicationSim {
         return this.noteFailure(err instanceof Error ? err.message : String(err));
       }
       next = b.last + 1;
+      client.lastEpoch[partition] = readBatchHeader(b.bytes, 0).partitionLeaderEpoch;
       this.stats.consumed++;
     }
     client.position[partition] = next;
