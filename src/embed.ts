@@ -90,6 +90,9 @@ export async function startSamsa(options: StartSamsaOptions = {}): Promise<Samsa
       // A test's consumer joins at once: Kafka's 3 s wait for more members helps no test (testcontainers'
       // Kafka module sets the same).
       'group.initial.rebalance.delay.ms': '0',
+      // A quorum of one gains nothing from gathering metadata records for 25 ms before writing them (Kafka's
+      // default, for a leader with followers): at start and at each CreateTopics a test would wait for it.
+      'controller.quorum.append.linger.ms': '0',
       ...options.properties,
     }),
   );
