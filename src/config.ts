@@ -372,6 +372,14 @@ function parseVoters(value: string): VoterAddress[] {
 }
 
 /** controller.quorum.bootstrap.servers, with Kafka's messages (QuorumConfig.parseBootstrapServer). */
+/** Whether `host` (a bootstrap server's) names this machine's listener bound at `listenHost` ('' or 0.0.0.0: every interface). */
+function isOwnHost(host: string, listenHost: string): boolean {
+  const loopback = (h: string): boolean => h === 'localhost' || h === '::1' || /^127\./.test(h);
+  if (host === listenHost) return true;
+  if (listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::') return loopback(host);
+  return loopback(host) && loopback(listenHost);
+}
+
 function parseBootstrapServers(value: string): { host: string; port: number }[] {
   const name = 'controller.quorum.bootstrap.servers';
   return listOf(value).map((entry) => {
@@ -485,8 +493,12 @@ function checkListenersAndRoles(
       if (controllerListeners.length === 0) throw new ConfigError("controller.listener.names must contain at least one value appearing in the 'listeners' configuration when running the KRaft controller role");
       controller = controllerListeners[0]!;
     }
-    if (voters.length === 0 && bootstrapServers.length > 0) {
-      throw new ConfigError('controller.quorum.voters is empty: Samsa\'s controllers form a static quorum (KIP-595); dynamic quorums found through controller.quorum.bootstrap.servers (KIP-853) are not supported, set controller.quorum.voters');
+    // Kafka 4's quickstart (config/server.properties, formatted with `kafka-storage format --standalone`): a
+    // combined node whose bootstrap servers are only its own controller listener is a quorum of one, the
+    // same as Samsa's default. Anything else is a dynamic quorum of several (KIP-853), not supported.
+    const standalone = voters.length === 0 && bootstrapServers.length > 0 && isBroker && bootstrapServers.every((s) => s.port === controller!.port && isOwnHost(s.host, controller!.host));
+    if (voters.length === 0 && bootstrapServers.length > 0 && !standalone) {
+      throw new ConfigError('controller.quorum.voters is empty: Samsa\'s controllers form a static quorum (KIP-595); dynamic quorums found through controller.quorum.bootstrap.servers (KIP-853) are not supported, set controller.quorum.voters (a combined node whose bootstrap servers name only its own controller listener runs as a quorum of one)');
     }
   }
 

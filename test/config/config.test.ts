@@ -258,10 +258,28 @@ describe('cluster (KRaft) properties', () => {
     expect(refused({ 'controller.listener.names': 'CONTROLLER,QUORUM' })).toBe("controller.listener.names names 2 listeners (CONTROLLER, QUORUM): Samsa's controller serves one");
   });
 
-  it('a controller without voters but with bootstrap servers is refused: Samsa runs a static quorum', () => {
-    expect(refused({ 'node.id': '1', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091', listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:19091' })).toMatch(
+  it('a controller without voters whose bootstrap servers name other controllers is refused: Samsa runs a static quorum', () => {
+    expect(refused({ 'node.id': '1', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091,127.0.0.1:19092', listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:19091' })).toMatch(
       /^controller\.quorum\.voters is empty: Samsa's controllers form a static quorum \(KIP-595\)/,
     );
+    expect(refused({ 'node.id': '1', 'controller.quorum.bootstrap.servers': '127.0.0.1:19092', listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:19091' })).toMatch(/^controller\.quorum\.voters is empty/);
+  });
+
+  it("Kafka 4's quickstart server.properties (bootstrap servers = the node's own controller listener) is a quorum of one", () => {
+    // config/server.properties of Kafka 4.x, as `kafka-storage format --standalone` expects it.
+    const c = build({
+      'process.roles': 'broker,controller',
+      'node.id': '1',
+      'controller.quorum.bootstrap.servers': 'localhost:9093',
+      listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093',
+      'advertised.listeners': 'PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093',
+      'controller.listener.names': 'CONTROLLER',
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    });
+    expect(c.quorum.voters).toEqual([{ id: 1, host: '', port: 9093 }]);
+    expect(c.quorum.votersConfigured).toBe(false);
+    expect(c.controllerListener).toMatchObject({ name: 'CONTROLLER', port: 9093 });
   });
 
   it('a broker-only node: accepted with voters (bootstrap servers besides them parsed), no controller listener of its own', () => {
