@@ -41,6 +41,8 @@ interface Wanted {
   lastFetchedEpoch: number;
   /** Replica fetches: where the follower's log diverges from ours (KIP-320), or null. */
   diverging: { epoch: number; endOffset: number } | null;
+  /** Replica fetches: the last fetched epoch's end is unknown here (OFFSET_OUT_OF_RANGE, as Kafka). */
+  forceOutOfRange?: boolean;
 }
 
 export const fetchHandler = defineHandler(Fetch, {
@@ -86,6 +88,7 @@ export const fetchHandler = defineHandler(Fetch, {
       }
       const epochError = precheckEpoch(w);
       if (epochError !== ErrorCode.NONE) return epochError;
+      if (w.forceOutOfRange === true) return ErrorCode.OFFSET_OUT_OF_RANGE;
       if (w.diverging !== null) return ErrorCode.NONE;
       if (w.fetchOffset < w.partition.logStartOffset || w.fetchOffset > w.partition.logEndOffset) return ErrorCode.OFFSET_OUT_OF_RANGE;
       return ErrorCode.NONE;
@@ -103,7 +106,12 @@ export const fetchHandler = defineHandler(Fetch, {
         }
         const epochError = precheckEpoch(w);
         if (epochError !== ErrorCode.NONE) continue;
-        w.diverging = w.partition.divergingEpoch(w.lastFetchedEpoch, w.fetchOffset);
+        const diverging = w.partition.divergingEpoch(w.lastFetchedEpoch, w.fetchOffset);
+        // Kafka's Partition.readRecords: a last fetched epoch whose end this leader cannot determine
+        // (undefined epoch or offset), or a fetch offset below the log start, is OFFSET_OUT_OF_RANGE
+        // whatever the divergence (the range check below answers both once `diverging` is left null).
+        if (diverging !== null && (diverging.epoch < 0 || diverging.endOffset < 0)) w.forceOutOfRange = true;
+        else if (diverging !== null && w.fetchOffset >= w.partition.logStartOffset) w.diverging = diverging;
         if (w.diverging === null && precheck(w) === ErrorCode.NONE) w.partition.updateFollowerFetchState(replicaId, w.fetchOffset, w.partition.logEndOffset);
       }
     }

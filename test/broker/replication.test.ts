@@ -299,9 +299,10 @@ describe('replication between brokers', () => {
     // A replica that is not assigned, and a fetch from a follower node: NOT_LEADER_OR_FOLLOWER.
     expect((await fetch(7, { fetchOffset: 0, currentLeaderEpoch: 0 })).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     expect((await fetch(3, { fetchOffset: 0, currentLeaderEpoch: 0 }, 2)).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    // A follower whose last fetched epoch (5) is unknown here gets the end of the largest epoch below it.
+    // A follower whose last fetched epoch (5) is newer than any epoch here: its end cannot be determined,
+    // OFFSET_OUT_OF_RANGE (Kafka's Partition.readRecords), not a DivergingEpoch of -1/-1.
     const diverged = await fetch(2, { fetchOffset: 9, currentLeaderEpoch: 0, lastFetchedEpoch: 5 });
-    expect(diverged.errorCode).toBe(ErrorCode.NONE);
+    expect(diverged.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
     expect(diverged.divergingEpoch).toEqual({ epoch: -1, endOffset: -1n });
     expect(diverged.records?.length ?? 0).toBe(0);
     // Beyond the log end without divergence: OFFSET_OUT_OF_RANGE.
