@@ -71,6 +71,8 @@ function admin(bootstrap: string): Admin {
   return new Kafka({ clientId: 'samsa-cluster-snapshots', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } }).admin();
 }
 
+/** raft-node.ts's line when FetchSnapshot brought the leader's snapshot (KIP-630). */
+const INSTALLED_FROM_LEADER = 'installed a metadata snapshot fetched from the leader';
 const metadataDir = (id: number): string => join(cluster.node(id).dataDir, METADATA_LOG_DIR_NAME);
 const segments = async (id: number): Promise<string[]> => (await readdir(metadataDir(id))).filter((f) => /^\d{20}\.log$/.test(f)).sort();
 
@@ -119,6 +121,7 @@ describe('a killed node catches up (KIP-630)', () => {
     expect(victimSnapshots.length).toBeGreaterThan(0);
     expect(Math.min(...victimSnapshots.map((s) => s.offset))).toBeGreaterThanOrEqual(start);
     expect(start).toBeGreaterThanOrEqual(snap!.offset);
+    expect(cluster.node(victim).process!.lines.some((l) => l.msg === INSTALLED_FROM_LEADER)).toBe(true);
 
     // From the log: killed and restarted at once after a small CreateTopics that makes no new snapshot.
     await cluster.kill9(victim);
@@ -132,6 +135,10 @@ describe('a killed node catches up (KIP-630)', () => {
     }
     await cluster.start(victim);
     await eventually(`node ${victim} has the narrow topic`, () => metadataOf(victimPort), (m) => m.topics.has('narrow') && m.topics.get('wide')?.length === 32);
-    expect(await segments(victim)).toEqual(kept);
+    // It caught up by fetching the log: no snapshot came from the leader. (Its segments may still change:
+    // the records since the kill, the fencing's PartitionChangeRecords among them, can pass the 800 bytes
+    // that make every node, this one too, write its own snapshot and drop the segments before it.)
+    expect(cluster.node(victim).process!.lines.some((l) => l.msg === INSTALLED_FROM_LEADER)).toBe(false);
+    expect(kept.length).toBeGreaterThan(0);
   }, 150_000);
 });
