@@ -7,8 +7,8 @@
  *   it copies the leader's snapshot (FetchSnapshot): its metadata log now starts at that snapshot's end
  *   offset (a new segment there, the same `.checkpoint` as the leader's), and it describes every topic as
  *   the others do;
- * - from the log: killed again and restarted at once after a small CreateTopics (no new snapshot), it
- *   fetches the records it lacks: its log keeps its segments (no new start) and it has the new topic.
+ * - from the log: killed again and restarted at once after a small CreateTopics, it fetches the records it
+ *   lacks (no snapshot comes from the leader) and it has the new topic.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
