@@ -10,9 +10,14 @@
  *
  * When the harness runs as root the nodes run as `nobody` (uid/gid 65534), so that a log directory made
  * read-only is read-only to them (root ignores file modes).
+ *
+ * With `diskMiB` (the `disk-full` nemesis) each node's directory is a tmpfs of that size, so that a filler
+ * file can fill the node's disk without touching the rest of the machine: a full disk made with a quota, as
+ * issue 13 asks. Mounting needs root (CAP_SYS_ADMIN); without it the run refuses to start rather than
+ * silently leave the nemesis out.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Network, type NodePorts } from './network.js';
@@ -91,6 +96,8 @@ export class Node {
   private exited: Promise<void> = Promise.resolve();
   readonly dataDir: string;
   readonly logFile: string;
+  /** The node's own file system (a tmpfs of `diskMiB`), or null when it shares the run directory's. */
+  readonly mount: string | null;
 
   constructor(
     readonly ports: NodePorts,
@@ -98,9 +105,22 @@ export class Node {
     private readonly props: () => Record<string, string>,
     private readonly env: Record<string, string>,
     private readonly asNobody: boolean,
+    diskMiB: number | null = null,
   ) {
     this.dataDir = join(dir, `node-${ports.id}`, 'data');
     this.logFile = join(dir, `node-${ports.id}.log`);
+    this.mount = null;
+    if (diskMiB !== null) {
+      const home = join(dir, `node-${ports.id}`);
+      mkdirSync(home, { recursive: true });
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${diskMiB}m,mode=0755`, 'tmpfs', home], { stdio: 'pipe' });
+      } catch (e) {
+        const why = e instanceof Error && 'stderr' in e ? String((e as { stderr: unknown }).stderr).trim() : String(e);
+        throw new Error(`the disk-full nemesis gives each node a ${diskMiB} MiB tmpfs, and mounting it failed (${why || 'no reason given'}): run the suite as root, or leave disk-full out`);
+      }
+      this.mount = home;
+    }
     mkdirSync(this.dataDir, { recursive: true });
     if (asNobody) chownRecursive(join(dir, `node-${ports.id}`), NOBODY);
   }
@@ -175,6 +195,55 @@ export class Node {
     return outcome;
   }
 
+  /** The filler that takes the node's free space (same file system as its log dir, outside it). */
+  private get fillerFile(): string {
+    return join(this.dir, `node-${this.id}`, 'filler');
+  }
+
+  /**
+   * Fills the node's tmpfs to the last byte with a filler file, so that its next write fails with ENOSPC
+   * (a full disk). Returns the bytes taken.
+   */
+  fillDisk(): number {
+    if (this.mount === null) throw new Error(`node ${this.id} has no disk of its own to fill (the cluster was started without diskMiB)`);
+    const fd = openSync(this.fillerFile, 'a');
+    const chunk = Buffer.alloc(1 << 20);
+    let taken = 0;
+    try {
+      for (;;) {
+        // the last pages: smaller writes until not one byte more fits
+        const free = Number(statfsSync(this.mount).bavail) * Number(statfsSync(this.mount).bsize);
+        const n = Math.min(chunk.length, Math.max(free, 1));
+        try {
+          const written = writeSync(fd, chunk, 0, n);
+          if (written === 0) break;
+          taken += written;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
+          throw e;
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return taken;
+  }
+
+  /** Frees what fillDisk() took. */
+  freeDisk(): void {
+    rmSync(this.fillerFile, { force: true });
+  }
+
+  /** Unmounts the node's tmpfs (its data goes with it). */
+  unmount(): void {
+    if (this.mount === null) return;
+    try {
+      execFileSync('umount', [this.mount], { stdio: 'pipe' });
+    } catch {
+      execFileSync('umount', ['-l', this.mount], { stdio: 'pipe' });
+    }
+  }
+
   pause(): void {
     if (this.proc && this.state === 'up') {
       this.proc.kill('SIGSTOP');
@@ -201,6 +270,8 @@ export interface ClusterOptions {
   random: () => number;
   /** Extra broker properties (the same on every node), e.g. a weakened configuration. */
   brokerProps?: Record<string, string>;
+  /** Each node on a tmpfs of this many MiB (for the disk-full nemesis); needs root. */
+  diskMiB?: number | null;
 }
 
 export class Cluster {
@@ -254,9 +325,14 @@ export class Cluster {
     const asNobody = typeof process.getuid === 'function' && process.getuid() === 0;
     // nobody must reach its node directory (mkdtemp makes the run directory 0700)
     if (asNobody) chmodSync(this.opts.dir, 0o755);
-    for (const p of ports) {
-      const node = new Node(p, this.opts.dir, () => this.propsFor(p), { SAMSA_FAULTS_ROUTES: this.opts.nodes > 1 ? this.network.routesFor(p.id) : '' }, asNobody);
-      this.nodes.push(node);
+    try {
+      for (const p of ports) {
+        const node = new Node(p, this.opts.dir, () => this.propsFor(p), { SAMSA_FAULTS_ROUTES: this.opts.nodes > 1 ? this.network.routesFor(p.id) : '' }, asNobody, this.opts.diskMiB ?? null);
+        this.nodes.push(node);
+      }
+    } catch (e) {
+      this.release();
+      throw e;
     }
     await Promise.all(this.nodes.map((n) => n.start()));
   }
@@ -299,5 +375,15 @@ export class Cluster {
     for (const n of this.nodes) n.resume();
     await Promise.all(this.nodes.map((n) => n.stop(10_000)));
     await this.net?.close();
+  }
+
+  /** The nodes' own file systems, if any (their data lives there until release()). */
+  get mounts(): string[] {
+    return this.nodes.flatMap((n) => (n.mount === null ? [] : [n.mount]));
+  }
+
+  /** Unmounts the nodes' tmpfs file systems (after stop()). */
+  release(): void {
+    for (const n of this.nodes) n.unmount();
   }
 }

@@ -10,8 +10,10 @@
  *   --seed N                the schedule's seed (default: random; printed; the same options replay it)
  *   --time SECONDS          seconds of faults (default 60)
  *   --nodes N               1, 3 or 5 (default 1; several nodes need the Raft cluster of issues 11/12)
- *   --nemesis a,b           from kill, pause, partition, rolling, stop-all, disk-ro, corrupt, truncate,
- *                           slow, lag-kill (several nodes) (default kill,pause,partition)
+ *   --nemesis a,b           from kill, pause, partition, rolling, stop-all, disk-ro, disk-full (root: each
+ *                           node on its own tmpfs), corrupt, truncate, slow, lag-kill (several nodes)
+ *                           (default kill,pause,partition)
+ *   --disk-mib N            the size of each node's tmpfs when disk-full is among the nemeses (default 1024)
  *   --partitions N          partitions of the test topic (default 3)
  *   --broker-prop K=V       an extra broker property on every node (repeatable), e.g. a weakened config
  *   --profile NAME          ci (three nodes, all non-destructive nemeses, 90 s), soak (three nodes, 30 min),
@@ -55,6 +57,7 @@ interface Options {
   name: string | null;
   docsOnly: boolean;
   acks: -1 | 1;
+  diskMiB: number;
 }
 
 const DEFAULT_RESULTS = join(REPO_ROOT, 'faults', 'results');
@@ -62,14 +65,14 @@ const DEFAULT_RESULTS = join(REPO_ROOT, 'faults', 'results');
 const PROFILES: Record<string, Partial<Options>> = {
   // three replicated nodes since issue 12 (3 of 3 runs clean: seeds 3101-3103); about 5 minutes in all
   ci: { nodes: 3, time: 90, nemeses: ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'slow'] },
-  soak: { nodes: 3, time: 1800, nemeses: ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'corrupt', 'slow'] },
+  soak: { nodes: 3, time: 1800, nemeses: ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'disk-full', 'corrupt', 'truncate', 'slow', 'lag-kill'] },
   loss: { nodes: 1, time: 20, nemeses: ['truncate'] },
   // the replicated negative control (issue 13): acks=1, followers paused, then the leader killed
   'loss-replicated': { nodes: 3, time: 30, nemeses: ['lag-kill'], acks: 1 },
 };
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: Math.floor(Math.random() * 2 ** 31), time: 60, nodes: 1, nemeses: ['kill', 'pause', 'partition'], partitions: 3, brokerProps: {}, profile: null, results: DEFAULT_RESULTS, docs: true, keep: false, pacing: 20, segmentBytes: 32768, name: null, docsOnly: false, acks: -1 };
+  const o: Options = { seed: Math.floor(Math.random() * 2 ** 31), time: 60, nodes: 1, nemeses: ['kill', 'pause', 'partition'], partitions: 3, brokerProps: {}, profile: null, results: DEFAULT_RESULTS, docs: true, keep: false, pacing: 20, segmentBytes: 32768, name: null, docsOnly: false, acks: -1, diskMiB: 1024 };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -91,6 +94,7 @@ function parseArgs(argv: string[]): Options {
       case '--partitions': o.partitions = int(next()); break;
       case '--pacing': o.pacing = int(next()); break;
       case '--segment-bytes': o.segmentBytes = int(next()); break;
+      case '--disk-mib': o.diskMiB = int(next()); break;
       case '--nemesis': {
         const ns = next().split(',').map((s) => s.trim()).filter(Boolean);
         for (const n of ns) if (!(NEMESES as readonly string[]).includes(n)) throw new Error(`unknown nemesis ${n} (known: ${NEMESES.join(', ')})`);
@@ -190,7 +194,7 @@ async function main(): Promise<number> {
   const kafkajsVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'kafkajs', 'package.json'), 'utf8')) as { version: string }).version;
   const dir = mkdtempSync(join(tmpdir(), 'samsa-faults-'));
   const random = prng(o.seed ^ 0x5a5a5a5a);
-  const cluster = new Cluster({ nodes: o.nodes, dir, random, brokerProps: o.brokerProps });
+  const cluster = new Cluster({ nodes: o.nodes, dir, random, brokerProps: o.brokerProps, diskMiB: o.nemeses.includes('disk-full') ? o.diskMiB : null });
   const history: History = [];
   let workload: Workload | null = null;
   let interrupted = false;
@@ -198,7 +202,10 @@ async function main(): Promise<number> {
     if (interrupted) return;
     interrupted = true;
     log('interrupted: stopping the nodes');
-    void cluster.stop().finally(() => process.exit(130));
+    void cluster.stop().finally(() => {
+      if (!o.keep) cluster.release();
+      process.exit(130);
+    });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -250,6 +257,7 @@ async function main(): Promise<number> {
     if (cluster.hasNetwork) log(`traffic per link (bytes up/down, connections): ${JSON.stringify(cluster.network.traffic())}`);
     if (workload) await workload.stop(0).catch(() => {});
     await cluster.stop().catch(() => {});
+    if (cluster.mounts.length > 0) log(`the nodes' tmpfs mounts are kept with their data: ${cluster.mounts.join(' ')} (umount them when done)`);
     log(`node logs: ${dir}`);
     return 2;
   }
@@ -281,6 +289,7 @@ async function main(): Promise<number> {
     nodeCrashes: cluster.nodes.flatMap((n) => n.unexpectedExits.map((x) => ({ node: n.id, ...x }))),
     check: result,
     summary: summaryLine(result),
+    nemesisRules: 2,
   };
   mkdirSync(o.results, { recursive: true });
   writeFileSync(join(o.results, `${name}.json`), JSON.stringify(run, null, 1) + '\n');
@@ -294,8 +303,11 @@ async function main(): Promise<number> {
   log(`also: gone ${result.gone}, unseen ${result.unseen}, nonmonotonic ${result.nonmonotonic}, skipped ${result.skipped}, committed backwards ${result.committedBackwards}, plain-producer duplicates ${result.duplicatedAllowed}, client errors ${result.errors}, node crashes ${run.nodeCrashes.length}`);
   for (const [n, u] of Object.entries(result.unavailabilityByNemesis)) log(`unavailability after ${n}: median ${u.medianSeconds.toFixed(1)} s, max ${u.maxSeconds.toFixed(1)} s over ${u.faults} fault(s)${u.unrecovered ? `, ${u.unrecovered} not recovered in the run` : ''}`);
   for (const a of result.anomalies.slice(0, 10)) log(`anomaly ${a.kind} (partition ${a.partition}): ${a.detail}`);
-  if (o.keep) log(`data kept in ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
+  if (o.keep) log(`data kept in ${dir}${cluster.mounts.length > 0 ? ` (the nodes' data on tmpfs mounts: umount ${cluster.mounts.join(' ')} when done)` : ''}`);
+  else {
+    cluster.release();
+    rmSync(dir, { recursive: true, force: true });
+  }
   process.stdout.write(`${run.summary}\n`);
   return result.ok ? 0 : 1;
 }

@@ -17,7 +17,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-export const NEMESES = ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'corrupt', 'truncate', 'slow', 'lag-kill'] as const;
+export const NEMESES = ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'disk-full', 'corrupt', 'truncate', 'slow', 'lag-kill'] as const;
 export type Nemesis = (typeof NEMESES)[number];
 
 /** Partitions on one node cut the clients from it; on several, the nodes from each other (clients see all). */
@@ -36,7 +36,7 @@ export type PartitionVariant =
 export type Target = number | 'leader' | 'controller';
 
 export type Step =
-  | { nemesis: 'kill' | 'pause' | 'disk-ro' | 'corrupt' | 'truncate'; target: Target; fallback: number; seconds: number }
+  | { nemesis: 'kill' | 'pause' | 'disk-ro' | 'disk-full' | 'corrupt' | 'truncate'; target: Target; fallback: number; seconds: number }
   | { nemesis: 'partition'; variant: PartitionVariant; seconds: number }
   | { nemesis: 'rolling'; order: number[] }
   | { nemesis: 'stop-all'; seconds: number }
@@ -142,6 +142,7 @@ export function makeStep(r: () => number, nemesis: Nemesis, nodes: number): Step
       // longer than the consumers' session timeout (10 s) and the broker session timeout (9 s) half the time
       return { nemesis, target: target(), fallback: node, seconds: between(r, 3, 16) };
     case 'disk-ro':
+    case 'disk-full':
       return { nemesis, target: target(), fallback: node, seconds: between(r, 3, 10) };
     case 'corrupt':
     case 'truncate':
@@ -183,6 +184,7 @@ export function describeStep(s: Step): string {
     case 'kill':
     case 'pause':
     case 'disk-ro':
+    case 'disk-full':
     case 'corrupt':
     case 'truncate':
       return `${s.nemesis} node ${s.target === 'leader' ? `leader of partition 0 (else ${s.fallback})` : s.target === 'controller' ? `active controller (else ${s.fallback})` : s.target} for ${s.seconds} s`;

@@ -7,7 +7,7 @@
  * followers of partition 0 paused, then its leader killed) must report the records only the old leader had.
  */
 import { describe, it, expect } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,6 +54,35 @@ describe.concurrent('npm run faults on one node', () => {
     expect(result!.check.acked).toBeGreaterThan(100);
     // every partition was read to its end, so nothing was left unchecked
     expect(result!.check.unseen).toBe(0);
+  }, 240_000);
+
+  it('the disk-full nemesis fills the node\'s own tmpfs: its appends fail with ENOSPC, and nothing is lost (as root; otherwise the run is refused)', async () => {
+    const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    const { code, out, result } = await runSuite(['--nemesis', 'disk-full', '--seed', '5', '--time', '12', '--disk-mib', '128', '--keep']);
+    if (!root) {
+      // no silent skip: without the mount the suite says why and does not run
+      expect(code, out).toBe(2);
+      expect(out).toMatch(/disk-full nemesis gives each node a 128 MiB tmpfs, and mounting it failed/);
+      return;
+    }
+    const kept = /data kept in (\S+)/.exec(out)?.[1];
+    try {
+      expect(code, out).toBe(0);
+      expect(result!.check).toMatchObject({ lost: 0, duplicated: 0, divergent: 0, unseen: 0 });
+      expect(result!.events.some((e) => e.nemesis === 'disk-full' && e.phase === 'start' && / MiB filler, 0 bytes free/.test(e.detail))).toBe(true);
+      expect(result!.nemesisRules).toBe(2);
+      // the producers write all along, so the full disk bites: the node's appends fail with ENOSPC (undone,
+      // answered KAFKA_STORAGE_ERROR) and succeed again once the disk is freed
+      expect(kept, out).toBeDefined();
+      const nodeLog = readFileSync(join(kept!, 'node-1.log'), 'utf8');
+      expect(nodeLog).toMatch(/ENOSPC: no space left on device/);
+      expect(result!.check.acked).toBeGreaterThan(100);
+    } finally {
+      if (kept) {
+        spawnSync('umount', [join(kept, 'node-1')]);
+        rmSync(kept, { recursive: true, force: true });
+      }
+    }
   }, 240_000);
 });
 
