@@ -6,7 +6,8 @@
  * without `controller.quorum.voters` the node is a quorum of one voter (config.ts derives it, its CONTROLLER
  * listener on a free loopback port), as Kafka's combined quickstart node; docs/cluster.md draws the picture.
  * An old single-node data directory's `samsa-topics.json` is migrated into the metadata log on its first
- * start (src/broker/legacy-topics.ts).
+ * start (src/broker/legacy-topics.ts), and any node's old `samsa-broker-configs.json` too, as ConfigRecords
+ * written through the controller once the node is unfenced (Broker.migrateLegacyDynamicConfigs).
  *
  * Start order (Kafka's SharedServer/ControllerServer/BrokerServer, reduced to what Samsa has):
  *   1. the Raft node opens the metadata log and quorum-state, the CONTROLLER listener starts answering
@@ -14,7 +15,7 @@
  *   2. the loader applies the committed records as the high watermark moves (a restarted node replays
  *      its log first, then catches up from the leader);
  *   3. once the client listener is bound, the broker registers and heartbeats; `startBroker` resolves
- *      when the controller has unfenced it, its image has the unfencing, the migration (if any) is done
+ *      when the controller has unfenced it, its image has the unfencing, the migrations (if any) are done
  *      and stray replica directories are moved aside.
  * A broker-only node (`process.roles=broker`) runs the Raft node as an observer (it fetches the metadata
  * log from the leader, never votes) and has no controller and no CONTROLLER listener; its loader and
@@ -261,6 +262,8 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
       await broker.awaitImage((image) => image.brokers.get(config.nodeId)?.fenced === false, config.quorum.requestTimeoutMs);
       // Unfenced: the image has every record committed before this start (our registration is after them).
       if (legacy !== null) await finishMigration(legacy);
+      // An old samsa-broker-configs.json: its values go into the metadata log through the controller.
+      await broker.migrateLegacyDynamicConfigs();
       // Kafka's stray replica check, once the image is caught up (LogManager.findStrayReplicas); a log
       // directory that failed while loading fails the start.
       await broker.finishLoading();

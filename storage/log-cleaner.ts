@@ -232,7 +232,10 @@ class CleanerThread {
 export class LogCleaner {
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly backoffMs: number;
+  private backoffMs: number;
+  /** log.cleaner.io.max.bytes.per.second and log.cleaner.dedupe.buffer.size, read by each pass. */
+  private ioMaxBytesPerSecond: number;
+  private dedupeBufferSize: number;
   private readonly thread: CleanerThread;
   private readonly checkpoints = new Map<string, Map<string, number>>();
   private readonly states = new Map<string, LogState>();
@@ -253,8 +256,20 @@ export class LogCleaner {
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'log-cleaner' });
     this.now = options.now ?? Date.now;
     this.backoffMs = options.backoffMs ?? 15000;
+    this.ioMaxBytesPerSecond = options.ioMaxBytesPerSecond ?? Infinity;
+    this.dedupeBufferSize = options.dedupeBufferSize ?? 128 * 1024 * 1024;
     this.thread = new CleanerThread(this.logger);
     logManager.onDelete((topic, partition) => this.forget(topic, partition));
+  }
+
+  /**
+   * New settings (Kafka's LogCleaner.reconfigure for its RECONFIGURABLE_CONFIGS, changed as dynamic broker
+   * configs): the next pass uses them; the backoff applies from the next wait on.
+   */
+  reconfigure(settings: Pick<LogCleanerOptions, 'backoffMs' | 'ioMaxBytesPerSecond' | 'dedupeBufferSize'>): void {
+    if (settings.backoffMs !== undefined) this.backoffMs = settings.backoffMs;
+    if (settings.ioMaxBytesPerSecond !== undefined) this.ioMaxBytesPerSecond = settings.ioMaxBytesPerSecond;
+    if (settings.dedupeBufferSize !== undefined) this.dedupeBufferSize = settings.dedupeBufferSize;
   }
 
   /** Starts cleaning in the background. */
@@ -399,8 +414,8 @@ export class LogCleaner {
       deleteRetentionMs: log.config.deleteRetentionMs,
       segmentBytes: log.config.segmentBytes,
       indexIntervalBytes: log.config.indexIntervalBytes,
-      maxMapBytes: this.options.dedupeBufferSize ?? 128 * 1024 * 1024,
-      ioMaxBytesPerSecond: this.options.ioMaxBytesPerSecond ?? Infinity,
+      maxMapBytes: this.dedupeBufferSize,
+      ioMaxBytesPerSecond: this.ioMaxBytesPerSecond,
     };
     const producers = this.options.activeProducers?.(parsed.topic, parsed.partition);
     if (producers) job.activeProducers = [...producers];

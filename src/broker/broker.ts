@@ -6,8 +6,10 @@
  * the partitions hosted here; they never touch storage. Every node, a single `npm start` included (a
  * quorum of one voter), takes its metadata from the KRaft metadata log: committed records are replayed
  * into images that `publishImage` applies, and the admin operations here (create/delete topics, grow
- * partitions, change topic configs) are requests to the active controller (ControllerChannel), answered
- * once this node's image has the result (../shared/design/cluster.md A.11). Partition directories follow
+ * partitions, change topic and dynamic broker configs) are requests to the active controller
+ * (ControllerChannel), answered once this node's image has the result (../shared/design/cluster.md A.11).
+ * The dynamic broker configs in force here are the image's (its own id's and the cluster default's,
+ * dynamic-broker-config.ts), applied with each image. Partition directories follow
  * Kafka's layout (`<topic>-<partition>`).
  */
 import { rm } from 'node:fs/promises';
@@ -16,11 +18,12 @@ import type { BrokerConfig } from '../config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
 import { LogManager } from '../../storage/log-manager.js';
-import { InconsistentTopicIdError, ioErrorCode, KafkaStorageError, LogDirFailureError, logDirLoadFailure } from '../../storage/errors.js';
+import { InconsistentTopicIdError, ioErrorCode, LogDirFailureError, logDirLoadFailure } from '../../storage/errors.js';
 import { ensureMetaProperties } from '../../storage/meta-properties.js';
 import { lockLogDirs, type LogDirLock } from '../../storage/log-dir-lock.js';
 import { defaultLogConfig, type LogConfig } from '../../storage/log-config.js';
 import type { Partition, PartitionSettings } from './partition.js';
+import type { ProducerStateOptions } from './partition-producer-state.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { MetadataImage, type PartitionRegistration, type TopicImage } from './metadata-image.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -30,7 +33,16 @@ import { startGroupCoordinator } from '../group/start.js';
 import type { OffsetsTopicHost } from '../group/offsets-topic-store.js';
 import { TopicError } from './topic-error.js';
 import { collidingTopic, MAX_PARTITIONS_PER_BATCH, topicNameError } from '../controller/topic-validation.js';
-import { brokerPropertyValue, DynamicBrokerConfig, dynamicBrokerConfigsProblem, type DynamicConfigLevel } from './dynamic-broker-config.js';
+import {
+  brokerPropertyValue,
+  DynamicBrokerConfig,
+  dynamicBrokerConfigsProblem,
+  markLegacyDynamicBrokerConfigsMigrated,
+  readLegacyDynamicBrokerConfigs,
+  showsBrokerConfigChange,
+  type BrokerConfigChange,
+  type DynamicConfigLevel,
+} from './dynamic-broker-config.js';
 import { isSensitiveConfig } from '../kafka-broker-configs.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { SerialQueue } from '../util/serial-queue.js';
@@ -41,6 +53,7 @@ import { CreateTopics } from '../../protocol/messages/create-topics.js';
 import { DeleteTopics } from '../../protocol/messages/delete-topics.js';
 import { CreatePartitions } from '../../protocol/messages/create-partitions.js';
 import { AlterConfigs } from '../../protocol/messages/alter-configs.js';
+import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js';
 import { OFFSETS_TOPIC } from '../group/coordinator-records.js';
 
 // Topic checks shared with the quorum controller (src/controller/topic-validation.ts); re-exported for the
@@ -103,6 +116,7 @@ export class Broker implements OffsetsTopicHost {
   /** InitProducerId's producer ids and transactional ids (KIP-98), loaded at start. */
   producerIds!: ProducerIdManager;
   private readonly logManager: LogManager;
+  private readonly producerStateOptions: ProducerStateOptions;
   /** Bumped whenever topic configs or dynamic broker configs change: partitions re-resolve their settings. */
   private configGeneration = 0;
   private readonly appendSettingsCache = new Map<string, { topic: TopicImage; generation: number; settings: PartitionSettings }>();
@@ -139,12 +153,20 @@ export class Broker implements OffsetsTopicHost {
   private constructor(
     readonly config: BrokerConfig,
     readonly logger: Logger,
-    /** Dynamic broker configs (KIP-226); `config.dynamic` is its live view. */
+    /** Dynamic broker configs (KIP-226), from the image; `config.dynamic` is its live view. */
     readonly dynamicConfig: DynamicBrokerConfig,
     /** The one clock everything that times out runs on (src/util/clock.ts). */
     readonly clock: Clock,
   ) {
     this.logManager = new LogManager(config.logDirList, { logger: logger.child({ component: 'storage' }) });
+    // One object shared by every partition's producer state: producer.id.expiration.ms is dynamic
+    // (DynamicProducerStateManagerConfig), changed here in place when the image changes it.
+    this.producerStateOptions = {
+      now: () => clock.now(),
+      logger: logger.child({ component: 'producer-state' }),
+      producerIdExpirationMs: Number(brokerPropertyValue(config, 'producer.id.expiration.ms') ?? 86400000),
+      producerIdExpirationCheckIntervalMs: Number(config.props.get('producer.id.expiration.check.interval.ms') ?? 600000),
+    };
     this.current = MetadataImage.EMPTY.withCluster(config.clusterId, -1);
     this.applied = this.current;
     this.replicaManager = new ReplicaManager({
@@ -158,12 +180,7 @@ export class Broker implements OffsetsTopicHost {
       replicaFetcher: replicaFetcherConfig(config.props),
       replicaLagTimeMaxMs: Number(config.props.get('replica.lag.time.max.ms') ?? 30000),
       interBrokerListenerName: config.props.get('inter.broker.listener.name') ?? 'PLAINTEXT',
-      producerStateOptions: {
-        now: () => clock.now(),
-        logger: logger.child({ component: 'producer-state' }),
-        producerIdExpirationMs: Number(brokerPropertyValue(config, 'producer.id.expiration.ms') ?? 86400000),
-        producerIdExpirationCheckIntervalMs: Number(config.props.get('producer.id.expiration.check.interval.ms') ?? 600000),
-      },
+      producerStateOptions: this.producerStateOptions,
     });
   }
 
@@ -186,7 +203,8 @@ export class Broker implements OffsetsTopicHost {
   }
 
   private static async startLocked(config: BrokerConfig, logger: Logger, locks: LogDirLock[], clock: Clock, kraft: KRaftBrokerOptions): Promise<Broker> {
-    const dynamicConfig = await DynamicBrokerConfig.load(config.logDirs);
+    // The old per-node file (a corrupt one stops the start here): in force until migrateLegacyDynamicConfigs.
+    const dynamicConfig = new DynamicBrokerConfig(String(config.nodeId), await readLegacyDynamicBrokerConfigs(config.logDirs));
     const broker = new Broker({ ...config, dynamic: dynamicConfig.layers }, logger, dynamicConfig, clock);
     broker.locks = locks;
     broker.kraft = kraft;
@@ -200,15 +218,9 @@ export class Broker implements OffsetsTopicHost {
     const interval = Number(config.props.get('log.retention.check.interval.ms') ?? 300000);
     broker.scheduleRetention(interval);
     if ((config.props.get('log.cleaner.enable') ?? 'true') === 'true') {
-      const number = (name: string, fallback: number): number => {
-        const n = Number(brokerPropertyValue(broker.config, name) ?? fallback);
-        return Number.isFinite(n) && n < Number.MAX_SAFE_INTEGER ? n : Infinity;
-      };
       broker.logCleaner = new LogCleaner(broker.logManager, {
         logger,
-        backoffMs: number('log.cleaner.backoff.ms', 15000),
-        ioMaxBytesPerSecond: number('log.cleaner.io.max.bytes.per.second', Infinity),
-        dedupeBufferSize: number('log.cleaner.dedupe.buffer.size', 134217728),
+        ...broker.logCleanerSettings(),
         // Kafka keeps the last batch of every active producer, from the partition's producer state.
         activeProducers: (topic, partition) => {
           const p = broker.getPartition(topic, partition);
@@ -228,6 +240,35 @@ export class Broker implements OffsetsTopicHost {
 
   get nodeId(): number {
     return this.config.nodeId;
+  }
+
+  /** The log cleaner's reconfigurable settings (LogCleaner.RECONFIGURABLE_CONFIGS), dynamic layers first. */
+  private logCleanerSettings(): { backoffMs: number; ioMaxBytesPerSecond: number; dedupeBufferSize: number } {
+    const number = (name: string, fallback: number): number => {
+      const n = Number(brokerPropertyValue(this.config, name) ?? fallback);
+      return Number.isFinite(n) && n < Number.MAX_SAFE_INTEGER ? n : Infinity;
+    };
+    return {
+      backoffMs: number('log.cleaner.backoff.ms', 15000),
+      ioMaxBytesPerSecond: number('log.cleaner.io.max.bytes.per.second', Infinity),
+      dedupeBufferSize: number('log.cleaner.dedupe.buffer.size', 134217728),
+    };
+  }
+
+  /**
+   * This node's dynamic broker configs changed (its own id's or the default's, in the image being
+   * applied): every hosted log takes the new topic-config defaults, the cleaner and the producer state
+   * their reconfigurable settings, as Kafka's DynamicBrokerConfig reconfigures its components.
+   */
+  private applyDynamicConfigs(image: MetadataImage, levels: readonly DynamicConfigLevel[]): void {
+    for (const t of image.topics()) this.replicaManager.applyLogConfig(t);
+    this.logCleaner?.reconfigure(this.logCleanerSettings());
+    this.producerStateOptions.producerIdExpirationMs = Number(brokerPropertyValue(this.config, 'producer.id.expiration.ms') ?? 86400000);
+    for (const level of levels) {
+      // Passwords are logged as Kafka prints them: [hidden]. Every start replays them: news only afterwards.
+      const shown = Object.fromEntries([...this.dynamicConfig.get(level)].map(([k, v]) => [k, isSensitiveConfig(k) ? '[hidden]' : v]));
+      this.logger[this.loading ? 'debug' : 'info']({ configLevel: level, configs: shown }, 'dynamic broker configs changed');
+    }
   }
 
   /** The current metadata image: read it once per request for a consistent view. */
@@ -263,6 +304,9 @@ export class Broker implements OffsetsTopicHost {
     const prev = this.current;
     const me = this.nodeId;
     const rm = this.replicaManager;
+    // First, so the replicas this image opens get the new topic-config defaults.
+    const dynamicChanged = this.dynamicConfig.update(next);
+    if (dynamicChanged.length > 0) this.configGeneration++;
     for (const topic of next.topics()) {
       const before = prev.topicById(topic.topicId);
       for (const reg of topic.partitions) {
@@ -297,6 +341,7 @@ export class Broker implements OffsetsTopicHost {
         this.replicaManager.applyLogConfig(topic);
       }
     }
+    if (dynamicChanged.length > 0) this.applyDynamicConfigs(next, dynamicChanged);
     this.current = next;
     const removed: TopicImage[] = [];
     for (const topic of prev.topics()) {
@@ -491,20 +536,6 @@ export class Broker implements OffsetsTopicHost {
     return this.current.topic(name) ?? null;
   }
 
-  /**
-   * A failure to write the log dir (full disk, I/O error) as KAFKA_STORAGE_ERROR for the request's answer
-   * (Kafka answers it per topic), logged; TopicErrors pass through.
-   */
-  private asTopicError(err: unknown, what: string): unknown {
-    if (err instanceof TopicError) return err;
-    if (err instanceof InconsistentTopicIdError) return new TopicError(ErrorCode.INCONSISTENT_TOPIC_ID, err.message);
-    const code = ioErrorCode(err);
-    if (code === null && !(err instanceof KafkaStorageError)) return err;
-    this.logger.error({ err, code }, `${what} failed: log directory error`);
-    const detail = code === 'ENOSPC' || code === 'EDQUOT' ? 'the log directory is full' : (err as Error).message;
-    return new TopicError(ErrorCode.KAFKA_STORAGE_ERROR, `Disk error when trying to access log file on the disk: ${detail}`);
-  }
-
   /** Metadata/Produce auto-creation of an unknown topic (auto.create.topics.enable). */
   async autoCreateTopic(name: string): Promise<TopicImage | null> {
     if (!this.config.autoCreateTopicsEnable || topicNameError(name) !== null) return null;
@@ -575,25 +606,88 @@ export class Broker implements OffsetsTopicHost {
   }
 
   /**
-   * Replaces the dynamic broker configs of one level (this node, or the cluster-wide default) and applies
-   * them at once to every topic that does not override them. Throws TopicError (INVALID_REQUEST, with
+   * Sends one BROKER resource's change (IncrementalAlterConfigs operations, or AlterConfigs' whole set) to
+   * the active controller as the client asked it, as Kafka's broker forwards it (KIP-590); the controller
+   * checks it and writes ConfigRecords. Resolves once this node's image shows the change (so a
+   * DescribeConfigs here after the answer sees it); the node it names applies it from its own image.
+   * The caller has checked it against this node's image (config-changes.ts). Throws TopicError with the
+   * controller's code; nothing changes when `validateOnly`.
+   */
+  async alterBrokerConfigs(resourceName: string, change: BrokerConfigChange, validateOnly = false): Promise<void> {
+    const { channel, requestTimeoutMs } = this.kraft;
+    const BROKER_RESOURCE = 4;
+    const options = { deadlineMs: requestTimeoutMs, notController: (r: { responses: readonly { errorCode: number }[] }) => r.responses.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) };
+    const timedOut = (err: unknown): never => {
+      throw new TopicError(ErrorCode.REQUEST_TIMED_OUT, (err as Error).message);
+    };
+    const result =
+      change.kind === 'replace'
+        ? (
+            await channel
+              .send(AlterConfigs, { resources: [{ resourceType: BROKER_RESOURCE, resourceName, configs: [...change.configs].map(([name, value]) => ({ name, value })) }], validateOnly }, options)
+              .catch(timedOut)
+          ).response.responses[0]
+        : (
+            await channel
+              .send(IncrementalAlterConfigs, { resources: [{ resourceType: BROKER_RESOURCE, resourceName, configs: change.ops.map((o) => ({ name: o.name, configOperation: o.configOperation, value: o.value })) }], validateOnly }, options)
+              .catch(timedOut)
+          ).response.responses[0];
+    if (!result) throw new TopicError(ErrorCode.UNKNOWN_SERVER_ERROR, `the controller did not answer for broker resource '${resourceName}'`);
+    if (result.errorCode !== ErrorCode.NONE) throw new TopicError(result.errorCode, result.errorMessage ?? '');
+    if (validateOnly) return;
+    await this.awaitImage((image) => showsBrokerConfigChange(image.brokerConfigs.get(resourceName) ?? new Map<string, string>(), change), requestTimeoutMs);
+  }
+
+  /**
+   * Replaces the dynamic broker configs of one level (this node's, or the cluster-wide default) through the
+   * controller, as AlterConfigs on the BROKER resource does. Throws TopicError (INVALID_REQUEST, with
    * Kafka's message, for a static name or a bad value); nothing changes when `validateOnly`.
    */
   async setDynamicBrokerConfigs(level: DynamicConfigLevel, values: ReadonlyMap<string, string>, validateOnly = false): Promise<void> {
     const problem = dynamicBrokerConfigsProblem(values, level);
     if (problem !== null) throw new TopicError(ErrorCode.INVALID_REQUEST, problem);
-    if (validateOnly) return;
-    try {
-      await this.dynamicConfig.set(level, values).catch((err: unknown) => {
-        throw this.asTopicError(err, 'changing dynamic broker configs');
-      });
-    } finally {
-      this.configGeneration++;
+    await this.alterBrokerConfigs(level === 'perBroker' ? String(this.nodeId) : '', { kind: 'replace', configs: values }, validateOnly);
+  }
+
+  /**
+   * The one-time migration of an old `samsa-broker-configs.json` (dynamic-broker-config.ts), once this
+   * node is unfenced and its image has every record committed before it started (src/kraft.ts): the keys
+   * the metadata log does not have at a level are set through the controller (IncrementalAlterConfigs
+   * SET, this node's values under its id, the defaults under ""), and once the image has them the file is
+   * renamed `.migrated`. Keys the log has already keep the log's value (a warning names them), so a second
+   * run after a crash, or a second node's file, changes nothing the log holds. A change the controller
+   * refuses (a file edited by hand) stops the start, naming the file.
+   */
+  async migrateLegacyDynamicConfigs(): Promise<void> {
+    const legacy = this.dynamicConfig.legacy;
+    if (legacy === null) return;
+    const image = this.current;
+    const resources: { resourceType: number; resourceName: string; configs: { name: string; configOperation: number; value: string }[] }[] = [];
+    const kept: string[] = [];
+    for (const [resourceName, values] of [[String(this.nodeId), legacy.perBroker], ['', legacy.clusterDefault]] as const) {
+      const inLog = image.brokerConfigs.get(resourceName) ?? new Map<string, string>();
+      const configs = [...values].filter(([name]) => !inLog.has(name)).map(([name, value]) => ({ name, configOperation: 0, value }));
+      for (const [name, value] of values) if (inLog.has(name) && inLog.get(name) !== value) kept.push(`${resourceName === '' ? '<default>' : resourceName}/${name}`);
+      if (configs.length > 0) resources.push({ resourceType: 4, resourceName, configs });
     }
-    for (const t of this.current.topics()) this.replicaManager.applyLogConfig(t);
-    // Passwords are logged as Kafka prints them: [hidden].
-    const shown = Object.fromEntries([...values].map(([k, v]) => [k, isSensitiveConfig(k) ? '[hidden]' : v]));
-    this.logger.info({ configLevel: level, configs: shown }, 'dynamic broker configs changed');
+    if (kept.length > 0) this.logger.warn({ path: legacy.path, configs: kept }, `the metadata log already has other values for ${kept.join(', ')}: they stay; the values of ${legacy.path} for them are not migrated`);
+    if (resources.length > 0) {
+      const { channel, requestTimeoutMs } = this.kraft;
+      const { response } = await channel.send(IncrementalAlterConfigs, { resources, validateOnly: false }, { deadlineMs: requestTimeoutMs, notController: (r) => r.responses.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER) });
+      const refused = response.responses.find((r) => r.errorCode !== ErrorCode.NONE);
+      if (refused) {
+        throw new LogDirFailureError(
+          `Dynamic broker config file ${legacy.path} holds configs the controller refused for broker resource '${refused.resourceName}' (error ${refused.errorCode}: ${refused.errorMessage ?? ''}); refusing to start without them. Correct the file, or remove it to drop them.`,
+          legacy.path,
+        );
+      }
+      const migrated = await this.awaitImage((img) => resources.every((r) => r.configs.every((c) => img.brokerConfigs.get(r.resourceName)?.get(c.name) === c.value)), requestTimeoutMs);
+      if (!migrated) throw new Error(`the dynamic broker configs of ${legacy.path} were accepted by the controller but did not reach this node's metadata image within ${requestTimeoutMs} ms`);
+    }
+    const to = await markLegacyDynamicBrokerConfigsMigrated(legacy, this.config.logDirs);
+    this.dynamicConfig.finishMigration();
+    const count = resources.reduce((n, r) => n + r.configs.length, 0);
+    this.logger.info({ configs: count, renamedTo: to }, `migrated ${count} dynamic broker config(s) of ${legacy.path} into the metadata log`);
   }
 
   /** DeleteTopics of one topic sent to the active controller; resolves once this node's image no longer has it. */

@@ -1,12 +1,13 @@
 /**
  * What AlterConfigs (33) and IncrementalAlterConfigs (44) share: Kafka's checks of a request before any
- * change (ConfigAdminManager.preprocess), the incremental operations (KIP-339), and applying the new config
- * set of one resource: a topic's overrides (Broker.setTopicConfigs) or one level of the dynamic broker
- * configs (Broker.setDynamicBrokerConfigs). Outcomes are values: { errorCode, errorMessage }.
+ * change (ConfigAdminManager.preprocess), the incremental operations (KIP-339), and sending one resource's
+ * change to the active controller: a topic's new overrides (Broker.setTopicConfigs), or a BROKER
+ * resource's change as the client asked it (Broker.alterBrokerConfigs), checked here first against this
+ * node's image as Kafka's forwarding broker does. Outcomes are values: { errorCode, errorMessage }.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { topicNameError, TopicError, type Broker } from './broker.js';
-import { dynamicBrokerListDefault, type DynamicConfigLevel } from './dynamic-broker-config.js';
+import { dynamicBrokerConfigsProblem, dynamicBrokerListDefault, type BrokerConfigChange } from './dynamic-broker-config.js';
 import { TOPIC_CONFIG_BY_NAME } from './topic-config.js';
 
 /** Kafka's ConfigResource.Type ids. */
@@ -107,15 +108,23 @@ export function applyIncrementalOps(
   return next;
 }
 
+/** The config set `change` makes of `current`. */
+function nextConfigs(resourceType: number, current: ReadonlyMap<string, string>, change: BrokerConfigChange): Map<string, string> | ConfigOutcome {
+  return change.kind === 'replace' ? new Map(change.configs) : applyIncrementalOps(resourceType, current, change.ops);
+}
+
 /**
- * Alters one resource: `compute` turns its current config set (topic overrides, or the dynamic broker
- * configs of the level the resource name selects) into the new one, which is validated and, unless
- * validateOnly, applied at once and persisted.
+ * Alters one resource. A topic: its new overrides are computed from this node's image, validated, and
+ * sent as its whole set (AlterConfigs). A BROKER resource (Kafka's ConfigAdminManager.preprocess): the
+ * name must be empty (the cluster default) or this node's id, as in Kafka (whose admin client sends a
+ * node's resource to that node); the new set of the level is computed from this node's image and
+ * validated (DynamicBrokerConfig.validate); then the change goes to the controller as the client asked it,
+ * which writes it as ConfigRecords (QuorumController.alterConfigs) that every node applies.
  */
 export async function alterResource(
   broker: Broker,
   resource: { resourceType: number; resourceName: string },
-  compute: (current: ReadonlyMap<string, string>) => Map<string, string> | ConfigOutcome,
+  change: BrokerConfigChange,
   validateOnly: boolean,
 ): Promise<ConfigOutcome> {
   const { resourceType, resourceName } = resource;
@@ -124,23 +133,23 @@ export async function alterResource(
       if (resourceName === '') return failure(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
       const nameError = topicNameError(resourceName);
       if (nameError !== null) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
-      const next = compute(broker.image.topic(resourceName)?.configs ?? new Map<string, string>());
+      const next = nextConfigs(resourceType, broker.image.topic(resourceName)?.configs ?? new Map<string, string>(), change);
       if (!(next instanceof Map)) return next;
       await broker.setTopicConfigs(resourceName, next, validateOnly);
       return CONFIG_OK;
     }
     if (resourceType === ConfigResourceType.BROKER) {
-      let level: DynamicConfigLevel = 'clusterDefault';
       if (resourceName !== '') {
         if (!/^-?\d+$/.test(resourceName)) return failure(ErrorCode.INVALID_REQUEST, `Node id must be an integer, but it is: ${resourceName}`);
         if (Number(resourceName) !== broker.nodeId) {
           return failure(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId}, but received ${resourceName}`);
         }
-        level = 'perBroker';
       }
-      const next = compute(broker.dynamicConfig.get(level));
+      const next = nextConfigs(resourceType, broker.image.brokerConfigs.get(resourceName) ?? new Map<string, string>(), change);
       if (!(next instanceof Map)) return next;
-      await broker.setDynamicBrokerConfigs(level, next, validateOnly);
+      const problem = dynamicBrokerConfigsProblem(next, resourceName === '' ? 'clusterDefault' : 'perBroker');
+      if (problem !== null) return failure(ErrorCode.INVALID_REQUEST, problem);
+      await broker.alterBrokerConfigs(resourceName, change, validateOnly);
       return CONFIG_OK;
     }
     const known = Object.entries(ConfigResourceType).find(([, id]) => id === resourceType)?.[0];

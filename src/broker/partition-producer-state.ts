@@ -94,7 +94,8 @@ export async function listSnapshots(dir: string): Promise<number[]> {
 export class PartitionProducerState {
   readonly state = new ProducerStateManager();
   private readonly logger: Logger;
-  private readonly expirationMs: number;
+  /** producer.id.expiration.ms is read from it at each use: a dynamic broker config, changed in place. */
+  private readonly options: ProducerStateOptions;
   private readonly expirationCheckIntervalMs: number;
   private readonly now: () => number;
   /** Settles when the producer's last outstanding append is written and recorded, or failed. */
@@ -115,7 +116,7 @@ export class PartitionProducerState {
     options: ProducerStateOptions = {},
   ) {
     this.logger = options.logger ?? pino({ level: 'silent' });
-    this.expirationMs = options.producerIdExpirationMs ?? 86_400_000;
+    this.options = options;
     this.expirationCheckIntervalMs = options.producerIdExpirationCheckIntervalMs ?? 600_000;
     this.now = options.now ?? Date.now;
     this.lastExpiryCheckMs = this.now();
@@ -220,6 +221,10 @@ export class PartitionProducerState {
     if (active === this.activeSegmentBase) return false;
     this.activeSegmentBase = active;
     return true;
+  }
+
+  private get expirationMs(): number {
+    return this.options.producerIdExpirationMs ?? 86_400_000;
   }
 
   private maybeExpireProducers(): void {

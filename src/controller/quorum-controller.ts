@@ -787,10 +787,12 @@ export class QuorumController {
   }
 
   /**
-   * One resource: the new config set is computed from the current one, validated like today's
-   * Broker.setTopicConfigs / setDynamicBrokerConfigs, and written as one ConfigRecord per changed key (a
-   * null value for a removed one). Any broker id is accepted: the check that a per-broker change reached
-   * that broker belongs to the node that received the request.
+   * One resource: the new config set is computed from the current one, validated as the forwarding broker
+   * validated it (Broker.setTopicConfigs; config-changes.ts for BROKER resources, Kafka's
+   * DynamicBrokerConfig.validate), and written as one ConfigRecord per changed key (a null value for a
+   * removed one), ResourceType 4 and ResourceName "<node id>" or "" for the dynamic broker configs, which
+   * each broker applies from its image. Any broker id is accepted: the check that a per-broker change
+   * reached that broker belongs to the node that received the request (Kafka's ConfigAdminManager).
    */
   private alterResource(
     b: RecordBuilder,

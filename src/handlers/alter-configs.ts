@@ -9,9 +9,11 @@
  *   one INVALID_TOPIC_EXCEPTION.
  * - Broker (type 4): the dynamic broker configs (KIP-226) of this node (name = node id) or of the cluster
  *   default (empty name): the topic-config synonyms (log.retention.ms, message.max.bytes, ...), applied
- *   live, and Kafka's other dynamic configs (listener, SASL, thread pools), kept and described. A static
- *   config is INVALID_REQUEST "Cannot update these configs dynamically: Set(...)", as
- *   Kafka answers; another node id is INVALID_REQUEST. See src/broker/dynamic-broker-config.ts.
+ *   live, and Kafka's other dynamic configs (listener, SASL, thread pools), kept and described. Checked
+ *   here, then forwarded to the active controller, which writes them as ConfigRecords to the metadata log
+ *   (every node applies its own id's and the default's). A static config is INVALID_REQUEST "Cannot update
+ *   these configs dynamically: Set(...)", as Kafka answers; another node id is INVALID_REQUEST, as in
+ *   Kafka (its admin client sends a node's resource to that node). See src/broker/dynamic-broker-config.ts.
  * - Request checks (Kafka's ConfigAdminManager): a resource named twice, a config named twice, a null
  *   value: INVALID_REQUEST. validateOnly checks everything and changes nothing.
  * - v1 answers before throttling (KIP-219); v2 is flexible (KIP-482).
@@ -35,7 +37,7 @@ export const alterConfigsHandler = defineHandler(AlterConfigs, {
       } else {
         outcome =
           configEntriesProblem(res.configs) ??
-          (await alterResource(ctx.broker, res, () => new Map(res.configs.map((c) => [c.name, c.value!])), req.validateOnly));
+          (await alterResource(ctx.broker, res, { kind: 'replace', configs: new Map(res.configs.map((c) => [c.name, c.value!])) }, req.validateOnly));
       }
       responses.push({ ...outcome, resourceType: res.resourceType, resourceName: res.resourceName });
     }

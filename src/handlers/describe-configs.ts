@@ -2,7 +2,8 @@
  * DescribeConfigs (32), versions 1-4, for topics (resource type 2) and this broker (4).
  * Topic configs report their source (KIP-226): DYNAMIC_TOPIC_CONFIG for a topic override,
  * DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG when the broker's synonym was changed at runtime
- * (src/broker/dynamic-broker-config.ts), STATIC_BROKER_CONFIG when it was set in the broker's
+ * (ConfigRecords of this node's id or of the default in the metadata image, as this node applied them;
+ * src/broker/dynamic-broker-config.ts), STATIC_BROKER_CONFIG when it was set in the broker's
  * configuration, else DEFAULT_CONFIG; synonyms when asked (v1+),
  * config types and documentation when asked (v3+, KIP-569). An unknown topic is UNKNOWN_TOPIC_OR_PARTITION;
  * another broker id is INVALID_REQUEST as this node only describes itself. Broker configs: readOnly unless
@@ -14,7 +15,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { BROKER_PROPERTIES, type PropertyDef } from '../config.js';
 import { DYNAMIC_SECURITY_CONFIGS, isSensitiveConfig, KEPT_DYNAMIC_CONFIGS, LISTENER_PREFIXED } from '../kafka-broker-configs.js';
 import { ConfigSource, resolveTopicConfig, TOPIC_CONFIGS, TOPIC_CONFIG_BY_NAME } from '../broker/topic-config.js';
-import { DYNAMIC_AT_START, DYNAMIC_BROKER_CONFIGS } from '../broker/dynamic-broker-config.js';
+import { RECONFIGURABLE_CONFIGS, DYNAMIC_BROKER_CONFIGS } from '../broker/dynamic-broker-config.js';
 import { defineHandler } from './types.js';
 
 const RESOURCE_TOPIC = 2;
@@ -22,7 +23,7 @@ const RESOURCE_BROKER = 4;
 const BROKER_CONFIG_TYPE: Record<string, number> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7, class: 8, password: 9 };
 
 function isDynamicBrokerConfig(name: string): boolean {
-  return DYNAMIC_BROKER_CONFIGS.has(name) || DYNAMIC_AT_START.has(name) || KEPT_DYNAMIC_CONFIGS.has(name) || DYNAMIC_SECURITY_CONFIGS.has(name) || LISTENER_PREFIXED.test(name);
+  return DYNAMIC_BROKER_CONFIGS.has(name) || RECONFIGURABLE_CONFIGS.has(name) || KEPT_DYNAMIC_CONFIGS.has(name) || DYNAMIC_SECURITY_CONFIGS.has(name) || LISTENER_PREFIXED.test(name);
 }
 const TOPIC_CONFIG_TYPE_NAMES: Record<number, PropertyDef['type']> = { 1: 'boolean', 2: 'string', 3: 'int', 5: 'long', 6: 'double', 7: 'list' };
 

@@ -9,15 +9,17 @@
  *   max.message.bytes / message.timestamp.type. Persisted with the topic.
  * - Broker (type 4): the dynamic broker configs (KIP-226) of this node (name = node id) or of the cluster
  *   default (empty name): the topic-config synonyms (applied live) and Kafka's other dynamic configs (kept
- *   and described, src/kafka-broker-configs.ts); a static config is INVALID_REQUEST
- *   "Cannot update these configs dynamically: Set(...)" as in Kafka. See src/broker/dynamic-broker-config.ts.
+ *   and described, src/kafka-broker-configs.ts). Checked here, then the operations go to the active
+ *   controller as they came, which applies them to its image and writes ConfigRecords; another node id is
+ *   INVALID_REQUEST as in Kafka; a static config is INVALID_REQUEST "Cannot update these configs
+ *   dynamically: Set(...)". See src/broker/dynamic-broker-config.ts.
  * - Request checks (Kafka's ConfigAdminManager.preprocess): a resource named twice, a config named twice, a
  *   null value for anything but DELETE, an unknown operation: INVALID_REQUEST. validateOnly changes nothing.
  * - v1 is the first flexible version (KIP-482).
  * Not implemented: BROKER_LOGGER (8), CLIENT_METRICS (16) and GROUP (32) resources (INVALID_REQUEST).
  */
 import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js';
-import { alterResource, applyIncrementalOps, configEntriesProblem, duplicateResources, DUPLICATE_RESOURCE, type ConfigOutcome } from '../broker/config-changes.js';
+import { alterResource, configEntriesProblem, duplicateResources, DUPLICATE_RESOURCE, type ConfigOutcome } from '../broker/config-changes.js';
 import { defineHandler } from './types.js';
 
 export const incrementalAlterConfigsHandler = defineHandler(IncrementalAlterConfigs, {
@@ -33,7 +35,7 @@ export const incrementalAlterConfigsHandler = defineHandler(IncrementalAlterConf
       } else {
         outcome =
           configEntriesProblem(res.configs) ??
-          (await alterResource(ctx.broker, res, (current) => applyIncrementalOps(res.resourceType, current, res.configs), req.validateOnly));
+          (await alterResource(ctx.broker, res, { kind: 'incremental', ops: res.configs }, req.validateOnly));
       }
       responses.push({ ...outcome, resourceType: res.resourceType, resourceName: res.resourceName });
     }

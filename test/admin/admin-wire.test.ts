@@ -496,7 +496,7 @@ describe('dynamic broker configs across a restart', () => {
     expect(await produce('dyn-restart', 0, 1, 600)).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     const afterRestart = await c.request(DescribeConfigs, 4, { resources: [{ resourceType: BROKER, resourceName: String(nodeId), configurationKeys: ['num.network.threads'] }], includeSynonyms: false, includeDocumentation: false });
     expect(afterRestart.results[0]!.configs[0]).toMatchObject({ value: '5', configSource: 2 });
-    // log.cleaner.backoff.ms is dynamic in Kafka and used by Samsa's cleaner, which reads it when it starts.
+    // log.cleaner.backoff.ms is dynamic in Kafka and used by Samsa's cleaner, reconfigured from the replayed log.
     expect((broker.broker.logCleaner as unknown as { backoffMs: number }).backoffMs).toBe(777);
     const cleared = await c.request(AlterConfigs, 2, {
       resources: [{ resourceType: BROKER, resourceName: '', configs: [] }, { resourceType: BROKER, resourceName: String(nodeId), configs: [] }],

@@ -2,9 +2,9 @@
  * Faults in the log directory get one clear log line and a safe outcome, never an uncaught exception and
  * never data dropped on the strength of a file that does not read:
  *   - a corrupt samsa-topics.json (an old single-node directory's topics, waiting to be migrated into the
- *     metadata log), samsa-producer-ids.json or samsa-broker-configs.json stops the start (exit 1 for
- *     `samsa start`) with a fatal line naming the file, and the file and the partition directories are
- *     left as they were;
+ *     metadata log), samsa-producer-ids.json or samsa-broker-configs.json (an old node's dynamic broker
+ *     configs, waiting to be migrated likewise) stops the start (exit 1 for `samsa start`) with a fatal
+ *     line naming the file, and the file and the partition directories are left as they were;
  *   - a full disk (ENOSPC, injected into the index rebuild) while loading stops the start with
  *     "Log directory <dir> is full";
  *   - a partition whose log cannot be created (ENOSPC injected into the log creation) after the controller
@@ -89,8 +89,14 @@ describe('a corrupt metadata file in the log dir', () => {
       const dir = await tempDir();
       await withData(dir);
       const path = join(dir, file);
-      // samsa-topics.json is no longer written (the metadata log has the topics): the old path's file, cut short.
-      const whole = file === 'samsa-topics.json' ? JSON.stringify([{ name: 'kept', topicId: 'AAECAwQFBgcICQoLDA0ODw', numPartitions: 1, configs: {} }]) : await readFile(path, 'utf8');
+      // samsa-topics.json and samsa-broker-configs.json are no longer written (the metadata log has the
+      // topics and the dynamic broker configs): the old path's file, cut short.
+      const whole =
+        file === 'samsa-topics.json'
+          ? JSON.stringify([{ name: 'kept', topicId: 'AAECAwQFBgcICQoLDA0ODw', numPartitions: 1, configs: {} }])
+          : file === 'samsa-broker-configs.json'
+            ? JSON.stringify({ perBroker: {}, clusterDefault: { 'log.retention.ms': '604800001' } })
+            : await readFile(path, 'utf8');
       const text = whole.slice(0, 20);
       await writeFile(path, text);
       const before = (await readdir(dir)).sort();
