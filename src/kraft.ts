@@ -13,7 +13,8 @@
  *   1. the Raft node opens the metadata log and quorum-state, the CONTROLLER listener starts answering
  *      Vote/Fetch/... and the controller's requests;
  *   2. the loader applies the committed records as the high watermark moves (a restarted node replays
- *      its log first, then catches up from the leader);
+ *      its log first, then catches up from the leader); the broker gets no image before step 3's
+ *      registration is accepted and the loader has reached it (Kafka's initialCatchUpFuture);
  *   3. once the client listener is bound, the broker registers and heartbeats; `startBroker` resolves
  *      when the controller has unfenced it, its image has the unfencing, the migrations (if any) are done
  *      and stray replica directories are moved aside.
@@ -173,9 +174,32 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     failStart(err);
     onFault(err);
   };
+  // Kafka's BrokerServer installs its metadata publishers (ReplicaManager.applyDelta: leader or follower,
+  // ISR changes, coordinators) only after the controller accepted this process's registration and the
+  // loader caught up to it (initialCatchUpFuture). Before that the image read from the local log is the
+  // previous process's view: it may name this node leader at an epoch whose data a crash cut short, and
+  // acting on it (leading, proposing ISR changes) could make the followers truncate to the shorter log
+  // (fault suite, seed 1301). The registration's own batch moves leadership away from a re-registering
+  // broker, so the first image published here already has this process's role.
+  let lifecycleRef: BrokerLifecycle | null = null;
+  let held: MetadataImage | null = null;
+  let publishing = false;
+  const openPublication = (): Promise<void> => {
+    const epoch = lifecycleRef?.epoch ?? -1n;
+    if (publishing || held === null || epoch < 0n || held.offset < Number(epoch)) return Promise.resolve();
+    publishing = true;
+    const image = held;
+    held = null;
+    steps.info({ offset: image.offset, brokerEpoch: String(epoch) }, 'caught up to this broker\'s registration; publishing the metadata image');
+    return broker.publishImage(image);
+  };
   const loader = new MetadataLoader({
     initial: MetadataImage.EMPTY.withCluster(config.clusterId, -1),
-    publish: (image) => broker.publishImage(image),
+    publish: (image) => {
+      if (publishing) return broker.publishImage(image);
+      held = image;
+      return openPublication();
+    },
     onFault: fail,
     logger,
     // KIP-630 (snapshots helper): the image is snapshotted as the committed log grows.
@@ -219,7 +243,11 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
     requestTimeoutMs: config.quorum.requestTimeoutMs,
     incarnationId,
+    onRegistered: () => void openPublication().catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err)))),
   });
+  lifecycleRef = lifecycle;
+  // AlterPartition carries this process's registration epoch, never the previous process's from the image.
+  broker.replicaManager.isrManager.localBrokerEpoch = () => lifecycle.epoch;
 
   /**
    * The old single-node file's topics are in the image with their ids: the file is renamed aside. A topic

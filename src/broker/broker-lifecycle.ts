@@ -39,6 +39,8 @@ export interface BrokerLifecycleOptions {
   readonly catchUpIntervalMs?: number;
   /** This process's incarnation id (default: a new uuid); the controller of a combined node knows it too. */
   readonly incarnationId?: string;
+  /** Called with the broker epoch each time the controller accepts a registration of this process. */
+  readonly onRegistered?: (brokerEpoch: bigint) => void;
 }
 
 export type BrokerState = 'starting' | 'registering' | 'fenced' | 'running' | 'pending-controlled-shutdown' | 'shutting-down' | 'stopped';
@@ -152,6 +154,7 @@ export class BrokerLifecycle {
     }
     this.brokerEpoch = response.brokerEpoch;
     this.state = 'fenced';
+    options.onRegistered?.(response.brokerEpoch);
     options.logger.info({ brokerEpoch: String(response.brokerEpoch) }, `registered with the controller as broker ${options.nodeId}, epoch ${response.brokerEpoch}`);
     this.schedule(0);
   }

@@ -16,6 +16,14 @@ import type { MessageInput, MessageValue } from '../../protocol/schema.js';
 import type { MetadataImage } from './metadata-image.js';
 import type { IsrProposal, IsrProposalResult, Partition } from './partition.js';
 
+/** A proposal made before this process registered with the controller: it waits for the next trigger. */
+export class BrokerNotRegisteredError extends Error {
+  constructor() {
+    super('this broker is not registered with the controller yet; no AlterPartition before it is');
+    this.name = 'BrokerNotRegisteredError';
+  }
+}
+
 export type AlterPartitionRequestBody = MessageInput<typeof AlterPartitionRequest.decl>;
 export type AlterPartitionResponseBody = MessageValue<typeof AlterPartitionResponse.decl>;
 
@@ -34,6 +42,14 @@ export class IsrManager {
   private inFlight = false;
   /** How requests reach the controller; null outside a cluster (proposals then fail). */
   transport: AlterPartitionTransport | null = null;
+  /**
+   * This process's own broker epoch (the registration answer's, Kafka's `brokerEpochSupplier` from the
+   * lifecycle manager), -1 while not registered; null: the image's registration of this node id (tests
+   * without a lifecycle). Never the image's alone in a real node: after a restart the image still holds the
+   * previous process's registration, which the controller accepts until its session expires, and a process
+   * that has not registered yet (its log perhaps cut short by the crash) must not change any ISR.
+   */
+  localBrokerEpoch: (() => bigint) | null = null;
 
   constructor(
     private readonly nodeId: number,
@@ -57,9 +73,15 @@ export class IsrManager {
       for (const q of batch) q.reject(new Error('no controller to send AlterPartition to'));
       return;
     }
-    this.inFlight = true;
     const image = this.image();
-    const brokerEpoch = (id: number): bigint => BigInt(image.brokers.get(id)?.epoch ?? -1);
+    const own = this.localBrokerEpoch === null ? BigInt(image.brokers.get(this.nodeId)?.epoch ?? -1) : this.localBrokerEpoch();
+    if (own < 0n) {
+      // not registered (yet, or again): the proposals go back to their partitions' committed ISR
+      for (const q of batch) q.reject(new BrokerNotRegisteredError());
+      return;
+    }
+    this.inFlight = true;
+    const brokerEpoch = (id: number): bigint => (id === this.nodeId ? own : BigInt(image.brokers.get(id)?.epoch ?? -1));
     const topics = new Map<string, { topicId: string; partitions: object[] }>();
     for (const q of batch) {
       let t = topics.get(q.partition.topicId);
@@ -72,7 +94,7 @@ export class IsrManager {
         partitionEpoch: q.proposal.partitionEpoch,
       });
     }
-    const request = { brokerId: this.nodeId, brokerEpoch: brokerEpoch(this.nodeId), topics: [...topics.values()] } as AlterPartitionRequestBody;
+    const request = { brokerId: this.nodeId, brokerEpoch: own, topics: [...topics.values()] } as AlterPartitionRequestBody;
     transport(request)
       .then(
         (response) => this.deliver(batch, response),

@@ -41,6 +41,7 @@ import { hasCompactPolicy, hasDeletePolicy } from '../../storage/log-config.js';
 import { PartitionProducerState, type AppendingBatch, type ProducerStateOptions } from './partition-producer-state.js';
 import type { PartitionRegistration } from './metadata-image.js';
 import type { Logger } from 'pino';
+import { BrokerNotRegisteredError } from './isr-manager.js';
 
 export interface AppendResult {
   errorCode: number;
@@ -392,7 +393,8 @@ export class Partition {
       (err: unknown) => {
         // The controller could not be reached: back to the committed state; the next fetch or
         // expiration check proposes again.
-        hooks.logger.warn({ partition: this.key, err }, 'AlterPartition failed');
+        if (err instanceof BrokerNotRegisteredError) hooks.logger.debug({ partition: this.key }, 'AlterPartition waits for this broker to register');
+        else hooks.logger.warn({ partition: this.key, err }, 'AlterPartition failed');
         if (this.pendingIsr === change) this.pendingIsr = null;
       },
     );

@@ -181,4 +181,29 @@ describe('ISR', () => {
     expect(p.isrChangeInFlight).toBe(false);
     expect(p.isr).toEqual([1, 2, 3]);
   });
+
+  it('a restarted process proposes no ISR change before it registers, then only with its own new broker epoch (not the previous process\'s from the image)', async () => {
+    // Seed 1301 of the fault suite (3 nodes): the leader was killed, its log tail cut, and it came back
+    // within the broker session timeout. Its image still named it leader with its old registration (epoch
+    // 11 here), which the controller accepted until that session expired; the new process, its requests
+    // held until unfenced, saw no follower fetch for replica.lag.time.max.ms and shrank the ISR to itself,
+    // then was re-elected with the shorter log and the followers truncated to it.
+    const { rm: manager, p, clock, sent, append, settle } = await setup({ replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1, leaderEpoch: 0, partitionEpoch: 0 });
+    let registered = -1n;
+    manager.isrManager.localBrokerEpoch = () => registered;
+    await append(2);
+    clock.advance(LAG_MS / 2);
+    clock.advance(LAG_MS / 2);
+    clock.advance(LAG_MS / 2);
+    await settle();
+    expect(sent).toHaveLength(0); // the shrink was proposed and held back: not registered
+    expect(p.isr).toEqual([1, 2, 3]);
+    expect(p.isrChangeInFlight).toBe(false); // back to the committed ISR, proposed again later
+    registered = 4242n;
+    clock.advance(LAG_MS / 2);
+    expect(sent).toHaveLength(1);
+    const req = sent[0]!.request;
+    expect(req.brokerEpoch).toBe(4242n);
+    expect(req.topics![0]!.partitions![0]!.newIsrWithEpochs!.find((b) => b.brokerId === NODE)!.brokerEpoch).toBe(4242n);
+  });
 });
