@@ -17,7 +17,8 @@
  *   <base>.index            "offset: O position: P" per entry (relative offsets made absolute)
  *   <base>.timeindex        "timestamp: T offset: O" per entry
  *   <base>.snapshot         producer state: one line per producer and retained batch
- *   leader-epoch-checkpoint, cleaner-offset-checkpoint   the entries of the text checkpoints
+ *   leader-epoch-checkpoint, cleaner-offset-checkpoint, replication-offset-checkpoint (any *-checkpoint)
+ *                           the entries of the text checkpoints
  *   <offset>-<epoch>.checkpoint   a KRaft metadata snapshot: "Snapshot end offset: O, epoch: E", then its
  *                           batches, decoded as with --cluster-metadata-decoder
  * Names with a `.deleted`, `.cleaned` or `.swap` suffix are dumped as the file they were.

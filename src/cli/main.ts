@@ -109,7 +109,7 @@ async function runCli(): Promise<void> {
 
   program
     .command('dump-log')
-    .description("print a log directory file: a segment's batches and records, an .index / .timeindex, a producer .snapshot, leader-epoch-checkpoint or cleaner-offset-checkpoint (as kafka-dump-log.sh)")
+    .description("print a log directory file: a segment's batches and records, an .index / .timeindex, a producer .snapshot, leader-epoch-checkpoint, cleaner-offset-checkpoint or replication-offset-checkpoint (as kafka-dump-log.sh)")
     .argument('<files...>', 'files to dump')
     .option('--print-data-log', 'print record keys, payloads and headers')
     .option('--deep-iteration', 'print one line per record (without its data)')

@@ -156,7 +156,21 @@ describe('dump-log', () => {
     expect(fileKind('00000000000000000012.snapshot')).toBe('snapshot');
     expect(fileKind('leader-epoch-checkpoint')).toBe('leader-epoch-checkpoint');
     expect(fileKind('cleaner-offset-checkpoint')).toBe('offset-checkpoint');
+    expect(fileKind('replication-offset-checkpoint')).toBe('offset-checkpoint');
     expect(fileKind('partition.metadata')).toBeNull();
+  });
+
+  it("prints the high watermarks of a replication-offset-checkpoint written by Kafka's OffsetCheckpointFile", async () => {
+    // Captured by conformance/tools/capture-offset-checkpoint.sh; Kafka's entry order is its HashMap's.
+    const file = join(ROOT, 'test/vectors/kafka/offset-checkpoint-kafka-4.4.0/replication-offset-checkpoint');
+    const lines = await dump([file]);
+    expect(lines.slice(0, 3)).toEqual([`Dumping ${file}`, 'version: 0', 'entries: 4']);
+    expect(lines.slice(3).sort()).toEqual([
+      'topic: __consumer_offsets partition: 7 offset: 38',
+      'topic: my.topic_v2-x partition: 12 offset: 9007199254740991',
+      'topic: orders partition: 0 offset: 1200',
+      'topic: orders partition: 1 offset: 0',
+    ]);
   });
 
   it('runs as `samsa dump-log <file> --print-data-log`', async () => {
