@@ -50,6 +50,7 @@ export const BROKER_PROPERTIES: readonly PropertyDef[] = [
   { name: 'replica.fetch.response.max.bytes', type: 'int', default: '10485760', doc: 'Bytes a follower fetches in one response.', atLeast: 0 },
   { name: 'replica.fetch.backoff.ms', type: 'int', default: '1000', doc: 'Pause of a follower\'s fetching after an error.', atLeast: 0 },
   { name: 'replica.socket.timeout.ms', type: 'int', default: '30000', doc: 'How long a follower waits for its leader\'s fetch answer.' },
+  { name: 'replica.high.watermark.checkpoint.interval.ms', type: 'long', default: '5000', doc: 'How often each replica\'s high watermark is saved to replication-offset-checkpoint in its log dir (also at a clean shutdown), so a restarted replica starts from it (docs/replication.md).' },
   { name: 'metadata.log.dir', type: 'string', default: '', doc: 'Where __cluster_metadata-0 lives; empty: the first of log.dirs.' },
   { name: 'metadata.log.segment.bytes', type: 'int', default: '1073741824', doc: 'Size of a metadata log segment before rolling.', atLeast: 12 },
   { name: 'metadata.log.segment.ms', type: 'long', default: '604800000', doc: 'Age of a metadata log segment before rolling.' },

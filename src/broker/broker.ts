@@ -180,6 +180,7 @@ export class Broker implements OffsetsTopicHost {
       replicaFetcher: replicaFetcherConfig(config.props),
       replicaLagTimeMaxMs: Number(config.props.get('replica.lag.time.max.ms') ?? 30000),
       interBrokerListenerName: config.props.get('inter.broker.listener.name') ?? 'PLAINTEXT',
+      highWatermarkCheckpointIntervalMs: Number(config.props.get('replica.high.watermark.checkpoint.interval.ms') ?? 5000),
       producerStateOptions: this.producerStateOptions,
     });
   }
@@ -211,6 +212,8 @@ export class Broker implements OffsetsTopicHost {
     // Issue 12: the leaders' ISR changes go to the active controller.
     broker.replicaManager.isrManager.transport = async (request) => (await kraft.channel.send(AlterPartition, request, { deadlineMs: kraft.requestTimeoutMs, version: 3, notController: topLevelNotController })).response;
     await broker.writeMetaProperties();
+    // Before any replica opens: each starts from its checkpointed HW (a corrupt file fails the start).
+    await broker.replicaManager.loadHighWatermarkCheckpoints();
     broker.producerIds = await ProducerIdManager.load(config.logDirs);
     // The coordinator takes the __consumer_offsets partitions as the images make this node their leader
     // (publishImage).
@@ -235,6 +238,7 @@ export class Broker implements OffsetsTopicHost {
       });
       broker.logCleaner.start();
     }
+    broker.replicaManager.startHighWatermarkCheckpoints();
     return broker;
   }
 
@@ -433,6 +437,7 @@ export class Broker implements OffsetsTopicHost {
           throw loadFailure(err, this.config.logDirList);
         }
         await this.applyImage(image);
+        this.replicaManager.finishedLoading();
       }
       this.loading = false;
       if (this.loadError !== null) throw this.loadError;
@@ -731,14 +736,17 @@ export class Broker implements OffsetsTopicHost {
 
   /**
    * For in-process simulations of `kill -9`: the broker stops applying images and its logs' files are
-   * closed without fsync, clean-shutdown marker or producer state snapshot, so the next start on the same
-   * directories recovers as after a killed process whose page cache survived. Nothing else is stopped:
-   * the caller must make sure no request, timer or answer reaches this broker any more (the simulation
-   * drops them), as none would reach a dead process.
+   * closed without fsync, clean-shutdown marker, producer state snapshot or HW checkpoint, so the next
+   * start on the same directories recovers as after a killed process whose page cache survived. The
+   * replica manager's own timers (ISR expiration, HW checkpoints) stop; nothing else is stopped: the
+   * caller must make sure no request, timer or answer reaches this broker any more (the simulation drops
+   * them), as none would reach a dead process.
    */
   async halt(): Promise<void> {
     this.stopping = true;
     this.retentionTimer?.cancel();
+    // No more HW checkpoints either: the next start reads the last one written before the "kill".
+    await this.replicaManager.halt();
     await this.logManager.closeAll({ cleanShutdown: false });
     await Promise.all(this.locks.map((l) => l.release()));
   }

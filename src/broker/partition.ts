@@ -28,6 +28,8 @@
  * - As follower, the replica fetcher (replica-fetcher.ts) appends the leader's batches as they are
  *   (appendAsFollower: offsets and epochs kept, producer state recorded) and sets the HW to
  *   min(leader's HW, own LEO).
+ * - Either way the HW starts, when the log is opened, from the one the replica manager checkpointed in
+ *   `replication-offset-checkpoint` (initializeHighWatermark), so it does not go back across a restart.
  */
 import type { AppendPosition, Log } from '../../storage/log.js';
 import { OffsetOutOfRangeError } from '../../storage/errors.js';
@@ -418,6 +420,20 @@ export class Partition {
     if (this.maybeIncrementHighWatermark()) this.onAppend(this);
     // A produce waiting for the old ISR may now be answered (NOT_ENOUGH_REPLICAS_AFTER_APPEND or done).
     this.onAppend(this);
+  }
+
+  /**
+   * The HW a replica starts with when its log is opened: the one checkpointed in
+   * `replication-offset-checkpoint` (0 when none), clamped to [log start offset, LEO] (Kafka's
+   * Partition.createLog -> UnifiedLog.updateHighWatermark). So a restarted leader does not answer
+   * ListOffsets(latest) or consumers below what it had already exposed, before its followers fetch again.
+   * Returns the HW set.
+   */
+  initializeHighWatermark(checkpointed: number): number {
+    const logStart = this.log.logStartOffset;
+    const logEnd = this.log.logEndOffset;
+    this.hw = checkpointed < logStart ? logStart : checkpointed >= logEnd ? logEnd : checkpointed;
+    return this.hw;
   }
 
   /**

@@ -20,10 +20,19 @@
  *   by becomeLeader and stopReplica; a leader's ISR changes go to the controller through the ISR manager
  *   (isr-manager.ts), and the isr-expiration task checks every replica.lag.time.max.ms / 2 for followers
  *   to drop from the ISR (Kafka's ReplicaManager.maybeShrinkIsr).
+ * - High watermark checkpoints (Kafka's ReplicaManager.checkpointHighWatermarks): every
+ *   replica.high.watermark.checkpoint.interval.ms (5000) on the broker's clock, and at a clean shutdown,
+ *   each log dir's `replication-offset-checkpoint` (storage/offset-checkpoint-file.ts) is rewritten with the
+ *   HW of every replica hosted in it; a deleted partition's entry goes at once. The files are read once at
+ *   start (loadHighWatermarkCheckpoints) and a replica's HW starts from its entry when its log is opened
+ *   (Partition.initializeHighWatermark), so after a restart, even of the whole cluster, a leader's HW (what
+ *   ListOffsets(latest) answers and consumers read up to) does not go back until its followers fetch.
  */
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { LogManager } from '../../storage/log-manager.js';
+import { logKey, parsePartitionDir, type LogManager } from '../../storage/log-manager.js';
+import { formatOffsetCheckpoint, HIGH_WATERMARK_CHECKPOINT_FILE, readOffsetCheckpointFile, writeOffsetCheckpointText, type OffsetCheckpointEntry } from '../../storage/offset-checkpoint-file.js';
 import type { LogConfig } from '../../storage/log-config.js';
 import { leaseFetchBuffers, type FetchBufferLease } from './fetch-buffers.js';
 import type { MetadataImage, PartitionRegistration, TopicImage } from './metadata-image.js';
@@ -33,6 +42,7 @@ import { Purgatory } from './purgatory.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager, type ReplicaFetcherConfig } from './replica-fetcher.js';
 import { IsrManager } from './isr-manager.js';
+import { SerialQueue } from '../util/serial-queue.js';
 
 export type LeaderLookup = { readonly partition: Partition; readonly errorCode: 0; readonly errorMessage: null } | { readonly partition: undefined; readonly errorCode: number; readonly errorMessage: string };
 
@@ -55,6 +65,8 @@ export interface ReplicaManagerOptions {
   readonly replicaLagTimeMaxMs?: number;
   /** The listener followers fetch from (inter.broker.listener.name, default PLAINTEXT). */
   readonly interBrokerListenerName?: string;
+  /** replica.high.watermark.checkpoint.interval.ms (5000); 0 or less: one checkpoint at start (Kafka's scheduler). */
+  readonly highWatermarkCheckpointIntervalMs?: number;
 }
 
 export class ReplicaManager {
@@ -73,6 +85,26 @@ export class ReplicaManager {
   private readonly clock: Clock;
   private isrExpiration: Timer | null = null;
   private stopped = false;
+  /** halt(): a kill-style stop, after which nothing is written. */
+  private halted = false;
+  /**
+   * Per log dir (resolved path): the HWs last read from or written to its replication-offset-checkpoint, by
+   * `<topic>-<partition>`. Null until loadHighWatermarkCheckpoints: without it nothing is written, so a
+   * replica manager that never read the files cannot overwrite them with part of their entries.
+   */
+  private hwCheckpoints: Map<string, Map<string, number>> | null = null;
+  /** Each dir's file text as last written (or read): an unchanged checkpoint is not written again. */
+  private readonly hwCheckpointTexts = new Map<string, string>();
+  /**
+   * True until the replicas of the start-up metadata are all open (finishedLoading): meanwhile entries of
+   * logs not hosted yet are kept, so an early checkpoint cannot drop them. Then only hosted replicas count,
+   * as in Kafka (a partition no longer hosted here leaves the file).
+   */
+  private keepUnhostedHighWatermarks = true;
+  private hwCheckpointTimer: Timer | null = null;
+  private hwCheckpointsStarted = false;
+  /** Checkpoint writes one at a time (they share `<file>.tmp`). */
+  private readonly hwCheckpointWrites = new SerialQueue();
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -89,6 +121,10 @@ export class ReplicaManager {
 
   get replicaLagTimeMaxMs(): number {
     return this.options.replicaLagTimeMaxMs ?? 30_000;
+  }
+
+  get highWatermarkCheckpointIntervalMs(): number {
+    return this.options.highWatermarkCheckpointIntervalMs ?? 5000;
   }
 
   /** The leader's inter-broker listener from its registration in the image. */
@@ -252,8 +288,15 @@ export class ReplicaManager {
     if (byIndex.size === 0) this.hosted.delete(topicId);
     await this.fetchers.removePartition(partition);
     partition.resign();
-    if (deleteLog) await this.options.logManager.delete(partition.topic, partition.partition);
-    else await partition.close().catch((err: unknown) => this.options.logger.warn({ partition: partition.key, err }, 'closing producer state failed'));
+    if (deleteLog) {
+      const checkpointed = this.hwCheckpoints?.get(dirname(resolve(partition.log.dir)));
+      await this.options.logManager.delete(partition.topic, partition.partition);
+      // Kafka leaves the entry to the next periodic checkpoint; it goes at once here, so a crash before
+      // then cannot hand the old HW to a partition of the same name created meanwhile.
+      if (checkpointed?.delete(basename(partition.log.dir)) && this.hwCheckpointsStarted) await this.checkpointHighWatermarks();
+    } else {
+      await partition.close().catch((err: unknown) => this.options.logger.warn({ partition: partition.key, err }, 'closing producer state failed'));
+    }
     this.purgatory.notify(partition.key);
   }
 
@@ -286,13 +329,123 @@ export class ReplicaManager {
     }
   }
 
-  /** Shutdown: every waiter completes, every partition writes its producer state snapshot. */
+  /**
+   * Reads the replication-offset-checkpoint of every log dir, before any replica is opened (Kafka reads it
+   * lazily through LazyOffsetCheckpoints; the outcome is the same). A missing file means no HW is known:
+   * they start from the log start offsets. A corrupt file throws LogDirFailureError naming it (Kafka takes
+   * the log dir offline; with it the only one, the broker stops): the start fails rather than guess.
+   */
+  async loadHighWatermarkCheckpoints(): Promise<void> {
+    const loaded = new Map<string, Map<string, number>>();
+    for (const logDir of this.options.logManager.logDirs) {
+      const dir = resolve(logDir);
+      if (loaded.has(dir)) continue;
+      const entries = await readOffsetCheckpointFile(join(dir, HIGH_WATERMARK_CHECKPOINT_FILE));
+      const byKey = new Map<string, number>();
+      for (const e of entries ?? []) byKey.set(logKey(e.topic, e.partition), e.offset);
+      loaded.set(dir, byKey);
+      if (entries === null) this.options.logger.info({ logDir: dir }, `No ${HIGH_WATERMARK_CHECKPOINT_FILE} in ${dir}: high watermarks start from the log start offsets`);
+      else this.hwCheckpointTexts.set(dir, formatOffsetCheckpoint(entries));
+    }
+    this.hwCheckpoints = loaded;
+  }
+
+  /**
+   * Kafka's startHighWatermarkCheckPointThread: a checkpoint now, then every
+   * replica.high.watermark.checkpoint.interval.ms on the broker's clock (once only when that is 0 or less,
+   * as Kafka's scheduler does with a period <= 0). Needs loadHighWatermarkCheckpoints first.
+   */
+  startHighWatermarkCheckpoints(): void {
+    if (this.hwCheckpointsStarted || this.stopped || this.hwCheckpoints === null) return;
+    this.hwCheckpointsStarted = true;
+    const interval = this.highWatermarkCheckpointIntervalMs;
+    // At a fixed rate, as Kafka's scheduler: the next tick is set when this one fires; a tick that finds the
+    // previous checkpoint still being written skips its turn.
+    const schedule = (delayMs: number): void => {
+      this.hwCheckpointTimer = this.clock.schedule(delayMs, () => {
+        this.hwCheckpointTimer = null;
+        if (interval > 0 && !this.stopped) schedule(interval);
+        if (this.hwCheckpointWrites.length > 0) return;
+        this.checkpointHighWatermarks().catch((err: unknown) => this.options.logger.error({ err }, 'checkpointing high watermarks failed'));
+      });
+    };
+    schedule(0);
+  }
+
+  /** The replicas of the start-up metadata are open: from now on only hosted replicas are checkpointed. */
+  finishedLoading(): void {
+    this.keepUnhostedHighWatermarks = false;
+  }
+
+  /**
+   * Kafka's checkpointHighWatermarks: each log dir's file is rewritten with the HW of every replica hosted
+   * in it (while loading, also the entries of logs not opened yet). A write that fails is logged (Kafka's
+   * "Error while writing to highwatermark file in directory") and tried again at the next checkpoint.
+   */
+  checkpointHighWatermarks(): Promise<void> {
+    if (this.hwCheckpoints === null || this.halted) return Promise.resolve();
+    return this.hwCheckpointWrites.run(() => this.writeHighWatermarkCheckpoints());
+  }
+
+  private async writeHighWatermarkCheckpoints(): Promise<void> {
+    const known = this.hwCheckpoints;
+    if (known === null || this.halted) return;
+    const byDir = new Map<string, Map<string, number>>();
+    for (const [dir, entries] of known) byDir.set(dir, this.keepUnhostedHighWatermarks ? new Map(entries) : new Map());
+    for (const p of this.partitions()) {
+      const dir = dirname(resolve(p.log.dir));
+      let entries = byDir.get(dir);
+      if (!entries) byDir.set(dir, (entries = new Map()));
+      entries.set(basename(p.log.dir), p.highWatermark);
+    }
+    for (const [dir, entries] of byDir) {
+      known.set(dir, entries);
+      const list: OffsetCheckpointEntry[] = [];
+      for (const [key, offset] of entries) {
+        const tp = parsePartitionDir(key);
+        if (tp) list.push({ topic: tp.topic, partition: tp.partition, offset });
+      }
+      const text = formatOffsetCheckpoint(list);
+      if (this.hwCheckpointTexts.get(dir) === text) continue;
+      if (this.halted) return;
+      try {
+        await writeOffsetCheckpointText(join(dir, HIGH_WATERMARK_CHECKPOINT_FILE), text);
+        this.hwCheckpointTexts.set(dir, text);
+      } catch (err) {
+        this.options.logger.error({ err, logDir: dir }, `Error while writing to highwatermark file in directory ${dir}`);
+      }
+    }
+  }
+
+  /**
+   * A kill-style stop (Broker.halt, the in-process stand-in for kill -9): the timers stop and nothing more
+   * is written, not even an HW checkpoint; a restart reads the last one written. A checkpoint write under
+   * way is let finish (as if the kill came just after it), so no write of this incarnation races the next.
+   */
+  async halt(): Promise<void> {
+    this.stopped = true;
+    this.halted = true;
+    this.isrExpiration?.cancel();
+    this.isrExpiration = null;
+    this.hwCheckpointTimer?.cancel();
+    this.hwCheckpointTimer = null;
+    await this.hwCheckpointWrites.drained();
+  }
+
+  /**
+   * Shutdown: every waiter completes, the HWs are checkpointed once more (Kafka's
+   * ReplicaManager.shutdown(checkpointHW = true), after the fetchers stopped), every partition writes its
+   * producer state snapshot.
+   */
   async shutdown(): Promise<void> {
     this.stopped = true;
     this.isrExpiration?.cancel();
     this.isrExpiration = null;
+    this.hwCheckpointTimer?.cancel();
+    this.hwCheckpointTimer = null;
     await this.fetchers.shutdown();
     this.purgatory.completeAll();
+    await this.checkpointHighWatermarks();
     for (const p of this.partitions()) {
       await p.close().catch((err: unknown) => this.options.logger.warn({ partition: p.key, err }, 'closing producer state failed'));
     }
@@ -312,6 +465,12 @@ export class ReplicaManager {
       () => this.options.appendSettings(this.options.image().topicById(topicId) ?? topic),
       this.options.producerStateOptions,
     );
+    // The checkpointed HW, clamped to the log (Kafka's Partition.createLog: "No checkpointed highwatermark
+    // is found for partition", then "Log loaded for partition ... with initial high watermark").
+    const checkpointed = this.hwCheckpoints?.get(dirname(resolve(log.dir)))?.get(basename(log.dir));
+    const initialHighWatermark = created.initializeHighWatermark(checkpointed ?? 0);
+    if (checkpointed === undefined && log.logEndOffset > log.logStartOffset) this.options.logger.info({ partition: created.key }, `No checkpointed highwatermark is found for partition ${created.key}`);
+    this.options.logger.debug({ partition: created.key, highWatermark: initialHighWatermark }, `Log loaded for partition ${created.key} with initial high watermark ${initialHighWatermark}`);
     created.isrHooks = {
       alterPartition: (p, proposal) => this.isrManager.submit(p, proposal),
       isReplicaIsrEligible: (id) => this.isReplicaIsrEligible(id),

@@ -186,14 +186,24 @@ export class ReplicationCluster {
    * Stops a node abruptly (its server and broker close without a controlled shutdown) and does what the
    * controller does once its session expires: fence it, remove it from every ISR it is in (unless it is
    * the last member), and elect a new leader where it led. With `fence: false` the controller does not
-   * notice (a stopped process before its session expires): the image stays as it is.
+   * notice (a stopped process before its session expires): the image stays as it is. With `halt: true`
+   * the broker is killed rather than stopped (Broker.halt, as kill -9: no clean-shutdown markers, producer
+   * snapshots or HW checkpoint written); its fetchers are stopped first and its AlterPartitions refused,
+   * as nothing of a dead process reaches the others.
    */
-  async kill(id: number, opts: { fence?: boolean } = {}): Promise<void> {
+  async kill(id: number, opts: { fence?: boolean; halt?: boolean } = {}): Promise<void> {
     const node = this.node(id);
     await node.proxy?.close();
     node.proxy = null;
     await node.server?.close();
-    await node.broker?.shutdown();
+    const broker = node.broker;
+    if (broker && opts.halt) {
+      broker.replicaManager.isrManager.transport = () => Promise.reject(new Error(`node ${id} was killed`));
+      await broker.replicaManager.fetchers.shutdown();
+      await broker.halt();
+    } else {
+      await broker?.shutdown();
+    }
     node.broker = null;
     node.server = null;
     if (opts.fence === false) return;
