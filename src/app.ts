@@ -77,8 +77,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger = jsonLog
   // Checked before anything starts: a bad value is a configuration error, not a half-started broker.
   const httpListener = parseHttpListener(config.props.get('samsa.http.listeners') ?? 'http://127.0.0.1:8080');
   const registryEnabled = registryConfig(config.props).enabled;
-  // Every node runs the KRaft path (src/kraft.ts): with controller.quorum.voters it is one of a cluster;
-  // without, the single-node default, a quorum of one voter (config.ts derives it), as Kafka's quickstart.
+  // Every node runs the KRaft path (src/kraft.ts): with controller.quorum.voters (or, broker-only, with
+  // controller.quorum.bootstrap.servers) it is one of a cluster; without, the single-node default, a quorum
+  // of one voter (config.ts derives it), as Kafka's quickstart.
   const { createControllerChannel, startKRaft } = await import('./kraft.js');
   const cluster = createControllerChannel(config, systemClock, logger);
   // A log dir that cannot be used safely: one fatal line naming the file, then the caller exits 1.

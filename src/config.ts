@@ -31,8 +31,8 @@ export const BROKER_PROPERTIES: readonly PropertyDef[] = [
   { name: 'controller.listener.names', type: 'list', default: 'CONTROLLER', doc: 'The name of the listener the controller quorum uses (Kafka: required; here CONTROLLER). Without controller.quorum.voters it defaults to CONTROLLER://127.0.0.1:0 when listeners does not name it.' },
   { name: 'inter.broker.listener.name', type: 'string', default: 'PLAINTEXT', doc: 'The listener brokers use to reach each other; one of the advertised client listeners.' },
   { name: 'listener.security.protocol.map', type: 'list', default: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL', doc: 'Listener name -> security protocol; Samsa serves PLAINTEXT. Unset, controller listeners map to PLAINTEXT.' },
-  { name: 'controller.quorum.voters', type: 'list', default: '', doc: 'The static controller quorum, id@host:port of each voter\'s CONTROLLER listener. Empty: this node is the only voter (a single-node cluster).' },
-  { name: 'controller.quorum.bootstrap.servers', type: 'list', default: '', doc: 'host:port of controllers, for a broker-only node to find the quorum (KIP-853). Samsa\'s nodes need controller.quorum.voters (a static quorum).' },
+  { name: 'controller.quorum.voters', type: 'list', default: '', doc: 'The static controller quorum, id@host:port of each voter\'s CONTROLLER listener. Empty on a combined node: it is the only voter (a single-node cluster); a broker-only node may give controller.quorum.bootstrap.servers instead.' },
+  { name: 'controller.quorum.bootstrap.servers', type: 'list', default: '', doc: 'host:port of controllers\' CONTROLLER listeners, for a node to find the quorum (KIP-853). A broker-only node needs only these: it asks one for the leader and fetches from the leader at the endpoint the answer names (list several, so one down does not cut the node off). Ignored when controller.quorum.voters is set. On a combined node only its own controller listener may be named (a quorum of one); the voters of a cluster are static (controller.quorum.voters).' },
   { name: 'controller.quorum.election.timeout.ms', type: 'int', default: '1000', doc: 'Time without a leader before a voter starts an election (randomised up to twice this).', atLeast: 0 },
   { name: 'controller.quorum.fetch.timeout.ms', type: 'int', default: '2000', doc: 'Time without a successful fetch from the leader before a follower becomes a candidate.', atLeast: 0 },
   { name: 'controller.quorum.election.backoff.max.ms', type: 'int', default: '1000', doc: 'Largest backoff before a candidate retries an election (exponential, randomised).', atLeast: 0 },
@@ -155,9 +155,17 @@ export interface ClusterQuorumConfig {
    * means "the port that listener is bound to".
    */
   readonly voters: readonly VoterAddress[];
-  /** False for the single-node default (the voter list was not configured but implied). */
+  /**
+   * True on a node of a configured cluster: controller.quorum.voters given, or a broker-only node finding the
+   * quorum through controller.quorum.bootstrap.servers (then `voters` is empty). False for a quorum of one
+   * implied by the node itself (the single-node default, or a combined node bootstrapping from its own
+   * controller listener).
+   */
   readonly votersConfigured: boolean;
-  /** controller.quorum.bootstrap.servers (KIP-853), for a broker-only node to find the quorum. */
+  /**
+   * controller.quorum.bootstrap.servers (KIP-853): where a broker-only node without voters finds the quorum
+   * (src/kraft.ts); on a combined node, only its own controller listener.
+   */
   readonly bootstrapServers: readonly { host: string; port: number }[];
   readonly electionTimeoutMs: number;
   readonly fetchTimeoutMs: number;
@@ -459,11 +467,6 @@ function checkListenersAndRoles(
     const ids = voters.map((v) => v.id);
     if (ids.includes(nodeId)) throw new ConfigError(`If process.roles contains just the 'broker' role, the node id ${nodeId} must not be included in the set of voters controller.quorum.voters=${scalaSet(ids)}`);
     if (controllerNames.length === 0) throw new ConfigError('controller.listener.names must contain at least one value when running KRaft with just the broker role');
-    if (voters.length === 0) {
-      // Without the voters the node cannot run as an observer (src/kraft.ts): it would come up as a lone
-      // single-node broker instead. Refused, like a controller without voters.
-      throw new ConfigError('controller.quorum.voters is empty: Samsa\'s broker-only nodes follow a static quorum (KIP-595); finding it through controller.quorum.bootstrap.servers alone (KIP-853) is not supported, set controller.quorum.voters');
-    }
     if (controllerListeners.length > 0) throw new ConfigError("controller.listener.names must not contain a value appearing in the 'listeners' configuration when running KRaft with just the broker role");
     for (const n of controllerNames) {
       if (!protocolMap.has(n)) {
@@ -605,7 +608,7 @@ export function buildConfig(...sources: Properties[]): BrokerConfig {
   if (logDirs.length === 0) throw new ConfigError('Invalid value for configuration log.dirs: no directory given');
   if (new Set(logDirs).size !== logDirs.length) throw new ConfigError(`Invalid value ${get('log.dirs')} for configuration log.dirs: a directory is named twice`);
   const advertisedServed = advertisedClient.filter((a) => a.name === client[0]?.name);
-  const votersConfigured = voters.length > 0;
+  const votersConfigured = voters.length > 0 || (controller === null && bootstrapServers.length > 0);
   return {
     nodeId,
     processRoles,

@@ -21,6 +21,9 @@
  * A broker-only node (`process.roles=broker`) runs the Raft node as an observer (it fetches the metadata
  * log from the leader, never votes) and has no controller and no CONTROLLER listener; its loader and
  * lifecycle are the same (registration reaches the active controller through the ControllerChannel).
+ * Given controller.quorum.bootstrap.servers instead of the voters (KIP-853), it asks those for the leader
+ * and reaches the leader at the endpoint their Fetch answers name, for the metadata log and the
+ * ControllerChannel alike.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -36,7 +39,7 @@ import { MetadataLoader } from './broker/metadata-loader.js';
 import type { BrokerConfig } from './config.js';
 import { ControllerService } from './controller/controller-service.js';
 import { METADATA_VERSION, QuorumController } from './controller/quorum-controller.js';
-import { quorumConfig } from './controller/raft/config.js';
+import { bootstrapServerId, quorumConfig } from './controller/raft/config.js';
 import { ControllerDispatcher, raftHandlers } from './controller/raft/raft-handlers.js';
 import { RaftNode } from './controller/raft/raft-node.js';
 import { METADATA_LOG_DIR_NAME } from './controller/raft/raft-store.js';
@@ -73,19 +76,34 @@ export function quorumStepLogger(config: BrokerConfig, logger: Logger): Logger {
   return logger.child({}, { level: 'warn' });
 }
 
-/** The channel a broker in KRaft mode sends its controller requests through; its leader hint is set later. */
-export function createControllerChannel(config: BrokerConfig, clock: Clock, logger: Logger): { channel: ControllerChannel; setLeaderHint: (hint: () => number) => void } {
+/**
+ * The channel a broker in KRaft mode sends its controller requests through; its leader hint (and, for a
+ * node without controller.quorum.voters, where the leader is) is set later, from the Raft node.
+ */
+export function createControllerChannel(
+  config: BrokerConfig,
+  clock: Clock,
+  logger: Logger,
+): { channel: ControllerChannel; setLeaderHint: (hint: () => number, address?: (id: number) => { host: string; port: number } | null) => void } {
   let hint: () => number = () => -1;
+  let address: (id: number) => { host: string; port: number } | null = () => null;
   const channel = new ControllerChannel({
     nodeId: config.nodeId,
     controllers: config.quorum.voters.map((v) => ({ id: v.id, host: v.host, port: v.port })),
     leaderHint: () => hint(),
+    leaderAddress: (id) => address(id),
     clock,
     logger: quorumStepLogger(config, logger).child({ component: 'controller-channel' }),
     requestTimeoutMs: config.quorum.requestTimeoutMs,
     trace: config.protocolTrace ? logger : null,
   });
-  return { channel, setLeaderHint: (h) => (hint = h) };
+  return {
+    channel,
+    setLeaderHint: (h, a) => {
+      hint = h;
+      if (a !== undefined) address = a;
+    },
+  };
 }
 
 /**
@@ -93,7 +111,15 @@ export function createControllerChannel(config: BrokerConfig, clock: Clock, logg
  * or the metadata log's disk failing. The caller stops the node (src/app.ts); the CLI then exits 1 and the
  * embedded broker reports the error; nothing here ends the process.
  */
-export async function startKRaft(config: BrokerConfig, broker: Broker, channel: ControllerChannel, setLeaderHint: (hint: () => number) => void, clock: Clock, logger: Logger, onFault: (err: Error) => void): Promise<KRaftNode> {
+export async function startKRaft(
+  config: BrokerConfig,
+  broker: Broker,
+  channel: ControllerChannel,
+  setLeaderHint: (hint: () => number, address?: (id: number) => { host: string; port: number } | null) => void,
+  clock: Clock,
+  logger: Logger,
+  onFault: (err: Error) => void,
+): Promise<KRaftNode> {
   const isController = config.processRoles.includes('controller');
   const steps = quorumStepLogger(config, logger);
   // This process's broker incarnation, known to its own controller (QuorumController.registerBroker).
@@ -101,11 +127,14 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
   // A data directory of the old single-node path: its topics go into the new metadata log (legacy-topics.ts).
   const legacy = await readLegacyMetadata(config.logDirs);
   const raftLogger = steps.child({ component: 'raft' });
+  // A broker-only node without controller.quorum.voters finds the quorum through its bootstrap servers (KIP-853).
+  const bootstrapServers = config.quorum.voters.length === 0 ? config.quorum.bootstrapServers.map((b, i) => ({ id: bootstrapServerId(i), host: b.host, port: b.port })) : [];
   const raft = await RaftNode.open({
     config: quorumConfig({
       nodeId: config.nodeId,
       clusterId: config.clusterId,
       voters: config.quorum.voters.map((v) => v.id),
+      bootstrapServers: bootstrapServers.map((b) => b.id),
       electionTimeoutMs: config.quorum.electionTimeoutMs,
       fetchTimeoutMs: config.quorum.fetchTimeoutMs,
       electionBackoffMaxMs: config.quorum.electionBackoffMaxMs,
@@ -114,6 +143,7 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
       appendLingerMs: config.quorum.appendLingerMs,
     }),
     voters: config.quorum.voters,
+    bootstrapServers,
     dir: join(config.metadataLog.dir, METADATA_LOG_DIR_NAME),
     clock,
     random: new SeededRandom(randomInt(0x7fffffff)),
@@ -123,7 +153,10 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     maxRetentionBytes: config.metadataLog.maxRetentionBytes,
     maxRetentionMs: config.metadataLog.maxRetentionMs,
   });
-  setLeaderHint(() => raft.leader.leaderId);
+  setLeaderHint(
+    () => raft.leader.leaderId,
+    (id) => raft.endpointOf(id),
+  );
 
   // A broker-only node is an observer of the quorum: no controller, nothing listening for the voters.
   const controller = isController
@@ -275,7 +308,10 @@ export async function startKRaft(config: BrokerConfig, broker: Broker, channel: 
     controllerPort,
     async startBroker(l, signal) {
       listener = l;
-      steps.info({ voters: config.quorum.voters.map((v) => v.id) }, 'registering with the controller quorum; waiting to be unfenced');
+      steps.info(
+        config.quorum.voters.length > 0 ? { voters: config.quorum.voters.map((v) => v.id) } : { bootstrapServers: config.quorum.bootstrapServers.map((b) => `${b.host}:${b.port}`) },
+        'registering with the controller quorum; waiting to be unfenced',
+      );
       const aborted = new Promise<never>((_, reject) => {
         if (signal?.aborted) reject(new Error('start-up aborted'));
         signal?.addEventListener('abort', () => reject(new Error('start-up aborted')), { once: true });

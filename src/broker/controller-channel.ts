@@ -4,7 +4,10 @@
  * CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs, IncrementalAlterConfigs, AllocateProducerIds,
  * AlterPartition, DescribeQuorum, ElectLeaders) go to the Raft leader's CONTROLLER listener, whichever node that is.
  *
- * The leader comes from the quorum (`leaderHint`: the local Raft node's view in combined mode); when it is
+ * The leader comes from the quorum (`leaderHint`: the local Raft node's view), at the voter's configured
+ * address or, on a broker-only node that knows only controller.quorum.bootstrap.servers, at the endpoint its
+ * Raft node learnt from the leader's Fetch answers (`leaderAddress`, KIP-853: Kafka's
+ * RaftControllerNodeProvider asks its raft client for the leader's node the same way); when it is
  * unknown, or the node answers NOT_CONTROLLER (the leadership moved between our look and its answer) or
  * cannot be reached, the request is sent again to the next candidate after a short backoff, until the
  * caller's deadline. A request is never sent twice to a node that answered it: only NOT_CONTROLLER and a
@@ -28,6 +31,8 @@ export interface ControllerChannelOptions {
   readonly controllers: readonly ControllerAddress[];
   /** The leader the quorum knows of, -1 when none. */
   readonly leaderHint: () => number;
+  /** Where a controller that is not among `controllers` listens (null: not known). */
+  readonly leaderAddress?: (id: number) => { readonly host: string; readonly port: number } | null;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Per attempt (controller.quorum.request.timeout.ms). */
@@ -107,12 +112,14 @@ export class ControllerChannel {
   }
 
   private pickController(): ControllerAddress | null {
-    const { leaderHint } = this.options;
+    const { leaderHint, leaderAddress } = this.options;
     const controllers = this.controllers;
     const leader = leaderHint();
     if (leader >= 0) {
       const known = controllers.find((c) => c.id === leader);
       if (known) return known;
+      const learnt = leaderAddress?.(leader) ?? null;
+      if (learnt !== null) return { id: leader, host: learnt.host, port: learnt.port };
     }
     if (controllers.length === 0) return null;
     return controllers[this.nextGuess % controllers.length]!;

@@ -292,11 +292,20 @@ describe('cluster (KRaft) properties', () => {
     expect(b.quorum.votersConfigured).toBe(true);
   });
 
-  it('a broker-only node with bootstrap servers alone is refused: it runs as an observer of a static quorum', () => {
-    // Accepted, it would have started as a lone single-node broker (no voters: no KRaft wiring at all).
-    expect(refused({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091,127.0.0.1:19092', listeners: 'PLAINTEXT://127.0.0.1:9095' })).toMatch(
-      /^controller\.quorum\.voters is empty: Samsa's broker-only nodes follow a static quorum \(KIP-595\)/,
+  it('a broker-only node with bootstrap servers alone (KIP-853) is accepted: a node of a cluster, with no voters and no controller listener of its own', () => {
+    const c = build({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091, [::1]:19092', listeners: 'PLAINTEXT://127.0.0.1:9095' });
+    expect(c.processRoles).toEqual(['broker']);
+    expect(c.controllerListener).toBeNull();
+    expect(c.quorum.voters).toEqual([]);
+    expect(c.quorum.bootstrapServers).toEqual([{ host: '127.0.0.1', port: 19091 }, { host: '::1', port: 19092 }]);
+    // Not the single-node default: the node logs its quorum steps and waits for other brokers as a cluster member.
+    expect(c.quorum.votersConfigured).toBe(true);
+    // Kafka's rules still hold: node.id required, a controller listener name that is not among its listeners.
+    expect(refused({ 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091', listeners: 'PLAINTEXT://127.0.0.1:9095' })).toBe('Missing required configuration "node.id" which has no default value.');
+    expect(refused({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': '127.0.0.1:19091', listeners: 'PLAINTEXT://127.0.0.1:9095,CONTROLLER://127.0.0.1:19094' })).toBe(
+      "controller.listener.names must not contain a value appearing in the 'listeners' configuration when running KRaft with just the broker role",
     );
+    expect(refused({ 'node.id': '4', 'process.roles': 'broker', 'controller.quorum.bootstrap.servers': '127.0.0.1', listeners: 'PLAINTEXT://127.0.0.1:9095' })).toMatch(/^Failed to parse host name from 127.0.0.1 for the configuration controller.quorum.bootstrap.servers/);
   });
 
   it('a broker-only node: Kafka\'s refusals', () => {

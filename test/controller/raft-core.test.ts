@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseQuorumVoters, QuorumConfigError, quorumConfig, type QuorumConfig } from '../../src/controller/raft/config.js';
+import { bootstrapServerId, parseQuorumVoters, QuorumConfigError, quorumConfig, type QuorumConfig } from '../../src/controller/raft/config.js';
 import { RaftLog, type RaftRecord } from '../../src/controller/raft/log.js';
 import { RaftError, type FetchRequest, type FetchResponse, type RaftBody, type RaftMessage, type VoteRequest, type VoteResponse } from '../../src/controller/raft/messages.js';
 import { decodeQuorumState, encodeQuorumState, QuorumStateFormatError, type QuorumStateData } from '../../src/controller/raft/quorum-state.js';
@@ -370,6 +370,110 @@ describe('observers (a node not among the voters: process.roles=broker)', () => 
     const probe = onlyReply<FetchRequest>(c.tick(10));
     expect(probe.currentLeaderEpoch).toBe(3);
     expect(sent(c.tick(11))).toHaveLength(0); // one discovery Fetch in flight at a time
+  });
+});
+
+describe('an observer with bootstrap servers only (KIP-853: controller.quorum.bootstrap.servers, no voters)', () => {
+  const B1 = bootstrapServerId(0);
+  const B2 = bootstrapServerId(1);
+
+  function observer(state: QuorumStateData | null = null, log: RaftRecord[] = []): RaftCore {
+    return new RaftCore(quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [], bootstrapServers: [B1, B2] }), state, log, 0, new SeededRandom(7));
+  }
+
+  /** The answer of node `source` (a voter answering under its own id) to a Fetch. */
+  function reply(req: RaftMessage, source: number, over: Partial<FetchResponse>): RaftMessage<FetchResponse> {
+    const body: FetchResponse = { kind: 'FetchResponse', errorCode: 0, partitionErrorCode: 0, highWatermark: -1, currentLeader: { leaderId: -1, leaderEpoch: 0 }, divergingEpoch: null, records: [], ...over };
+    return { source, destination: req.source, correlationId: req.correlationId, body };
+  }
+
+  it('bootstrap server -> the leader named in its Fetch answer -> fetches from the leader -> back to the bootstrap servers on the fetch timeout', () => {
+    const c = observer();
+    expect(c.isObserver).toBe(true);
+    c.drain();
+    expect(c.stateName).toBe('Unattached');
+    // Discovery: a Fetch to one of the bootstrap servers (their ids: -2, -3), never to a voter id it does not know.
+    const d1 = sent(c.tick(0));
+    expect(d1).toHaveLength(1);
+    expect([B1, B2]).toContain(d1[0]!.destination);
+    expect(d1[0]!.body).toMatchObject({ kind: 'FetchRequest', replicaId: 4, currentLeaderEpoch: 0, fetchOffset: 0, lastFetchedEpoch: 0 });
+    expect(sent(c.tick(5))).toHaveLength(0); // one discovery Fetch in flight at a time
+    // The controller behind that address (node 2, a follower in epoch 5) names the leader, node 1.
+    const follow = sent(c.handle(10, reply(d1[0]!, 2, { partitionErrorCode: RaftError.FENCED_LEADER_EPOCH, currentLeader: { leaderId: 1, leaderEpoch: 5 } })));
+    expect(c.stateName).toBe('Follower');
+    expect(c.leaderId).toBe(1);
+    expect(c.epoch).toBe(5);
+    expect(c.quorumState).toEqual({ leaderId: 1, leaderEpoch: 5, votedId: -1 });
+    expect(follow).toHaveLength(1);
+    expect(follow[0]).toMatchObject({ destination: 1, body: { kind: 'FetchRequest', currentLeaderEpoch: 5, fetchOffset: 0 } });
+    // The leader's records and high watermark.
+    const got = c.handle(20, reply(follow[0]!, 1, { highWatermark: 2, currentLeader: { leaderId: 1, leaderEpoch: 5 }, records: [data(5, 'a'), data(5, 'b')] }));
+    expect(got).toContainEqual({ type: 'high-watermark', offset: 2 });
+    const next = sent(got)[0]!;
+    expect(next).toMatchObject({ destination: 1, body: { fetchOffset: 2, lastFetchedEpoch: 5 } });
+    // The leader goes silent: fetch.timeout.ms after the last good Fetch, back to the bootstrap servers, in the same epoch.
+    const beforeTimeout = 20 + c.config.fetchTimeoutMs - 1;
+    for (const m of sent(c.tick(beforeTimeout))) expect(m.destination).toBe(1); // request.timeout.ms resends go to the leader
+    expect(c.stateName).toBe('Follower');
+    c.tick(20 + c.config.fetchTimeoutMs);
+    expect(c.stateName).toBe('Unattached');
+    expect(c.epoch).toBe(5);
+    const d2 = sent(c.tick(c.nextWakeupMs()));
+    expect(d2).toHaveLength(1);
+    expect([B1, B2]).toContain(d2[0]!.destination);
+    expect(d2[0]!.body).toMatchObject({ currentLeaderEpoch: 5, fetchOffset: 2 });
+    // The new leader (node 3, epoch 6) answers it itself: followed at once.
+    const f2 = sent(c.handle(3000, reply(d2[0]!, 3, { partitionErrorCode: RaftError.FENCED_LEADER_EPOCH, currentLeader: { leaderId: 3, leaderEpoch: 6 } })));
+    expect(c.leaderId).toBe(3);
+    expect(f2[0]).toMatchObject({ destination: 3, body: { currentLeaderEpoch: 6 } });
+  });
+
+  it('a bootstrap server that cannot be reached or knows no leader backs off for retry.backoff.ms; the other is asked at once', () => {
+    const c = observer();
+    c.drain();
+    const first = sent(c.tick(0))[0]!;
+    const other = first.destination === B1 ? B2 : B1;
+    // Connection refused (the transport's BROKER_NOT_AVAILABLE): the other server at once.
+    c.handle(1, reply(first, first.destination, { errorCode: RaftError.BROKER_NOT_AVAILABLE }));
+    expect(c.nextWakeupMs()).toBe(1);
+    const second = sent(c.tick(1));
+    expect(second.map((m) => m.destination)).toEqual([other]);
+    // It knows no leader either (an election in progress): both back off; the next ask waits for the first to be ready.
+    c.handle(2, reply(second[0]!, 2, { partitionErrorCode: RaftError.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: -1, leaderEpoch: 0 } }));
+    expect(c.stateName).toBe('Unattached');
+    expect(sent(c.tick(2))).toHaveLength(0);
+    expect(c.nextWakeupMs()).toBe(1 + c.config.retryBackoffMs);
+    const third = sent(c.tick(1 + c.config.retryBackoffMs));
+    expect(third.map((m) => m.destination)).toEqual([first.destination]);
+    // No answer within request.timeout.ms: asked again (a timed-out server is ready again, as in Kafka's RequestManager).
+    const t = 1 + c.config.retryBackoffMs + c.config.requestTimeoutMs;
+    expect(c.nextWakeupMs()).toBe(t);
+    expect(sent(c.tick(t))).toHaveLength(1);
+  });
+
+  it('restarted with a leader in quorum-state whose address it cannot know: starts Unattached and asks a bootstrap server', () => {
+    const c = observer({ leaderId: 1, leaderEpoch: 5, votedId: -1 }, [data(5, 'a')]);
+    expect(sent(c.drain())).toHaveLength(0);
+    expect(c.stateName).toBe('Unattached');
+    expect(c.epoch).toBe(5);
+    const d = sent(c.tick(0));
+    expect([B1, B2]).toContain(d[0]!.destination);
+    expect(d[0]!.body).toMatchObject({ currentLeaderEpoch: 5, fetchOffset: 1, lastFetchedEpoch: 5 });
+    // The leader itself answers (it was behind that address): followed, and the next Fetch goes to it by id.
+    const f = sent(c.handle(5, reply(d[0]!, 1, { highWatermark: 1, currentLeader: { leaderId: 1, leaderEpoch: 5 } })));
+    expect(c.stateName).toBe('Follower');
+    expect(f[0]).toMatchObject({ destination: 1, body: { currentLeaderEpoch: 5, fetchOffset: 1 } });
+  });
+
+  it('configuration: bootstrap servers are node ids -2 and below; without them an empty voter set is refused', () => {
+    expect([bootstrapServerId(0), bootstrapServerId(1), bootstrapServerId(2)]).toEqual([-2, -3, -4]);
+    expect(() => quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [], bootstrapServers: [] })).toThrow(/names no voter/);
+    expect(() => quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [], bootstrapServers: [-1] })).toThrow(QuorumConfigError);
+    expect(() => quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [], bootstrapServers: [1] })).toThrow(QuorumConfigError);
+    // With the voters known, the voters are where an observer looks (the bootstrap servers are not used).
+    const c = new RaftCore(quorumConfig({ nodeId: 4, clusterId: CLUSTER, voters: [1, 2, 3], bootstrapServers: [B1] }), null, [], 0, new SeededRandom(3));
+    c.drain();
+    for (let t = 0; t < 10_000; t += 2500) for (const m of sent(c.tick(t))) expect([1, 2, 3]).toContain(m.destination);
   });
 });
 

@@ -21,7 +21,7 @@ import { Fetch } from '../../protocol/messages/fetch.js';
 import { Vote } from '../../protocol/messages/vote.js';
 import { isControl, splitBatches } from '../../protocol/records/batch.js';
 import { BrokerConnection } from '../../src/client/connection.js';
-import { quorumConfig, type QuorumConfig, type VoterAddress } from '../../src/controller/raft/config.js';
+import { bootstrapServerId, quorumConfig, type QuorumConfig, type VoterAddress } from '../../src/controller/raft/config.js';
 import { ControllerDispatcher, raftHandlers } from '../../src/controller/raft/raft-handlers.js';
 import { NotControllerError, RaftNode, type CommittedRecord, type LoadedSnapshot } from '../../src/controller/raft/raft-node.js';
 import { listSnapshots } from '../../src/controller/raft/snapshot.js';
@@ -209,6 +209,48 @@ describe(`RaftNode over real sockets (seed ${SEED})`, () => {
     expect(second.id).not.toBe(first.id);
     const after = await second.node!.propose([topic('after')]);
     await waitFor('the other follower has it', () => c.members.every((m) => m === first || m.committed.length > after.lastOffset));
+    c.leaders.check();
+  }, 60_000);
+
+  it('KIP-853: an observer knowing only bootstrap servers learns the leader\'s endpoint from a Fetch answer, follows it, and finds the next leader after it dies', async () => {
+    const c = await cluster([1, 2, 3]);
+    const first = await waitFor('a leader', c.stableLeader);
+    const before = await first.node!.propose([topic('before')]);
+    // The bootstrap servers are the two followers: the leader is reached only at the endpoint their answers name.
+    const followers = c.members.filter((m) => m !== first);
+    const root = await mkdtemp(join(tmpdir(), 'samsa-raft-observer-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const bootstrapServers: VoterAddress[] = followers.map((m, i) => ({ id: bootstrapServerId(i), host: '127.0.0.1', port: m.port }));
+    const observer = await RaftNode.open({
+      config: quorumConfig({ nodeId: 9, clusterId: CLUSTER_ID, voters: [], bootstrapServers: bootstrapServers.map((b) => b.id), ...TIMEOUTS }),
+      voters: [],
+      bootstrapServers,
+      dir: join(root, METADATA_LOG_DIR_NAME),
+      clock: systemClock,
+      random: new SeededRandom(SEED * 31 + 9),
+      logger,
+    });
+    cleanups.push(() => observer.close());
+    const seen: CommittedRecord[] = [];
+    observer.onCommit((records) => seen.push(...records));
+    expect(observer.endpointOf(first.id)).toBeNull();
+
+    await waitFor('the observer committed what the leader did', () => seen.length > before.lastOffset);
+    expect(observer.leader).toEqual({ leaderId: first.id, epoch: first.node!.leader.epoch });
+    expect(observer.endpointOf(first.id)).toEqual({ nodeId: first.id, host: '127.0.0.1', port: first.port });
+    expect(view(seen.slice(0, before.lastOffset + 1))).toEqual(view(first.committed.slice(0, before.lastOffset + 1)));
+    // The leader counts it as an observer (DescribeQuorum), never as a voter.
+    await waitFor('the leader lists the observer', () => first.node!.describeQuorum()?.observers.some((o) => o.replicaId === 9));
+    expect(first.node!.describeQuorum()!.currentVoters.map((v) => v.replicaId)).toEqual([1, 2, 3]);
+
+    // The leader dies without a word: the observer's fetch timeout sends it back to the bootstrap servers, one of which now leads.
+    await c.stop(first, { resign: false });
+    const second = await waitFor('a new leader after the fetch timeout', c.stableLeader);
+    const after = await second.node!.propose([topic('after')]);
+    await waitFor('the observer follows the new leader and commits its batch', () => observer.leader.leaderId === second.id && seen.length > after.lastOffset);
+    expect(view(seen.slice(0, after.lastOffset + 1))).toEqual(view(second.committed.slice(0, after.lastOffset + 1)));
+    expect(observer.stateName).toBe('Follower');
+    expect(observer.isLeader).toBe(false);
     c.leaders.check();
   }, 60_000);
 

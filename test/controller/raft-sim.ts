@@ -16,8 +16,11 @@
  * Unattached or Follower, sends no Vote, BeginQuorumEpoch or EndQuorumEpoch, grants no vote, persists no
  * vote, is never among a LeaderChange's granting voters, and its high watermark never passes the highest
  * one a voter reached (it only applies committed prefixes: the applied-records check above covers it too).
+ * With `bootstrapObservers`, the observers know no voter (controller.quorum.bootstrap.servers only,
+ * KIP-853): they send their discovery Fetches to bootstrap ids (-2, -3, ...) that the network delivers to
+ * some of the voters (a subset fixed by the seed), and follow whichever leader the answers name.
  */
-import { type QuorumConfig, quorumConfig } from '../../src/controller/raft/config.js';
+import { bootstrapServerId, type QuorumConfig, quorumConfig } from '../../src/controller/raft/config.js';
 import type { RaftRecord } from '../../src/controller/raft/log.js';
 import type { RaftMessage } from '../../src/controller/raft/messages.js';
 import type { QuorumStateData } from '../../src/controller/raft/quorum-state.js';
@@ -31,6 +34,8 @@ export interface SimOptions {
   readonly voters: number;
   /** Non-voters that follow the quorum (broker-only nodes); 0 by default. */
   readonly observers?: number;
+  /** The observers know only bootstrap servers standing for some of the voters, not the voters (KIP-853). */
+  readonly bootstrapObservers?: boolean;
   /** Simulated length of the chaos phase. */
   readonly chaosMs?: number;
   /** Bound for the liveness phase: a leader and every proposal committed within it. */
@@ -60,6 +65,8 @@ export interface SimStats {
   snapshotInstalls: number;
   /** Committed records applied by observers (they followed the quorum). */
   observerApplied: number;
+  /** Of those, by observers that knew only bootstrap servers (bootstrapObservers). */
+  bootstrapObserverApplied: number;
 }
 
 /** The records of proposal "v7/2": "v7.0/2", "v7.1/2". */
@@ -180,7 +187,7 @@ function sameRecord(a: RaftRecord, b: RaftRecord): boolean {
 }
 
 export class RaftSimulation {
-  readonly stats: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: -1, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0, observerApplied: 0 };
+  readonly stats: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: -1, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0, observerApplied: 0, bootstrapObserverApplied: 0 };
   private readonly rng: SeededRandom;
   /** Snapshot decisions draw from their own generator, so the faults' schedule of a seed stays as it was. */
   private readonly snapRng: SeededRandom;
@@ -196,6 +203,8 @@ export class RaftSimulation {
   /** The highest high watermark any voter reached: no observer may commit past it. */
   private maxVoterHw = 0;
   private readonly factory: CoreFactory;
+  /** Bootstrap server id -> the voter behind that address (bootstrapObservers only). */
+  private readonly bootstrapTargets = new Map<number, number>();
 
   // Faults
   private chaos = true;
@@ -238,6 +247,12 @@ export class RaftSimulation {
     this.maxDelayMs = 1 + this.rng.nextInt(60);
     this.fetchMaxRecords = [1, 2, 4, 256][this.rng.nextInt(4)]!;
     this.appendLingerMs = [0, 25][this.rng.nextInt(2)]!;
+    if (options.bootstrapObservers === true) {
+      // A seed-fixed run of 1..voters voters (no draw from rng: the faults' schedule stays the seed's).
+      const count = 1 + ((options.seed >>> 2) % options.voters);
+      const first = (options.seed >>> 5) % options.voters;
+      for (let i = 0; i < count; i++) this.bootstrapTargets.set(bootstrapServerId(i), ((first + i) % options.voters) + 1);
+    }
     for (const id of this.allIds) {
       this.nodes.push({ id, core: null, disk: { quorumState: null, log: [], flushed: 0, logStart: { offset: 0, epoch: 0 }, snapshot: null }, incarnation: 0, applied: 0, state: [], hw: 0, wakeAt: Infinity, crashMidStep: null });
     }
@@ -451,7 +466,15 @@ export class RaftSimulation {
     n.hw = n.applied;
     n.crashMidStep = null;
     n.wakeAt = Infinity;
-    const config = quorumConfig({ nodeId: n.id, clusterId: 'sim-cluster', voters: this.ids, fetchMaxRecords: this.fetchMaxRecords, appendLingerMs: this.appendLingerMs });
+    const bootstrapOnly = this.isObserver(n.id) && this.bootstrapTargets.size > 0;
+    const config = quorumConfig({
+      nodeId: n.id,
+      clusterId: 'sim-cluster',
+      voters: bootstrapOnly ? [] : this.ids,
+      bootstrapServers: bootstrapOnly ? [...this.bootstrapTargets.keys()] : [],
+      fetchMaxRecords: this.fetchMaxRecords,
+      appendLingerMs: this.appendLingerMs,
+    });
     const random = new SeededRandom((this.options.seed * 7919 + n.id * 104729 + n.incarnation * 1299709) >>> 0);
     const config2: QuorumConfig = { ...config, fetchSnapshotMaxBytes: this.fetchSnapshotMaxBytes };
     const core = this.snapshots
@@ -491,8 +514,16 @@ export class RaftSimulation {
     return this.cut.has(`${from}>${to}`);
   }
 
-  private send(m: RaftMessage): void {
+  /** The node a message to `id` reaches: a bootstrap server id is one of the voters' addresses. */
+  private resolve(id: number): number {
+    return this.bootstrapTargets.get(id) ?? id;
+  }
+
+  private send(sent: RaftMessage): void {
     this.stats.messages++;
+    const to = this.resolve(sent.destination);
+    // The voter behind a bootstrap address gets the request as any other (it answers under its own id).
+    const m = to === sent.destination ? sent : { ...sent, destination: to };
     if (this.isCut(m.source, m.destination)) return;
     if (this.chaos && this.rng.chance(this.dropRate)) return;
     this.queue.push(this.now + this.rng.nextInt(this.maxDelayMs + 1), { kind: 'deliver', message: m });
@@ -657,7 +688,10 @@ export class RaftSimulation {
       }
       n.state.push(r!);
       n.applied++;
-      if (this.isObserver(n.id)) this.stats.observerApplied++;
+      if (this.isObserver(n.id)) {
+        this.stats.observerApplied++;
+        if (this.bootstrapTargets.size > 0) this.stats.bootstrapObserverApplied++;
+      }
     }
     this.settle();
   }
@@ -694,7 +728,9 @@ export class RaftSimulation {
     const b = m.body;
     if (b.kind === 'VoteRequest' || b.kind === 'BeginQuorumEpochRequest' || b.kind === 'EndQuorumEpochRequest') this.fail(`observer ${n.id} sends ${b.kind} to ${m.destination}`);
     if (b.kind === 'VoteResponse' && b.voteGranted) this.fail(`observer ${n.id} grants a vote to ${m.destination}`);
-    if (b.kind === 'FetchRequest' && !this.ids.includes(m.destination)) this.fail(`observer ${n.id} fetches from non-voter ${m.destination}`);
+    if (b.kind === 'FetchRequest' && !this.ids.includes(this.resolve(m.destination))) this.fail(`observer ${n.id} fetches from non-voter ${m.destination}`);
+    // One that knows no voter asks the bootstrap servers, or a leader an answer named: never a voter id out of nowhere.
+    if (b.kind === 'FetchRequest' && this.bootstrapTargets.size > 0 && m.destination > 0 && n.core?.leaderId !== m.destination) this.fail(`observer ${n.id} fetches from ${m.destination}, neither a bootstrap server nor its leader`);
   }
 
   private converged(): boolean {
@@ -738,7 +774,8 @@ export class RaftSimulation {
   }
 
   private fail(message: string): never {
-    throw new SimFailure(`seed ${this.options.seed}, ${this.options.voters} voters, ${this.options.observers ?? 0} observers, t=${this.now} ms: ${message}\n--- last events ---\n${this.traceText()}`);
+    const bootstrap = this.bootstrapTargets.size > 0 ? ` (bootstrap servers: voters ${[...this.bootstrapTargets.values()].join(',')})` : '';
+    throw new SimFailure(`seed ${this.options.seed}, ${this.options.voters} voters, ${this.options.observers ?? 0} observers${bootstrap}, t=${this.now} ms: ${message}\n--- last events ---\n${this.traceText()}`);
   }
 }
 

@@ -9,7 +9,9 @@
  *   SAMSA_SIM_SEED=1234 SAMSA_SIM_VOTERS=5 npx vitest run test/controller/raft-simulation.test.ts  # one seed
  *
  * Seeds 1, 5, 9... run with one observer and 3, 7, 11... with two (non-voters, as broker-only nodes):
- * they never take part in elections and only apply committed prefixes (raft-sim.ts).
+ * they never take part in elections and only apply committed prefixes (raft-sim.ts). In half of those
+ * (5, 7, 13, 15...) the observers know no voter, only bootstrap servers standing for some of them
+ * (controller.quorum.bootstrap.servers, KIP-853), and find every leader through their Fetch answers.
  *
  * The last block shows the checks can fail: cores with one rule deliberately broken are caught.
  */
@@ -29,15 +31,20 @@ function observersFor(seed: number): number {
   return seed % 4 === 1 ? 1 : seed % 4 === 3 ? 2 : 0;
 }
 
+/** Whether the seed's observers know only bootstrap servers (likewise a function of the seed). */
+function bootstrapObserversFor(seed: number): boolean {
+  return observersFor(seed) > 0 && seed % 8 >= 4;
+}
+
 function replay(seed: number, voters: number): string {
   return `SAMSA_SIM_SEED=${seed} SAMSA_SIM_VOTERS=${voters} npx vitest run ${FILE}`;
 }
 
 function runMany(voters: number, seeds: number[]): { failures: string[]; totals: SimStats } {
   const failures: string[] = [];
-  const totals: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: 0, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0, observerApplied: 0 };
+  const totals: SimStats = { events: 0, messages: 0, crashes: 0, tornWrites: 0, partitions: 0, elections: 0, committed: 0, proposals: 0, convergenceMs: 0, snapshots: 0, logStartMoves: 0, snapshotInstalls: 0, observerApplied: 0, bootstrapObserverApplied: 0 };
   for (const seed of seeds) {
-    const r = runSeed({ seed, voters, observers: observersFor(seed) });
+    const r = runSeed({ seed, voters, observers: observersFor(seed), bootstrapObservers: bootstrapObserversFor(seed) });
     if (r.failure !== null) {
       failures.push(`${r.failure}\nreplay: ${replay(seed, voters)}`);
       if (failures.length >= 3) break;
@@ -77,6 +84,8 @@ describe('Raft simulation', () => {
         expect(totals.snapshotInstalls).toBeGreaterThan(seeds.length / 20);
         // Observers followed: they applied committed records (the checks say they applied only those).
         expect(totals.observerApplied).toBeGreaterThan(10 * seeds.length);
+        // Some of them knew only bootstrap servers, and followed all the same.
+        expect(totals.bootstrapObserverApplied).toBeGreaterThan(2 * seeds.length);
       }
       expect(totals.convergenceMs).toBeLessThanOrEqual(15_000);
       // The seed count bounds the work; this only keeps a machine crowded by the whole suite from timing it out.

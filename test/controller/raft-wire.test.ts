@@ -95,6 +95,24 @@ describe('core messages through the wire', () => {
     }
   });
 
+  it('KIP-853: Fetch v16+ and FetchSnapshot v1 name the leader\'s CONTROLLER endpoint in NodeEndpoints, only for the leader they name', () => {
+    const res: FetchResponse = { kind: 'FetchResponse', errorCode: 0, partitionErrorCode: 6, highWatermark: -1, currentLeader: { leaderId: 2, leaderEpoch: 4 }, divergingEpoch: null, records: [] };
+    const endpoint = { nodeId: 2, host: '10.0.0.2', port: 19092 };
+    for (let v = 12; v <= 17; v++) {
+      const decoded = roundTrip(Fetch, 'response', wire.fetchResponseToWire(res, 10, 0, v, endpoint), v) as wire.WireFetchResponse;
+      expect(wire.nodeEndpointsOf(decoded)).toEqual(v >= 16 ? [endpoint] : []);
+      expect(wire.fetchResponseFromWire(decoded, v)).toEqual(res);
+    }
+    // Another node's endpoint, or none, is not sent.
+    expect(wire.nodeEndpointsOf(roundTrip(Fetch, 'response', wire.fetchResponseToWire(res, 10, 0, 17, { ...endpoint, nodeId: 3 }), 17) as wire.WireFetchResponse)).toEqual([]);
+    expect(wire.nodeEndpointsOf(roundTrip(Fetch, 'response', wire.fetchResponseToWire(res, 10, 0, 17, null), 17) as wire.WireFetchResponse)).toEqual([]);
+    const snap = { kind: 'FetchSnapshotResponse', errorCode: 0, partitionErrorCode: 6, currentLeader: { leaderId: 2, leaderEpoch: 4 }, snapshotId: { offset: 5, epoch: 3 }, size: -1, position: 0, bytes: new Uint8Array(0) } as const;
+    for (const v of [0, 1]) {
+      const decoded = roundTrip(FetchSnapshot, 'response', wire.fetchSnapshotResponseToWire(snap, v, endpoint), v) as wire.WireFetchSnapshotResponse;
+      expect(wire.nodeEndpointsOf(decoded)).toEqual(v >= 1 ? [endpoint] : []);
+    }
+  });
+
   it('a request for another partition, or a Fetch below v12, gets INVALID_REQUEST', () => {
     const vote = wire.voteRequestToWire({ kind: 'VoteRequest', clusterId: 'c1', candidateEpoch: 1, candidateId: 2, lastOffsetEpoch: 0, lastOffset: 0, preVote: false }, 1);
     const decoded = roundTrip(Vote, 'request', { ...vote, topics: [{ ...vote.topics![0]!, topicName: 'other' }] }, 1) as wire.WireVoteRequest;

@@ -3,7 +3,9 @@
  * on free ports, each started exactly as `npm run cluster` starts one (Kafka's property names only), with
  * kill -9, clean stop and restart of a single node on its own data directory. `brokerOnly` adds nodes with
  * process.roles=broker (observers of the quorum, ids after the voters', no CONTROLLER listener);
- * `deferBrokerOnly` leaves them unstarted (a fresh node joining later: `start(id)`).
+ * `deferBrokerOnly` leaves them unstarted (a fresh node joining later: `start(id)`); `brokerOnlyBootstrap`
+ * gives them controller.quorum.bootstrap.servers (those voters' CONTROLLER listeners) instead of
+ * controller.quorum.voters (KIP-853).
  */
 import { join } from 'node:path';
 import { freePort, startBrokerProcess, type BrokerProcess } from './broker-process.js';
@@ -31,12 +33,20 @@ export interface ClusterProcesses {
   stopAll(): Promise<void>;
 }
 
+export interface ClusterProcessOptions {
+  readonly brokerOnly?: number;
+  readonly deferBrokerOnly?: boolean;
+  /** The voter ids whose CONTROLLER listeners the broker-only nodes get as bootstrap servers, in place of the voters. */
+  readonly brokerOnlyBootstrap?: readonly number[];
+  readonly startTimeoutMs?: number;
+}
+
 /** `extra`: overrides for every node, or per node (e.g. each node's own schema.registry.listeners port). */
 export async function startClusterProcesses(
   count: number,
   baseDir: string,
   extra: Record<string, string> | ((id: number) => Record<string, string>) = {},
-  options: { brokerOnly?: number; deferBrokerOnly?: boolean; startTimeoutMs?: number } = {},
+  options: ClusterProcessOptions = {},
 ): Promise<ClusterProcesses> {
   // A free port is released before the node binds it, so a parallel test (or any process) may take it in
   // between: a start that fails on "address already in use" is retried on fresh ports and fresh data dirs.
@@ -53,13 +63,14 @@ async function startOnce(
   count: number,
   baseDir: string,
   extra: Record<string, string> | ((id: number) => Record<string, string>),
-  options: { brokerOnly?: number; deferBrokerOnly?: boolean; startTimeoutMs?: number },
+  options: ClusterProcessOptions,
 ): Promise<ClusterProcesses> {
   const nodes: ClusterNode[] = [];
   for (let id = 1; id <= count; id++) {
     nodes.push({ id, clientPort: await freePort(), controllerPort: await freePort(), brokerOnly: false, dataDir: join(baseDir, `node-${id}`), process: null });
   }
   const voters = nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+  const bootstrapServers = (options.brokerOnlyBootstrap ?? []).map((id) => `127.0.0.1:${nodes.find((n) => n.id === id)!.controllerPort}`).join(',');
   for (let id = count + 1; id <= count + (options.brokerOnly ?? 0); id++) {
     nodes.push({ id, clientPort: await freePort(), controllerPort: -1, brokerOnly: true, dataDir: join(baseDir, `node-${id}`), process: null });
   }
@@ -75,7 +86,7 @@ async function startOnce(
       {
         'node.id': String(id),
         'process.roles': n.brokerOnly ? 'broker' : 'broker,controller',
-        'controller.quorum.voters': voters,
+        ...(n.brokerOnly && options.brokerOnlyBootstrap !== undefined ? { 'controller.quorum.bootstrap.servers': bootstrapServers } : { 'controller.quorum.voters': voters }),
         listeners: n.brokerOnly ? `PLAINTEXT://127.0.0.1:${n.clientPort}` : `PLAINTEXT://127.0.0.1:${n.clientPort},CONTROLLER://127.0.0.1:${n.controllerPort}`,
         'controller.listener.names': 'CONTROLLER',
         ...(typeof extra === 'function' ? extra(id) : extra),

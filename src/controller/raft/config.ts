@@ -1,7 +1,9 @@
 /**
  * The quorum's configuration, under Kafka's names and with Kafka's defaults (raft:QuorumConfig.java):
- * `controller.quorum.voters` (`id@host:port,...`, KIP-595 static voters) and the timeouts that drive
- * elections and fetching. The core reads only the numbers; host and port are for the network adapter.
+ * `controller.quorum.voters` (`id@host:port,...`, KIP-595 static voters), or for a broker-only node
+ * `controller.quorum.bootstrap.servers` (`host:port,...`, KIP-853) alone, and the timeouts that drive
+ * elections and fetching. The core reads only the numbers (a bootstrap server is a node id, see
+ * bootstrapServerId); host and port are for the network adapter.
  */
 
 export const QUORUM_CONFIG_DEFAULTS = {
@@ -25,8 +27,17 @@ export const FETCH_SNAPSHOT_MAX_BYTES = 8 * 1024 * 1024;
 export interface QuorumConfig {
   readonly nodeId: number;
   readonly clusterId: string;
-  /** The voter ids, from controller.quorum.voters. */
+  /**
+   * The voter ids, from controller.quorum.voters. Empty only on an observer given bootstrap servers instead
+   * (a broker-only node that knows no voter: it learns the leader from its Fetch answers).
+   */
   readonly voters: readonly number[];
+  /**
+   * controller.quorum.bootstrap.servers as node ids (bootstrapServerId(i) for the i-th entry): where an
+   * observer without voters sends its Fetch to find the leader. Unused when voters are known: the voters
+   * are then the bootstrap servers (KafkaRaftClient does the same).
+   */
+  readonly bootstrapServers: readonly number[];
   readonly electionTimeoutMs: number;
   readonly fetchTimeoutMs: number;
   readonly electionBackoffMaxMs: number;
@@ -76,6 +87,15 @@ export function parseQuorumVoters(value: string): VoterAddress[] {
   return out;
 }
 
+/**
+ * The node id standing for the index-th entry of controller.quorum.bootstrap.servers: -2, -3, ... (Kafka
+ * gives its bootstrap Nodes these ids; -1 is "no node"). The core sends to it like to any node; the
+ * network adapter knows its address.
+ */
+export function bootstrapServerId(index: number): number {
+  return -2 - index;
+}
+
 /** A QuorumConfig with Kafka's defaults for everything not given. */
 export function quorumConfig(c: Pick<QuorumConfig, 'nodeId' | 'clusterId' | 'voters'> & Partial<QuorumConfig>): QuorumConfig {
   const config: QuorumConfig = {
@@ -90,8 +110,10 @@ export function quorumConfig(c: Pick<QuorumConfig, 'nodeId' | 'clusterId' | 'vot
     fetchSnapshotMaxBytes: FETCH_SNAPSHOT_MAX_BYTES,
     ...c,
     voters: [...new Set(c.voters)].sort((a, b) => a - b),
+    bootstrapServers: [...new Set(c.bootstrapServers ?? [])],
   };
   // A node.id outside the voters is an observer (a broker-only node): it fetches but never votes (raft-core.ts).
-  if (config.voters.length === 0) throw new QuorumConfigError('controller.quorum.voters names no voter');
+  if (config.voters.length === 0 && config.bootstrapServers.length === 0) throw new QuorumConfigError('controller.quorum.voters names no voter');
+  if (config.bootstrapServers.some((id) => !Number.isSafeInteger(id) || id > bootstrapServerId(0))) throw new QuorumConfigError(`bootstrap server ids must be ${bootstrapServerId(0)} or below (bootstrapServerId)`);
   return config;
 }

@@ -39,12 +39,21 @@
  *
  * An observer (a node not in the voter set: a broker-only node, Kafka's FollowerState/UnattachedState
  * with isObserver) has only two states and never votes, stands or counts for the high watermark:
- *   Unattached    no leader known: Fetch(E) to a random voter, again   Follower(E', L) once an answer names
- *                 after retry.backoff.ms (BeginQuorumEpoch is only     the leader L of E' >= E (FENCED_LEADER_EPOCH
+ *   Unattached    no leader known: Fetch(E) to a bootstrap server     Follower(E', L) once an answer names
+ *                 (below), one at a time (BeginQuorumEpoch is only     the leader L of E' >= E (FENCED_LEADER_EPOCH
  *                 sent to voters: it learns the leader from Fetch)     and NOT_LEADER_OR_FOLLOWER carry it)
- *   Follower      no successful Fetch for fetch.timeout.ms, or its     Unattached(E): look for the leader again
- *                 leader answers NOT_LEADER_OR_FOLLOWER
+ *   Follower      no successful Fetch for fetch.timeout.ms, or its     Unattached(E): back to the bootstrap
+ *                 leader answers NOT_LEADER_OR_FOLLOWER                servers to look for the leader again
  *   any           message with epoch E' > E                            as a voter (Follower or Unattached)
+ * Its bootstrap servers are the voters when controller.quorum.voters is set, else the entries of
+ * controller.quorum.bootstrap.servers (KIP-853; node ids -2, -3, ... here, as Kafka numbers them). The
+ * discovery Fetch goes to a random one that is ready (RequestManager.findReadyBootstrapServer): one whose
+ * answer failed or named no leader to follow is not asked again for retry.backoff.ms, one that did not
+ * answer within request.timeout.ms is ready again. Where the leader L named in an answer lives (the
+ * response's NodeEndpoints) is the network adapter's business: the core follows node ids. A restarted
+ * observer without voters does not know where the leader of its quorum-state is, so it starts Unattached
+ * and asks a bootstrap server (Kafka's QuorumState.initialize does the same when the leader's endpoints
+ * are unknown).
  *
  * Rules (Kafka's, cited where they live there):
  * - Pre-vote (KIP-996): a Prospective node polls the voters for epoch E+1 without changing or persisting
@@ -163,10 +172,12 @@ type State =
       readonly name: 'Unattached';
       readonly epoch: number;
       electionDeadline: number;
-      /** An observer's Fetch to a random voter, sent to find the leader (always null on a voter). */
-      discovery: Outstanding | null;
+      /** An observer's Fetch to a bootstrap server, sent to find the leader (always null on a voter). */
+      discovery: (Outstanding & { readonly destination: number }) | null;
       /** When an observer sends its next discovery Fetch. */
       nextFetchAt: number;
+      /** Bootstrap servers not to ask again before the time given (their answer failed or named no leader). */
+      readonly backoffUntil: Map<number, number>;
     }
   | { readonly name: 'Voted'; readonly epoch: number; readonly votedId: number; electionDeadline: number }
   | {
@@ -265,6 +276,8 @@ export class RaftCore {
   private now: number;
   /** Not in the voter set (a broker-only node): it only follows (see the transition table). */
   readonly isObserver: boolean;
+  /** Where an observer looks for the leader: the voters if known, else controller.quorum.bootstrap.servers. */
+  private readonly bootstrapServers: readonly number[];
 
   /**
    * Starts a voter from what its disk recovered: the quorum-state file (null when absent) and the log's
@@ -280,6 +293,7 @@ export class RaftCore {
   ) {
     this.now = now;
     this.isObserver = !config.voters.includes(config.nodeId);
+    this.bootstrapServers = config.voters.length > 0 ? config.voters : config.bootstrapServers;
     this.log = new RaftLog(recovered, snapshots?.logStart);
     this.latestSnapshot = snapshots?.latest ?? null;
     if (this.log.startOffset > 0 && (this.latestSnapshot === null || this.latestSnapshot.id.offset < this.log.startOffset)) {
@@ -298,8 +312,9 @@ export class RaftCore {
     if (this.log.lastEpoch > stored.leaderEpoch) {
       this.toUnattached(this.log.lastEpoch);
     } else if (this.isObserver) {
-      // An observer never led nor voted: it follows the leader it knew, or looks for one.
-      if (stored.leaderId >= 0 && stored.leaderId !== id) this.setFollowerState(stored.leaderEpoch, stored.leaderId);
+      // An observer never led nor voted: it follows the leader it knew if it knows where that is (a voter of
+      // controller.quorum.voters), or looks for one.
+      if (stored.leaderId >= 0 && stored.leaderId !== id && this.isVoter(stored.leaderId)) this.setFollowerState(stored.leaderEpoch, stored.leaderId);
       else this.state = this.newUnattachedState(stored.leaderEpoch, Infinity);
     } else if (stored.leaderId === id) {
       this.toResigned(stored.leaderEpoch, false);
@@ -658,9 +673,9 @@ export class RaftCore {
     this.state = this.newUnattachedState(epoch, electionDeadline);
   }
 
-  /** An observer's first discovery Fetch goes out at the next tick (now). */
+  /** An observer's first discovery Fetch goes out at the next tick (now), every bootstrap server ready. */
   private newUnattachedState(epoch: number, electionDeadline: number): State & { name: 'Unattached' } {
-    return { name: 'Unattached', epoch, electionDeadline, discovery: null, nextFetchAt: this.now };
+    return { name: 'Unattached', epoch, electionDeadline, discovery: null, nextFetchAt: this.now, backoffUntil: new Map() };
   }
 
   private toVoted(epoch: number, candidateId: number): void {
@@ -1147,13 +1162,31 @@ export class RaftCore {
   }
 
   /**
-   * An observer without a leader asks a random voter (Kafka: a random bootstrap server). A voter that is
-   * not the leader answers with the leader it knows (NOT_LEADER_OR_FOLLOWER in our epoch,
-   * FENCED_LEADER_EPOCH for a newer one), and maybeTransition makes us its follower.
+   * An observer without a leader asks a bootstrap server: from a random one on, the first that is ready
+   * (RequestManager.findReadyBootstrapServer); when none is, it waits for the first backoff to end. A
+   * voter that is not the leader answers with the leader it knows (NOT_LEADER_OR_FOLLOWER in our epoch,
+   * FENCED_LEADER_EPOCH for a newer one), the leader with itself, and maybeTransition makes us its follower.
    */
   private sendDiscoveryFetch(s: State & { name: 'Unattached' }): void {
-    const voter = this.config.voters[this.random.nextInt(this.config.voters.length)]!;
-    const correlationId = this.send(voter, {
+    s.discovery = null;
+    const servers = this.bootstrapServers;
+    const start = this.random.nextInt(servers.length);
+    let destination: number | null = null;
+    let readyAt = Infinity;
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[(start + i) % servers.length]!;
+      const until = s.backoffUntil.get(server) ?? -Infinity;
+      if (until <= this.now) {
+        destination = server;
+        break;
+      }
+      readyAt = Math.min(readyAt, until);
+    }
+    if (destination === null) {
+      s.nextFetchAt = readyAt;
+      return;
+    }
+    const correlationId = this.send(destination, {
       kind: 'FetchRequest',
       clusterId: this.config.clusterId,
       replicaId: this.config.nodeId,
@@ -1162,7 +1195,7 @@ export class RaftCore {
       fetchOffset: this.log.endOffset,
       lastFetchedEpoch: this.log.lastEpoch,
     });
-    s.discovery = { correlationId, sentAt: this.now };
+    s.discovery = { correlationId, sentAt: this.now, destination };
   }
 
   private onFetchResponse(m: RaftMessage<FetchResponse>): void {
@@ -1170,9 +1203,12 @@ export class RaftCore {
     if (r.errorCode === RaftError.NONE) this.maybeTransition(r.currentLeader.leaderId, r.currentLeader.leaderEpoch, m.source);
     const s = this.state;
     if (s.name === 'Unattached' && s.discovery !== null && s.discovery.correlationId === m.correlationId) {
-      // The voter asked did not name a leader we can follow (none yet, or an older epoch): ask another after a backoff.
+      // The server asked did not name a leader we can follow (none yet, an older epoch, or it could not be
+      // reached): it backs off, and the next ready one is asked (by the address asked, not the answer's source:
+      // a bootstrap server answers under its own node id).
+      s.backoffUntil.set(s.discovery.destination, this.now + this.config.retryBackoffMs);
       s.discovery = null;
-      s.nextFetchAt = this.now + this.config.retryBackoffMs;
+      s.nextFetchAt = this.now;
       return;
     }
     if (s.name !== 'Follower' || s.inflight === null || s.inflight.correlationId !== m.correlationId || m.source !== s.leaderId) return;

@@ -3,7 +3,8 @@
  * (54), Fetch (1) and FetchSnapshot (59, KIP-630) on `__cluster_metadata-0` and DescribeQuorum (55), each decoding the wire request into
  * the core's form (wire.ts), asking the RaftNode and encoding its answer. Fetch answers carry the log's
  * real record batches (one per proposal, the same bytes as on disk), so a Kafka observer or
- * kafka-metadata-quorum can read them.
+ * kafka-metadata-quorum can read them, and (Fetch v16+, FetchSnapshot v1+) the CONTROLLER endpoint of the
+ * leader they name in NodeEndpoints, where an observer that only knows bootstrap servers goes next (KIP-853).
  *
  * Handlers take a ControllerRequestContext, the part of the broker's RequestContext they use; a
  * RequestContext is one, so these entries also fit the broker's dispatcher (src/handlers/types.ts). For a
@@ -97,18 +98,20 @@ export function raftHandlers(node: RaftNode, options: { controllerListenerName?:
       maxVersion: 17,
       async handle(ctx, request) {
         const r = wire.fetchRequestFromWire(request, ctx.apiVersion);
-        if (!r.ok) return wire.fetchResponseToWire(r.response, 0, 0);
+        if (!r.ok) return wire.fetchResponseToWire(r.response, 0, 0, ctx.apiVersion);
         const response = await node.handleFetch(r.request);
-        return wire.fetchResponseToWire(response, r.request.fetchOffset, 0);
+        // The leader's endpoint goes with its id, so an observer that asked a bootstrap server can fetch from it (KIP-853).
+        return wire.fetchResponseToWire(response, r.request.fetchOffset, 0, ctx.apiVersion, node.endpointOf(response.currentLeader.leaderId));
       },
     }),
     defineControllerHandler(FetchSnapshot, {
       // KIP-630: a follower behind the leader's log start copies its snapshot in chunks.
       minVersion: 0,
       maxVersion: 1,
-      async handle(_ctx, request) {
+      async handle(ctx, request) {
         const r = wire.fetchSnapshotRequestFromWire(request);
-        return wire.fetchSnapshotResponseToWire(r.ok ? ((await node.handle(r.request)) as FetchSnapshotResponse) : r.response);
+        const response = r.ok ? ((await node.handle(r.request)) as FetchSnapshotResponse) : r.response;
+        return wire.fetchSnapshotResponseToWire(response, ctx.apiVersion, node.endpointOf(response.currentLeader.leaderId));
       },
     }),
     defineControllerHandler(DescribeQuorum, {

@@ -37,6 +37,11 @@ export interface RaftNodeOptions {
   readonly config: QuorumConfig;
   /** host/port of each voter's CONTROLLER listener (this node's own entry is not used). */
   readonly voters: readonly VoterAddress[];
+  /**
+   * controller.quorum.bootstrap.servers, each under its node id (config.ts bootstrapServerId): an observer
+   * without voters finds the leader through them (KIP-853). One for each of config.bootstrapServers.
+   */
+  readonly bootstrapServers?: readonly VoterAddress[];
   /** `<metadata log dir>/__cluster_metadata-0`. */
   readonly dir: string;
   readonly clock: Clock;
@@ -175,6 +180,7 @@ export class RaftNode {
     this.transport = new RaftTransport({
       nodeId: o.config.nodeId,
       voters: o.voters,
+      ...(o.bootstrapServers !== undefined ? { bootstrapServers: o.bootstrapServers } : {}),
       clock: o.clock,
       logger: o.logger,
       requestTimeoutMs: o.config.requestTimeoutMs,
@@ -187,6 +193,8 @@ export class RaftNode {
     const known = new Set(o.voters.map((v) => v.id));
     const missing = o.config.voters.filter((id) => id !== o.config.nodeId && !known.has(id));
     if (missing.length > 0) throw new QuorumConfigError(`no address for voter(s) ${missing.join(', ')} in controller.quorum.voters`);
+    const bootstrap = new Set((o.bootstrapServers ?? []).map((b) => b.id));
+    if (o.config.bootstrapServers.some((id) => !bootstrap.has(id))) throw new QuorumConfigError('no address for some of controller.quorum.bootstrap.servers');
     const logger = o.logger.child({ component: 'raft', nodeId: o.config.nodeId });
     // The store names itself (component raft-store): from the parent, so no line carries the key twice.
     const { store, recovered } = await RaftStore.open({ dir: o.dir, voters: o.config.voters, clock: o.clock, logger: o.logger.child({ nodeId: o.config.nodeId }), ...(o.segmentBytes !== undefined ? { segmentBytes: o.segmentBytes } : {}), ...(o.checkValue ? { checkValue: o.checkValue } : {}) });
@@ -194,7 +202,7 @@ export class RaftNode {
     const core = new RaftCore(o.config, recovered.quorumState, recovered.records, o.clock.now(), o.random, { logStart: recovered.logStart, latest: latest === null ? null : { id: latest.id, bytes: latest.bytes } });
     const loaded = latest === null ? null : { id: latest.id, values: latest.content.values, lastContainedLogTimestamp: latest.content.lastContainedLogTimestamp };
     const node = new RaftNode({ ...o, logger }, core, store, recovered.records, recovered.logStart.offset, loaded);
-    logger.info({ state: core.stateName, epoch: core.epoch, logEndOffset: core.logEndOffset, voters: o.config.voters }, 'raft node started');
+    logger.info({ state: core.stateName, epoch: core.epoch, logEndOffset: core.logEndOffset, voters: o.config.voters, ...(o.config.voters.length === 0 ? { bootstrapServers: (o.bootstrapServers ?? []).map((b) => `${b.host}:${b.port}`) } : {}) }, 'raft node started');
     node.step(() => core.drain());
     return node;
   }
@@ -213,6 +221,15 @@ export class RaftNode {
   /** Each voter's CONTROLLER listener address (controller.quorum.voters). */
   get voterAddresses(): readonly VoterAddress[] {
     return this.o.voters;
+  }
+
+  /**
+   * Where node `id`'s CONTROLLER listener is: a voter's configured address, or a leader's learnt from a
+   * Fetch answer's NodeEndpoints (an observer with bootstrap servers only); null when unknown.
+   */
+  endpointOf(id: number): { nodeId: number; host: string; port: number } | null {
+    const e = this.transport.endpointOf(id);
+    return e === null || e.port === 0 ? null : { nodeId: id, host: e.host, port: e.port };
   }
 
   /** The leader this node knows and the epoch (leaderId -1 when none, or when this node resigned). */

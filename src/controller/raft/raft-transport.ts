@@ -1,7 +1,14 @@
 /**
  * The network adapter of the Raft core, client side (Kafka's KafkaNetworkChannel over a NetworkClient): one
- * TCP connection per remote voter, to its CONTROLLER listener, carrying the core's requests as Kafka
+ * TCP connection per remote node, to its CONTROLLER listener, carrying the core's requests as Kafka
  * requests (request header v2, client id `raft-client-<nodeId>`) and handing the decoded responses back.
+ *
+ * - The address book: the voters of controller.quorum.voters; the entries of
+ *   controller.quorum.bootstrap.servers under their node ids (-2, -3, ..., config.ts bootstrapServerId);
+ *   and the leaders named in Fetch and FetchSnapshot answers, at the endpoint the answer's NodeEndpoints
+ *   give (KIP-853): how an observer that only knew its bootstrap servers reaches the leader. A configured
+ *   voter's address is never replaced by hearsay. A request to a node with no known address is answered
+ *   BROKER_NOT_AVAILABLE at once (on a later tick), as a failed connection would be.
  *
  * - Versions are fixed at what Kafka 4.x's raft client sends and Samsa's controller listener serves: Vote v2
  *   (pre-vote needs it, KIP-996), BeginQuorumEpoch v1, EndQuorumEpoch v1, Fetch v17.
@@ -40,6 +47,8 @@ const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export interface RaftTransportOptions {
   readonly nodeId: number;
   readonly voters: readonly VoterAddress[];
+  /** controller.quorum.bootstrap.servers, each under its bootstrapServerId (empty when the voters are known). */
+  readonly bootstrapServers?: readonly VoterAddress[];
   readonly clock: Clock;
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
@@ -47,52 +56,66 @@ export interface RaftTransportOptions {
   readonly onResponse: (message: RaftMessage<RaftResponse>) => void;
 }
 
+/** A decoded response and the endpoints it names (NodeEndpoints; empty for the RPCs whose endpoints are not read). */
+interface Decoded {
+  readonly body: RaftResponse;
+  readonly endpoints: readonly wire.NodeEndpoint[];
+}
+
 interface InFlight {
   readonly request: RaftMessage<RaftRequest>;
   readonly sentAt: number;
-  readonly decode: (r: Reader) => RaftResponse;
+  readonly decode: (r: Reader) => Decoded;
 }
 
+const NO_ENDPOINTS: readonly wire.NodeEndpoint[] = [];
+
 /** The encoded frame of a core request and how to read its response. */
-function encodeRequest(m: RaftMessage<RaftRequest>, wireCorrelationId: number, clientId: string): { frame: Buffer; decode: (r: Reader) => RaftResponse } {
+function encodeRequest(m: RaftMessage<RaftRequest>, wireCorrelationId: number, clientId: string): { frame: Buffer; decode: (r: Reader) => Decoded } {
   const w = new Writer(128);
   w.int32(0); // size, patched below
   const b = m.body;
-  let decode: (r: Reader) => RaftResponse;
+  let decode: (r: Reader) => Decoded;
   switch (b.kind) {
     case 'VoteRequest': {
       const v = RAFT_VERSIONS.vote;
       writeRequestHeader(w, { apiKey: Vote.apiKey, apiVersion: v, correlationId: wireCorrelationId, clientId }, true);
       Vote.request.encode(w, wire.voteRequestToWire(b, m.destination), v);
-      decode = (r) => wire.voteResponseFromWire(readBody(r, Vote.apiKey, (x) => Vote.response.decode(x, v)));
+      decode = (r) => ({ body: wire.voteResponseFromWire(readBody(r, Vote.apiKey, (x) => Vote.response.decode(x, v))), endpoints: NO_ENDPOINTS });
       break;
     }
     case 'BeginQuorumEpochRequest': {
       const v = RAFT_VERSIONS.beginQuorumEpoch;
       writeRequestHeader(w, { apiKey: BeginQuorumEpoch.apiKey, apiVersion: v, correlationId: wireCorrelationId, clientId }, true);
       BeginQuorumEpoch.request.encode(w, wire.beginQuorumEpochRequestToWire(b, m.destination), v);
-      decode = (r) => wire.beginQuorumEpochResponseFromWire(readBody(r, BeginQuorumEpoch.apiKey, (x) => BeginQuorumEpoch.response.decode(x, v)));
+      decode = (r) => ({ body: wire.beginQuorumEpochResponseFromWire(readBody(r, BeginQuorumEpoch.apiKey, (x) => BeginQuorumEpoch.response.decode(x, v))), endpoints: NO_ENDPOINTS });
       break;
     }
     case 'EndQuorumEpochRequest': {
       const v = RAFT_VERSIONS.endQuorumEpoch;
       writeRequestHeader(w, { apiKey: EndQuorumEpoch.apiKey, apiVersion: v, correlationId: wireCorrelationId, clientId }, true);
       EndQuorumEpoch.request.encode(w, wire.endQuorumEpochRequestToWire(b), v);
-      decode = (r) => wire.endQuorumEpochResponseFromWire(readBody(r, EndQuorumEpoch.apiKey, (x) => EndQuorumEpoch.response.decode(x, v)));
+      decode = (r) => ({ body: wire.endQuorumEpochResponseFromWire(readBody(r, EndQuorumEpoch.apiKey, (x) => EndQuorumEpoch.response.decode(x, v))), endpoints: NO_ENDPOINTS });
       break;
     }
     case 'FetchRequest': {
       const v = RAFT_VERSIONS.fetch;
       writeRequestHeader(w, { apiKey: Fetch.apiKey, apiVersion: v, correlationId: wireCorrelationId, clientId }, true);
       Fetch.request.encode(w, wire.fetchRequestToWire(b, v), v);
-      decode = (r) => wire.fetchResponseFromWire(readBody(r, Fetch.apiKey, (x) => Fetch.response.decode(x, v)), v);
+      decode = (r) => {
+        const res = readBody(r, Fetch.apiKey, (x) => Fetch.response.decode(x, v));
+        return { body: wire.fetchResponseFromWire(res, v), endpoints: wire.nodeEndpointsOf(res) };
+      };
       break;
     }
     case 'FetchSnapshotRequest': {
       const v = RAFT_VERSIONS.fetchSnapshot;
       writeRequestHeader(w, { apiKey: FetchSnapshot.apiKey, apiVersion: v, correlationId: wireCorrelationId, clientId }, true);
       FetchSnapshot.request.encode(w, wire.fetchSnapshotRequestToWire(b), v);
-      decode = (r) => wire.fetchSnapshotResponseFromWire(readBody(r, FetchSnapshot.apiKey, (x) => FetchSnapshot.response.decode(x, v)));
+      decode = (r) => {
+        const res = readBody(r, FetchSnapshot.apiKey, (x) => FetchSnapshot.response.decode(x, v));
+        return { body: wire.fetchSnapshotResponseFromWire(res), endpoints: wire.nodeEndpointsOf(res) };
+      };
       break;
     }
   }
@@ -123,7 +146,7 @@ export function unavailableResponse(request: RaftRequest): RaftResponse {
   }
 }
 
-/** One voter's connection. */
+/** One node's connection. */
 class Peer {
   private socket: Socket | null = null;
   private connected = false;
@@ -139,9 +162,11 @@ class Peer {
   private buffered = 0;
 
   constructor(
-    private readonly address: VoterAddress,
+    readonly address: VoterAddress,
     private readonly t: RaftTransportOptions,
     private readonly clientId: string,
+    /** Told of the endpoints a response names, before the response goes to the core. */
+    private readonly onEndpoints: (endpoints: readonly wire.NodeEndpoint[]) => void,
   ) {}
 
   send(m: RaftMessage<RaftRequest>): void {
@@ -271,32 +296,73 @@ class Peer {
     const f = this.inFlight.get(id);
     if (f === undefined) return; // timed out and forgotten
     this.inFlight.delete(id);
-    let body: RaftResponse;
+    let decoded: Decoded;
     try {
-      body = f.decode(new Reader(frame));
+      decoded = f.decode(new Reader(frame));
     } catch (err) {
       return this.fail(`malformed response to ${f.request.body.kind}: ${(err as Error).message}`);
     }
-    this.t.onResponse({ source: this.address.id, destination: f.request.source, correlationId: f.request.correlationId, body });
+    // The core may follow the leader this answer names at once: its address must be known by then.
+    if (decoded.endpoints.length > 0) this.onEndpoints(decoded.endpoints);
+    this.t.onResponse({ source: this.address.id, destination: f.request.source, correlationId: f.request.correlationId, body: decoded.body });
   }
 }
 
 export class RaftTransport {
   private readonly peers = new Map<number, Peer>();
+  /** The ids whose address is configured (voters, bootstrap servers): never replaced by an answer's NodeEndpoints. */
+  private readonly configured = new Set<number>();
+  private readonly clientId: string;
+  private closed = false;
 
   constructor(private readonly o: RaftTransportOptions) {
-    const clientId = `raft-client-${o.nodeId}`;
-    for (const v of o.voters) if (v.id !== o.nodeId) this.peers.set(v.id, new Peer(v, o, clientId));
+    this.clientId = `raft-client-${o.nodeId}`;
+    for (const v of [...o.voters, ...(o.bootstrapServers ?? [])]) {
+      this.configured.add(v.id);
+      if (v.id !== o.nodeId) this.peers.set(v.id, this.newPeer(v));
+    }
   }
 
-  /** Sends one of the core's requests to its destination voter. */
+  /** Sends one of the core's requests to its destination node. */
   send(m: RaftMessage<RaftRequest>): void {
     const peer = this.peers.get(m.destination);
     if (peer === undefined) {
-      this.o.logger.warn({ destination: m.destination, kind: m.body.kind }, 'raft request to a node with no known address');
+      // Not reachable until an answer names its endpoint: the core hears so as from a failed connection
+      // (on a later tick: the core is never re-entered from its own effects).
+      this.o.logger.debug({ destination: m.destination, kind: m.body.kind }, 'raft request to a node with no known address');
+      this.o.clock.schedule(0, () => {
+        if (!this.closed) this.o.onResponse({ source: m.destination, destination: m.source, correlationId: m.correlationId, body: unavailableResponse(m.body) });
+      });
       return;
     }
     peer.send(m);
+  }
+
+  /** The CONTROLLER listener of node `id` (a voter, or a leader learnt from NodeEndpoints), or null when unknown. */
+  endpointOf(id: number): { host: string; port: number } | null {
+    if (id < 0) return null;
+    if (id === this.o.nodeId) {
+      const own = this.o.voters.find((v) => v.id === id);
+      return own === undefined ? null : { host: own.host, port: own.port };
+    }
+    const a = this.peers.get(id)?.address;
+    return a === undefined ? null : { host: a.host, port: a.port };
+  }
+
+  /** Endpoints named in a response: a node not configured here is reached there from now on (KIP-853). */
+  private learn(endpoints: readonly wire.NodeEndpoint[]): void {
+    for (const e of endpoints) {
+      if (this.closed || e.nodeId === this.o.nodeId || this.configured.has(e.nodeId)) continue;
+      const known = this.peers.get(e.nodeId);
+      if (known !== undefined && known.address.host === e.host && known.address.port === e.port) continue;
+      known?.close();
+      this.o.logger.info({ node: e.nodeId, host: e.host, port: e.port }, 'learnt the controller endpoint of the quorum leader from a fetch response');
+      this.peers.set(e.nodeId, this.newPeer({ id: e.nodeId, host: e.host, port: e.port }));
+    }
+  }
+
+  private newPeer(address: VoterAddress): Peer {
+    return new Peer(address, this.o, this.clientId, (endpoints) => this.learn(endpoints));
   }
 
   /** Forgets requests older than the request timeout (closing their connections). */
@@ -305,6 +371,7 @@ export class RaftTransport {
   }
 
   close(): void {
+    this.closed = true;
     for (const p of this.peers.values()) p.close();
   }
 }

@@ -53,6 +53,22 @@ export type WireFetchResponse = Out<typeof WireFetchResponseCodec>;
 export type WireFetchSnapshotRequest = Out<typeof WireFetchSnapshotRequestCodec>;
 export type WireFetchSnapshotResponse = Out<typeof WireFetchSnapshotResponseCodec>;
 
+/**
+ * Where a node's CONTROLLER listener is: what a Fetch (v16+) or FetchSnapshot (v1+) response's tagged
+ * NodeEndpoints say of the leader it names (KIP-853, KIP-951), so that an observer that only knew its
+ * bootstrap servers can fetch from the leader next.
+ */
+export interface NodeEndpoint {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The NodeEndpoints of a decoded response (none when the version has no such field, or the sender gave none). */
+export function nodeEndpointsOf(w: { readonly nodeEndpoints?: readonly { readonly nodeId: number; readonly host: string; readonly port: number }[] }): NodeEndpoint[] {
+  return (w.nodeEndpoints ?? []).filter((e) => e.nodeId >= 0 && e.host !== '' && e.port > 0 && e.port <= 65535).map((e) => ({ nodeId: e.nodeId, host: e.host, port: e.port }));
+}
+
 /** A decoded request: the core's form, or the answer to send back without involving the core. */
 export type FromWire<Req, Res> = { readonly ok: true; readonly request: Req } | { readonly ok: false; readonly response: Res };
 
@@ -210,10 +226,16 @@ export function fetchRequestFromWire(w: WireFetchRequest, version: number): From
   };
 }
 
-/** The response for `request`; records are encoded as batches starting at the request's FetchOffset. */
-export function fetchResponseToWire(m: FetchResponse, fetchOffset: number, timestampMs: number): In<typeof WireFetchResponseCodec> {
+/**
+ * The response for `request`; records are encoded as batches starting at the request's FetchOffset.
+ * `leaderEndpoint`: where the leader named in CurrentLeader listens (its CONTROLLER listener), sent as
+ * NodeEndpoints from v16 (RaftUtil.singletonFetchResponse does the same for the leader it names).
+ */
+export function fetchResponseToWire(m: FetchResponse, fetchOffset: number, timestampMs: number, version = 17, leaderEndpoint: NodeEndpoint | null = null): In<typeof WireFetchResponseCodec> {
   if (m.errorCode !== RaftError.NONE) return { throttleTimeMs: 0, errorCode: m.errorCode, sessionId: 0, responses: [] };
+  const named = leaderEndpoint !== null && version >= 16 && leaderEndpoint.nodeId === m.currentLeader.leaderId;
   return {
+    ...(named ? { nodeEndpoints: [{ nodeId: leaderEndpoint.nodeId, host: leaderEndpoint.host, port: leaderEndpoint.port, rack: null }] } : {}),
     throttleTimeMs: 0,
     errorCode: 0,
     sessionId: 0,
@@ -304,9 +326,12 @@ export function fetchSnapshotRequestFromWire(w: WireFetchSnapshotRequest): FromW
   };
 }
 
-export function fetchSnapshotResponseToWire(m: FetchSnapshotResponse): In<typeof WireFetchSnapshotResponseCodec> {
+/** `leaderEndpoint`: as for fetchResponseToWire, sent as NodeEndpoints from v1. */
+export function fetchSnapshotResponseToWire(m: FetchSnapshotResponse, version = 1, leaderEndpoint: NodeEndpoint | null = null): In<typeof WireFetchSnapshotResponseCodec> {
   if (m.errorCode !== RaftError.NONE) return { throttleTimeMs: 0, errorCode: m.errorCode, topics: [] };
+  const named = leaderEndpoint !== null && version >= 1 && leaderEndpoint.nodeId === m.currentLeader.leaderId;
   return {
+    ...(named ? { nodeEndpoints: [{ nodeId: leaderEndpoint.nodeId, host: leaderEndpoint.host, port: leaderEndpoint.port }] } : {}),
     throttleTimeMs: 0,
     errorCode: 0,
     topics: [
