@@ -190,6 +190,18 @@ describe('pre-vote (KIP-996)', () => {
     expect(c.stateName).toBe('Unattached');
   });
 
+  it("a pre-vote from a node whose own epoch is above ours moves us to its epoch (Kafka's handleVoteRequest), even a leader", () => {
+    // Node 3 stood in epoch 2 (its Vote requests were all lost) while node 1 was elected in epoch 1; it now polls for epoch 3.
+    const c = leaderOfEpoch1();
+    c.drain();
+    const r = onlyReply<VoteResponse>(c.handle(6000, msg(3, 1, vote(3, 3, 1, 0, CLUSTER, true))));
+    expect(c.epoch).toBe(2);
+    expect(c.stateName).toBe('Unattached');
+    expect(c.quorumState).toEqual({ leaderId: -1, leaderEpoch: 2, votedId: -1 });
+    // Its log (shorter than ours) decides the answer; the epoch is taken either way.
+    expect(r).toMatchObject({ leaderEpoch: 2, voteGranted: false });
+  });
+
   it('a follower that fetched from its leader refuses pre-votes, until the leader steps down', () => {
     const f = core({ nodeId: 2, state: { leaderId: 1, leaderEpoch: 3, votedId: -1 } });
     const req = sent(f.drain())[0]!;

@@ -58,7 +58,8 @@
  * Rules (Kafka's, cited where they live there):
  * - Pre-vote (KIP-996): a Prospective node polls the voters for epoch E+1 without changing or persisting
  *   anything; a voter says yes if the candidate's log is up to date and it has no live leader (a follower
- *   that has fetched from its leader in this epoch says no until that leader steps down).
+ *   that has fetched from its leader in this epoch says no until that leader steps down). A voter behind
+ *   the Prospective's own epoch E moves to Unattached(E) first, as on any message of a later epoch.
  * - One vote per epoch, persisted before the granting response is sent; a vote only for a candidate whose
  *   (LastOffsetEpoch, LastOffset) is >= ours (UnattachedState.canGrantVote, isLogUpToDate).
  * - A new leader appends a LeaderChange control record at the start of its epoch (LeaderState
@@ -856,7 +857,12 @@ export class RaftCore {
       return reply(RaftError.NONE, RaftError.NONE, false);
     }
     if (r.preVote) {
-      // Non-binding: no epoch change, nothing persisted (KIP-996).
+      // A pre-vote names the epoch the election would be held in, one above the prospective's own. A
+      // prospective already in a later epoch than ours moves us to its epoch, as any message of a later epoch
+      // does (Kafka's handleVoteRequest: a PreVote whose epoch is above ours transitions to Unattached, KIP-996):
+      // else a node whose Vote requests of that epoch were all lost would poll forever, its epoch above a
+      // leader that never hears of it. Otherwise non-binding: no epoch change, nothing persisted.
+      if (r.candidateEpoch - 1 > this.state.epoch) this.toUnattached(r.candidateEpoch - 1);
       return reply(RaftError.NONE, RaftError.NONE, this.canGrantPreVote() && this.candidateLogIsUpToDate(r.lastOffsetEpoch, r.lastOffset));
     }
     if (r.candidateEpoch > this.state.epoch) this.toUnattached(r.candidateEpoch);
