@@ -14,6 +14,7 @@ import { DescribeCluster } from '../../protocol/messages/describe-cluster.js';
 import { Metadata } from '../../protocol/messages/metadata.js';
 import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { eventually } from '../helpers/eventually.js';
 
 let dir: string;
 let cluster: ClusterProcesses;
@@ -53,22 +54,6 @@ async function controllerOf(port: number): Promise<number> {
   }
 }
 
-/** Polls `probe` until it returns a value for which `ok` holds, or fails naming `what` after timeoutMs. */
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)}, error: ${String(lastError)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function admin(bootstrap: string): Admin {
   return new Kafka({ clientId: 'samsa-cluster-test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } }).admin();

@@ -17,6 +17,7 @@ import { ElectLeaders } from '../../protocol/messages/elect-leaders.js';
 import { Metadata } from '../../protocol/messages/metadata.js';
 import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { eventually as pollUntil } from '../helpers/eventually.js';
 
 const TOPIC = 'elect';
 const dirs: string[] = [];
@@ -42,22 +43,7 @@ async function partitionsOf(port: number): Promise<{ brokers: number[]; partitio
   }
 }
 
-/** Polls `probe` until `ok` (the cluster converges through heartbeats and fetches; there is no event to wait on from outside). */
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)}, error: ${String(lastError)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const eventually = <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> => pollUntil(what, probe, ok, timeoutMs);
 
 const balanced = (m: { partitions: PartitionView[] }) => m.partitions.length === 3 && m.partitions.every((p) => p.leader === p.replicas[0] && p.isr.length === 3);
 

@@ -15,6 +15,7 @@ import { Metadata } from '../../protocol/messages/metadata.js';
 import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { readPartition } from '../helpers/read-all.js';
+import { eventually } from '../helpers/eventually.js';
 
 let dir: string;
 let cluster: ClusterProcesses;
@@ -37,21 +38,6 @@ async function partitionOf(port: number, topic: string): Promise<{ brokers: numb
   }
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)}, error: ${String(lastError)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** On failure, prints the nodes' replication log lines (ISR, AlterPartition, fetcher, truncation). */
 async function withLogsOnFailure<T>(run: () => Promise<T>): Promise<T> {

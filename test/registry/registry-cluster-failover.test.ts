@@ -15,27 +15,14 @@ import { freePort } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
 import { avro, call, type Reply } from './helpers.js';
+import { eventually as pollUntil } from '../helpers/eventually.js';
 
 let dir: string;
 let cluster: ClusterProcesses;
 const registryPort = new Map<number, number>();
 const url = (id: number): string => `http://127.0.0.1:${registryPort.get(id)!}`;
 
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)}, error: ${String(lastError)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const eventually = <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> => pollUntil(what, probe, ok, timeoutMs);
 
 const record = (name: string): { schema: string } => avro({ type: 'record', name, fields: [{ name: 'f', type: 'string' }] });
 
