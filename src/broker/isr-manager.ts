@@ -15,14 +15,7 @@ import { AlterPartition, type AlterPartitionRequest, type AlterPartitionResponse
 import type { MessageInput, MessageValue } from '../../protocol/schema.js';
 import type { MetadataImage } from './metadata-image.js';
 import type { IsrProposal, IsrProposalResult, Partition } from './partition.js';
-
-/** A proposal made before this process registered with the controller: it waits for the next trigger. */
-export class BrokerNotRegisteredError extends Error {
-  constructor() {
-    super('this broker is not registered with the controller yet; no AlterPartition before it is');
-    this.name = 'BrokerNotRegisteredError';
-  }
-}
+import { BrokerNotRegisteredError } from './isr-errors.js';
 
 export type AlterPartitionRequestBody = MessageInput<typeof AlterPartitionRequest.decl>;
 export type AlterPartitionResponseBody = MessageValue<typeof AlterPartitionResponse.decl>;

@@ -43,7 +43,7 @@ import { hasCompactPolicy, hasDeletePolicy } from '../../storage/log-config.js';
 import { PartitionProducerState, type AppendingBatch, type ProducerStateOptions } from './partition-producer-state.js';
 import type { PartitionRegistration } from './metadata-image.js';
 import type { Logger } from 'pino';
-import { BrokerNotRegisteredError } from './isr-manager.js';
+import { BrokerNotRegisteredError } from './isr-errors.js';
 
 export interface AppendResult {
   errorCode: number;
