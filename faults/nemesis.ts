@@ -34,6 +34,28 @@ async function untilFullyReplicated(ctx: NemesisContext, timeoutMs: number): Pro
   return null;
 }
 
+/** Polls a node's log from byte `from` until a line contains `text`; ms waited, or null after `timeoutMs`. */
+async function untilLogged(file: string, from: number, text: string, timeoutMs: number): Promise<number | null> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (existsSync(file)) {
+      const size = statSync(file).size;
+      if (size > from) {
+        const fd = openSync(file, 'r');
+        try {
+          const buf = Buffer.alloc(size - from);
+          readSync(fd, buf, 0, buf.length, from);
+          if (buf.toString('utf8').includes(text)) return Date.now() - start;
+        } finally {
+          closeSync(fd);
+        }
+      }
+    }
+    await sleep(250);
+  }
+  return null;
+}
+
 export interface NemesisContext {
   cluster: Cluster;
   history: History;
@@ -182,7 +204,8 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
         // several nodes; destroying data on the only in-sync copy is a second fault on top of the one
         // that shrank the ISR (after a stop-all the ISR keeps one member until the others catch up), and
         // no ISR-based system, Kafka included, survives it (faults/README.md, seed 424242). So the data of
-        // a node is damaged only once every partition of the test topic has its whole replica set in sync.
+        // a node is damaged only once every partition of the test topic has its whole replica set in sync
+        // (nemesis rules 2), and the fault lasts until the other replicas have restored it (rules 3, below).
         const waited = await untilFullyReplicated(ctx, 90_000);
         if (waited === null) {
           ctx.log(`${step.nemesis}: skipped, partitions still under-replicated after 90 s (no fault recorded)`);
@@ -203,8 +226,27 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
       }
       record(ctx, t.name, 'start', `node ${n.id} killed; ${what.join('; ') || 'no segment found'}; ${plan}`);
       await sleep(step.seconds * 1000);
+      const logFrom = existsSync(n.logFile) ? statSync(n.logFile).size : 0;
       await restart(ctx, n);
-      record(ctx, t.name, 'end', `node ${n.id} restarted`);
+      if (cluster.nodes.length === 1) {
+        record(ctx, t.name, 'end', `node ${n.id} restarted`);
+        return;
+      }
+      // Nemesis rules 3: the damage is healed once the other replicas have restored it, not when the node
+      // listens. Until its new process registers, the controller still counts the previous one in every
+      // ISR (its session has not expired), so a second fault meanwhile (a stop-all, after which the ISR
+      // keeps one member) can elect the damaged copy: a double fault Kafka loses data on too (seed 1311).
+      // The registration takes the node out of every ISR; back in all of them, it holds the data again.
+      const registered = await untilLogged(n.logFile, logFrom, 'registered with the controller as broker', 90_000);
+      const full = registered === null ? null : await untilFullyReplicated(ctx, 90_000);
+      record(
+        ctx,
+        t.name,
+        'end',
+        registered === null
+          ? `node ${n.id} restarted; its new process did not register within 90 s`
+          : `node ${n.id} restarted, registered after ${(registered / 1000).toFixed(1)} s, ${full === null ? 'partitions still under-replicated 90 s later' : `every ISR full again ${(full / 1000).toFixed(1)} s later`}`,
+      );
       return;
     }
     case 'partition': {

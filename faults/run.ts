@@ -289,7 +289,7 @@ async function main(): Promise<number> {
     nodeCrashes: cluster.nodes.flatMap((n) => n.unexpectedExits.map((x) => ({ node: n.id, ...x }))),
     check: result,
     summary: summaryLine(result),
-    nemesisRules: 2,
+    nemesisRules: 3,
   };
   mkdirSync(o.results, { recursive: true });
   writeFileSync(join(o.results, `${name}.json`), JSON.stringify(run, null, 1) + '\n');
