@@ -41,6 +41,9 @@ export interface RunResult {
   note?: string;
 }
 
+/** The rules this version of the nemeses follows (see RunResult.nemesisRules); every run records it. */
+export const NEMESIS_RULES = 3;
+
 /** The kinds of fault issue 13 names, and the nemesis that makes each. */
 const KINDS = ['kill', 'pause', 'partition', 'rolling', 'stop-all', 'disk-ro', 'disk-full', 'corrupt', 'truncate', 'slow', 'lag-kill'] as const;
 
@@ -51,8 +54,9 @@ function kindOf(nemesis: string): string {
 
 /**
  * Whether a run counts towards issue 13's acceptance: several nodes, acks=all, no weakened broker property,
- * and, if it damaged data on disk, under rules 2 (before them `corrupt` could hit the only in-sync copy
- * right after a stop-all: a double fault Kafka loses data on too, faults/README.md).
+ * and, if it damaged data on disk, under rules 3 (before them `corrupt` could hit the only in-sync copy
+ * right after a stop-all, or a stop-all could follow it before the damaged node was repaired: double faults
+ * Kafka loses data on too, faults/README.md).
  */
 function countsForAcceptance(r: RunResult): boolean {
   if (r.nodes < 3 || (r.acks ?? -1) !== -1 || Object.keys(r.brokerProps).length > 0) return false;

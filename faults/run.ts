@@ -37,7 +37,7 @@ import { Cluster, REPO_ROOT } from './cluster.js';
 import { check, summaryLine } from './checker.js';
 import type { History } from './history.js';
 import { runStep } from './nemesis.js';
-import { loadResults, renderDocs, renderRun, type RunResult } from './report.js';
+import { loadResults, NEMESIS_RULES, renderDocs, renderRun, type RunResult } from './report.js';
 import { NEMESES, describeStep, makeSchedule, prng, type Nemesis } from './schedule.js';
 import { TOPIC, Workload, createTopic, runPython, waitForBrokers } from './workload.js';
 
@@ -289,7 +289,7 @@ async function main(): Promise<number> {
     nodeCrashes: cluster.nodes.flatMap((n) => n.unexpectedExits.map((x) => ({ node: n.id, ...x }))),
     check: result,
     summary: summaryLine(result),
-    nemesisRules: 3,
+    nemesisRules: NEMESIS_RULES,
   };
   mkdirSync(o.results, { recursive: true });
   writeFileSync(join(o.results, `${name}.json`), JSON.stringify(run, null, 1) + '\n');
