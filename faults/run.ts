@@ -140,7 +140,7 @@ function parseArgs(argv: string[]): Options {
 
 function ensurePython(log: (m: string) => void): { python: string; version: string } {
   const python = process.env.PYTHON ?? 'python3';
-  const probe = (): string => execFileSync(python, ['-c', 'import confluent_kafka as c; print(c.version()[0], "librdkafka", c.libversion()[0])'], { encoding: 'utf8' }).trim();
+  const probe = (): string => execFileSync(python, ['-c', 'import confluent_kafka as c; v = c.version(); v = v[0] if isinstance(v, tuple) else v; print(v, "librdkafka", c.libversion()[0])'], { encoding: 'utf8' }).trim();
   try {
     return { python, version: probe() };
   } catch {

@@ -15,7 +15,7 @@ if ! "$PY" -c 'import confluent_kafka' 2>/dev/null; then
     >"$CONF_CACHE/python3-confluent-kafka-install.log" 2>&1 \
     || install_failed confluent-kafka-python-debian "$CONF_CACHE/python3-confluent-kafka-install.log"
 fi
-"$PY" -c 'import confluent_kafka as c; print("python3-confluent-kafka", c.version()[0], "librdkafka", c.libversion()[0])' \
+"$PY" -c 'import confluent_kafka as c; v = c.version(); v = v[0] if isinstance(v, tuple) else v; print("python3-confluent-kafka", v, "librdkafka", c.libversion()[0])' \
   || install_failed confluent-kafka-python-debian
 # admin-partitions-configs is left out: 1.7.0's AdminClient has no describe_cluster, incremental_alter_configs
 # or delete_records.

@@ -11,11 +11,12 @@ fi
 # The Schema Registry serializers' dependencies (fastavro, jsonschema, protobuf, ...): the package's extras.
 if ! python3 -c 'import fastavro, jsonschema, google.protobuf, cachetools' 2>/dev/null; then
   echo "installing confluent-kafka[avro,json,protobuf,schemaregistry] from PyPI"
-  v="$(python3 -c 'import confluent_kafka as c; print(c.version()[0])')"
+  # the installed distribution's version (confluent_kafka.version() was a (str, int) tuple before 2.16, a str since)
+  v="$(python3 -c 'import importlib.metadata as m; print(m.version("confluent-kafka"))')"
   python3 -m pip install -q "confluent-kafka[avro,json,protobuf,schemaregistry]==$v" >"$CONF_CACHE/confluent-kafka-extras-install.log" 2>&1 \
     || install_failed confluent-kafka-python "$CONF_CACHE/confluent-kafka-extras-install.log"
 fi
-python3 -c 'import confluent_kafka as c; print("confluent-kafka", c.version()[0], "librdkafka", c.libversion()[0])'
+python3 -c 'import confluent_kafka as c; v = c.version(); v = v[0] if isinstance(v, tuple) else v; print("confluent-kafka", v, "librdkafka", c.libversion()[0])'
 trap samsa_cleanup EXIT
 samsa_start || install_failed confluent-kafka-python "$SAMSA_LOG"
 for s in metadata create-describe-delete-topic compression-none compression-gzip compression-snappy \
