@@ -17,60 +17,13 @@
  * silently leave the nemesis out.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Network, type NodePorts } from './network.js';
+import { nodePort } from './ports.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
-
-/** Whether `port` can be bound on 127.0.0.1 now. */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
-
-/** The first port of the kernel's ephemeral range (where connect() and listen(0) take ports from). */
-function ephemeralRangeStart(): number {
-  try {
-    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (Number.isInteger(first) && first > 12_000) return first;
-  } catch {
-    // not Linux: the IANA range
-  }
-  return 49_152;
-}
-
-/**
- * A port for a node's own listener, below the ephemeral range: a node binds it seconds after it was
- * chosen and again after every restart, and a port of the ephemeral range may meanwhile be taken by any
- * outgoing connection on the machine (a CI run failed to start a node with EADDRINUSE that way). Not drawn
- * from the schedule's seeded random: ports do not change what a seed replays.
- */
-export async function nodePort(taken: ReadonlySet<number>): Promise<number> {
-  const high = ephemeralRangeStart() - 1;
-  const low = Math.max(10_000, high - 20_000);
-  for (let i = 0; i < 200; i++) {
-    const port = low + Math.floor(Math.random() * (high - low));
-    if (!taken.has(port) && (await bindable(port))) return port;
-  }
-  return freePort();
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((res) => {

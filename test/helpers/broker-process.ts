@@ -4,8 +4,9 @@
  * lines (JSON, one per line) and waits for the listener.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
+import { nodePort } from '../../faults/ports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -30,16 +31,9 @@ export interface BrokerProcess {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => res(port));
-    });
-  });
+/** A port for a broker process to bind a moment later: below the ephemeral range (faults/ports.ts says why). */
+export function freePort(): Promise<number> {
+  return nodePort(new Set());
 }
 
 function canConnect(port: number): Promise<boolean> {
