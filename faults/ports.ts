@@ -54,3 +54,15 @@ export async function nodePort(taken: ReadonlySet<number>): Promise<number> {
   }
   return ephemeralPort();
 }
+
+const handedOut = new Set<number>();
+
+/**
+ * A port below the ephemeral range that this process has not handed out before, for callers that pick
+ * several ports before anything binds them (a test's or the bench's cluster).
+ */
+export async function unusedPort(): Promise<number> {
+  const port = await nodePort(handedOut);
+  handedOut.add(port);
+  return port;
+}

@@ -17,8 +17,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { unusedPort as freePort } from '../../faults/ports.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { KafkaDist } from './kafka-dist.js';
 import { CACHE_DIR, REPO_ROOT } from './kafka-dist.js';
@@ -70,17 +70,8 @@ export interface BrokerHandle {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A port for a broker process to bind a moment later: below the ephemeral range (faults/ports.ts says why). */
+export { freePort };
 
 export interface MemoryKb {
   rssKb: number;

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
-import { nodePort } from '../../faults/ports.js';
+import { unusedPort as freePort } from '../../faults/ports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -32,9 +32,7 @@ export interface BrokerProcess {
 }
 
 /** A port for a broker process to bind a moment later: below the ephemeral range (faults/ports.ts says why). */
-export function freePort(): Promise<number> {
-  return nodePort(new Set());
-}
+export { freePort };
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((res) => {
